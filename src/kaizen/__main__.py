@@ -1,0 +1,7 @@
+"""`python -m kaizen <command>`."""
+
+import sys
+
+from kaizen.cli import main
+
+sys.exit(main())

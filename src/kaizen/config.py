@@ -1,0 +1,188 @@
+"""`params.yaml` -> frozen, validated, typed configuration (unknown keys are errors)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kaizen import KaizenError
+
+ColumnKind = Literal["numeric", "categorical", "drop"]
+
+
+class _Section(BaseModel):
+    """Base of every section: immutable, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Section):
+    """Where the raw data is and how to read it (read by `ingest`)."""
+
+    path: str
+    target: str
+    positive: str | int | float | bool
+    separator: str = ","
+    columns: dict[str, ColumnKind] = Field(default_factory=dict)
+    missing_values: list[str | int | float] = Field(default_factory=list)
+    drop_duplicates: bool = True
+    current_start: int | float | Literal["none"] = "none"
+
+    @field_validator("current_start")
+    @classmethod
+    def _check_current_start(cls, value):
+        """A data row number (>= 2), a fraction in (0, 1), or "none"."""
+        if isinstance(value, bool):
+            raise ValueError("must be a row number, a fraction in (0, 1) or 'none'")
+        if isinstance(value, float) and not 0 < value < 1:
+            raise ValueError("a fraction must lie strictly between 0 and 1")
+        if isinstance(value, int) and value < 2:
+            raise ValueError("a row number must be >= 2 (1-based data row)")
+        return value
+
+
+class PrepareConfig(_Section):
+    """Train/test split of the reference part."""
+
+    test_size: float = Field(0.25, gt=0, lt=1)
+    seed: int = 42
+
+
+class Ratio(_Section):
+    """An engineered feature `numerator / denominator`."""
+
+    name: str
+    numerator: str
+    denominator: str
+
+
+class FeaturesConfig(_Section):
+    """Feature engineering declared in params."""
+
+    ratios: list[Ratio] = Field(default_factory=list)
+
+
+class OutliersConfig(_Section):
+    """Outlier handling on numeric columns, by training quantiles."""
+
+    method: Literal["none", "clip", "remove"] = "clip"
+    lower: float = Field(0.01, ge=0, lt=0.5)
+    upper: float = Field(0.99, gt=0.5, le=1)
+
+
+class PcaConfig(_Section):
+    """Optional PCA after scaling; `n_components: null` disables it."""
+
+    n_components: int | None = Field(None, ge=1)
+
+
+class LogregConfig(_Section):
+    """LogisticRegression hyper-parameters."""
+
+    C: float = Field(1.0, gt=0)
+    class_weight: Literal["balanced"] | None = None
+    max_iter: int = Field(1000, ge=1)
+
+
+class RfConfig(_Section):
+    """RandomForestClassifier hyper-parameters."""
+
+    n_estimators: int = Field(300, ge=1)
+    max_depth: int | None = Field(None, ge=1)
+    min_samples_leaf: int = Field(5, ge=1)
+    max_features: float | Literal["sqrt", "log2"] = "sqrt"
+    class_weight: Literal["balanced", "balanced_subsample"] | None = None
+
+
+class HgbConfig(_Section):
+    """HistGradientBoostingClassifier hyper-parameters."""
+
+    learning_rate: float = Field(0.05, gt=0)
+    max_iter: int = Field(300, ge=1)
+    max_depth: int | None = Field(None, ge=1)
+    max_leaf_nodes: int = Field(15, ge=2)
+    min_samples_leaf: int = Field(20, ge=1)
+    l2_regularization: float = Field(0.0, ge=0)
+
+
+class TrainConfig(_Section):
+    """The model pipeline: outliers, features, scaling, PCA, model."""
+
+    seed: int = 42
+    outliers: OutliersConfig = OutliersConfig()
+    features: FeaturesConfig = FeaturesConfig()
+    scaling: Literal["none", "standard", "robust"] = "standard"
+    pca: PcaConfig = PcaConfig()
+    model: Literal["logreg", "rf", "hgb"] = "logreg"
+    logreg: LogregConfig = LogregConfig()
+    rf: RfConfig = RfConfig()
+    hgb: HgbConfig = HgbConfig()
+
+
+class EvaluateConfig(_Section):
+    """Evaluation: decision threshold, business costs, bootstrap, importance."""
+
+    threshold: float | Literal["cost"] = "cost"
+    cost_fn: float = Field(5.0, ge=0)
+    cost_fp: float = Field(1.0, ge=0)
+    bootstrap: int = Field(1000, ge=0)
+    permutation_repeats: int = Field(5, ge=1)
+    seed: int = 42
+
+    @field_validator("threshold")
+    @classmethod
+    def _check_threshold(cls, value):
+        """A probability, or "cost" for the cost-optimal threshold."""
+        if isinstance(value, float) and not 0 <= value <= 1:
+            raise ValueError("must lie in [0, 1] or be 'cost'")
+        return value
+
+
+class Params(_Section):
+    """The whole `params.yaml`."""
+
+    data: DataConfig
+    prepare: PrepareConfig = PrepareConfig()
+    train: TrainConfig = TrainConfig()
+    evaluate: EvaluateConfig = EvaluateConfig()
+
+
+def _format_error(path: Path, error: ValidationError) -> str:
+    """One line naming the first offending key."""
+    first = error.errors()[0]
+    # pydantic appends the union branch name (e.g. "int", "literal['none']"); keep the key only.
+    keys = [part for part in first["loc"] if not str(part).startswith(("literal[", "function-"))]
+    loc = ".".join(str(part) for part in keys if str(part) not in {"int", "float", "str", "bool"})
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (typo?)"
+    more = len(error.errors()) - 1
+    suffix = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
+    return f"{path}: {loc}: {message}{suffix}"
+
+
+def parse_params(raw: object, source: str | Path = "params.yaml") -> Params:
+    """Validate a parsed params mapping."""
+    if not isinstance(raw, dict):
+        raise KaizenError(f"{source}: expected a mapping of sections at the top level")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        raise KaizenError(_format_error(Path(source), exc)) from None
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate `params.yaml` once, at start-up."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise KaizenError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise KaizenError(f"{path}: invalid YAML{where}") from None
+    return parse_params(raw, path)

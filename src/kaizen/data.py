@@ -1,0 +1,264 @@
+"""Reading and validating raw tabular data: schema inference, target, split by acquisition order."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kaizen import KaizenError
+from kaizen.config import DataConfig
+
+ROW = "row"  # index name: the 1-based data row of the raw file, kept end to end
+NUMERIC_SHARE = 0.95  # a column this numeric is numeric with typos, not categorical
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Column roles and types of the ingested data, shared by every later stage."""
+
+    target: str
+    positive: str
+    numeric: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)
+
+    @property
+    def features(self) -> list[str]:
+        """Every input column, in file order groups: numeric then categorical."""
+        return self.numeric + self.categorical
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return {
+            "target": self.target,
+            "positive": self.positive,
+            "numeric": list(self.numeric),
+            "categorical": list(self.categorical),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "Schema":
+        """Inverse of `to_dict`."""
+        return cls(raw["target"], raw["positive"], list(raw["numeric"]), list(raw["categorical"]))
+
+
+def read_raw(path: str | Path, separator: str = ",") -> pd.DataFrame:
+    """Read a CSV as strings, checking it is a non-empty table with unique column names."""
+    path = Path(path)
+    if not path.is_file():
+        raise KaizenError(f"{path}: file not found")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise KaizenError(f"{path}: file is empty")
+    if b"\x00" in raw[:8192]:
+        raise KaizenError(f"{path}: not a CSV file (binary content)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    header = next(csv.reader(io.StringIO(text), delimiter=separator), [])
+    header = [name.strip() for name in header]
+    if len(header) < 2:
+        raise KaizenError(
+            f"{path}: not a CSV with separator {separator!r} (header has {len(header)} column)"
+        )
+    seen: set[str] = set()
+    for name in header:
+        if not name:
+            raise KaizenError(f"{path}: empty column name in header")
+        if name in seen:
+            raise KaizenError(f"{path}: duplicate column name {name!r}")
+        seen.add(name)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=separator, dtype=str, skipinitialspace=True, engine="c"
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        detail = str(exc).strip().splitlines()[-1]
+        raise KaizenError(f"{path}: not a valid CSV ({detail})") from None
+    frame.columns = header
+    if frame.empty:
+        raise KaizenError(f"{path}: no data rows below the header")
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name=ROW)
+    return frame
+
+
+def _to_numeric(values: pd.Series) -> pd.Series:
+    """Parse strings to floats; unparsable values become NaN."""
+    return pd.to_numeric(values.str.strip(), errors="coerce")
+
+
+def infer_schema(frame: pd.DataFrame, config: DataConfig, source: str = "data") -> Schema:
+    """Decide numeric vs categorical per column (params overrides win) and check each column."""
+    for name in config.columns:
+        if name not in frame.columns:
+            raise KaizenError(f"params.yaml: data.columns.{name}: no such column in {source}")
+    numeric, categorical = [], []
+    for name in frame.columns:
+        if name == config.target:
+            continue
+        kind = config.columns.get(name)
+        if kind == "drop":
+            continue
+        values = frame[name].dropna()
+        if values.empty:
+            raise KaizenError(
+                f"{source}: column {name!r} is empty in every row "
+                "(drop it with data.columns: {name}: drop)"
+            )
+        parsed = _to_numeric(values)
+        share = parsed.notna().mean()
+        if kind == "numeric" or (kind is None and share >= NUMERIC_SHARE):
+            if share < 1:
+                bad = values[parsed.isna()]
+                raise KaizenError(
+                    f"{source}: column {name!r} is numeric but holds text in {len(bad)} row(s), "
+                    f"e.g. {bad.iloc[0]!r} at data row {bad.index[0]}"
+                )
+            numeric.append(name)
+        else:
+            categorical.append(name)
+    if not numeric and not categorical:
+        raise KaizenError(f"{source}: no feature columns besides the target {config.target!r}")
+    return Schema(config.target, str(config.positive), numeric, categorical)
+
+
+def encode_target(values: pd.Series, positive: str, target: str, source: str) -> pd.Series:
+    """Map the target to 1 (positive) / 0, checking two classes and the positive value."""
+    if values.isna().any():
+        first = values[values.isna()].index[0]
+        raise KaizenError(f"{source}: target {target!r} is missing at data row {first}")
+    labels = values.str.strip()
+    classes = sorted(labels.unique())
+    if len(classes) != 2:
+        raise KaizenError(
+            f"{source}: target {target!r} must have exactly 2 classes, found {len(classes)}: "
+            f"{classes[:5]}"
+        )
+    matches = labels == positive
+    if not matches.any():
+        # 0/1 targets written as 1.0, or True/true.
+        numeric = pd.to_numeric(labels, errors="coerce")
+        try:
+            wanted = float(positive)
+        except ValueError:
+            wanted = None
+        if wanted is not None and numeric.notna().all():
+            matches = numeric == wanted
+        else:
+            matches = labels.str.lower() == positive.lower()
+    if not matches.any():
+        raise KaizenError(
+            f"{source}: target {target!r} has no value equal to data.positive={positive!r} "
+            f"(classes: {classes})"
+        )
+    return matches.astype("int8").rename(target)
+
+
+def clean(frame: pd.DataFrame, schema: Schema, config: DataConfig, source: str) -> pd.DataFrame:
+    """Typed frame: numeric float64 (sentinels -> NaN), categorical strings, target 0/1."""
+    out = pd.DataFrame(index=frame.index)
+    sentinels = {float(v) for v in config.missing_values if _is_number(v)}
+    text_sentinels = {str(v) for v in config.missing_values}
+    for name in schema.numeric:
+        values = _to_numeric(frame[name])
+        if sentinels:
+            values = values.mask(values.isin(sentinels))
+        out[name] = values.astype("float64")
+    for name in schema.categorical:
+        values = frame[name].str.strip()
+        if text_sentinels:
+            values = values.mask(values.isin(text_sentinels))
+        out[name] = as_object(values)
+    out[schema.target] = encode_target(frame[schema.target], schema.positive, schema.target, source)
+    return out
+
+
+def _is_number(value: object) -> bool:
+    """True for ints/floats and numeric strings."""
+    try:
+        float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def split_position(n_rows: int, current_start: int | float | str) -> int:
+    """Number of leading rows in the reference part (the rest is current)."""
+    if current_start == "none":
+        return n_rows
+    if isinstance(current_start, float):
+        return int(round(n_rows * (1 - current_start)))
+    position = int(current_start) - 1
+    if position >= n_rows:
+        raise KaizenError(
+            f"params.yaml: data.current_start: row {current_start} is beyond the last data row "
+            f"({n_rows})"
+        )
+    return position
+
+
+def split_reference_current(
+    frame: pd.DataFrame, current_start: int | float | str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split by acquisition (row) order: earlier rows are reference, later rows current.
+
+    A float is the *share of rows* that goes to current; an int is the 1-based data row where
+    current starts.
+    """
+    position = split_position(len(frame), current_start)
+    return frame.iloc[:position], frame.iloc[position:]
+
+
+def drop_duplicate_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Remove exact duplicate rows (first kept); return the frame and how many were removed."""
+    duplicated = frame.duplicated(keep="first")
+    return frame.loc[~duplicated], int(duplicated.sum())
+
+
+def summarise(frame: pd.DataFrame, schema: Schema) -> dict:
+    """Small, JSON-ready facts about a part: rows, positive rate, missing share."""
+    rows = len(frame)
+    return {
+        "rows": rows,
+        "positive_rate": round(float(frame[schema.target].mean()), 6) if rows else None,
+        "missing_share": (
+            round(float(frame[schema.features].isna().to_numpy().mean()), 6) if rows else None
+        ),
+    }
+
+
+def check_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
+    """Raise if `frame` lacks a column the schema needs."""
+    missing = [name for name in schema.features if name not in frame.columns]
+    if missing:
+        raise KaizenError(f"{source}: missing column(s) the model needs: {', '.join(missing)}")
+
+
+def coerce_features(frame: pd.DataFrame, schema: Schema, source: str) -> pd.DataFrame:
+    """Select and type the model's input columns from raw (string) data for scoring."""
+    check_columns(frame, schema, source)
+    out = pd.DataFrame(index=frame.index)
+    for name in schema.numeric:
+        values = frame[name]
+        parsed = _to_numeric(values.astype("string")) if values.dtype == object else values
+        bad = values.notna() & pd.Series(parsed, index=values.index).isna()
+        if bad.any():
+            first = bad[bad].index[0]
+            raise KaizenError(
+                f"{source}: column {name!r} holds text {values[first]!r} at data row {first}, "
+                "the model expects a number"
+            )
+        out[name] = np.asarray(parsed, dtype="float64")
+    for name in schema.categorical:
+        out[name] = as_object(frame[name].astype("string").str.strip())
+    return out
+
+
+def as_object(values: pd.Series) -> pd.Series:
+    """Strings as an object column with NaN for missing, the form scikit-learn imputers expect."""
+    return values.astype(object).where(values.notna(), np.nan)

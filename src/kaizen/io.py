@@ -1,0 +1,107 @@
+"""File input/output: every read and write of the package goes through here."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import joblib
+import pandas as pd
+
+from kaizen import KaizenError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary sibling of `path`; move it onto `path` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary sibling directory; it replaces `path` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_json(data: Any, path: str | Path) -> None:
+    """Write `data` as indented JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file, with a one-line error when it is missing or invalid."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise KaizenError(f"{path}: file not found") from exc
+    except json.JSONDecodeError as exc:
+        raise KaizenError(f"{path}: invalid JSON ({exc.msg}, line {exc.lineno})") from exc
+
+
+def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a frame (index included) as Parquet, atomically."""
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=True)
+
+
+def read_parquet(path: str | Path) -> pd.DataFrame:
+    """Read a Parquet file written by `write_parquet`."""
+    path = Path(path)
+    if not path.is_file():
+        raise KaizenError(f"{path}: file not found")
+    return pd.read_parquet(path)
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path, index: bool = True) -> None:
+    """Write a frame as CSV, atomically."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=index)
+
+
+def save_model(model: Any, path: str | Path) -> None:
+    """Pickle a fitted pipeline with joblib, atomically."""
+    with atomic_path(path) as tmp:
+        joblib.dump(model, tmp)
+
+
+def load_model(path: str | Path) -> Any:
+    """Load a pipeline saved by `save_model`."""
+    path = Path(path)
+    if not path.is_file():
+        raise KaizenError(f"{path}: model file not found (run `dvc repro train` first)")
+    return joblib.load(path)
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,155 @@
+"""Model-quality metrics for credit scoring: discrimination, calibration, business cost."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import ks_2samp, rankdata
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+    precision_score,
+    recall_score,
+)
+
+
+def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC by the Mann-Whitney rank formula (ties count half); NaN with one class."""
+    y_true = np.asarray(y_true).astype(bool)
+    n_pos = int(y_true.sum())
+    n_neg = len(y_true) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(score)
+    return float((ranks[y_true].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def bootstrap_auc(
+    y_true: np.ndarray, score: np.ndarray, n_resamples: int, seed: int, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the ROC AUC (resampling rows with replacement)."""
+    if n_resamples == 0:
+        return float("nan"), float("nan")
+    y_true = np.asarray(y_true)
+    score = np.asarray(score)
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(n_resamples):
+        idx = rng.integers(0, len(y_true), len(y_true))
+        values.append(roc_auc(y_true[idx], score[idx]))
+    values = np.asarray(values)
+    values = values[~np.isnan(values)]
+    alpha = (1 - level) / 2
+    return float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))
+
+
+def ks_statistic(y_true: np.ndarray, score: np.ndarray) -> float:
+    """Kolmogorov-Smirnov distance between the score distributions of the two classes."""
+    y_true = np.asarray(y_true).astype(bool)
+    score = np.asarray(score)
+    return float(ks_2samp(score[y_true], score[~y_true]).statistic)
+
+
+def expected_cost(
+    y_true: np.ndarray, score: np.ndarray, threshold: float, cost_fn: float, cost_fp: float
+) -> float:
+    """Average cost per application when refusing every score >= threshold."""
+    y_true = np.asarray(y_true).astype(bool)
+    refuse = np.asarray(score) >= threshold
+    false_neg = np.sum(y_true & ~refuse)
+    false_pos = np.sum(~y_true & refuse)
+    return float((cost_fn * false_neg + cost_fp * false_pos) / len(y_true))
+
+
+def cost_optimal_threshold(
+    y_true: np.ndarray, score: np.ndarray, cost_fn: float, cost_fp: float
+) -> tuple[float, float]:
+    """Threshold minimising the average cost on these rows, and that cost.
+
+    Candidates are the observed scores (plus 1.0+, refuse nobody); ties go to the higher
+    threshold, which refuses fewer clients.
+    """
+    y_true = np.asarray(y_true).astype(bool)
+    score = np.asarray(score, dtype="float64")
+    order = np.argsort(-score, kind="stable")
+    sorted_score = score[order]
+    sorted_y = y_true[order]
+    # Refusing the top k rows: false positives = negatives among them, false negatives = the rest.
+    fp = np.concatenate([[0], np.cumsum(~sorted_y)])
+    fn = y_true.sum() - np.concatenate([[0], np.cumsum(sorted_y)])
+    costs = (cost_fn * fn + cost_fp * fp) / len(y_true)
+    # Only cut between distinct scores.
+    distinct = np.concatenate([[True], sorted_score[1:] != sorted_score[:-1], [True]])
+    candidates = np.flatnonzero(distinct)
+    best = candidates[np.argmin(costs[candidates])]
+    threshold = 1.0 + 1e-9 if best == 0 else float(sorted_score[best - 1])
+    return threshold, float(costs[best])
+
+
+def at_threshold(y_true: np.ndarray, score: np.ndarray, threshold: float) -> dict:
+    """Precision, recall, F1 and confusion counts when refusing scores >= threshold."""
+    y_true = np.asarray(y_true).astype(int)
+    y_pred = (np.asarray(score) >= threshold).astype(int)
+    tn, fp, fn, tp = confusion_matrix(y_true, y_pred, labels=[0, 1]).ravel()
+    return {
+        "precision": float(precision_score(y_true, y_pred, zero_division=0)),
+        "recall": float(recall_score(y_true, y_pred, zero_division=0)),
+        "f1": float(f1_score(y_true, y_pred, zero_division=0)),
+        "tp": int(tp),
+        "fp": int(fp),
+        "tn": int(tn),
+        "fn": int(fn),
+    }
+
+
+def score_metrics(y_true: np.ndarray, score: np.ndarray, n_resamples: int, seed: int) -> dict:
+    """Threshold-free metrics: AUC with its bootstrap interval, Gini, KS, AP, Brier, log loss."""
+    y_true = np.asarray(y_true).astype(int)
+    score = np.clip(np.asarray(score, dtype="float64"), 0.0, 1.0)
+    auc = roc_auc(y_true, score)
+    low, high = bootstrap_auc(y_true, score, n_resamples, seed)
+    return {
+        "rows": int(len(y_true)),
+        "positive_rate": float(y_true.mean()),
+        "roc_auc": auc,
+        "roc_auc_low": low,
+        "roc_auc_high": high,
+        "gini": 2 * auc - 1,
+        "ks": ks_statistic(y_true, score),
+        "average_precision": float(average_precision_score(y_true, score)),
+        "brier": float(brier_score_loss(y_true, score)),
+        "log_loss": float(log_loss(y_true, score, labels=[0, 1])),
+    }
+
+
+def score_histogram(y_true: np.ndarray, score: np.ndarray, bins: int = 20) -> list[dict]:
+    """Share of each class per score bin on [0, 1] (rows for a line plot)."""
+    y_true = np.asarray(y_true).astype(bool)
+    edges = np.linspace(0, 1, bins + 1)
+    pos, _ = np.histogram(score[y_true], edges)
+    neg, _ = np.histogram(score[~y_true], edges)
+    pos_share = pos / max(pos.sum(), 1)
+    neg_share = neg / max(neg.sum(), 1)
+    return [
+        {
+            "score": round(float((edges[i] + edges[i + 1]) / 2), 4),
+            "positive": round(float(pos_share[i]), 6),
+            "negative": round(float(neg_share[i]), 6),
+        }
+        for i in range(bins)
+    ]
+
+
+def rounded(values: dict, digits: int = 6) -> dict:
+    """Round floats (recursively) so metrics files diff cleanly; NaN becomes None."""
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            out[key] = rounded(value, digits)
+        elif isinstance(value, float):
+            out[key] = None if np.isnan(value) else round(value, digits)
+        else:
+            out[key] = value
+    return out

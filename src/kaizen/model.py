@@ -1,0 +1,119 @@
+"""The one model pipeline: features -> outliers -> impute/encode/scale -> optional PCA -> model."""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import PCA
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, RobustScaler, StandardScaler
+
+from kaizen import __version__
+from kaizen.config import TrainConfig
+from kaizen.data import Schema
+from kaizen.features import QuantileClipper, RatioFeatures
+
+LIBRARIES = ("scikit-learn", "pandas", "numpy", "scipy", "pyarrow")
+
+
+def usable_ratios(schema: Schema, config: TrainConfig) -> tuple[list, list[str]]:
+    """Ratios whose columns are numeric in this data, and the names of those skipped."""
+    usable, skipped = [], []
+    for ratio in config.features.ratios:
+        if ratio.numerator in schema.numeric and ratio.denominator in schema.numeric:
+            usable.append((ratio.name, ratio.numerator, ratio.denominator))
+        else:
+            skipped.append(ratio.name)
+    return usable, skipped
+
+
+def build_estimator(config: TrainConfig):
+    """The classifier named by `train.model`, with its hyper-parameters."""
+    if config.model == "logreg":
+        return LogisticRegression(
+            C=config.logreg.C,
+            class_weight=config.logreg.class_weight,
+            max_iter=config.logreg.max_iter,
+            random_state=config.seed,
+        )
+    if config.model == "rf":
+        return RandomForestClassifier(
+            n_estimators=config.rf.n_estimators,
+            max_depth=config.rf.max_depth,
+            min_samples_leaf=config.rf.min_samples_leaf,
+            max_features=config.rf.max_features,
+            class_weight=config.rf.class_weight,
+            random_state=config.seed,
+            n_jobs=1,
+        )
+    return HistGradientBoostingClassifier(
+        learning_rate=config.hgb.learning_rate,
+        max_iter=config.hgb.max_iter,
+        max_depth=config.hgb.max_depth,
+        max_leaf_nodes=config.hgb.max_leaf_nodes,
+        min_samples_leaf=config.hgb.min_samples_leaf,
+        l2_regularization=config.hgb.l2_regularization,
+        early_stopping=False,
+        random_state=config.seed,
+    )
+
+
+def _scaler(kind: str):
+    """The scaling step, or 'passthrough'."""
+    return {"standard": StandardScaler(), "robust": RobustScaler()}.get(kind, "passthrough")
+
+
+def build_pipeline(schema: Schema, config: TrainConfig) -> Pipeline:
+    """Assemble the unfitted pipeline for this schema and config."""
+    ratios, _ = usable_ratios(schema, config)
+    numeric = schema.numeric + [name for name, _, _ in ratios]
+    clip = (
+        QuantileClipper(config.outliers.lower, config.outliers.upper)
+        if config.outliers.method == "clip"
+        else "passthrough"
+    )
+    num = Pipeline(
+        [
+            ("clip", clip),
+            ("impute", SimpleImputer(strategy="median", add_indicator=True)),
+            ("scale", _scaler(config.scaling)),
+        ]
+    )
+    cat = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
+            ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+        ]
+    )
+    prep = ColumnTransformer(
+        [("num", num, numeric), ("cat", cat, schema.categorical)],
+        remainder="drop",
+        verbose_feature_names_out=True,
+    )
+    steps = [("features", RatioFeatures(tuple(ratios))), ("prep", prep)]
+    if config.pca.n_components is not None:
+        steps.append(("pca", PCA(n_components=config.pca.n_components, random_state=config.seed)))
+    steps.append(("model", build_estimator(config)))
+    return Pipeline(steps)
+
+
+def predict_scores(pipeline: Pipeline, features: pd.DataFrame) -> pd.Series:
+    """Probability of the positive class, indexed like `features`."""
+    return pd.Series(pipeline.predict_proba(features)[:, 1], index=features.index, name="score")
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and the libraries that shape the fitted model."""
+    versions = {"python": platform.python_version(), "kaizen": __version__}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "unknown"
+    return versions

@@ -1,0 +1,138 @@
+"""evaluate: in-time (test split) and out-of-time (current part) metrics, plots and scores."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from dvclive import Live
+from sklearn.decomposition import PCA
+from sklearn.inspection import permutation_importance
+
+from kaizen import KaizenError, io
+from kaizen import metrics as M
+from kaizen.config import EvaluateConfig, Params
+from kaizen.data import Schema
+from kaizen.model import predict_scores
+
+IMPORTANCE_ROWS = 5000  # permutation importance on at most this many test rows
+PCA_ROWS = 2000  # points in the PCA scatter (kept small: it lives in git)
+
+
+def part_metrics(y_true, score, threshold: float, config: EvaluateConfig) -> dict:
+    """All metrics of one part at the decision threshold."""
+    out = M.score_metrics(y_true, score, config.bootstrap, config.seed)
+    if out["positive_rate"] in (0.0, 1.0):
+        raise KaizenError("evaluate: a part has a single class; metrics need both")
+    out.update(M.at_threshold(y_true, score, threshold))
+    out["cost"] = M.expected_cost(y_true, score, threshold, config.cost_fn, config.cost_fp)
+    return out
+
+
+def importance(pipeline, features: pd.DataFrame, y_true, config: EvaluateConfig) -> pd.DataFrame:
+    """Permutation importance (drop in ROC AUC) of each input column."""
+    y_true = np.asarray(y_true)
+    if len(features) > IMPORTANCE_ROWS:
+        rows = np.random.default_rng(config.seed).choice(len(features), IMPORTANCE_ROWS, False)
+        features, y_true = features.iloc[np.sort(rows)], y_true[np.sort(rows)]
+    result = permutation_importance(
+        pipeline,
+        features,
+        y_true,
+        scoring="roc_auc",
+        n_repeats=config.permutation_repeats,
+        random_state=config.seed,
+    )
+    table = pd.DataFrame(
+        {
+            "feature": features.columns,
+            "importance": result.importances_mean.round(6),
+            "std": result.importances_std.round(6),
+        }
+    )
+    return table.sort_values("importance", ascending=False)
+
+
+def projection(pipeline, features: pd.DataFrame, seed: int) -> np.ndarray:
+    """2-D PCA projection of the preprocessed rows (the model's own PCA when it has 2 axes)."""
+    steps = dict(pipeline.steps)
+    if "pca" in steps and steps["pca"].n_components_ == 2:
+        return pipeline[:-1].transform(features)
+    prepared = pipeline[:2].transform(features)
+    return PCA(n_components=2, random_state=seed).fit_transform(prepared)
+
+
+def _sanitize_plot(path: Path) -> None:
+    """Replace non-finite numbers (dvclive writes ROC thresholds of Infinity) with null."""
+
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    path.write_text(json.dumps(clean(json.loads(path.read_text())), indent=2) + "\n")
+
+
+def run(
+    params: Params, model: str, schema_path: str, test: str, current: str, output: str
+) -> dict:
+    """Score both parts, compute metrics and plots, write them all to the `output` folder."""
+    config = params.evaluate
+    schema = Schema.from_dict(io.read_json(schema_path))
+    pipeline = io.load_model(model)
+    parts = {"test": io.read_parquet(test), "current": io.read_parquet(current)}
+    scores = {
+        name: predict_scores(pipeline, frame[schema.features])
+        for name, frame in parts.items()
+        if len(frame)
+    }
+    y_test = parts["test"][schema.target].to_numpy()
+    optimal, optimal_cost = M.cost_optimal_threshold(
+        y_test, scores["test"].to_numpy(), config.cost_fn, config.cost_fp
+    )
+    threshold = optimal if config.threshold == "cost" else float(config.threshold)
+    summary = {
+        "threshold": threshold,
+        "cost_optimal_threshold": optimal,
+        "cost_optimal_cost": optimal_cost,
+    }
+    with io.atomic_dir(output) as tmp:
+        live = Live(str(tmp), dvcyaml=False, save_dvc_exp=False, report=None)
+        for name, score in scores.items():
+            y_true = parts[name][schema.target].to_numpy()
+            summary[name] = part_metrics(y_true, score.to_numpy(), threshold, config)
+            for kind in ("roc", "precision_recall", "calibration"):
+                live.log_sklearn_plot(kind, y_true, score.to_numpy(), name=f"{kind}/{name}.json")
+            decision = (score.to_numpy() >= threshold).astype(int)
+            live.log_sklearn_plot(
+                "confusion_matrix", y_true, decision, name=f"confusion_matrix/{name}.json"
+            )
+            frame = pd.DataFrame({"y": y_true, "score": score.round(6)}, index=score.index)
+            io.write_csv(frame, tmp / "scores" / f"{name}.csv")
+            histogram = pd.DataFrame(M.score_histogram(y_true, score.to_numpy()))
+            io.write_csv(histogram, tmp / "plots" / "score_distribution" / f"{name}.csv", False)
+        live.summary = M.rounded(summary)
+        live.make_summary()
+        for path in (tmp / "plots" / "sklearn").rglob("*.json"):
+            _sanitize_plot(path)
+        test_features = parts["test"][schema.features]
+        io.write_csv(
+            importance(pipeline, test_features, y_test, config),
+            tmp / "plots" / "importance.csv",
+            False,
+        )
+        sample = test_features.iloc[:PCA_ROWS]
+        points = projection(pipeline, sample, config.seed)
+        labels = y_test[:PCA_ROWS].astype(bool)
+        for name, mask in (("positive", labels), ("negative", ~labels)):
+            frame = pd.DataFrame(points[mask].round(5), columns=["pc1", "pc2"])
+            io.write_csv(frame, tmp / "plots" / "projection" / f"{name}.csv", False)
+        live.end()
+    return M.rounded(summary)
