@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--current", required=True)
     cmd.add_argument("--output", required=True, help="folder for metrics, plots and scores")
 
+    cmd = commands.add_parser("summary", help="print the headline metrics of an evaluate run")
+    cmd.add_argument("--metrics", required=True, help="metrics.json written by evaluate")
+
     cmd = commands.add_parser("predict", help="score a CSV of new applications")
     cmd.add_argument("--model", default="models/model.joblib")
     cmd.add_argument("--input", required=True)
@@ -60,6 +63,11 @@ def _dispatch(args: argparse.Namespace) -> object:
 
         rows = predict.run(args.model, args.input, args.output, args.threshold)
         return {"rows": rows, "output": args.output}
+    if args.command == "summary":
+        from kaizen import metrics, io
+
+        print(metrics.headline(io.read_json(args.metrics)))
+        return None
     params = load_params(args.params)
     if args.command == "ingest":
         from kaizen.stages import ingest
@@ -88,5 +96,6 @@ def main(argv: list[str] | None = None) -> int:
     except KaizenError as exc:
         print(f"kaizen {args.command}: error: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps(result, default=str))
+    if result is not None:
+        print(json.dumps(result, default=str))
     return 0

@@ -178,7 +178,7 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate `params.yaml` once, at start-up."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise KaizenError(f"{path}: file not found") from None
     except yaml.YAMLError as exc:

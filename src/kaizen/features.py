@@ -1,5 +1,8 @@
 """Feature engineering and outlier handling as scikit-learn transformers (fitted, then served)."""
 
+# scikit-learn conventions: fitted attributes are set in fit(), not __init__.
+# pylint: disable=attribute-defined-outside-init
+
 from __future__ import annotations
 
 import numpy as np

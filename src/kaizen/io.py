@@ -50,14 +50,14 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
 def write_json(data: Any, path: str | Path) -> None:
     """Write `data` as indented JSON, atomically."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
+        tmp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
 def read_json(path: str | Path) -> Any:
     """Read a JSON file, with a one-line error when it is missing or invalid."""
     path = Path(path)
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise KaizenError(f"{path}: file not found") from exc
     except json.JSONDecodeError as exc:

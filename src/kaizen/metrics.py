@@ -153,3 +153,23 @@ def rounded(values: dict, digits: int = 6) -> dict:
         else:
             out[key] = value
     return out
+
+
+HEADLINE = ("roc_auc", "gini", "ks", "average_precision", "brier", "recall", "precision", "cost")
+
+
+def headline(summary: dict) -> str:
+    """A small text table of the key metrics per part, for the end of `make repro`."""
+    parts = [name for name in ("test", "current") if name in summary]
+    lines = [f"{'metric':<20}" + "".join(f"{name:>12}" for name in parts)]
+    for key in HEADLINE:
+        cells = "".join(f"{summary[name].get(key, float('nan')):>12.4f}" for name in parts)
+        lines.append(f"{key:<20}{cells}")
+    for name in parts:
+        part = summary[name]
+        lines.append(
+            f"{name}: ROC AUC {part['roc_auc']:.3f} "
+            f"[95 % CI {part['roc_auc_low']:.3f}-{part['roc_auc_high']:.3f}], {part['rows']} rows"
+        )
+    lines.append(f"decision threshold: {summary['threshold']:.4f} (refuse scores at or above)")
+    return "\n".join(lines)

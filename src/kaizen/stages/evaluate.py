@@ -77,12 +77,11 @@ def _sanitize_plot(path: Path) -> None:
             return [clean(v) for v in value]
         return value
 
-    path.write_text(json.dumps(clean(json.loads(path.read_text())), indent=2) + "\n")
+    content = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(clean(content), indent=2) + "\n", encoding="utf-8")
 
 
-def run(
-    params: Params, model: str, schema_path: str, test: str, current: str, output: str
-) -> dict:
+def run(params: Params, model: str, schema_path: str, test: str, current: str, output: str) -> dict:
     """Score both parts, compute metrics and plots, write them all to the `output` folder."""
     config = params.evaluate
     schema = Schema.from_dict(io.read_json(schema_path))
@@ -108,31 +107,37 @@ def run(
         for name, score in scores.items():
             y_true = parts[name][schema.target].to_numpy()
             summary[name] = part_metrics(y_true, score.to_numpy(), threshold, config)
-            for kind in ("roc", "precision_recall", "calibration"):
-                live.log_sklearn_plot(kind, y_true, score.to_numpy(), name=f"{kind}/{name}.json")
-            decision = (score.to_numpy() >= threshold).astype(int)
-            live.log_sklearn_plot(
-                "confusion_matrix", y_true, decision, name=f"confusion_matrix/{name}.json"
-            )
-            frame = pd.DataFrame({"y": y_true, "score": score.round(6)}, index=score.index)
-            io.write_csv(frame, tmp / "scores" / f"{name}.csv")
-            histogram = pd.DataFrame(M.score_histogram(y_true, score.to_numpy()))
-            io.write_csv(histogram, tmp / "plots" / "score_distribution" / f"{name}.csv", False)
+            _log_part(live, tmp, name, y_true, score, threshold)
         live.summary = M.rounded(summary)
         live.make_summary()
         for path in (tmp / "plots" / "sklearn").rglob("*.json"):
             _sanitize_plot(path)
-        test_features = parts["test"][schema.features]
-        io.write_csv(
-            importance(pipeline, test_features, y_test, config),
-            tmp / "plots" / "importance.csv",
-            False,
-        )
-        sample = test_features.iloc[:PCA_ROWS]
-        points = projection(pipeline, sample, config.seed)
-        labels = y_test[:PCA_ROWS].astype(bool)
-        for name, mask in (("positive", labels), ("negative", ~labels)):
-            frame = pd.DataFrame(points[mask].round(5), columns=["pc1", "pc2"])
-            io.write_csv(frame, tmp / "plots" / "projection" / f"{name}.csv", False)
+        _log_model_views(tmp, pipeline, parts["test"][schema.features], y_test, config)
         live.end()
     return M.rounded(summary)
+
+
+def _log_part(live: Live, folder: Path, name: str, y_true, score: pd.Series, threshold: float):
+    """Curves, confusion matrix, score histogram and per-row scores of one part."""
+    values = score.to_numpy()
+    for kind in ("roc", "precision_recall", "calibration"):
+        live.log_sklearn_plot(kind, y_true, values, name=f"{kind}/{name}.json")
+    decision = (values >= threshold).astype(int)
+    live.log_sklearn_plot(
+        "confusion_matrix", y_true, decision, name=f"confusion_matrix/{name}.json"
+    )
+    rows = pd.DataFrame({"y": y_true, "score": score.round(6)}, index=score.index)
+    io.write_csv(rows, folder / "scores" / f"{name}.csv")
+    histogram = pd.DataFrame(M.score_histogram(y_true, values))
+    io.write_csv(histogram, folder / "plots" / "score_distribution" / f"{name}.csv", False)
+
+
+def _log_model_views(folder: Path, pipeline, features: pd.DataFrame, y_true, config):
+    """Permutation importance and the 2-D PCA projection of the test set."""
+    table = importance(pipeline, features, y_true, config)
+    io.write_csv(table, folder / "plots" / "importance.csv", False)
+    points = projection(pipeline, features.iloc[:PCA_ROWS], config.seed)
+    labels = np.asarray(y_true)[:PCA_ROWS].astype(bool)
+    for name, mask in (("positive", labels), ("negative", ~labels)):
+        frame = pd.DataFrame(points[mask].round(5), columns=["pc1", "pc2"])
+        io.write_csv(frame, folder / "plots" / "projection" / f"{name}.csv", False)

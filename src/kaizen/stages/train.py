@@ -19,8 +19,11 @@ def run(params: Params, train: str, schema_path: str, model: str, info: str, met
     frame = io.read_parquet(train)
     _, skipped = usable_ratios(schema, config)
     for name in skipped:
-        print(f"kaizen train: ratio {name!r} skipped: its columns are not numeric columns of this "
-              "data", file=sys.stderr)
+        print(
+            f"kaizen train: ratio {name!r} skipped: its columns are not numeric columns of this "
+            "data",
+            file=sys.stderr,
+        )
     removed = 0
     if config.outliers.method == "remove":
         mask = outlier_rows(frame, schema.numeric, config.outliers.lower, config.outliers.upper)
