@@ -55,37 +55,69 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _dispatch(args: argparse.Namespace) -> object:
-    """Run the chosen command; return what it reports."""
-    # pylint: disable=import-outside-toplevel  (keep `kaizen --help` fast)
-    if args.command == "predict":
-        from kaizen import predict
+# Handlers: (args, params) -> what to print as JSON (None prints nothing). Imports are local
+# so that `kaizen --help` stays fast.
+# pylint: disable=import-outside-toplevel
 
-        rows = predict.run(args.model, args.input, args.output, args.threshold)
-        return {"rows": rows, "output": args.output}
-    if args.command == "summary":
-        from kaizen import metrics, io
 
-        print(metrics.headline(io.read_json(args.metrics)))
-        return None
-    params = load_params(args.params)
-    if args.command == "ingest":
-        from kaizen.stages import ingest
+def _ingest(args, params):
+    """Run the ingest stage."""
+    from kaizen.stages import ingest
 
-        return ingest.run(
-            params, args.input, args.reference, args.current, args.schema, args.metrics
-        )
-    if args.command == "prepare":
-        from kaizen.stages import prepare
+    return ingest.run(params, args.input, args.reference, args.current, args.schema, args.metrics)
 
-        return prepare.run(params, args.reference, args.schema, args.train, args.test)
-    if args.command == "train":
-        from kaizen.stages import train
 
-        return train.run(params, args.train, args.schema, args.model, args.info, args.metrics)
+def _prepare(args, params):
+    """Run the prepare stage."""
+    from kaizen.stages import prepare
+
+    return prepare.run(params, args.reference, args.schema, args.train, args.test)
+
+
+def _train(args, params):
+    """Run the train stage."""
+    from kaizen.stages import train
+
+    return train.run(params, args.train, args.schema, args.model, args.info, args.metrics)
+
+
+def _evaluate(args, params):
+    """Run the evaluate stage."""
     from kaizen.stages import evaluate
 
     return evaluate.run(params, args.model, args.schema, args.test, args.current, args.output)
+
+
+def _summary(args, _params):
+    """Print the headline metrics table."""
+    from kaizen import io, metrics
+
+    print(metrics.headline(io.read_json(args.metrics)))
+
+
+def _predict(args, _params):
+    """Score a CSV with the saved pipeline."""
+    from kaizen import predict
+
+    rows = predict.run(args.model, args.input, args.output, args.threshold)
+    return {"rows": rows, "output": args.output}
+
+
+# command -> (handler, whether it reads params.yaml)
+HANDLERS = {
+    "ingest": (_ingest, True),
+    "prepare": (_prepare, True),
+    "train": (_train, True),
+    "evaluate": (_evaluate, True),
+    "summary": (_summary, False),
+    "predict": (_predict, False),
+}
+
+
+def _dispatch(args: argparse.Namespace) -> object:
+    """Run the chosen command; return what it reports."""
+    handler, needs_params = HANDLERS[args.command]
+    return handler(args, load_params(args.params) if needs_params else None)
 
 
 def main(argv: list[str] | None = None) -> int:

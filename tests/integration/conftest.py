@@ -1,0 +1,115 @@
+"""A throw-away copy of the repository with real git + dvc, on a small slice of the data."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COPIED = ("src", "dvc.yaml", "params.yaml", ".gitignore", "pyproject.toml", "Makefile")
+SLICE_ROWS = 600  # first rows of credit_data: enough for stable metrics, fast to fit
+FAST_PARAMS = {
+    "data": {"current_start": 0.3},
+    "evaluate": {"bootstrap": 50, "permutation_repeats": 1},
+    "train": {"rf": {"n_estimators": 20}, "hgb": {"max_iter": 20}},
+}
+
+
+def merge(base: dict, update: dict) -> dict:
+    """Deep-merge `update` into a copy of `base`."""
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def environment() -> dict[str, str]:
+    """The test interpreter's bin first on PATH (for `python` and `dvc`), no analytics."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("PYTHONPATH", None)
+    env.update(
+        {
+            "DVC_NO_ANALYTICS": "1",
+            "GIT_AUTHOR_NAME": "test",
+            "GIT_AUTHOR_EMAIL": "test@example.com",
+            "GIT_COMMITTER_NAME": "test",
+            "GIT_COMMITTER_EMAIL": "test@example.com",
+        }
+    )
+    return env
+
+
+@dataclass
+class Project:
+    """A temporary repository copy; `run` executes a command inside it."""
+
+    path: Path
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run a command in the project; fail the test with its output when `check` and it fails."""
+        result = subprocess.run(
+            args, cwd=self.path, env=environment(), capture_output=True, text=True, check=False
+        )
+        if check and result.returncode != 0:
+            pytest.fail(
+                f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def params(self) -> dict:
+        """The project's params.yaml."""
+        return yaml.safe_load((self.path / "params.yaml").read_text(encoding="utf-8"))
+
+    def set_params(self, update: dict) -> None:
+        """Deep-merge `update` into params.yaml."""
+        text = yaml.safe_dump(merge(self.params(), update), sort_keys=False)
+        (self.path / "params.yaml").write_text(text, encoding="utf-8")
+
+    def json(self, relative: str) -> dict:
+        """Read a JSON file of the project."""
+        return json.loads((self.path / relative).read_text(encoding="utf-8"))
+
+    def commit(self, message: str) -> None:
+        """Stage everything and commit."""
+        self.run("git", "add", "-A")
+        self.run("git", "commit", "-q", "-m", message)
+
+
+def write_slice(target: Path, rows: int = SLICE_ROWS) -> None:
+    """The header and first `rows` data rows of the embedded data set."""
+    lines = (ROOT / "data" / "raw" / "credit_data.csv").read_text(encoding="utf-8").splitlines()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("\n".join(lines[: rows + 1]) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A committed git + dvc repository holding the pipeline and a data slice (not yet run)."""
+    path = tmp_path / "repo"
+    path.mkdir()
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, path / name)
+    write_slice(path / "data" / "raw" / "credit_data.csv")
+    repo = Project(path)
+    repo.set_params(FAST_PARAMS)
+    repo.run("git", "init", "-q", "-b", "main")
+    repo.run("dvc", "init", "-q")
+    repo.run("dvc", "config", "core.analytics", "false")
+    repo.commit("initial")
+    return repo
