@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install repro metrics lint test coverage clean
+.PHONY: help install repro lint pytest test clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -26,12 +26,15 @@ repro: $(STAMP) ## Run the DVC pipeline (ingest -> prepare -> train -> evaluate)
 	$(BIN)/dvc repro
 	@$(BIN)/kaizen summary --metrics metrics/evaluate/metrics.json
 
-lint: $(STAMP) ## pylint (10/10) and black --check on src/ and tests/
+lint: $(STAMP) ## pylint (10/10), black --check, workflow lint (actionlint + zizmor)
 	$(BIN)/pylint src tests
-	$(BIN)/black --check --quiet src tests
+	$(BIN)/black --check --quiet src tests bench
+	.ci/lint-workflows
 
-test: $(STAMP) lint ## Lint, then the whole test suite with the coverage gate
+pytest: $(STAMP) ## The whole test suite with the coverage gate (no lint)
 	$(BIN)/pytest
+
+test: lint pytest ## Lint, then the whole test suite (what CI runs)
 
 clean: ## Remove caches (not data, not .venv)
 	rm -rf .pytest_cache .coverage htmlcov
