@@ -108,7 +108,7 @@ def infer_schema(frame: pd.DataFrame, config: DataConfig, source: str = "data") 
         if values.empty:
             raise KaizenError(
                 f"{source}: column {name!r} is empty in every row "
-                "(drop it with data.columns: {name}: drop)"
+                f"(drop it with data.columns: {{{name}: drop}})"
             )
         parsed = _to_numeric(values)
         share = parsed.notna().mean()
@@ -245,7 +245,9 @@ def coerce_features(frame: pd.DataFrame, schema: Schema, source: str) -> pd.Data
     out = pd.DataFrame(index=frame.index)
     for name in schema.numeric:
         values = frame[name]
-        parsed = _to_numeric(values.astype("string")) if values.dtype == object else values
+        # pandas >= 3 reads text as the `str` dtype, not object: parse anything non-numeric.
+        numeric = pd.api.types.is_numeric_dtype(values)
+        parsed = values if numeric else _to_numeric(values.astype("string"))
         bad = values.notna() & pd.Series(parsed, index=values.index).isna()
         if bad.any():
             first = bad[bad].index[0]

@@ -29,20 +29,45 @@ def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
 def bootstrap_auc(
     y_true: np.ndarray, score: np.ndarray, n_resamples: int, seed: int, level: float = 0.95
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of the ROC AUC (resampling rows with replacement)."""
+    """Percentile bootstrap interval of the ROC AUC (resampling rows with replacement).
+
+    The scores are sorted once; each resample is then a weighting of the sorted rows (how many
+    times each row was drawn), whose AUC takes O(n) instead of a sort: exactly `roc_auc` of the
+    resampled rows, several times faster on large parts.
+    """
     if n_resamples == 0:
         return float("nan"), float("nan")
-    y_true = np.asarray(y_true)
+    y_true = np.asarray(y_true).astype(bool)
     score = np.asarray(score)
+    n_rows = len(y_true)
     rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(n_resamples):
-        idx = rng.integers(0, len(y_true), len(y_true))
-        values.append(roc_auc(y_true[idx], score[idx]))
-    values = np.asarray(values)
+    order = np.argsort(score, kind="stable")
+    sorted_score = score[order]
+    positive = y_true[order]
+    # Tie group of each sorted row: tied scores count half, as in the rank formula.
+    group = np.concatenate([[0], np.cumsum(sorted_score[1:] != sorted_score[:-1])])
+    n_groups = int(group[-1]) + 1
+    values = np.empty(n_resamples)
+    for k in range(n_resamples):
+        weight = np.bincount(rng.integers(0, n_rows, n_rows), minlength=n_rows)[order]
+        values[k] = _weighted_auc(weight, positive, group, n_groups)
     values = values[~np.isnan(values)]
+    if values.size == 0:  # every resample drew a single class
+        return float("nan"), float("nan")
     alpha = (1 - level) / 2
     return float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))
+
+
+def _weighted_auc(weight, positive, group, n_groups: int) -> float:
+    """ROC AUC of rows sorted by score, each counted `weight` times (ties by `group` count half)."""
+    pos = np.bincount(group, weight * positive, n_groups)
+    neg = np.bincount(group, weight * ~positive, n_groups)
+    n_pos, n_neg = pos.sum(), neg.sum()
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    below = np.cumsum(neg) - neg
+    # Elementwise, not `@`: a BLAS dot spins up threads, slower than the sum at this size.
+    return float((pos * (below + neg / 2)).sum() / (n_pos * n_neg))
 
 
 def ks_statistic(y_true: np.ndarray, score: np.ndarray) -> float:

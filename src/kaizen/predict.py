@@ -14,8 +14,10 @@ def model_info_path(model: str | Path) -> Path:
     return Path(model).with_suffix(".json")
 
 
-def run(model: str, source: str, output: str, threshold: float | None = None) -> int:
-    """Score every row of `source` and write it with a `score` (and `decision`) column."""
+def run(
+    model: str, source: str, output: str, threshold: float | None = None, separator: str = ","
+) -> int:
+    """Score every row of `source` (a CSV split by `separator`), adding `score` (and `decision`)."""
     if threshold is not None and not 0 <= threshold <= 1:
         raise KaizenError(f"--threshold: must lie in [0, 1], got {threshold}")
     if Path(output).resolve() == Path(source).resolve():
@@ -23,7 +25,7 @@ def run(model: str, source: str, output: str, threshold: float | None = None) ->
     info = io.read_json(model_info_path(model))
     schema = Schema.from_dict(info["schema"])
     pipeline = io.load_model(model)
-    raw = read_raw(source)
+    raw = read_raw(source, separator)
     features = coerce_features(raw, schema, source)
     scored = raw.copy()
     scored["score"] = predict_scores(pipeline, features).round(6)

@@ -94,11 +94,29 @@ def write_slice(target: Path, rows: int = SLICE_ROWS) -> None:
     target.write_text("\n".join(lines[: rows + 1]) + "\n", encoding="utf-8")
 
 
+def copy_project(source: Project, target: Path) -> Project:
+    """An independent copy of a project: git history, DVC cache, outputs and lock included."""
+    shutil.copytree(source.path, target, symlinks=True)
+    return Project(target)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     """A committed git + dvc repository holding the pipeline and a data slice (not yet run)."""
-    path = tmp_path / "repo"
-    path.mkdir()
+    return build_project(tmp_path / "repo")
+
+
+@pytest.fixture(scope="session", name="ran")
+def fixture_ran(tmp_path_factory) -> Project:
+    """One cold `dvc repro` shared by the session: read it, never change it (change a copy)."""
+    repo = build_project(tmp_path_factory.mktemp("ran") / "repo")
+    repo.run("dvc", "repro")
+    return repo
+
+
+def build_project(path: Path) -> Project:
+    """Create at `path` the committed git + dvc repository that the `project` fixture yields."""
+    path.mkdir(parents=True)
     for name in COPIED:
         source = ROOT / name
         if source.is_dir():

@@ -1,22 +1,267 @@
 """`dvc repro` end to end on a slice of the data, in a temporary git + dvc repository."""
 
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
 import pytest
+import yaml
+
+from tests.integration.conftest import ROOT, SLICE_ROWS, Project, copy_project
 
 pytestmark = pytest.mark.integration
 
+PART_METRICS = (
+    "rows",
+    "positive_rate",
+    "roc_auc",
+    "roc_auc_low",
+    "roc_auc_high",
+    "gini",
+    "ks",
+    "average_precision",
+    "brier",
+    "log_loss",
+    "precision",
+    "recall",
+    "f1",
+    "tp",
+    "fp",
+    "tn",
+    "fn",
+    "cost",
+)
+RAN = re.compile(r"^Running stage '([^']+)'", re.MULTILINE)
+SKIPPED = re.compile(r"^Stage '([^']+)' didn't change, skipping", re.MULTILINE)
+VEGA_SPEC = re.compile(r"var spec = (.*);$", re.MULTILINE)
 
-def test_repro_writes_every_output(project):
-    """A cold run produces the model, metrics and plot data, and dvc reports it up to date."""
-    project.run("dvc", "repro")
+
+def pipeline(repo: Project) -> dict:
+    """The project's dvc.yaml."""
+    return yaml.safe_load((repo.path / "dvc.yaml").read_text(encoding="utf-8"))
+
+
+def _names(entries: list) -> list[str]:
+    """Paths of a dvc.yaml list whose items are `path` or `{path: options}`."""
+    return [entry if isinstance(entry, str) else next(iter(entry)) for entry in entries]
+
+
+def plots(repo: Project) -> dict[str, tuple[str, list[str]]]:
+    """Top-level plots of dvc.yaml: id -> (title, data files)."""
+    out = {}
+    for entry in pipeline(repo)["plots"]:
+        name, config = (entry, {}) if isinstance(entry, str) else next(iter(entry.items()))
+        config = config or {}
+        files = [name]
+        for axis in ("x", "y"):
+            if isinstance(config.get(axis), dict):
+                files = list(config[axis])
+        out[name] = (config.get("title", name), files)
+    return out
+
+
+def downstream(repo: Project, stage: str) -> set[str]:
+    """`stage` and every stage that depends, directly or not, on its outputs."""
+    stages = pipeline(repo)["stages"]
+    found = {stage}
+    changed = True
+    while changed:
+        produced = [path for name in found for path in _names(stages[name].get("outs", []))]
+        grown = {
+            name
+            for name, config in stages.items()
+            for dep in config.get("deps", [])
+            if any(dep == path or dep.startswith(f"{path}/") for path in produced)
+        }
+        changed = not grown <= found
+        found |= grown
+    return found
+
+
+def stage_report(output: str) -> tuple[set[str], set[str]]:
+    """Stages that `dvc repro` ran and stages it skipped, from its output."""
+    return set(RAN.findall(output)), set(SKIPPED.findall(output))
+
+
+def write_applications(repo: Project, target: Path, drop: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Raw rows of the test split, without the target (and `drop`), as a CSV of new applications."""
+    rows = pd.read_csv(repo.path / "metrics/evaluate/scores/test.csv", index_col="row")
+    raw = pd.read_csv(repo.path / "data/raw/credit_data.csv", dtype=str)
+    raw.index = raw.index + 1  # 1-based data rows, as kept by ingest
+    applications = raw.loc[rows.index].drop(columns=["Status", *drop])
+    applications.to_csv(target, index=False)
+    return rows
+
+
+def predict(repo: Project, *args: str, check: bool = True):
+    """`python -m kaizen predict` with the project's own code and model."""
+    return repo.run(
+        "env",
+        "PYTHONPATH=src",
+        "python",
+        "-m",
+        "kaizen",
+        "predict",
+        "--model",
+        "models/model.joblib",
+        *args,
+        check=check,
+    )
+
+
+def _reject_constant(name: str):
+    """json.loads hook: NaN/Infinity are not JSON."""
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def assert_projection_is_the_model_pca(repo: Project) -> None:
+    """The PCA plot's points are the test rows through the model's own 2-component PCA."""
+    model = joblib.load(repo.path / "models/model.joblib")
+    assert model.named_steps["pca"].n_components_ == 2
+    schema = repo.json("data/ingest/schema.json")
+    test = pd.read_parquet(repo.path / "data/prepare/test.parquet")
+    expected = model[:-1].transform(test[schema["numeric"] + schema["categorical"]])
+    labels = test[schema["target"]].to_numpy().astype(bool)
+    folder = repo.path / "metrics/evaluate/plots/projection"
+    for name, mask in (("positive", labels), ("negative", ~labels)):
+        points = pd.read_csv(folder / f"{name}.csv")[["pc1", "pc2"]].to_numpy()
+        np.testing.assert_allclose(points, expected[mask], atol=1e-5)
+
+
+def test_repro_writes_every_output(ran, tmp_path):
+    """A cold run writes model, metadata, metrics and every declared plot, and dvc shows them."""
     for relative in (
         "models/model.joblib",
-        "models/model.json",
+        "metrics/ingest.json",
+        "metrics/train.json",
+        "metrics/evaluate/scores/test.csv",
+        "metrics/evaluate/scores/current.csv",
+    ):
+        assert (ran.path / relative).is_file(), relative
+    info = ran.json("models/model.json")
+    assert info["schema"]["target"] == "Status"
+    assert {"Income", "Amount"} <= set(info["schema"]["numeric"])
+    assert {"Home", "Job"} <= set(info["schema"]["categorical"])
+    train_bytes = (ran.path / "data/prepare/train.parquet").read_bytes()
+    assert info["train_sha256"] == hashlib.sha256(train_bytes).hexdigest()
+    assert {"python", "scikit-learn", "pandas", "numpy"} <= set(info["versions"])
+    assert ran.json("metrics/ingest.json")["rows"] == SLICE_ROWS
+
+    summary = ran.json("metrics/evaluate/metrics.json")
+    assert 0 < summary["threshold"] <= 1
+    for part in ("test", "current"):
+        values = summary[part]
+        assert set(PART_METRICS) <= set(values), part
+        assert values["roc_auc_low"] <= values["roc_auc"] <= values["roc_auc_high"]
+        assert 0.6 < values["roc_auc"] <= 1
+        assert values["gini"] == pytest.approx(2 * values["roc_auc"] - 1, abs=1e-5)
+        assert values["tp"] + values["fp"] + values["tn"] + values["fn"] == values["rows"]
+        scores = pd.read_csv(ran.path / f"metrics/evaluate/scores/{part}.csv")
+        assert len(scores) == values["rows"]
+        assert scores["score"].between(0, 1).all()
+
+    declared = plots(ran)
+    for _, files in declared.values():
+        for relative in files:
+            path = ran.path / relative
+            assert path.is_file(), relative
+            if path.suffix == ".json":
+                text = path.read_text(encoding="utf-8")
+                assert "Infinity" not in text and "NaN" not in text, relative
+                json.loads(text, parse_constant=_reject_constant)
+
+    ran.run("dvc", "plots", "show", "-o", str(tmp_path / "plots"))
+    html = (tmp_path / "plots" / "index.html").read_text(encoding="utf-8")
+    rendered = {}
+    for spec in map(json.loads, VEGA_SPEC.findall(html)):
+        title = spec["title"]["text"] if isinstance(spec["title"], dict) else spec["title"]
+        rendered[title] = spec["data"]["values"]
+    assert len(rendered) == len(declared)
+    for title, files in declared.values():
+        assert rendered[title], title
+        if len(files) > 1:  # dvc tags each row of a multi-file plot with its file name
+            shown = {row["filename"] for row in rendered[title]}
+            assert {Path(name).name for name in files} == shown, title
+    assert "up to date" in ran.run("dvc", "status").stdout
+
+
+def test_param_changes_rerun_only_downstream_stages(ran, tmp_path):
+    """A train param (`dvc exp run -S`) reruns train and its dependents; evaluate's, evaluate."""
+    repo = copy_project(ran, tmp_path / "repo")
+    stages = set(pipeline(repo)["stages"])
+    before = repo.json("metrics/evaluate/metrics.json")
+
+    output = repo.run("dvc", "exp", "run", "-S", "train.pca.n_components=2").stdout
+    rerun, skipped = stage_report(output)
+    assert {"train", "evaluate"} <= rerun and {"ingest", "prepare"} <= skipped
+    assert rerun == downstream(repo, "train") and skipped == stages - rerun
+    assert repo.params()["train"]["pca"]["n_components"] == 2
+    after_train = repo.json("metrics/evaluate/metrics.json")
+    assert after_train["test"]["roc_auc"] != before["test"]["roc_auc"]
+    assert 0.5 < after_train["test"]["roc_auc"] <= 1
+    refs = repo.run("git", "for-each-ref", "--format=%(refname)", "refs/exps").stdout.split()
+    assert len([ref for ref in refs if not ref.startswith("refs/exps/exec/")]) == 1  # recorded
+    assert_projection_is_the_model_pca(repo)
+
+    repo.set_params({"evaluate": {"cost_fn": 2.0}})
+    rerun, skipped = stage_report(repo.run("dvc", "repro").stdout)
+    assert rerun == downstream(repo, "evaluate") == {"evaluate"}
+    assert skipped == stages - {"evaluate"}
+    after_evaluate = repo.json("metrics/evaluate/metrics.json")
+    assert after_evaluate["test"]["roc_auc"] == after_train["test"]["roc_auc"]
+    assert after_evaluate["cost_optimal_cost"] < after_train["cost_optimal_cost"]
+
+
+def test_cold_runs_are_identical(ran, tmp_path):
+    """Rerunning every stage from the raw data reproduces metrics, scores, model and predictions."""
+    again = copy_project(ran, tmp_path / "repo")
+    rerun, _ = stage_report(again.run("dvc", "repro", "-f", "evaluate").stdout)
+    assert rerun == {"ingest", "prepare", "train", "evaluate"}
+    compared = [
         "metrics/ingest.json",
         "metrics/train.json",
         "metrics/evaluate/metrics.json",
-        "metrics/evaluate/scores/test.csv",
-    ):
-        assert (project.path / relative).is_file(), relative
-    summary = project.json("metrics/evaluate/metrics.json")
-    assert 0.6 < summary["current"]["roc_auc"] <= 1
-    assert "up to date" in project.run("dvc", "status").stdout
+        "models/model.json",
+    ]
+    compared += [
+        str(path.relative_to(ran.path))
+        for path in sorted((ran.path / "metrics/evaluate/scores").glob("*.csv"))
+    ]
+    assert len(compared) == 6
+    for relative in compared:
+        first = (ran.path / relative).read_bytes()
+        assert first == (again.path / relative).read_bytes(), relative
+
+    write_applications(ran, tmp_path / "new.csv")
+    for repo, name in ((ran, "first.csv"), (again, "second.csv")):
+        predict(repo, "--input", str(tmp_path / "new.csv"), "--output", str(tmp_path / name))
+    assert (tmp_path / "first.csv").read_bytes() == (tmp_path / "second.csv").read_bytes()
+
+
+def test_predict_scores_new_applications(ran, tmp_path):
+    """`kaizen predict` scores raw rows like evaluate did; a missing column fails cleanly."""
+    source, output = tmp_path / "new.csv", tmp_path / "scored.csv"
+    expected = write_applications(ran, source)
+    result = predict(ran, "--input", str(source), "--output", str(output), "--threshold", "0.3")
+    assert json.loads(result.stdout)["rows"] == len(expected)
+    scored = pd.read_csv(output)
+    header = (ROOT / "data/raw/credit_data.csv").read_text(encoding="utf-8").splitlines()[0]
+    inputs = [name for name in header.split(",") if name != "Status"]
+    assert list(scored.columns) == inputs + ["score", "decision"]
+    assert scored["score"].between(0, 1).all()
+    np.testing.assert_allclose(scored["score"], expected["score"], atol=2e-6)
+    refused = scored["decision"] == "refuse"
+    assert refused.equals(scored["score"] >= 0.3) and refused.any() and not refused.all()
+
+    broken, missing = tmp_path / "broken.csv", tmp_path / "broken_scored.csv"
+    write_applications(ran, broken, drop=("Income",))
+    result = predict(ran, "--input", str(broken), "--output", str(missing), check=False)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kaizen predict: error:")
+    assert "Income" in lines[0] and "Traceback" not in result.stderr
+    assert not missing.exists()

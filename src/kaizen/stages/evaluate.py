@@ -20,13 +20,21 @@ from kaizen.model import predict_scores
 
 IMPORTANCE_ROWS = 5000  # permutation importance on at most this many test rows
 PCA_ROWS = 2000  # points in the PCA scatter (kept small: it lives in git)
+# Plot data and per-row scores live in git: past these sizes they are thinned (evenly spaced
+# points / rows) so that large data sets do not write tens of MB; metrics use every row.
+CURVE_POINTS = 2000  # points per ROC / precision-recall curve
+ROW_CAP = 5000  # rows per part in the confusion-matrix plot data and in scores/*.csv
+CURVES = ("roc", "precision_recall")
 
 
-def part_metrics(y_true, score, threshold: float, config: EvaluateConfig) -> dict:
+def part_metrics(
+    y_true, score, threshold: float, config: EvaluateConfig, source: str = "a part"
+) -> dict:
     """All metrics of one part at the decision threshold."""
+    # Checked first: AUC, its bootstrap and KS are undefined with a single class.
+    if len(np.unique(y_true)) < 2:
+        raise KaizenError(f"evaluate: {source} has a single class; metrics need both")
     out = M.score_metrics(y_true, score, config.bootstrap, config.seed)
-    if out["positive_rate"] in (0.0, 1.0):
-        raise KaizenError("evaluate: a part has a single class; metrics need both")
     out.update(M.at_threshold(y_true, score, threshold))
     out["cost"] = M.expected_cost(y_true, score, threshold, config.cost_fn, config.cost_fp)
     return out
@@ -65,8 +73,18 @@ def projection(pipeline, features: pd.DataFrame, seed: int) -> np.ndarray:
     return PCA(n_components=2, random_state=seed).fit_transform(prepared)
 
 
-def _sanitize_plot(path: Path) -> None:
-    """Replace non-finite numbers (dvclive writes ROC thresholds of Infinity) with null."""
+def evenly(count: int, cap: int) -> np.ndarray:
+    """At most `cap` evenly spaced positions in range(count), first and last included."""
+    if count <= cap:
+        return np.arange(count)
+    return np.unique(np.linspace(0, count - 1, cap).round().astype(int))
+
+
+def _sanitize_plot(path: Path, max_points: int | None = None) -> None:
+    """Replace non-finite numbers (dvclive writes ROC thresholds of Infinity) with null.
+
+    With `max_points`, lists of points longer than that are thinned to evenly spaced points.
+    """
 
     def clean(value):
         if isinstance(value, float) and not math.isfinite(value):
@@ -74,11 +92,22 @@ def _sanitize_plot(path: Path) -> None:
         if isinstance(value, dict):
             return {k: clean(v) for k, v in value.items()}
         if isinstance(value, list):
-            return [clean(v) for v in value]
+            keep = evenly(len(value), max_points) if max_points else range(len(value))
+            return [clean(value[i]) for i in keep]
         return value
 
     content = json.loads(path.read_text(encoding="utf-8"))
     path.write_text(json.dumps(clean(content), indent=2) + "\n", encoding="utf-8")
+
+
+def decision_threshold(y_true, score, config: EvaluateConfig) -> dict:
+    """The cost-optimal threshold on these rows, and the decision threshold params ask for."""
+    optimal, optimal_cost = M.cost_optimal_threshold(y_true, score, config.cost_fn, config.cost_fp)
+    return {
+        "threshold": optimal if config.threshold == "cost" else float(config.threshold),
+        "cost_optimal_threshold": optimal,
+        "cost_optimal_cost": optimal_cost,
+    }
 
 
 def run(params: Params, model: str, schema_path: str, test: str, current: str, output: str) -> dict:
@@ -93,25 +122,20 @@ def run(params: Params, model: str, schema_path: str, test: str, current: str, o
         if len(frame)
     }
     y_test = parts["test"][schema.target].to_numpy()
-    optimal, optimal_cost = M.cost_optimal_threshold(
-        y_test, scores["test"].to_numpy(), config.cost_fn, config.cost_fp
-    )
-    threshold = optimal if config.threshold == "cost" else float(config.threshold)
-    summary = {
-        "threshold": threshold,
-        "cost_optimal_threshold": optimal,
-        "cost_optimal_cost": optimal_cost,
-    }
+    summary = decision_threshold(y_test, scores["test"].to_numpy(), config)
+    threshold = summary["threshold"]
     with io.atomic_dir(output) as tmp:
         live = Live(str(tmp), dvcyaml=False, save_dvc_exp=False, report=None)
         for name, score in scores.items():
             y_true = parts[name][schema.target].to_numpy()
-            summary[name] = part_metrics(y_true, score.to_numpy(), threshold, config)
+            summary[name] = part_metrics(
+                y_true, score.to_numpy(), threshold, config, test if name == "test" else current
+            )
             _log_part(live, tmp, name, y_true, score, threshold)
         live.summary = M.rounded(summary)
         live.make_summary()
         for path in (tmp / "plots" / "sklearn").rglob("*.json"):
-            _sanitize_plot(path)
+            _sanitize_plot(path, CURVE_POINTS if path.parent.name in CURVES else None)
         _log_model_views(tmp, pipeline, parts["test"][schema.features], y_test, config)
         live.end()
     return M.rounded(summary)
@@ -122,11 +146,13 @@ def _log_part(live: Live, folder: Path, name: str, y_true, score: pd.Series, thr
     values = score.to_numpy()
     for kind in ("roc", "precision_recall", "calibration"):
         live.log_sklearn_plot(kind, y_true, values, name=f"{kind}/{name}.json")
-    decision = (values >= threshold).astype(int)
+    keep = evenly(len(values), ROW_CAP)
+    decision = (values[keep] >= threshold).astype(int)
     live.log_sklearn_plot(
-        "confusion_matrix", y_true, decision, name=f"confusion_matrix/{name}.json"
+        "confusion_matrix", y_true[keep], decision, name=f"confusion_matrix/{name}.json"
     )
-    rows = pd.DataFrame({"y": y_true, "score": score.round(6)}, index=score.index)
+    kept = score.iloc[keep]
+    rows = pd.DataFrame({"y": y_true[keep], "score": kept.round(6)}, index=kept.index)
     io.write_csv(rows, folder / "scores" / f"{name}.csv")
     histogram = pd.DataFrame(M.score_histogram(y_true, values))
     io.write_csv(histogram, folder / "plots" / "score_distribution" / f"{name}.csv", False)

@@ -1,0 +1,120 @@
+"""Tiny synthetic data, params and assertions shared by the unit tests."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from kaizen.config import Params, parse_params
+
+ROWS = 60
+RATIOS = [
+    {"name": "debt_to_income", "numerator": "Debt", "denominator": "Income"},
+    {"name": "amount_to_price", "numerator": "Amount", "denominator": "Price"},
+]
+FAST = {
+    "data": {"path": "data.csv", "target": "Status", "positive": "bad", "current_start": 0.3},
+    "train": {
+        "features": {"ratios": RATIOS},
+        "rf": {"n_estimators": 10},
+        "hgb": {"max_iter": 10},
+    },
+    "evaluate": {"bootstrap": 20, "permutation_repeats": 1},
+}
+
+
+def merge(base: dict, update: dict) -> dict:
+    """Deep-merge `update` into a deep copy of `base`."""
+    out = copy.deepcopy(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def credit_frame(rows: int = ROWS, seed: int = 0) -> pd.DataFrame:
+    """A raw credit-like table whose target depends on debt/income and home."""
+    rng = np.random.default_rng(seed)
+    income = rng.integers(50, 300, rows).astype(float)
+    debt = rng.integers(0, 100, rows).astype(float)
+    debt[::7] = 0
+    amount = rng.integers(200, 2000, rows)
+    price = amount + rng.integers(1, 1000, rows)
+    home = rng.choice(["rent", "owner", "other"], rows)
+    signal = debt / income * 3 + (home == "rent") + rng.normal(0, 0.5, rows)
+    status = np.where(signal > np.median(signal), "bad", "good")
+    return pd.DataFrame(
+        {
+            "Status": status,
+            "Income": income,
+            "Debt": debt,
+            "Amount": amount,
+            "Price": price,
+            "Home": home,
+        }
+    )
+
+
+def write_csv(path: Path, frame: pd.DataFrame | None = None) -> Path:
+    """Write `frame` (default: the synthetic credit table) as a CSV without index."""
+    (credit_frame() if frame is None else frame).to_csv(path, index=False)
+    return path
+
+
+def params_dict(update: dict | None = None) -> dict:
+    """The fast test params, deep-merged with `update`."""
+    return merge(FAST, update or {})
+
+
+def make_params(update: dict | None = None) -> Params:
+    """Validated fast test params."""
+    return parse_params(params_dict(update))
+
+
+def write_params(path: Path, update: dict | None = None) -> Path:
+    """Write the fast test params (merged with `update`) as YAML."""
+    path.write_text(yaml.safe_dump(params_dict(update), sort_keys=False), encoding="utf-8")
+    return path
+
+
+def assert_one_line_error(err: str, *fragments: str) -> None:
+    """stderr is exactly one `kaizen ...: error:` line holding every fragment, no traceback."""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("kaizen ") and ": error: " in lines[0], err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+class Artefacts(NamedTuple):
+    """Paths of a tiny ingest -> prepare -> train run, all in one folder."""
+
+    root: Path
+    raw: Path
+    params: Path
+    reference: Path
+    current: Path
+    schema: Path
+    ingest_metrics: Path
+    train: Path
+    test: Path
+    model: Path
+    info: Path
+    train_metrics: Path
+
+    @classmethod
+    def under(cls, root: Path) -> "Artefacts":
+        """The standard file names under `root`."""
+        names = (
+            "data.csv params.yaml reference.parquet current.parquet schema.json ingest.json "
+            "train.parquet test.parquet model.joblib model.json train.json"
+        )
+        return cls(root, *(root / name for name in names.split()))

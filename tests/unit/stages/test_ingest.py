@@ -1,0 +1,84 @@
+"""ingest: raw CSV -> typed reference/current parts, schema and facts."""
+
+import pandas as pd
+import pytest
+
+from kaizen import KaizenError
+from kaizen import io
+from kaizen.stages import ingest
+from tests.unit.helpers import credit_frame, make_params, write_csv
+
+OUTPUTS = ("reference.parquet", "current.parquet", "schema.json", "ingest.json")
+
+
+def run(tmp_path, update=None, frame=None) -> dict:
+    """Run ingest on a CSV of `frame` (default: the synthetic table) into tmp_path."""
+    source = write_csv(tmp_path / "data.csv", frame)
+    paths = [str(tmp_path / name) for name in OUTPUTS]
+    return ingest.run(make_params(update), str(source), *paths)
+
+
+def test_ingest_writes_parts_schema_and_facts(tmp_path):
+    """A 60-row table split 70/30 by row order, typed, with its schema and facts."""
+    facts = run(tmp_path)
+    reference = io.read_parquet(tmp_path / "reference.parquet")
+    current = io.read_parquet(tmp_path / "current.parquet")
+    assert list(reference.index) == list(range(1, 43))
+    assert list(current.index) == list(range(43, 61))
+    assert reference["Income"].dtype == "float64"
+    assert set(reference["Status"]) == {0, 1}
+    raw = credit_frame()
+    assert reference["Status"].sum() == (raw["Status"].iloc[:42] == "bad").sum()
+    schema = io.read_json(tmp_path / "schema.json")
+    assert schema == {
+        "target": "Status",
+        "positive": "bad",
+        "numeric": ["Income", "Debt", "Amount", "Price"],
+        "categorical": ["Home"],
+    }
+    assert io.read_json(tmp_path / "ingest.json") == facts
+    assert facts["rows"] == 60 and facts["numeric"] == 4 and facts["categorical"] == 1
+    assert facts["reference"]["rows"] == 42 and facts["current"]["rows"] == 18
+    assert facts["reference"]["duplicates_dropped"] == 0
+
+
+def test_ingest_drops_duplicates_per_part(tmp_path):
+    """Exact duplicate rows are removed within each part (when asked) and counted."""
+    frame = credit_frame()
+    frame = pd.concat([frame.iloc[:40], frame.iloc[[0, 1]], frame.iloc[40:]], ignore_index=True)
+    facts = run(tmp_path, {"data": {"current_start": 43}}, frame)
+    assert facts["reference"]["duplicates_dropped"] == 2
+    assert facts["reference"]["rows"] == 40
+    facts = run(tmp_path, {"data": {"current_start": 43, "drop_duplicates": False}}, frame)
+    assert facts["reference"]["duplicates_dropped"] == 0
+    assert facts["reference"]["rows"] == 42
+
+
+def test_ingest_without_current_part(tmp_path):
+    """current_start: none keeps every row in the reference and writes an empty current."""
+    facts = run(tmp_path, {"data": {"current_start": "none"}})
+    assert facts["current"] == {
+        "rows": 0,
+        "positive_rate": None,
+        "missing_share": None,
+        "duplicates_dropped": 0,
+    }
+    assert io.read_parquet(tmp_path / "current.parquet").empty
+
+
+@pytest.mark.parametrize(
+    ("update", "frame", "problem"),
+    [
+        ({"data": {"target": "Outcome"}}, None, "target column 'Outcome' not found"),
+        (
+            {"data": {"current_start": 10}},
+            credit_frame().sort_values("Status", kind="stable"),
+            "the reference part (rows before data.current_start) has a single class",
+        ),
+    ],
+)
+def test_ingest_errors_write_nothing(tmp_path, update, frame, problem):
+    """A bad target or a one-class reference part: error, no output file."""
+    with pytest.raises(KaizenError, match=problem.replace("(", r"\(").replace(")", r"\)")):
+        run(tmp_path, update, frame)
+    assert not any((tmp_path / name).exists() for name in OUTPUTS)

@@ -1,0 +1,85 @@
+"""train: fit, save the pipeline, its metadata and training facts."""
+
+import pytest
+
+from kaizen import KaizenError
+from kaizen import io
+from kaizen.model import predict_scores
+from kaizen.stages import train
+from tests.unit.helpers import RATIOS, make_params
+
+OUTPUTS = ("model.joblib", "model.json", "train.json")
+
+
+def run(fitted, tmp_path, update=None) -> dict:
+    """Train on the shared train split, writing into tmp_path."""
+    paths = [str(tmp_path / name) for name in OUTPUTS]
+    return train.run(make_params(update), str(fitted.train), str(fitted.schema), *paths)
+
+
+def test_train_writes_model_metadata_and_facts(fitted, tmp_path, capsys):
+    """The model scores the train rows; metadata holds schema, hash, params, versions."""
+    ratios = RATIOS + [{"name": "home_per_income", "numerator": "Home", "denominator": "Income"}]
+    facts = run(fitted, tmp_path, {"train": {"features": {"ratios": ratios}}})
+    err = capsys.readouterr().err
+    assert err == (
+        "kaizen train: ratio 'home_per_income' skipped: its columns are not numeric columns of "
+        "this data\n"
+    )
+    frame = io.read_parquet(fitted.train)
+    assert facts["rows"] == len(frame) and facts["outliers_removed"] == 0
+    assert facts["features_in"] == 5
+    # 4 numeric + 2 ratios (no missing value, so no indicator) + 3 one-hot home categories.
+    assert facts["features_model"] == 9
+    pipeline = io.load_model(tmp_path / "model.joblib")
+    assert facts["features_model"] == pipeline[:-1].transform(frame.iloc[:1]).shape[1]
+    scores = predict_scores(pipeline, frame[["Income", "Debt", "Amount", "Price", "Home"]])
+    assert scores.between(0, 1).all()
+    info = io.read_json(tmp_path / "model.json")
+    assert info["schema"] == io.read_json(fitted.schema)
+    assert info["ratios_skipped"] == ["home_per_income"]
+    assert info["train_sha256"] == io.file_sha256(fitted.train)
+    assert info["train_rows"] == len(frame)
+    assert info["params"]["model"] == "logreg"
+    assert "scikit-learn" in info["versions"]
+    written = io.read_json(tmp_path / "train.json")
+    assert written == {k: v for k, v in facts.items() if k != "fit_seconds"}
+
+
+def test_train_removes_outlier_rows(fitted, tmp_path):
+    """outliers.method: remove drops the training rows outside the quantiles."""
+    facts = run(fitted, tmp_path, {"train": {"outliers": {"method": "remove", "lower": 0.1}}})
+    rows = len(io.read_parquet(fitted.train))
+    assert facts["outliers_removed"] > 0
+    assert facts["rows"] == rows - facts["outliers_removed"]
+    assert io.read_json(tmp_path / "model.json")["train_rows"] == facts["rows"]
+
+
+@pytest.mark.parametrize(
+    ("update", "problem"),
+    [
+        (
+            {"train": {"outliers": {"method": "remove", "lower": 0.49, "upper": 0.51}}},
+            "params.yaml: train.outliers: removing outliers left a single class",
+        ),
+        ({"train": {"pca": {"n_components": 500}}}, "params.yaml: train.pca.n_components: "),
+    ],
+)
+def test_train_errors_write_nothing(fitted, tmp_path, update, problem):
+    """Bad outlier or PCA settings: one-line error naming the key, no output."""
+    with pytest.raises(KaizenError) as caught:
+        run(fitted, tmp_path, update)
+    assert str(caught.value).startswith(problem)
+    assert "\n" not in str(caught.value)
+    assert not any((tmp_path / name).exists() for name in OUTPUTS)
+
+
+def test_train_other_fit_errors_propagate(fitted, tmp_path, monkeypatch):
+    """A ValueError unrelated to params is a bug: it is not disguised as a user error."""
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("something else")
+
+    monkeypatch.setattr("sklearn.pipeline.Pipeline.fit", broken)
+    with pytest.raises(ValueError, match="something else"):
+        run(fitted, tmp_path)

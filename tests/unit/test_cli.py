@@ -1,0 +1,277 @@
+"""The CLI: every core command end to end, and the bad-input contract of issue 2.
+
+A user error exits 1 with exactly one stderr line naming the file and the column or key, no
+traceback, no new output file, and a pre-existing output file left as it was.
+"""
+
+import json
+import runpy
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kaizen import __version__, cli
+from tests.unit.helpers import assert_one_line_error, credit_frame, write_csv, write_params
+
+OLD = '{"old": true}\n'
+INGEST_OUTPUTS = ("reference.parquet", "current.parquet", "schema.json", "ingest.json")
+
+
+def ingest_argv(folder: Path, source: Path) -> list[str]:
+    """`kaizen ingest` with every output in `folder`."""
+    return [
+        "--params",
+        str(folder / "params.yaml"),
+        "ingest",
+        "--input",
+        str(source),
+        "--reference",
+        str(folder / "reference.parquet"),
+        "--current",
+        str(folder / "current.parquet"),
+        "--schema",
+        str(folder / "schema.json"),
+        "--metrics",
+        str(folder / "ingest.json"),
+    ]
+
+
+def assert_contract(capsys, argv: list[str], outputs: list[Path], *fragments: str) -> None:
+    """Exit 1, one stderr line with the fragments, no new output, pre-existing output intact.
+
+    The first output is created beforehand with known content; the others must not appear.
+    """
+    outputs[0].parent.mkdir(parents=True, exist_ok=True)
+    outputs[0].write_text(OLD, encoding="utf-8")
+    assert cli.main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert_one_line_error(captured.err, *fragments)
+    assert outputs[0].read_text(encoding="utf-8") == OLD
+    for path in outputs[1:]:
+        assert not path.exists(), path
+    leftovers = [p.name for p in outputs[0].parent.iterdir() if p.name.startswith(".")]
+    assert not leftovers
+
+
+def with_text_in(column: str, row: int, value: str) -> pd.DataFrame:
+    """The synthetic table with one typo in a numeric column (row is 0-based)."""
+    frame = credit_frame().astype(str)
+    frame.loc[row, column] = value
+    return frame
+
+
+RAW_CASES = {
+    "empty": ("", ["file is empty"]),
+    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ["not a CSV file (binary content)"]),
+    "one_column_text": ("Dear bank\nplease lend me money\n", ["not a CSV with separator ','"]),
+    "duplicate_columns": ("Status,Income,Income\nbad,1,2\n", ["duplicate column name 'Income'"]),
+    "missing_target": (
+        credit_frame().drop(columns="Status"),
+        ["target column 'Status' not found", "data.target"],
+    ),
+    "one_class_target": (
+        credit_frame().assign(Status="good"),
+        ["target 'Status' must have exactly 2 classes, found 1"],
+    ),
+    "no_positive_value": (
+        credit_frame().replace({"Status": {"bad": "default"}}),
+        ["target 'Status' has no value equal to data.positive='bad'"],
+    ),
+    "text_in_numeric": (
+        with_text_in("Income", 9, "abc"),
+        ["column 'Income' is numeric but holds text", "'abc' at data row 10"],
+    ),
+    "empty_column": (
+        credit_frame().assign(Notes=""),
+        ["column 'Notes' is empty in every row", "{Notes: drop}"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RAW_CASES))
+def test_ingest_bad_input_contract(tmp_path, capsys, case):
+    """Each malformed raw file fails ingest cleanly, naming the file and the problem."""
+    content, fragments = RAW_CASES[case]
+    source = tmp_path / "data.csv"
+    if isinstance(content, pd.DataFrame):
+        write_csv(source, content)
+    elif isinstance(content, bytes):
+        source.write_bytes(content)
+    else:
+        source.write_text(content, encoding="utf-8")
+    write_params(tmp_path / "params.yaml")
+    outputs = [tmp_path / name for name in reversed(INGEST_OUTPUTS)]
+    assert_contract(capsys, ingest_argv(tmp_path, source), outputs, str(source), *fragments)
+
+
+def test_ingest_missing_file_contract(tmp_path, capsys):
+    """A raw file that does not exist is named."""
+    write_params(tmp_path / "params.yaml")
+    source = tmp_path / "nope.csv"
+    outputs = [tmp_path / name for name in INGEST_OUTPUTS]
+    assert_contract(capsys, ingest_argv(tmp_path, source), outputs, f"{source}: file not found")
+
+
+PARAMS_CASES = {
+    "unknown_key": ("train:\n  modle: rf\n", ["train.modle: unknown key (typo?)"]),
+    "wrong_type": (
+        "train:\n  logreg:\n    C: abc\n",
+        ["train.logreg.C: Input should be a valid number"],
+    ),
+    "invalid_yaml": ("train:\n  model: [rf\n  seed: 1\n", ["invalid YAML at line"]),
+    "not_a_mapping": ("- data\n- train\n", ["expected a mapping of sections"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PARAMS_CASES))
+def test_params_contract(tmp_path, capsys, case):
+    """A typo, a wrong type or broken YAML in params.yaml stops before any work."""
+    text, fragments = PARAMS_CASES[case]
+    source = write_csv(tmp_path / "data.csv")
+    params = tmp_path / "params.yaml"
+    if case in {"invalid_yaml", "not_a_mapping"}:
+        params.write_text(text, encoding="utf-8")
+    else:
+        write_params(params)
+        params.write_text(params.read_text(encoding="utf-8") + text, encoding="utf-8")
+    outputs = [tmp_path / name for name in INGEST_OUTPUTS]
+    assert_contract(capsys, ingest_argv(tmp_path, source), outputs, str(params), *fragments)
+
+
+def test_params_missing_file_contract(tmp_path, capsys):
+    """A missing params file is named."""
+    source = write_csv(tmp_path / "data.csv")
+    outputs = [tmp_path / name for name in INGEST_OUTPUTS]
+    argv = ingest_argv(tmp_path, source)
+    assert_contract(capsys, argv, outputs, f"{tmp_path / 'params.yaml'}: file not found")
+
+
+def predict_argv(fitted, source: Path, output: Path) -> list[str]:
+    """`kaizen predict` on the shared model."""
+    return [
+        "predict",
+        "--model",
+        str(fitted.model),
+        "--input",
+        str(source),
+        "--output",
+        str(output),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        ("drop", ["missing column(s) the model needs: Debt"]),
+        ("text", ["column 'Debt' holds text 'lots' at data row 4", "expects a number"]),
+    ],
+)
+def test_predict_bad_input_contract(fitted, tmp_path, capsys, change, fragments):
+    """New applications lacking a model column or with text in a numeric one."""
+    frame = credit_frame(6, seed=3).drop(columns="Status").astype(str)
+    if change == "drop":
+        frame = frame.drop(columns="Debt")
+    else:
+        frame.loc[3, "Debt"] = "lots"
+    source = write_csv(tmp_path / "new.csv", frame)
+    output = tmp_path / "out" / "scored.csv"
+    argv = predict_argv(fitted, source, output)
+    assert_contract(capsys, argv, [output], str(source), *fragments)
+
+
+def test_predict_cli_success(fitted, tmp_path, capsys):
+    """predict prints rows and output as JSON and writes the scored CSV."""
+    source = write_csv(tmp_path / "new.csv", credit_frame(7, seed=3).drop(columns="Status"))
+    output = tmp_path / "scored.csv"
+    argv = predict_argv(fitted, source, output) + ["--threshold", "0.4"]
+    assert cli.main(argv) == 0
+    assert json.loads(capsys.readouterr().out) == {"rows": 7, "output": str(output)}
+    scored = pd.read_csv(output)
+    assert set(scored["decision"]) <= {"accept", "refuse"} and len(scored) == 7
+
+
+def test_pipeline_commands(tmp_path, capsys):
+    """ingest -> prepare -> train -> evaluate -> summary through `kaizen.cli.main`."""
+    source = write_csv(tmp_path / "data.csv")
+    params = write_params(tmp_path / "params.yaml")
+    t = str(tmp_path)
+    assert cli.main(ingest_argv(tmp_path, source)) == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert facts["rows"] == 60
+    common = ["--params", str(params)]
+    argv = ["prepare", "--reference", f"{t}/reference.parquet", "--schema", f"{t}/schema.json"]
+    assert (
+        cli.main(common + argv + ["--train", f"{t}/train.parquet", "--test", f"{t}/test.parquet"])
+        == 0
+    )
+    split = json.loads(capsys.readouterr().out)
+    assert split["train"] + split["test"] == facts["reference"]["rows"]
+    argv = ["train", "--train", f"{t}/train.parquet", "--schema", f"{t}/schema.json"]
+    argv += ["--model", f"{t}/m.joblib", "--info", f"{t}/m.json", "--metrics", f"{t}/train.json"]
+    assert cli.main(common + argv) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == split["train"]
+    argv = ["evaluate", "--model", f"{t}/m.joblib", "--schema", f"{t}/schema.json"]
+    argv += ["--test", f"{t}/test.parquet", "--current", f"{t}/current.parquet"]
+    assert cli.main(common + argv + ["--output", f"{t}/eval"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["test"]["rows"] == split["test"]
+    assert cli.main(["summary", "--metrics", f"{t}/eval/metrics.json"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["metric", "test", "current"]
+    assert "decision threshold" in out
+
+
+def test_stage_input_errors(fitted, tmp_path, capsys):
+    """Missing or broken stage inputs are one-line errors naming the file."""
+    params = ["--params", str(fitted.params)]
+    bad_schema = tmp_path / "schema.json"
+    bad_schema.write_text("{not json", encoding="utf-8")
+    argv = ["prepare", "--reference", str(fitted.reference), "--schema", str(bad_schema)]
+    argv += ["--train", str(tmp_path / "tr.parquet"), "--test", str(tmp_path / "te.parquet")]
+    outputs = [tmp_path / "te.parquet", tmp_path / "tr.parquet"]
+    assert_contract(capsys, params + argv, outputs, str(bad_schema), "invalid JSON")
+    argv = ["train", "--train", str(tmp_path / "nope.parquet"), "--schema", str(fitted.schema)]
+    argv += ["--model", str(tmp_path / "m.joblib"), "--info", str(tmp_path / "m.json")]
+    argv += ["--metrics", str(tmp_path / "t.json")]
+    outputs = [tmp_path / "t.json", tmp_path / "m.joblib", tmp_path / "m.json"]
+    assert_contract(capsys, params + argv, outputs, "nope.parquet: file not found")
+    argv = ["evaluate", "--model", str(tmp_path / "x.joblib"), "--schema", str(fitted.schema)]
+    argv += ["--test", str(fitted.test), "--current", str(fitted.current)]
+    argv += ["--output", str(tmp_path / "eval")]
+    outputs = [tmp_path / "eval" / "metrics.json"]
+    assert_contract(capsys, params + argv, outputs, "x.joblib: model file not found")
+    argv = ["summary", "--metrics", str(tmp_path / "none.json")]
+    assert cli.main(argv) == 1
+    assert_one_line_error(capsys.readouterr().err, "none.json: file not found")
+
+
+def test_version_and_usage(capsys):
+    """--version prints the version; a missing command is a usage error (exit 2)."""
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.strip() == f"kaizen {__version__}"
+    with pytest.raises(SystemExit) as caught:
+        cli.main([])
+    assert caught.value.code == 2
+    assert "usage: kaizen" in capsys.readouterr().err
+
+
+def test_handlers_have_subcommands():
+    """Every registered handler has a subcommand and vice versa."""
+    # pylint: disable=protected-access
+    parser = cli._parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    assert set(action.choices) == set(cli.HANDLERS)
+
+
+def test_python_dash_m(monkeypatch, capsys):
+    """`python -m kaizen` runs the same main and exits with its code."""
+    monkeypatch.setattr(sys, "argv", ["kaizen", "summary", "--metrics", "missing.json"])
+    with pytest.raises(SystemExit) as caught:
+        runpy.run_module("kaizen", run_name="__main__")
+    assert caught.value.code == 1
+    assert_one_line_error(capsys.readouterr().err, "missing.json: file not found")

@@ -1,0 +1,152 @@
+"""params.yaml -> frozen, validated configuration."""
+
+from pathlib import Path
+
+import pydantic
+import pytest
+import yaml
+
+from kaizen import KaizenError
+from kaizen.config import DataConfig, EvaluateConfig, Params, load_params, parse_params
+from tests.unit.helpers import params_dict, write_params
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_repository_params_load():
+    """The committed params.yaml is valid and keeps its documented defaults."""
+    params = load_params(ROOT / "params.yaml")
+    assert params.data.target == "Status"
+    assert params.train.model in {"logreg", "rf", "hgb"}
+    assert params.evaluate.threshold == "cost"
+
+
+def test_defaults_fill_missing_sections():
+    """Only `data` is required; the other sections take their defaults."""
+    params = parse_params({"data": {"path": "x.csv", "target": "y", "positive": 1}})
+    assert params.prepare.test_size == 0.25
+    assert params.train.outliers.method == "clip"
+    assert params.train.pca.n_components is None
+    assert params.evaluate.cost_fn == 5.0
+    assert params.data.current_start == "none"
+
+
+def test_sections_are_frozen():
+    """Config objects cannot be mutated after loading."""
+    params = parse_params(params_dict())
+    with pytest.raises(pydantic.ValidationError):
+        params.train.seed = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("update", "expected"),
+    [
+        ({"train": {"modle": "rf"}}, "train.modle: unknown key (typo?)"),
+        ({"train": {"logreg": {"C": "abc"}}}, "train.logreg.C: Input should be a valid number"),
+        ({"train": {"logreg": {"C": -1}}}, "train.logreg.C: Input should be greater than 0"),
+        ({"train": {"model": "svm"}}, "train.model: Input should be 'logreg', 'rf' or 'hgb'"),
+        ({"data": {"columns": {"a": "text"}}}, "data.columns.a: Input should be"),
+        ({"data": {"current_start": 1.5}}, "data.current_start: Value error, a fraction must"),
+        ({"data": {"current_start": 1}}, "data.current_start: Value error, a row number must"),
+        ({"evaluate": {"threshold": 2.0}}, "evaluate.threshold: Value error, must lie in [0, 1]"),
+        ({"prepare": {"test_size": 1}}, "prepare.test_size: Input should be less than 1"),
+    ],
+)
+def test_invalid_values_name_the_key(update, expected):
+    """Each invalid value is reported on one line as `file: dotted.key: problem`."""
+    with pytest.raises(KaizenError) as caught:
+        parse_params(params_dict(update), "p.yaml")
+    message = str(caught.value)
+    assert message.startswith(f"p.yaml: {expected}"), message
+    assert "\n" not in message
+
+
+def test_several_problems_are_counted():
+    """The first problem is shown, the others are counted."""
+    raw = params_dict({"train": {"modle": "rf", "scalling": "none"}})
+    with pytest.raises(KaizenError, match=r"\(and 1 more problem\)$"):
+        parse_params(raw)
+    raw = params_dict({"train": {"modle": "rf", "scalling": "none", "sed": 1}})
+    with pytest.raises(KaizenError, match=r"\(and 2 more problems\)$"):
+        parse_params(raw)
+
+
+def test_missing_required_key():
+    """A required key that is absent is named."""
+    raw = params_dict()
+    del raw["data"]["path"]
+    with pytest.raises(KaizenError, match=r"^params.yaml: data.path: Field required$"):
+        parse_params(raw)
+
+
+@pytest.mark.parametrize("raw", [None, [1, 2], "text"])
+def test_top_level_must_be_a_mapping(raw):
+    """A YAML list, scalar or empty file is rejected."""
+    with pytest.raises(KaizenError, match="expected a mapping of sections"):
+        parse_params(raw, "p.yaml")
+
+
+def test_current_start_forms():
+    """A row number, a fraction or 'none' are accepted as such."""
+    base = {"path": "x.csv", "target": "y", "positive": "bad"}
+    assert DataConfig(**base, current_start=10).current_start == 10
+    assert DataConfig(**base, current_start=0.3).current_start == 0.3
+    assert DataConfig(**base, current_start="none").current_start == "none"
+
+
+def test_current_start_rejects_bool_given_directly():
+    """The bool guard of the validator fires for a real bool in strict input."""
+    with pytest.raises(ValueError, match="row number"):
+        DataConfig._check_current_start(True)  # pylint: disable=protected-access
+
+
+def test_threshold_forms():
+    """`threshold` is 'cost' or a probability."""
+    assert EvaluateConfig(threshold="cost").threshold == "cost"
+    assert EvaluateConfig(threshold=0.4).threshold == 0.4
+    with pytest.raises(pydantic.ValidationError):
+        EvaluateConfig(threshold=-0.1)
+
+
+def test_load_params_reads_file(tmp_path):
+    """load_params parses a YAML file into Params."""
+    path = write_params(tmp_path / "params.yaml", {"train": {"model": "rf"}})
+    params = load_params(path)
+    assert isinstance(params, Params)
+    assert params.train.model == "rf"
+    assert params.train.rf.n_estimators == 10
+
+
+def test_load_params_missing_file(tmp_path):
+    """A missing params file is named."""
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(KaizenError, match=r"nope.yaml: file not found$"):
+        load_params(path)
+
+
+def test_load_params_invalid_yaml_gives_line(tmp_path):
+    """Broken YAML is reported with its line number."""
+    path = tmp_path / "params.yaml"
+    path.write_text("data:\n  path: x.csv\n  target: [unclosed\n", encoding="utf-8")
+    with pytest.raises(KaizenError, match=r"params.yaml: invalid YAML at line \d+$"):
+        load_params(path)
+
+
+def test_load_params_invalid_yaml_without_mark(tmp_path, monkeypatch):
+    """A YAML error without a position is still one line."""
+
+    def broken(_text):
+        raise yaml.YAMLError("boom")
+
+    monkeypatch.setattr("kaizen.config.yaml.safe_load", broken)
+    path = write_params(tmp_path / "params.yaml")
+    with pytest.raises(KaizenError, match=r"params.yaml: invalid YAML$"):
+        load_params(path)
+
+
+def test_drift_psi_thresholds_ordered():
+    """drift.psi_warning above drift.psi_alert is rejected, naming the section."""
+    with pytest.raises(KaizenError, match=r"^p.yaml: drift: Value error, psi_warning must not"):
+        parse_params(params_dict({"drift": {"psi_warning": 0.3, "psi_alert": 0.2}}), "p.yaml")
+    params = parse_params(params_dict({"drift": {"psi_warning": 0.2, "psi_alert": 0.2}}))
+    assert params.drift.psi_alert == 0.2

@@ -1,0 +1,342 @@
+"""Raw data reading, schema inference, target encoding, splits and scoring input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kaizen import KaizenError
+from kaizen import data as D
+from kaizen.config import DataConfig
+
+TEXT = "Status,Age,Home,Income\nbad,30,rent,100\ngood, 41 ,owner,\ngood,52,rent,250\n"
+
+
+def config(**overrides) -> DataConfig:
+    """A DataConfig for the tiny frames of this module."""
+    return DataConfig(**{"path": "d.csv", "target": "Status", "positive": "bad", **overrides})
+
+
+def text_frame(columns: dict[str, list], rows: int | None = None) -> pd.DataFrame:
+    """A frame of strings indexed by 1-based data row, like `read_raw` returns."""
+    frame = pd.DataFrame(columns, dtype=object)
+    rows = rows or len(frame)
+    frame.index = pd.RangeIndex(1, rows + 1, name=D.ROW)
+    return frame
+
+
+def is_float_nan(value) -> bool:
+    """True for a float NaN (what scikit-learn imputers expect), False for pd.NA or None."""
+    return isinstance(value, float) and np.isnan(value)
+
+
+@pytest.fixture(name="csv")
+def fixture_csv(tmp_path):
+    """Write text to d.csv and return its path."""
+
+    def write(content: str | bytes):
+        path = tmp_path / "d.csv"
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return write
+
+
+def test_schema_round_trip_and_features():
+    """to_dict/from_dict are inverse; features are numeric then categorical."""
+    schema = D.Schema("y", "bad", ["a", "b"], ["c"])
+    assert schema.features == ["a", "b", "c"]
+    assert D.Schema.from_dict(schema.to_dict()) == schema
+    assert schema.to_dict() == {
+        "target": "y",
+        "positive": "bad",
+        "numeric": ["a", "b"],
+        "categorical": ["c"],
+    }
+
+
+def test_read_raw_strings_indexed_by_data_row(csv):
+    """Values stay strings (stripped of leading blanks), the index is the 1-based data row."""
+    frame = D.read_raw(csv(TEXT))
+    assert list(frame.columns) == ["Status", "Age", "Home", "Income"]
+    assert frame.index.name == "row"
+    assert list(frame.index) == [1, 2, 3]
+    assert frame.loc[2, "Age"].strip() == "41"
+    assert frame.loc[1, "Age"] == "30"
+    assert pd.isna(frame.loc[2, "Income"])
+
+
+def test_read_raw_bom_latin1_and_separator(csv):
+    """A UTF-8 BOM is dropped, Latin-1 bytes decode, a custom separator is honoured."""
+    frame = D.read_raw(csv(b"\xef\xbb\xbfStatus;Ville\nbad;Z\xc3\xbcrich\ngood;x\n"), ";")
+    assert list(frame.columns) == ["Status", "Ville"]
+    assert frame.loc[1, "Ville"] == "Zürich"
+    frame = D.read_raw(csv(b"Status,Ville\nbad,Z\xfcrich\ngood,x\n"))
+    assert frame.loc[1, "Ville"] == "Zürich"
+
+
+def test_read_raw_strips_header_names(csv):
+    """Blanks around header names are removed."""
+    frame = D.read_raw(csv(" Status , Age\nbad,1\n"))
+    assert list(frame.columns) == ["Status", "Age"]
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("", "file is empty"),
+        ("  \n\n", "file is empty"),
+        (b"PK\x03\x04\x00\x00binary", "not a CSV file (binary content)"),
+        ("just one column\nof text\n", "not a CSV with separator ',' (header has 1 column)"),
+        ("Status,,Age\nbad,1,2\n", "empty column name in header"),
+        ("Status,Age,Age\nbad,1,2\n", "duplicate column name 'Age'"),
+        ("Status,Age\n", "no data rows below the header"),
+        ("Status,Age\nbad,1\ngood,2,3,4\n", "not a valid CSV (Error tokenizing data"),
+    ],
+)
+def test_read_raw_rejects(csv, content, problem):
+    """Each malformed file gives a one-line error naming the file and the problem."""
+    path = csv(content)
+    with pytest.raises(KaizenError) as caught:
+        D.read_raw(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: {problem}"), message
+    assert "\n" not in message
+
+
+def test_read_raw_missing_file(tmp_path):
+    """A missing file is named."""
+    with pytest.raises(KaizenError, match="nope.csv: file not found"):
+        D.read_raw(tmp_path / "nope.csv")
+
+
+def test_to_numeric_coerces_text_to_nan():
+    """Blanks are stripped, text becomes NaN."""
+    parsed = D._to_numeric(pd.Series([" 1.5", "2 ", "x"]))  # pylint: disable=protected-access
+    assert parsed.iloc[:2].tolist() == [1.5, 2.0]
+    assert np.isnan(parsed.iloc[2])
+
+
+def test_infer_schema_by_content():
+    """Numeric columns parse fully; text columns are categorical; the target is excluded."""
+    frame = text_frame(
+        {"Status": ["bad", "good", "good"], "Age": ["30", "41", None], "Home": ["a", "b", "a"]}
+    )
+    schema = D.infer_schema(frame, config())
+    assert schema == D.Schema("Status", "bad", ["Age"], ["Home"])
+
+
+def test_infer_schema_overrides():
+    """params overrides force categorical, numeric or drop."""
+    frame = text_frame(
+        {
+            "Status": ["bad", "good", "good"],
+            "Code": ["1", "2", "3"],
+            "Id": ["7", "8", "9"],
+            "Level": ["1", "x", "3"],
+        }
+    )
+    cfg = config(columns={"Code": "categorical", "Id": "drop"})
+    schema = D.infer_schema(frame, cfg)
+    assert not schema.numeric
+    assert schema.categorical == ["Code", "Level"]
+    with pytest.raises(KaizenError, match="column 'Level' is numeric but holds text in 1 row"):
+        D.infer_schema(frame, config(columns={"Level": "numeric"}), "d.csv")
+
+
+def test_infer_schema_mostly_numeric_column_with_typo():
+    """A column >= 95 % numeric with a text value is an error naming value and row."""
+    values = [str(i) for i in range(30)]
+    values[17] = "abc"
+    frame = text_frame({"Status": ["bad", "good"] * 15, "Age": values})
+    with pytest.raises(KaizenError) as caught:
+        D.infer_schema(frame, config(), "d.csv")
+    assert str(caught.value) == (
+        "d.csv: column 'Age' is numeric but holds text in 1 row(s), e.g. 'abc' at data row 18"
+    )
+
+
+def test_infer_schema_errors():
+    """Unknown override column, all-empty column, no features left."""
+    frame = text_frame({"Status": ["bad", "good"], "Empty": [None, None], "A": ["1", "2"]})
+    with pytest.raises(KaizenError, match=r"data.columns.Zz: no such column in d.csv"):
+        D.infer_schema(frame, config(columns={"Zz": "drop"}), "d.csv")
+    with pytest.raises(KaizenError) as caught:
+        D.infer_schema(frame, config(), "d.csv")
+    assert str(caught.value) == (
+        "d.csv: column 'Empty' is empty in every row (drop it with data.columns: {Empty: drop})"
+    )
+    with pytest.raises(KaizenError, match="no feature columns besides the target 'Status'"):
+        D.infer_schema(frame, config(columns={"Empty": "drop", "A": "drop"}), "d.csv")
+
+
+@pytest.mark.parametrize(
+    ("labels", "positive", "expected"),
+    [
+        (["bad", "good", " bad "], "bad", [1, 0, 1]),
+        (["0", "1", "1"], "1", [0, 1, 1]),
+        (["0.0", "1.0", "0.0"], "1", [0, 1, 0]),
+        (["0", "1", "0"], "1.0", [0, 1, 0]),
+        (["True", "False", "True"], "true", [1, 0, 1]),
+        (["Bad", "Good", "Good"], "bad", [1, 0, 0]),
+    ],
+)
+def test_encode_target(labels, positive, expected):
+    """Strings, 0/1 integers, 1.0 floats and case variants map to 1/0."""
+    encoded = D.encode_target(pd.Series(labels), positive, "y", "d.csv")
+    assert encoded.tolist() == expected
+    assert encoded.dtype == "int8"
+    assert encoded.name == "y"
+
+
+@pytest.mark.parametrize(
+    ("labels", "positive", "problem"),
+    [
+        (["bad", "bad"], "bad", "target 'y' must have exactly 2 classes, found 1: ['bad']"),
+        (["a", "b", "c"], "a", "target 'y' must have exactly 2 classes, found 3"),
+        (["good", "badd"], "bad", "target 'y' has no value equal to data.positive='bad'"),
+        (["0", "1"], "2", "target 'y' has no value equal to data.positive='2'"),
+        (["bad", None], "bad", "target 'y' is missing at data row 1"),
+    ],
+)
+def test_encode_target_rejects(labels, positive, problem):
+    """One class, three classes, absent positive value, missing target."""
+    with pytest.raises(KaizenError) as caught:
+        D.encode_target(pd.Series(labels, dtype=object), positive, "y", "d.csv")
+    assert str(caught.value).startswith(f"d.csv: {problem}")
+
+
+def test_clean_types_sentinels_and_target():
+    """Numeric -> float64 with sentinels as NaN; categorical stripped with text sentinels."""
+    frame = text_frame(
+        {
+            "Status": ["bad", "good", "good"],
+            "Income": ["100", "99999999", " 7"],
+            "Home": [" rent", "?", None],
+        }
+    )
+    cfg = config(missing_values=[99999999, "?"])
+    schema = D.Schema("Status", "bad", ["Income"], ["Home"])
+    out = D.clean(frame, schema, cfg, "d.csv")
+    assert out["Income"].dtype == "float64"
+    assert out["Income"].iloc[0] == 100 and np.isnan(out["Income"].iloc[1])
+    assert out["Income"].iloc[2] == 7
+    assert out["Home"].dtype == object
+    assert out["Home"].iloc[0] == "rent"
+    assert out["Home"].iloc[1:].isna().all()
+    assert out["Status"].tolist() == [1, 0, 0]
+    assert list(out.index) == [1, 2, 3]
+
+
+def test_clean_without_sentinels_keeps_values():
+    """With no missing_values nothing is masked."""
+    frame = text_frame({"Status": ["bad", "good"], "Income": ["0", "5"], "Home": ["?", "a"]})
+    out = D.clean(frame, D.Schema("Status", "bad", ["Income"], ["Home"]), config(), "d.csv")
+    assert out["Income"].tolist() == [0.0, 5.0]
+    assert out["Home"].tolist() == ["?", "a"]
+
+
+def test_is_number():
+    """Numbers and numeric strings are numbers; text and None are not."""
+    assert D._is_number(3) and D._is_number("2.5")  # pylint: disable=protected-access
+    assert not D._is_number("?")  # pylint: disable=protected-access
+    assert not D._is_number(None)  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [("none", 10), (0.3, 7), (0.25, 8), (2, 1), (7, 6), (10, 9)],
+)
+def test_split_position(start, expected):
+    """'none' keeps all rows; a share goes to current; a row number starts current."""
+    assert D.split_position(10, start) == expected
+
+
+def test_split_position_beyond_last_row():
+    """A row number past the data is an error naming the key."""
+    with pytest.raises(
+        KaizenError, match=r"data.current_start: row 11 is beyond the last data row \(10\)"
+    ):
+        D.split_position(10, 11)
+
+
+def test_split_reference_current():
+    """Row number, fraction and 'none' split by row order."""
+    frame = pd.DataFrame({"a": range(10)}, index=pd.RangeIndex(1, 11, name=D.ROW))
+    ref, cur = D.split_reference_current(frame, 8)
+    assert list(ref.index) == list(range(1, 8)) and list(cur.index) == [8, 9, 10]
+    ref, cur = D.split_reference_current(frame, 0.2)
+    assert len(ref) == 8 and list(cur["a"]) == [8, 9]
+    ref, cur = D.split_reference_current(frame, "none")
+    assert len(ref) == 10 and cur.empty
+
+
+def test_drop_duplicate_rows():
+    """Exact duplicates after the first are removed and counted."""
+    frame = pd.DataFrame({"a": [1, 1, 2, 1], "b": ["x", "x", "x", "y"]})
+    out, removed = D.drop_duplicate_rows(frame)
+    assert removed == 1
+    assert list(out.index) == [0, 2, 3]
+
+
+def test_summarise():
+    """Rows, positive rate and missing share; None for an empty part."""
+    schema = D.Schema("y", "1", ["a"], ["b"])
+    frame = pd.DataFrame(
+        {"a": [1.0, np.nan, 3.0, 4.0], "b": ["x", "y", None, "z"], "y": [1, 0, 0, 0]}
+    )
+    assert D.summarise(frame, schema) == {"rows": 4, "positive_rate": 0.25, "missing_share": 0.25}
+    assert D.summarise(frame.iloc[:0], schema) == {
+        "rows": 0,
+        "positive_rate": None,
+        "missing_share": None,
+    }
+
+
+def test_check_columns():
+    """Missing model columns are listed."""
+    schema = D.Schema("y", "1", ["a", "b"], ["c"])
+    D.check_columns(pd.DataFrame(columns=["c", "b", "a", "extra"]), schema, "new.csv")
+    with pytest.raises(KaizenError, match="new.csv: missing column.s. the model needs: a, c"):
+        D.check_columns(pd.DataFrame(columns=["b"]), schema, "new.csv")
+
+
+def test_coerce_features_from_raw_strings(tmp_path):
+    """Raw strings become floats/objects in schema order; extra columns are dropped."""
+    path = tmp_path / "new.csv"
+    path.write_text("Home,Extra,Income\n rent,z,100\nowner,z,\n", encoding="utf-8")
+    raw = D.read_raw(path)
+    out = D.coerce_features(raw, D.Schema("y", "1", ["Income"], ["Home"]), str(path))
+    assert list(out.columns) == ["Income", "Home"]
+    assert out["Income"].dtype == "float64"
+    assert out["Income"].iloc[0] == 100 and np.isnan(out["Income"].iloc[1])
+    assert out["Home"].tolist() == ["rent", "owner"]
+
+
+def test_coerce_features_numeric_input_passes_through():
+    """Already-numeric columns are kept; missing categorical values become NaN."""
+    frame = pd.DataFrame({"Income": [1, 2], "Home": ["a", None]})
+    out = D.coerce_features(frame, D.Schema("y", "1", ["Income"], ["Home"]), "f")
+    assert out["Income"].tolist() == [1.0, 2.0]
+    assert out["Home"].iloc[0] == "a" and is_float_nan(out["Home"].iloc[1])
+
+
+def test_coerce_features_rejects_text_in_numeric(tmp_path):
+    """Text in a numeric column is named with its value and data row."""
+    path = tmp_path / "new.csv"
+    path.write_text("Income,Home\n100,a\nabc,b\n", encoding="utf-8")
+    raw = D.read_raw(path)
+    with pytest.raises(KaizenError) as caught:
+        D.coerce_features(raw, D.Schema("y", "1", ["Income"], ["Home"]), str(path))
+    assert str(caught.value) == (
+        f"{path}: column 'Income' holds text 'abc' at data row 2, the model expects a number"
+    )
+
+
+def test_as_object():
+    """Strings become an object column with NaN (not pd.NA) for missing values."""
+    out = D.as_object(pd.Series(["a", None], dtype="string"))
+    assert out.dtype == object
+    assert out.iloc[0] == "a" and is_float_nan(out.iloc[1])

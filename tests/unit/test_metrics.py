@@ -1,0 +1,192 @@
+"""Metrics checked against scikit-learn, scipy or brute force."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import ks_2samp
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+from kaizen import metrics as M
+
+Y = np.array([0, 0, 1, 1, 0, 1, 0, 1, 1, 0])
+SCORE = np.array([0.1, 0.4, 0.35, 0.8, 0.4, 0.4, 0.2, 0.9, 0.55, 0.6])
+
+
+def random_case(seed: int, rows: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and scores rounded to 1 decimal (many ties)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, rows)
+    score = np.round(np.clip(rng.normal(0.4 + 0.2 * y, 0.2), 0, 1), 1)
+    return y, score
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_roc_auc_matches_sklearn_with_ties(seed):
+    """The rank formula equals sklearn's trapezoid AUC, ties included."""
+    y, score = random_case(seed)
+    assert M.roc_auc(y, score) == pytest.approx(roc_auc_score(y, score), abs=1e-12)
+
+
+def test_roc_auc_small_cases():
+    """Perfect, reversed, all-tied and one-class inputs."""
+    assert M.roc_auc([0, 0, 1], [0.1, 0.2, 0.9]) == 1.0
+    assert M.roc_auc([1, 0], [0.1, 0.9]) == 0.0
+    assert M.roc_auc([1, 0, 1, 0], [0.5] * 4) == 0.5
+    assert M.roc_auc(Y, SCORE) == pytest.approx(roc_auc_score(Y, SCORE))
+    assert math.isnan(M.roc_auc([1, 1], [0.2, 0.3]))
+    assert math.isnan(M.roc_auc([0, 0], [0.2, 0.3]))
+
+
+def test_bootstrap_auc_interval():
+    """The interval is ordered, brackets the AUC, and is reproducible from the seed."""
+    y, score = random_case(0, 200)
+    low, high = M.bootstrap_auc(y, score, 200, seed=1)
+    auc = M.roc_auc(y, score)
+    assert 0 <= low < auc < high <= 1
+    assert M.bootstrap_auc(y, score, 200, seed=1) == (low, high)
+    assert M.bootstrap_auc(y, score, 200, seed=2) != (low, high)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_bootstrap_auc_equals_rank_formula_on_each_resample(seed):
+    """The weighted O(n) resample AUC gives the interval of `roc_auc` on the drawn rows."""
+    y, score = random_case(seed, 80)
+    rng = np.random.default_rng(seed)
+    draws = [rng.integers(0, len(y), len(y)) for _ in range(100)]
+    values = np.array([M.roc_auc(y[idx], score[idx]) for idx in draws])
+    values = values[~np.isnan(values)]
+    expected = (np.quantile(values, 0.025), np.quantile(values, 0.975))
+    assert M.bootstrap_auc(y, score, 100, seed) == pytest.approx(expected, abs=1e-12)
+
+
+def naive_bootstrap(y, score, n_resamples, seed) -> np.ndarray:
+    """The textbook loop: resample rows, recompute the AUC (NaN draws dropped)."""
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(n_resamples):
+        idx = rng.integers(0, len(y), len(y))
+        values.append(M.roc_auc(y[idx], score[idx]))
+    values = np.asarray(values)
+    return values[~np.isnan(values)]
+
+
+@pytest.mark.parametrize(("seed", "rows"), [(0, 50), (3, 8), (4, 120)])
+def test_bootstrap_auc_equals_naive_resampling(seed, rows):
+    """Same draws, same percentile interval as resampling rows one by one (ties included)."""
+    y, score = random_case(seed, rows)
+    values = naive_bootstrap(y, score, 100, seed)
+    for level in (0.95, 0.5):
+        alpha = (1 - level) / 2
+        expected = (np.quantile(values, alpha), np.quantile(values, 1 - alpha))
+        got = M.bootstrap_auc(y, score, 100, seed, level=level)
+        assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_bootstrap_auc_zero_resamples_and_one_class_draws():
+    """Zero resamples give NaN; one-class resamples are skipped."""
+    assert all(math.isnan(v) for v in M.bootstrap_auc(Y, SCORE, 0, 0))
+    low, high = M.bootstrap_auc([0, 1, 0], [0.1, 0.9, 0.2], 100, 0)
+    assert low == high == 1.0
+    # One positive among 3 rows, 1 resample: the draw may lack it; then the interval is NaN.
+    draws = [M.bootstrap_auc([0, 1, 0], [0.1, 0.9, 0.2], 1, seed) for seed in range(20)]
+    assert any(math.isnan(low) and math.isnan(high) for low, high in draws)
+    assert any(not math.isnan(low) for low, _ in draws)
+
+
+def test_ks_statistic_matches_scipy():
+    """KS between the two class score distributions."""
+    expected = ks_2samp(SCORE[Y == 1], SCORE[Y == 0]).statistic
+    assert M.ks_statistic(Y, SCORE) == pytest.approx(expected)
+    assert M.ks_statistic([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0
+
+
+def test_expected_cost_by_hand():
+    """Refusing scores >= 0.5: FN = {0.35, 0.4}, FP = {0.6}."""
+    assert M.expected_cost(Y, SCORE, 0.5, cost_fn=5, cost_fp=1) == pytest.approx((2 * 5 + 1) / 10)
+    # Refusing nobody: every positive is a missed default.
+    assert M.expected_cost(Y, SCORE, 1.1, 5, 1) == pytest.approx(5 * 5 / 10)
+
+
+def brute_force_threshold(y, score, cost_fn, cost_fp) -> tuple[float, float]:
+    """Lowest cost over every observed score and 'refuse nobody'; ties to the higher threshold."""
+    candidates = sorted(set(score.tolist()) | {1.0 + 1e-9}, reverse=True)
+    costs = [M.expected_cost(y, score, t, cost_fn, cost_fp) for t in candidates]
+    best = int(np.argmin(costs))  # first minimum = highest threshold
+    return candidates[best], costs[best]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("cost_fn", "cost_fp"), [(5.0, 1.0), (1.0, 1.0), (1.0, 10.0)])
+def test_cost_optimal_threshold_matches_brute_force(seed, cost_fn, cost_fp):
+    """The sorted-cumsum search equals an exhaustive search, ties included."""
+    y, score = random_case(seed, 30)
+    threshold, cost = M.cost_optimal_threshold(y, score, cost_fn, cost_fp)
+    expected_threshold, expected_cost = brute_force_threshold(y, score, cost_fn, cost_fp)
+    assert cost == pytest.approx(expected_cost)
+    assert threshold == pytest.approx(expected_threshold)
+    assert M.expected_cost(y, score, threshold, cost_fn, cost_fp) == pytest.approx(cost)
+
+
+def test_cost_optimal_threshold_refuse_nobody():
+    """When refusing is always costlier, the threshold is above every score."""
+    threshold, cost = M.cost_optimal_threshold([0, 0, 1], [0.9, 0.8, 0.1], 1.0, 10.0)
+    assert threshold > 1.0
+    assert cost == pytest.approx(1 / 3)
+
+
+def test_at_threshold_counts_and_rates():
+    """Confusion counts by hand; precision/recall/F1 from them."""
+    out = M.at_threshold(Y, SCORE, 0.5)
+    assert (out["tp"], out["fp"], out["tn"], out["fn"]) == (3, 1, 4, 2)
+    assert out["precision"] == pytest.approx(3 / 4)
+    assert out["recall"] == pytest.approx(3 / 5)
+    assert out["f1"] == pytest.approx(2 * 0.75 * 0.6 / 1.35)
+    nobody = M.at_threshold(Y, SCORE, 1.5)
+    assert nobody["precision"] == 0.0 and nobody["tp"] == 0 and nobody["fn"] == 5
+
+
+def test_score_metrics():
+    """Each value agrees with its reference implementation; scores are clipped to [0, 1]."""
+    out = M.score_metrics(Y, SCORE, 50, 0)
+    assert out["rows"] == 10 and out["positive_rate"] == 0.5
+    assert out["roc_auc"] == pytest.approx(roc_auc_score(Y, SCORE))
+    assert out["gini"] == pytest.approx(2 * out["roc_auc"] - 1)
+    assert out["roc_auc_low"] <= out["roc_auc"] <= out["roc_auc_high"]
+    assert out["brier"] == pytest.approx(brier_score_loss(Y, SCORE))
+    assert out["log_loss"] == pytest.approx(log_loss(Y, SCORE))
+    assert 0 < out["average_precision"] <= 1
+    clipped = M.score_metrics(Y, SCORE * 2 - 0.5, 0, 0)
+    assert clipped["brier"] == pytest.approx(brier_score_loss(Y, np.clip(SCORE * 2 - 0.5, 0, 1)))
+    assert math.isnan(clipped["roc_auc_low"])
+
+
+def test_score_histogram():
+    """Shares per bin sum to one per class and land in the right bins."""
+    rows = M.score_histogram(np.array([1, 1, 0, 0]), np.array([0.05, 0.95, 0.05, 0.45]), bins=4)
+    assert [row["score"] for row in rows] == [0.125, 0.375, 0.625, 0.875]
+    assert [row["positive"] for row in rows] == [0.5, 0.0, 0.0, 0.5]
+    assert [row["negative"] for row in rows] == [0.5, 0.5, 0.0, 0.0]
+    empty = M.score_histogram(np.array([0, 0]), np.array([0.1, 0.2]), bins=2)
+    assert [row["positive"] for row in empty] == [0.0, 0.0]
+
+
+def test_rounded():
+    """Floats rounded recursively, NaN -> None, other values untouched."""
+    raw = {"a": 0.123456789, "b": {"c": float("nan"), "d": 2.0000001}, "e": 3, "f": "x"}
+    assert M.rounded(raw, 3) == {"a": 0.123, "b": {"c": None, "d": 2.0}, "e": 3, "f": "x"}
+
+
+def test_headline():
+    """One row per headline metric, a CI line per part, the threshold."""
+    part = {key: 0.5 for key in M.HEADLINE}
+    part.update({"roc_auc": 0.75, "roc_auc_low": 0.7, "roc_auc_high": 0.8, "rows": 12})
+    text = M.headline({"threshold": 0.25, "test": part, "current": part})
+    lines = text.splitlines()
+    assert lines[0].split() == ["metric", "test", "current"]
+    assert lines[1].split() == ["roc_auc", "0.7500", "0.7500"]
+    assert "test: ROC AUC 0.750 [95 % CI 0.700-0.800], 12 rows" in lines
+    assert lines[-1] == "decision threshold: 0.2500 (refuse scores at or above)"
+    only_test = M.headline({"threshold": 0.25, "test": part}).splitlines()
+    assert only_test[0].split() == ["metric", "test"]
+    assert len(only_test) == len(M.HEADLINE) + 3

@@ -1,0 +1,94 @@
+"""Batch scoring with the saved pipeline."""
+
+import pandas as pd
+import pytest
+
+from kaizen import KaizenError
+from kaizen import io
+from kaizen import predict
+from kaizen.model import predict_scores
+from tests.unit.helpers import credit_frame
+
+FEATURES = ["Income", "Debt", "Amount", "Price", "Home"]
+
+
+def new_applications(tmp_path, frame: pd.DataFrame | None = None):
+    """A CSV of applications (no target, an extra column) and its path."""
+    frame = credit_frame(8, seed=5)[FEATURES] if frame is None else frame
+    frame = frame.assign(Id=range(100, 100 + len(frame)))
+    path = tmp_path / "new.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_model_info_path():
+    """The metadata JSON sits beside the model."""
+    assert str(predict.model_info_path("models/model.joblib")) == "models/model.json"
+
+
+def test_run_scores_every_row(fitted, tmp_path):
+    """Scores equal the pipeline's probabilities; input columns are kept, in order."""
+    source = new_applications(tmp_path)
+    output = tmp_path / "out" / "scored.csv"
+    assert predict.run(str(fitted.model), str(source), str(output)) == 8
+    scored = pd.read_csv(output)
+    assert list(scored.columns) == FEATURES + ["Id", "score"]
+    expected = predict_scores(io.load_model(fitted.model), credit_frame(8, seed=5)[FEATURES])
+    assert scored["score"].tolist() == pytest.approx(expected.round(6).tolist(), abs=1e-9)
+    assert scored["Id"].tolist() == list(range(100, 108))
+
+
+def test_run_with_threshold_and_missing_values(fitted, tmp_path):
+    """A threshold adds accept/refuse; missing values are imputed, not rejected."""
+    frame = credit_frame(6, seed=2)[FEATURES]
+    frame.loc[1, "Income"] = None
+    frame.loc[2, "Home"] = None
+    source = new_applications(tmp_path, frame)
+    output = tmp_path / "scored.csv"
+    predict.run(str(fitted.model), str(source), str(output), threshold=0.5)
+    scored = pd.read_csv(output)
+    assert scored["score"].between(0, 1).all()
+    expected = ["refuse" if value >= 0.5 else "accept" for value in scored["score"]]
+    assert scored["decision"].tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("Price", None, "missing column(s) the model needs: Price"),
+        (
+            "Debt",
+            "lots",
+            "column 'Debt' holds text 'lots' at data row 3, the model expects a number",
+        ),
+    ],
+)
+def test_run_rejects_bad_input(fitted, tmp_path, column, value, problem):
+    """A missing column or text in a numeric column: one-line error, no output."""
+    frame = credit_frame(5, seed=1)[FEATURES].astype(str)
+    if value is None:
+        frame = frame.drop(columns=column)
+    else:
+        frame.loc[2, column] = value
+    source = new_applications(tmp_path, frame)
+    output = tmp_path / "scored.csv"
+    with pytest.raises(KaizenError) as caught:
+        predict.run(str(fitted.model), str(source), str(output))
+    assert str(caught.value) == f"{source}: {problem}"
+    assert not output.exists()
+
+
+def test_run_argument_errors(fitted, tmp_path):
+    """Out-of-range threshold, output over input, missing model or metadata."""
+    source = new_applications(tmp_path)
+    out = str(tmp_path / "o.csv")
+    with pytest.raises(KaizenError, match=r"^--threshold: must lie in \[0, 1\], got 1.5$"):
+        predict.run(str(fitted.model), str(source), out, threshold=1.5)
+    with pytest.raises(KaizenError, match="refusing to overwrite the input file"):
+        predict.run(str(fitted.model), str(source), str(source))
+    with pytest.raises(KaizenError, match=r"nope.json: file not found"):
+        predict.run(str(tmp_path / "nope.joblib"), str(source), out)
+    (tmp_path / "lonely.json").write_text(fitted.info.read_text(encoding="utf-8"))
+    with pytest.raises(KaizenError, match=r"lonely.joblib: model file not found"):
+        predict.run(str(tmp_path / "lonely.joblib"), str(source), out)
+    assert not (tmp_path / "o.csv").exists()
