@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kaizen import KaizenError
 
@@ -141,6 +141,26 @@ class EvaluateConfig(_Section):
         return value
 
 
+class DriftConfig(_Section):
+    """Drift verdicts: method per column type, thresholds, minimum sample size (read by `drift`)."""
+
+    numeric_method: Literal["psi", "ks", "wasserstein"] = "psi"
+    categorical_method: Literal["psi", "chi2", "jensenshannon"] = "psi"
+    psi_warning: float = Field(0.10, gt=0)
+    psi_alert: float = Field(0.25, gt=0)
+    alpha: float = Field(0.05, gt=0, lt=1)
+    distance_threshold: float = Field(0.1, gt=0)
+    min_rows: int = Field(500, ge=1)
+    dataset_share: float = Field(0.5, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _check_psi_order(self):
+        """The warning threshold cannot exceed the alert threshold."""
+        if self.psi_warning > self.psi_alert:
+            raise ValueError("psi_warning must not exceed psi_alert")
+        return self
+
+
 class Params(_Section):
     """The whole `params.yaml`."""
 
@@ -148,6 +168,7 @@ class Params(_Section):
     prepare: PrepareConfig = PrepareConfig()
     train: TrainConfig = TrainConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
+    drift: DriftConfig = DriftConfig()
 
 
 def _format_error(path: Path, error: ValidationError) -> str:

@@ -1,0 +1,132 @@
+"""The drift stage: output files follow the contract, an empty current part still succeeds."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from kaizen import KaizenError, io
+from kaizen.drift import SEVERITY
+from kaizen.cli import main
+from kaizen.stages import drift
+from tests.unit.helpers import make_params
+
+METRIC_KEYS = {
+    "verdict",
+    "rows_reference",
+    "rows_current",
+    "features_total",
+    "features_drift",
+    "features_warning",
+    "drifted_share",
+    "score_psi",
+    "score_verdict",
+    "target_rate_reference",
+    "target_rate_current",
+    "psi",
+}
+FEATURE_KEYS = {
+    "feature",
+    "kind",
+    "psi",
+    "test",
+    "p_value",
+    "distance",
+    "distance_name",
+    "missing_reference",
+    "missing_current",
+    "missing_change",
+    "unseen",
+    "verdict",
+    "method",
+}
+
+
+def run_stage(fitted, output, current=None, update=None):
+    """Run the stage on the fitted artefacts (optionally another current file)."""
+    return drift.run(
+        make_params(update),
+        str(fitted.reference),
+        str(current or fitted.current),
+        str(fitted.schema),
+        str(fitted.model),
+        str(output),
+    )
+
+
+def test_outputs_follow_the_contract(fitted, tmp_path):
+    """metrics.json, features.json and summary.md with the agreed keys and types."""
+    output = tmp_path / "drift"
+    result = run_stage(fitted, output, update={"drift": {"min_rows": 10}})
+    metrics = json.loads((output / "metrics.json").read_text(encoding="utf-8"))
+    assert set(metrics) == METRIC_KEYS
+    assert result == {key: value for key, value in metrics.items() if key != "psi"}
+    assert metrics["features_total"] == 5 and set(metrics["psi"]) == {
+        "Income",
+        "Debt",
+        "Amount",
+        "Price",
+        "Home",
+    }
+    assert isinstance(metrics["score_psi"], float)
+    assert metrics["score_verdict"] in {"drift", "warning", "stable"}
+    assert 0 < metrics["target_rate_reference"] < 1
+    features = json.loads((output / "features.json").read_text(encoding="utf-8"))
+    assert [set(item) for item in features] == [FEATURE_KEYS] * 5
+    severity = [SEVERITY[item["verdict"]] for item in features]
+    assert severity == sorted(severity)
+    assert {item["test"] for item in features} == {"ks", "chi2"}
+    summary = (output / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith(f"**Dataset drift: {metrics['verdict']}**")
+    for item in features:
+        assert f"`{item['feature']}`" in summary
+
+
+def test_empty_current_part_is_insufficient_data(fitted, tmp_path):
+    """data.current_start: none leaves an empty current part: success, verdicts say so."""
+    empty = tmp_path / "empty.parquet"
+    io.write_parquet(pd.read_parquet(fitted.reference).iloc[:0], empty)
+    output = tmp_path / "drift"
+    result = run_stage(fitted, output, current=empty)
+    assert result["verdict"] == "insufficient data"
+    assert result["rows_current"] == 0
+    assert result["score_psi"] is None and result["target_rate_current"] is None
+    features = io.read_json(output / "features.json")
+    assert {item["verdict"] for item in features} == {"insufficient data"}
+    assert all(item["psi"] is None for item in features)
+    assert "too few for a sound verdict" in (output / "summary.md").read_text(encoding="utf-8")
+
+
+def test_missing_column_names_the_file(fitted, tmp_path):
+    """A current part without a model column: one-line error naming the file; no output."""
+    broken = tmp_path / "broken.parquet"
+    io.write_parquet(pd.read_parquet(fitted.current).drop(columns=["Home"]), broken)
+    with pytest.raises(KaizenError, match="broken.parquet.*Home"):
+        run_stage(fitted, tmp_path / "drift", current=broken)
+    assert not (tmp_path / "drift").exists()
+
+
+def test_cli_runs_the_stage(fitted, tmp_path, capsys):
+    """`kaizen drift` prints the metrics (without the per-feature PSI) as JSON."""
+    output = tmp_path / "drift"
+    code = main(
+        [
+            "--params",
+            str(fitted.params),
+            "drift",
+            "--reference",
+            str(fitted.reference),
+            "--current",
+            str(fitted.current),
+            "--schema",
+            str(fitted.schema),
+            "--model",
+            str(fitted.model),
+            "--output",
+            str(output),
+        ]
+    )
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["verdict"] == "insufficient data"  # 18 current rows < min_rows 500
+    assert (output / "summary.md").is_file()
