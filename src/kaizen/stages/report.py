@@ -1,0 +1,246 @@
+"""report: read the workspace and a base revision (git, dvc), write the pull-request markdown."""
+
+from __future__ import annotations
+
+import io as textio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from kaizen import KaizenError, io
+from kaizen import report as R
+from kaizen.data import read_raw
+
+SCORES = "metrics/evaluate/scores/{part}.csv"
+CURVE = "metrics/evaluate/plots/sklearn/{kind}/{part}.json"
+DRIFT = "metrics/drift/metrics.json"
+DRIFT_FEATURES = "metrics/drift/features.json"
+KINDS = ("roc", "precision_recall")  # dvclive plot names, also the key of their JSON
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess:
+    """Run a command in the current folder, capturing text output."""
+    try:
+        return subprocess.run(args, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise KaizenError(f"{args[0]}: command not found (the report needs git)") from None
+
+
+def _fail_line(result: subprocess.CompletedProcess) -> str:
+    """The last non-empty line of a failed command's output."""
+    lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+    return lines[-1].strip() if lines else f"exit code {result.returncode}"
+
+
+def resolve(base: str) -> str:
+    """Full commit id of `base`; a one-line error when it is unknown or this is not a git repo."""
+    inside = _run(["git", "rev-parse", "--is-inside-work-tree"])
+    if inside.returncode != 0:
+        raise KaizenError("not inside a git repository")
+    result = _run(["git", "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"])
+    if result.returncode != 0:
+        raise KaizenError(
+            f"unknown base revision {base!r} (fetch it first, e.g. "
+            "`git fetch origin main`; in CI check out with fetch-depth: 0)"
+        )
+    return result.stdout.strip()
+
+
+def show(commit: str, path: str) -> bytes | None:
+    """A file's bytes at `commit`, or None when it does not exist there."""
+    result = subprocess.run(["git", "show", f"{commit}:./{path}"], capture_output=True, check=False)
+    return result.stdout if result.returncode == 0 else None
+
+
+def workspace(path: str) -> bytes | None:
+    """A workspace file's bytes, or None when it is missing."""
+    file = Path(path)
+    return file.read_bytes() if file.is_file() else None
+
+
+def parse_json(raw: bytes | None, source: str):
+    """Decoded JSON, None for a missing file, a one-line error for an invalid one."""
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise KaizenError(f"{source}: invalid JSON ({exc.msg}, line {exc.lineno})") from None
+
+
+def parse_scores(raw: bytes | None, source: str) -> pd.DataFrame | None:
+    """The `row,y,score` CSV written by evaluate, or None when missing."""
+    if raw is None:
+        return None
+    frame = pd.read_csv(textio.BytesIO(raw))
+    missing = {"row", "y", "score"} - set(frame.columns)
+    if missing:
+        raise KaizenError(f"{source}: missing column(s) {', '.join(sorted(missing))}")
+    return frame
+
+
+def dvc(*args: str) -> str:
+    """Run a dvc command with this interpreter's dvc; its stdout, or a one-line error."""
+    result = _run([sys.executable, "-m", "dvc", *args])
+    if result.returncode != 0:
+        raise KaizenError(f"`dvc {' '.join(args)}` failed: {_fail_line(result)}")
+    return result.stdout
+
+
+def _dvc_views(pool: ThreadPoolExecutor, commit: str) -> list[Future]:
+    """Start `dvc metrics diff`, `dvc params diff` (JSON) and `dvc dag --md` side by side."""
+    return [
+        pool.submit(dvc, "metrics", "diff", commit, "--all", "--json"),
+        pool.submit(dvc, "params", "diff", commit, "--json"),
+        pool.submit(dvc, "dag", "--md"),
+    ]
+
+
+def _data_settings(raw: bytes | None) -> dict:
+    """The `data` section of a params.yaml (empty when absent or unreadable)."""
+    if raw is None:
+        return {}
+    try:
+        content = yaml.safe_load(raw) or {}
+    except yaml.YAMLError:
+        return {}
+    section = content.get("data") if isinstance(content, dict) else None
+    return section if isinstance(section, dict) else {}
+
+
+def _blob(commit: str, path: str) -> str | None:
+    """Git object id of a file at `commit` (None when absent)."""
+    result = _run(["git", "rev-parse", "--verify", "--quiet", f"{commit}:./{path}"])
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def raw_data_change(commit: str, params_path: str) -> R.DataChange | None:
+    """Compare the raw data file of base and head when their blobs differ, else None."""
+    head = _data_settings(workspace(params_path))
+    base = _data_settings(show(commit, params_path))
+    path = head.get("path")
+    if not path or not Path(path).is_file():
+        return None
+    base_path = base.get("path") or path
+    blob = _run(["git", "hash-object", path]).stdout.strip()
+    base_blob = _blob(commit, base_path)
+    if blob == base_blob:
+        return None
+    separator = head.get("separator", ",")
+    head_frame = read_raw(path, separator)
+    base_frame = None
+    if base_blob is not None:
+        with tempfile.TemporaryDirectory() as folder:
+            copy = Path(folder) / Path(base_path).name
+            copy.write_bytes(show(commit, base_path) or b"")
+            base_frame = read_raw(copy, base.get("separator", separator))
+    target, positive = str(head.get("target", "")), head.get("positive", 1)
+    return R.data_change(path, base_frame, head_frame, target, positive, base_path)
+
+
+def _metrics_order(metrics_diff: dict) -> dict[str, list[str]]:
+    """Metric names of each workspace metrics file, in file order."""
+    order = {}
+    for file in metrics_diff:
+        content = parse_json(workspace(file), file)
+        if isinstance(content, dict):
+            order[file] = list(R.flatten(content))
+    return order
+
+
+def write_images(folder: str, curves: dict, output: str) -> list[tuple[str, str]]:
+    """ROC and precision-recall PNGs (needs matplotlib); (title, path relative to the report)."""
+    try:
+        import matplotlib  # pylint: disable=import-outside-toplevel
+
+        matplotlib.use("Agg")
+        from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise KaizenError("--images needs matplotlib, which is not installed") from None
+    specs = {"roc": ("fpr", "tpr", "ROC"), "precision_recall": ("recall", "precision", "PR")}
+    out = []
+    for kind, (x_name, y_name, title) in specs.items():
+        figure, axes = pyplot.subplots(1, len(R.PARTS), figsize=(10, 4.5))
+        for axis, part in zip(axes, R.PARTS):
+            for side, points in zip(("base", "head"), curves.get((kind, part), (None, None))):
+                if points:
+                    frame = pd.DataFrame(points)
+                    axis.plot(frame[x_name], frame[y_name], label=side, color=R.COLOURS[side])
+            axis.set(title=f"{title}, {R.PARTS[part]}", xlabel=x_name, ylabel=y_name)
+            axis.legend()
+        path = Path(folder) / f"{kind}.png"
+        with io.atomic_path(path) as tmp:
+            figure.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+        pyplot.close(figure)
+        out.append((title, os.path.relpath(path, Path(output).resolve().parent)))
+    return out
+
+
+def collect(commit: str, base: str, params_path: str = "params.yaml") -> R.Inputs:
+    """Load every input of the report from the workspace and from `commit`."""
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        views = _dvc_views(pool, commit)  # slow: read the files meanwhile
+        inputs = _read_files(commit, base, params_path)
+        metrics_diff = json.loads(views[0].result() or "{}")
+        inputs.metrics_diff = {k: v for k, v in metrics_diff.items() if isinstance(v, dict)}
+        inputs.metrics_order = _metrics_order(inputs.metrics_diff)
+        inputs.params_diff = json.loads(views[1].result() or "{}")
+        inputs.dag = views[2].result().strip()
+    return inputs
+
+
+def _read_files(commit: str, base: str, params_path: str) -> R.Inputs:
+    """Metrics, scores, curves, drift and raw data of both sides (everything but dvc's views)."""
+    evaluate = R.EVALUATE
+    head_sha = _run(["git", "rev-parse", "--short", "HEAD"]).stdout.strip()
+    inputs = R.Inputs(
+        base_label=base,
+        head_label="workspace",
+        shas=(commit[:7], head_sha),
+        base_metrics=parse_json(show(commit, evaluate), f"{base}:{evaluate}"),
+        head_metrics=parse_json(workspace(evaluate), evaluate),
+        drift=parse_json(workspace(DRIFT), DRIFT),
+        drift_features=parse_json(workspace(DRIFT_FEATURES), DRIFT_FEATURES),
+        base_drift=parse_json(show(commit, DRIFT), f"{base}:{DRIFT}"),
+        data=raw_data_change(commit, params_path),
+    )
+    for part in R.PARTS:
+        path = SCORES.format(part=part)
+        inputs.scores[part] = (
+            parse_scores(show(commit, path), f"{base}:{path}"),
+            parse_scores(workspace(path), path),
+        )
+        for kind in KINDS:
+            path = CURVE.format(kind=kind, part=part)
+            pair = (
+                parse_json(show(commit, path), f"{base}:{path}"),
+                parse_json(workspace(path), path),
+            )
+            inputs.curves[(kind, part)] = tuple(p[kind] if p else None for p in pair)
+    return inputs
+
+
+def run(
+    base: str,
+    output: str,
+    params_path: str = "params.yaml",
+    images: str | None = None,
+    cap: int = R.CAP,
+) -> dict:
+    """Build the report of the workspace against `base` and write it to `output` atomically."""
+    commit = resolve(base)
+    inputs = collect(commit, base, params_path)
+    inputs.cap = cap
+    if images:
+        inputs.images = write_images(images, inputs.curves, output)
+    text = R.build(inputs)
+    with io.atomic_path(output) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return {"output": output, "characters": len(text), "base": base, "commit": commit[:7]}

@@ -1,0 +1,73 @@
+"""`kaizen report` on real git + dvc: main vs main, a param change, then a raw-data change."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+CAP = 60_000
+
+
+def report(project, base: str = "main") -> str:
+    """Run the project copy's own `kaizen report` (PYTHONPATH=src) and return the markdown."""
+    project.run(
+        "env", "PYTHONPATH=src", "python", "-m", "kaizen", "report", "--base", base,
+        "--output", "report.md",
+    )  # fmt: skip
+    return (project.path / "report.md").read_text(encoding="utf-8")
+
+
+def drop_last_rows(project, rows: int) -> None:
+    """Remove the last `rows` data rows of the raw CSV."""
+    path = project.path / "data" / "raw" / "credit_data.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[:-rows]) + "\n", encoding="utf-8")
+
+
+def test_report_on_main_then_param_then_data_change(project):
+    """No changes on main; metric + param + significance on a C change; data section on data."""
+    project.run("dvc", "repro")
+    project.commit("pipeline run")
+
+    text = report(project)
+    assert "**No changes** against `main`" in text
+    assert "No params changed." in text
+
+    project.run("git", "checkout", "-q", "-b", "lower-c")
+    project.set_params({"train": {"logreg": {"C": 0.01}}})
+    project.run("dvc", "repro")
+    project.commit("train.logreg.C: 0.01")
+    text = report(project)
+    assert len(text) <= CAP and "✂️" not in text
+    assert "Params changed: `train.logreg.C` 1 → 0.01." in text
+    assert re.search(r"\| current\.roc_auc \| [0-9.]+ \| [0-9.]+ \| [-+][0-9.]+ \| [✅❌] \|", text)
+    assert re.search(r"ROC AUC \(current, out-of-time\) .* → .*95 % CI of the difference", text)
+    assert "paired bootstrap on the same" in text
+    assert "### Raw data changed" not in text
+    assert "**Dataset drift:" in text or "Drift analysis not available" in text
+    assert text.count("xychart-beta") == 4
+    assert "<details><summary>Pipeline (dvc dag)</summary>" in text
+
+    project.run("git", "checkout", "-q", "main")
+    project.run("git", "checkout", "-q", "-b", "less-data")
+    drop_last_rows(project, 50)
+    project.run("dvc", "repro")
+    project.commit("50 rows fewer")
+    text = report(project)
+    assert len(text) <= CAP
+    assert "Raw data changed: 600 → 550 rows." in text
+    assert "rows 600 → 550 (-50)" in text and "- columns removed: none" in text
+    assert "unpaired bootstraps; rows differ" in text
+
+    result = project.run(
+        "env", "PYTHONPATH=src", "python", "-m", "kaizen", "report", "--base", "nope",
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "kaizen report: error: unknown base revision 'nope' (fetch it first, e.g. "
+        "`git fetch origin main`; in CI check out with fetch-depth: 0)"
+    ]

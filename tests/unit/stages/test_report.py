@@ -1,0 +1,215 @@
+"""The report's I/O layer on a tiny real git repository (dvc views stubbed: see integration)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from kaizen import KaizenError
+from kaizen.stages import report as stage
+from tests.unit.test_report import DRIFT, FEATURES, pr_points, roc_points, scores
+
+PARAMS = "data:\n  path: data/raw.csv\n  target: Status\n  positive: bad\n"
+DAG = '```mermaid\nflowchart TD\n\tnode1["evaluate"]\n```'
+
+
+def git(*args: str) -> None:
+    """Run git in the current folder."""
+    subprocess.run(["git", *args], check=True, capture_output=True)
+
+
+def write(path: str, content) -> None:
+    """Write text or JSON under the current folder."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    text = content if isinstance(content, str) else json.dumps(content)
+    Path(path).write_text(text, encoding="utf-8")
+
+
+def write_outputs(noise: float, rows: slice = slice(None)) -> None:
+    """Evaluate-like outputs of a model whose quality is set by `noise`."""
+    frame = scores(0, noise=noise).iloc[rows]
+    write("metrics/evaluate/metrics.json", {"threshold": 0.2, "test": {"roc_auc": 1 - noise / 4}})
+    Path("metrics/evaluate/scores").mkdir(parents=True, exist_ok=True)
+    for part in ("test", "current"):
+        frame.to_csv(f"metrics/evaluate/scores/{part}.csv", index=False)
+        write(f"metrics/evaluate/plots/sklearn/roc/{part}.json", {"roc": roc_points(frame)})
+        write(
+            f"metrics/evaluate/plots/sklearn/precision_recall/{part}.json",
+            {"precision_recall": pr_points(frame)},
+        )
+
+
+def raw_csv(rows: int, extra: str = "") -> str:
+    """A raw data file: Status, Age (+ an optional extra column)."""
+    header = "Status,Age" + (f",{extra}" if extra else "")
+    lines = [
+        f"{'bad' if i % 4 == 0 else 'good'},{20 + i}" + (",x" if extra else "") for i in range(rows)
+    ]
+    return "\n".join([header, *lines]) + "\n"
+
+
+@pytest.fixture(name="repo")
+def fixture_repo(tmp_path, monkeypatch):
+    """A git repository with one `main` commit holding metrics, scores, curves and raw data."""
+    monkeypatch.chdir(tmp_path)
+    for key in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{key}_NAME", "test")
+        monkeypatch.setenv(f"GIT_{key}_EMAIL", "test@example.com")
+    git("init", "-q", "-b", "main")
+    write("params.yaml", PARAMS)
+    write("data/raw.csv", raw_csv(40))
+    write_outputs(noise=2.0)
+    git("add", "-A")
+    git("commit", "-q", "-m", "main")
+    calls = []
+
+    def dvc(*args):
+        calls.append(args)
+        if args[0] == "metrics":
+            diff = {"test.roc_auc": {"old": 0.5, "new": 0.875}}
+            return json.dumps({"metrics/evaluate/metrics.json": diff, "broken.json": "error"})
+        return DAG if args[0] == "dag" else "{}"
+
+    monkeypatch.setattr(stage, "dvc", dvc)
+    return calls
+
+
+def test_report_paired_on_unchanged_rows(repo):
+    """Better scores on the same rows: paired interval, curves of both sides, dag, atomic write."""
+    write_outputs(noise=0.5)
+    result = stage.run("main", "out/report.md")
+    text = Path("out/report.md").read_text(encoding="utf-8")
+    assert result["characters"] == len(text)
+    commit = subprocess.run(
+        ["git", "rev-parse", "main"], capture_output=True, text=True, check=True
+    )
+    assert sorted(repo) == [
+        ("dag", "--md"),
+        ("metrics", "diff", commit.stdout.strip(), "--all", "--json"),
+        ("params", "diff", commit.stdout.strip(), "--json"),
+    ]
+    assert "ROC AUC (test, in-time) 0.7883 → 0.9966 (+0.2083), **significant**" in text
+    assert "paired bootstrap on the same 400 rows" in text
+    assert text.count("xychart-beta") == 4
+    assert "Raw data changed" not in text
+    assert "Drift analysis not available" in text
+    assert 'node1["evaluate"]' in text
+    assert list(Path("out").iterdir()) == [Path("out/report.md")]
+
+
+def test_report_on_changed_data_and_drift(repo):  # pylint: disable=unused-argument
+    """Raw data edited (rows dropped, column added): data-change section, unpaired note, drift."""
+    write("data/raw.csv", raw_csv(30, extra="Channel"))
+    write_outputs(noise=2.0, rows=slice(50, None))
+    write(stage.DRIFT, DRIFT)
+    write(stage.DRIFT_FEATURES, FEATURES)
+    text = (stage.run("main", "report.md"), Path("report.md").read_text(encoding="utf-8"))[1]
+    assert "### Raw data changed" in text
+    assert "rows 40 → 30 (-10)" in text and "- columns added: Channel" in text
+    assert "- target rate: 0.25 → 0.2667" in text
+    assert "rows differ: base 400, head 350, 350 in common (data or split changed)" in text
+    assert "**Dataset drift: 🔴 drift**" in text
+
+
+def test_report_data_moved_to_another_file(repo):  # pylint: disable=unused-argument
+    """params.yaml points at another file: compared with the base's file."""
+    write("params.yaml", PARAMS.replace("data/raw.csv", "data/other.csv"))
+    write("data/other.csv", raw_csv(12))
+    text = (stage.run("main", "report.md"), Path("report.md").read_text(encoding="utf-8"))[1]
+    assert "`data/raw.csv` (base) → `data/other.csv` differs from base: rows 40 → 12" in text
+
+
+def test_unknown_base_is_a_one_line_error(repo):  # pylint: disable=unused-argument
+    """An unknown revision names itself and the fix."""
+    with pytest.raises(KaizenError, match="unknown base revision 'nope'.*fetch-depth: 0"):
+        stage.run("nope", "report.md")
+    assert not Path("report.md").exists()
+
+
+def test_outside_git(tmp_path, monkeypatch):
+    """Not a git repository: one line."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    with pytest.raises(KaizenError, match="not inside a git repository"):
+        stage.resolve("main")
+
+
+def test_missing_git(monkeypatch):
+    """No git on PATH: one line."""
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(KaizenError, match="git: command not found"):
+        stage.resolve("main")
+
+
+def test_bad_files_are_named(repo):  # pylint: disable=unused-argument
+    """Invalid JSON and a scores file without its columns name the file."""
+    with pytest.raises(KaizenError, match=r"m.json: invalid JSON"):
+        stage.parse_json(b"{oops", "m.json")
+    with pytest.raises(KaizenError, match="s.csv: missing column.s. score"):
+        stage.parse_scores(b"row,y\n1,0\n", "s.csv")
+    assert stage.parse_json(None, "m.json") is None
+
+
+def test_dvc_failure_is_a_one_line_error(monkeypatch):
+    """A failing dvc command reports its last error line."""
+    failed = subprocess.CompletedProcess([], 255, "", "noise\nERROR: unknown Git revision 'x'\n")
+    monkeypatch.setattr(stage, "_run", lambda args: failed)
+    with pytest.raises(KaizenError, match="`dvc metrics diff x` failed: ERROR: unknown Git"):
+        stage.dvc("metrics", "diff", "x")
+
+
+def test_metrics_order_follows_the_file(repo):  # pylint: disable=unused-argument
+    """Workspace metrics files give the row order; missing files are skipped."""
+    order = stage._metrics_order(  # pylint: disable=protected-access
+        {"metrics/evaluate/metrics.json": {}, "metrics/missing.json": {}}
+    )
+    assert order == {"metrics/evaluate/metrics.json": ["threshold", "test.roc_auc"]}
+
+
+def test_images_need_matplotlib(repo, monkeypatch):  # pylint: disable=unused-argument
+    """--images without matplotlib: one line, no report written."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(KaizenError, match="--images needs matplotlib"):
+        stage.run("main", "report.md", images="img")
+    assert not Path("report.md").exists()
+
+
+def test_images_with_matplotlib(repo, monkeypatch):  # pylint: disable=unused-argument
+    """With matplotlib (a stand-in here): one PNG per curve kind, linked relative to the report."""
+    saved = []
+
+    class Axis:  # pylint: disable=missing-function-docstring
+        """Records the lines drawn."""
+
+        def plot(self, *_args, **kwargs):
+            saved.append(("plot", kwargs["label"]))
+
+        def set(self, **kwargs):
+            pass
+
+        def legend(self):
+            pass
+
+    class Figure:  # pylint: disable=too-few-public-methods,missing-function-docstring
+        """Writes a fake PNG."""
+
+        def savefig(self, path, **kwargs):
+            Path(path).write_bytes(b"\x89PNG")
+            saved.append(("png", kwargs["format"]))
+
+    pyplot = types.SimpleNamespace(
+        subplots=lambda *a, **k: (Figure(), [Axis(), Axis()]), close=lambda figure: None
+    )
+    fake = types.SimpleNamespace(use=lambda backend: None, pyplot=pyplot)
+    monkeypatch.setitem(sys.modules, "matplotlib", fake)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", pyplot)
+    stage.run("main", "out/report.md", images="out/img")
+    text = Path("out/report.md").read_text(encoding="utf-8")
+    assert "![ROC](img/roc.png)" in text and "![PR](img/precision_recall.png)" in text
+    assert Path("out/img/roc.png").read_bytes() == b"\x89PNG"
+    assert saved.count(("png", "png")) == 2 and ("plot", "base") in saved
