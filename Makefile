@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install repro lint pytest test clean
+.PHONY: help install repro report lint pytest test clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -26,8 +26,12 @@ repro: $(STAMP) ## Run the DVC pipeline (ingest -> prepare -> train -> evaluate)
 	$(BIN)/dvc repro
 	@$(BIN)/kaizen summary --metrics metrics/evaluate/metrics.json
 
+BASE ?= main
+report: $(STAMP) ## PR report of the workspace vs BASE (default main) -> report.md
+	$(BIN)/kaizen report --base $(BASE) --output report.md
+
 lint: $(STAMP) ## pylint (10/10), black --check, workflow lint (actionlint + zizmor)
-	$(BIN)/pylint src tests
+	$(BIN)/pylint src tests bench/*.py
 	$(BIN)/black --check --quiet src tests bench
 	.ci/lint-workflows
 
@@ -35,6 +39,41 @@ pytest: $(STAMP) ## The whole test suite with the coverage gate (no lint)
 	$(BIN)/pytest
 
 test: lint pytest ## Lint, then the whole test suite (what CI runs)
+
+# Sweeps: GRID holds `kaizen sweep` grid options: `--grid NAME` (sweeps.yaml) or -S flags, e.g.
+# make sweep GRID="-S 'train.model=choice(logreg,hgb)'". See docs/experiments.md.
+GRID ?= --grid default
+JOBS ?= $(shell nproc)
+METRIC ?= metrics/evaluate/metrics.json:test.roc_auc
+GUARD ?= test.cost<=baseline
+.PHONY: sweep promote sweep-clean bench-sweep
+sweep: $(STAMP) ## Queue GRID as dvc experiments, run JOBS workers, leaderboard by METRIC
+	$(BIN)/kaizen sweep $(GRID) --jobs $(JOBS) --metric $(METRIC) $(if $(GUARD),--guard '$(GUARD)')
+
+promote: $(STAMP) ## Best experiment by METRIC meeting GUARD -> branch exp/<name> (or BRANCH=)
+	$(BIN)/kaizen promote --metric $(METRIC) $(if $(GUARD),--guard '$(GUARD)') $(if $(BRANCH),--branch $(BRANCH))
+
+sweep-clean: $(STAMP) ## Remove finished experiments (a long `dvc exp show` slows DVC down)
+	$(BIN)/kaizen sweep-clean
+
+bench-sweep: $(STAMP) ## Benchmark: 8-experiment sweep, -j 1 vs -j 2 -> bench/README.md
+	$(BIN)/python bench/sweep.py
+
+# Evidently needs pandas < 3: it gets its own git-ignored environment, driven as a subprocess.
+EVIDENTLY := bench/.work/evidently-venv
+$(EVIDENTLY)/.installed:
+	python3.11 -m venv $(EVIDENTLY)
+	$(EVIDENTLY)/bin/python -m pip install --quiet --disable-pip-version-check \
+		'evidently==0.7.*' 'pandas<3' pyarrow
+	@touch $@
+
+.PHONY: bench-drift
+bench-drift: $(STAMP) $(EVIDENTLY)/.installed ## Benchmark: drift vs Evidently 0.7 -> bench/README.md
+	PYTHONPATH=src $(BIN)/python bench/drift.py --evidently $(EVIDENTLY)/bin/python
+
+.PHONY: bench
+bench: $(STAMP) ## Run the pipeline benchmark (cold/no-op repro, 100k vs 1M rows) -> bench/README.md
+	$(BIN)/python bench/pipeline.py
 
 clean: ## Remove caches (not data, not .venv)
 	rm -rf .pytest_cache .coverage htmlcov

@@ -1,0 +1,148 @@
+"""`kaizen sweep`/`best`/`promote`/`sweep-clean` with a real dvc queue in a temporary repository."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kaizen import sweep
+from tests.integration.conftest import environment
+
+pytestmark = pytest.mark.integration
+
+GRIDS = """\
+test:
+  - ["train.logreg.C=choice(0.1,1)", "train.scaling=choice(standard,robust)"]
+  - [train.model=nope]
+"""
+KAIZEN = str(Path(sys.executable).parent / "kaizen")
+HANG = 900  # seconds: far beyond a normal run (about a minute); a hung queue fails, not blocks
+# Appended to the queued snapshot's train stage only: adds a marker to metrics/train.json.
+MARKER = """
+
+_snapshot_run = run
+
+
+def run(*args):
+    \"\"\"Marker wrapper (test only).\"\"\"
+    from kaizen import io as _io
+
+    result = _snapshot_run(*args)
+    _io.write_json({**_io.read_json(args[-1]), "marker": 1}, args[-1])
+    return result
+"""
+
+
+def kaizen(project, *args: str) -> subprocess.CompletedProcess:
+    """Run the kaizen CLI in the project."""
+    return subprocess.run(
+        [KAIZEN, *args],
+        cwd=project.path,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+        check=False,
+    )
+
+
+def sweep_from_edited_code(project) -> tuple[str, str]:
+    """`kaizen sweep` queued from a workspace whose train stage writes a marker; the edit is
+    reverted as soon as the experiments are queued, before they run. Returns (stdout, stderr)."""
+    train = project.path / "src" / "kaizen" / "stages" / "train.py"
+    original = train.read_text(encoding="utf-8")
+    train.write_text(original + MARKER, encoding="utf-8")
+    args = ("sweep", "--grid", "test", "--jobs", "2", "--metric", "current.roc_auc")
+    with subprocess.Popen(
+        [KAIZEN, *args],
+        cwd=project.path,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        head = []
+        for line in process.stderr:  # the first progress line comes after the queueing
+            head.append(line)
+            if line.startswith("sweep: ") and " done, " in line:
+                break
+        train.write_text(original, encoding="utf-8")
+        assert not project.run("git", "status", "--porcelain").stdout
+        try:
+            out, err = process.communicate(timeout=HANG)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            pytest.fail(f"kaizen sweep hung:\n{''.join(head)}")
+    assert process.returncode == 1, "".join(head) + err
+    return out, "".join(head) + err
+
+
+def check_sweep_output(out: str, err: str) -> None:
+    """Progress, the failed experiment with its error, a leaderboard sorted by the metric."""
+    assert "sweep: queueing 5 experiment(s)" in err
+    assert "sweep: 4 done, 1 failed, 0 pending of 5" in err
+    failed = [line for line in err.splitlines() if line.startswith("failed: ")]
+    assert len(failed) == 1 and "kaizen train: error: params.yaml: train.model" in failed[0]
+    assert "1 of 5 experiments failed" in err
+    table = [line.split("|") for line in out.splitlines() if line.startswith("| ")]
+    ranked = [float(cells[3]) for cells in table if cells[1].strip().isdigit()]
+    assert len(ranked) == 4 and ranked == sorted(ranked, reverse=True)
+    assert table[-1][1].strip() == "failed"
+
+
+def check_experiments(project) -> list[sweep.Experiment]:
+    """Four distinct experiments and one failure; each ran its queued snapshot's code."""
+    _, rows = sweep.parse_show(json.loads(project.run("dvc", "exp", "show", "--json").stdout))
+    done = [row for row in rows if row.state == "success"]
+    assert len(done) == 4 and len([row for row in rows if row.state == "failed"]) == 1
+    pairs = {(row.params["train.logreg.C"], row.params["train.scaling"]) for row in done}
+    assert pairs == {(0.1, "standard"), (0.1, "robust"), (1, "standard"), (1, "robust")}
+    assert len({json.dumps(row.metrics, sort_keys=True) for row in done}) == 4
+    # The snapshot's train stage wrote the marker; the workspace (and main) code has none.
+    assert all(row.metrics.get("metrics/train.json:marker") == 1 for row in done)
+    assert "marker" not in project.json("metrics/train.json")
+    return done
+
+
+def test_sweep_best_promote_clean(project):
+    """One queue run shared by every assertion (dvc workers are slow to start)."""
+    project.run("dvc", "repro")
+    (project.path / "sweeps.yaml").write_text(GRIDS, encoding="utf-8")
+    project.commit("baseline metrics, test grid")
+
+    extra = project.path / "src" / "kaizen" / "extra.py"
+    extra.write_text("", encoding="utf-8")
+    refused = kaizen(project, "sweep", "--grid", "test")
+    assert refused.returncode == 1
+    assert "untracked files under src/ (src/kaizen/extra.py)" in refused.stderr
+    assert "git add" in refused.stderr and "Queued" not in refused.stdout
+    extra.unlink()
+
+    out, err = sweep_from_edited_code(project)
+    check_sweep_output(out, err)
+    done = check_experiments(project)
+
+    key = "metrics/evaluate/metrics.json:current.roc_auc"
+    top = max(done, key=lambda row: row.metrics[key])
+    assert f"best: {top.name}" in out
+    best = kaizen(project, "best", "--metric", "current.roc_auc")
+    assert best.stdout.strip() == top.name, best.stderr
+    brier = "metrics/evaluate/metrics.json:current.brier"
+    low = min(done, key=lambda row: row.metrics[brier])
+    assert kaizen(project, "best", "--metric", "current.brier").stdout.strip() == low.name
+    assert low.metrics[brier] < max(row.metrics[brier] for row in done)
+
+    bin_dir = str(Path(sys.executable).parent)
+    project.run("make", "promote", "STAMP=", f"BIN={bin_dir}", "METRIC=current.roc_auc", "GUARD=")
+    branch = project.run("git", "rev-parse", f"refs/heads/exp/{top.name}").stdout.strip()
+    assert branch == top.rev
+
+    cleaned = kaizen(project, "sweep-clean")
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert json.loads(cleaned.stdout) == {"removed": 5}
+    assert not project.run("dvc", "exp", "list").stdout.strip()
+    assert f"exp/{top.name}" in project.run("git", "branch").stdout
