@@ -13,6 +13,14 @@ import pandas as pd
 
 from kaizen import KaizenError
 from kaizen.data import NUMERIC_SHARE, encode_target
+from kaizen.metrics import (
+    batches,
+    direction,
+    percentile_interval,
+    resample_counts,
+    roc_auc,
+    weighted_auc,
+)
 
 CAP = 60_000  # characters; GitHub rejects comment bodies over 65,536
 BOOTSTRAP = 2000  # resamples for the ROC AUC difference
@@ -23,37 +31,11 @@ TOP_FEATURES = 10  # drift table rows shown
 PARTS = {"current": "current, out-of-time", "test": "test, in-time"}
 EVALUATE = "metrics/evaluate/metrics.json"
 
-# Direction of a metric, by the last part of its dotted name (or any part: `psi.Age`).
-HIGHER = {"roc_auc", "gini", "ks", "average_precision", "precision", "recall", "f1", "tp", "tn"}
-LOWER = {
-    "brier",
-    "log_loss",
-    "cost",
-    "fp",
-    "fn",
-    "cost_optimal_cost",
-    "features_drift",
-    "features_warning",
-    "drifted_share",
-    "score_psi",
-    "psi",
-}
 COLOURS = {"base": "#9e9e9e", "head": "#1f77b4", "chance": "#d9d9d9"}
 VERDICT_ICONS = {"drift": "🔴", "warning": "🟠", "stable": "🟢", "insufficient data": "⚪"}
 
 
 # --- numbers and metric directions -------------------------------------------------------------
-
-
-def direction(name: str) -> int:
-    """+1 when higher is better, -1 when lower is better, 0 when neutral (rows, threshold...)."""
-    parts = name.split(".")
-    for part in [parts[-1], *parts[:-1]]:
-        if part in HIGHER:
-            return 1
-        if part in LOWER:
-            return -1
-    return 0
 
 
 def is_number(value: object) -> bool:
@@ -91,18 +73,6 @@ def mark(name: str, old: object, new: object) -> str:
     return "✅" if (new - old) * sense > 0 else "❌"
 
 
-def flatten(values: dict, prefix: str = "") -> dict:
-    """Nested dict -> {dotted.name: value}, in insertion order."""
-    out = {}
-    for key, value in values.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten(value, f"{name}."))
-        else:
-            out[name] = value
-    return out
-
-
 # --- significance ------------------------------------------------------------------------------
 
 
@@ -131,56 +101,6 @@ class Interval:  # pylint: disable=too-many-instance-attributes
         return self.low > 0 or self.high < 0
 
 
-def _quantiles(values: list[float]) -> tuple[float, float]:
-    """Percentile interval of the finite values."""
-    finite = np.asarray(values, dtype="float64")
-    finite = finite[np.isfinite(finite)]
-    if finite.size == 0:
-        return float("nan"), float("nan")
-    alpha = (1 - LEVEL) / 2
-    return float(np.quantile(finite, alpha)), float(np.quantile(finite, 1 - alpha))
-
-
-def resample_counts(rng: np.random.Generator, n_rows: int, n_resamples: int) -> np.ndarray:
-    """How often each row is drawn in each bootstrap resample (shape resamples x rows)."""
-    draws = rng.integers(0, n_rows, (n_resamples, n_rows))
-    offsets = (np.arange(n_resamples) * n_rows)[:, None]
-    counts = np.bincount((draws + offsets).ravel(), minlength=n_resamples * n_rows)
-    return counts.reshape(n_resamples, n_rows)
-
-
-def weighted_auc(y, score, counts: np.ndarray) -> np.ndarray:
-    """ROC AUC (ties count half) of each resample given by its row counts, in one pass.
-
-    Equals `roc_auc(y[idx], score[idx])` for the resample `idx` behind each row of `counts`.
-    """
-    score = np.asarray(score, dtype="float64")
-    order = np.argsort(score, kind="stable")
-    positive = np.asarray(y)[order].astype(bool)
-    ranked = score[order]
-    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
-    weights = counts[:, order].astype("float64")
-    pos = np.add.reduceat(weights * positive, starts, axis=1)
-    neg = np.add.reduceat(weights * ~positive, starts, axis=1)
-    below = np.cumsum(neg, axis=1) - neg
-    wins = (pos * (below + 0.5 * neg)).sum(axis=1)
-    pairs = pos.sum(axis=1) * neg.sum(axis=1)
-    return np.divide(wins, pairs, out=np.full(len(pairs), np.nan), where=pairs > 0)
-
-
-def auc(y, score) -> float:
-    """ROC AUC of all rows (ties count half); NaN with a single class."""
-    return float(weighted_auc(y, score, np.ones((1, len(y)), dtype="int64"))[0])
-
-
-CHUNK = 200  # resamples per vectorised batch (memory: CHUNK x rows floats)
-
-
-def _chunks(n_resamples: int):
-    """Batch sizes summing to n_resamples."""
-    return [min(CHUNK, n_resamples - start) for start in range(0, n_resamples, CHUNK)]
-
-
 def paired_auc_difference(
     y, base, head, n_resamples: int = BOOTSTRAP, seed: int = SEED
 ) -> tuple[float, float]:
@@ -188,10 +108,10 @@ def paired_auc_difference(
     y, base, head = np.asarray(y), np.asarray(base), np.asarray(head)
     rng = np.random.default_rng(seed)
     values = []
-    for size in _chunks(n_resamples):
+    for size in batches(len(y), n_resamples):
         counts = resample_counts(rng, len(y), size)
         values.extend(weighted_auc(y, head, counts) - weighted_auc(y, base, counts))
-    return _quantiles(values)
+    return percentile_interval(values, LEVEL)
 
 
 def unpaired_auc_difference(
@@ -200,13 +120,13 @@ def unpaired_auc_difference(
     """Percentile interval of AUC(head) - AUC(base) from independent bootstraps of each side."""
     rng = np.random.default_rng(seed)
     values = []
-    for size in _chunks(n_resamples):
+    for size in batches(max(len(y_base), len(y_head)), n_resamples):
         base_counts = resample_counts(rng, len(y_base), size)
         head_counts = resample_counts(rng, len(y_head), size)
         values.extend(
             weighted_auc(y_head, head, head_counts) - weighted_auc(y_base, base, base_counts)
         )
-    return _quantiles(values)
+    return percentile_interval(values, LEVEL)
 
 
 def compare_scores(
@@ -225,8 +145,8 @@ def compare_scores(
         "part": part,
         "rows_base": len(base),
         "rows_head": len(head),
-        "auc_base": auc(base["y"], base["score"]),
-        "auc_head": auc(head["y"], head["score"]),
+        "auc_base": roc_auc(base["y"], base["score"]),
+        "auc_head": roc_auc(head["y"], head["score"]),
     }
     if same_rows and not mismatched:
         low, high = paired_auc_difference(

@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from kaizen import KaizenError
+from kaizen.metrics import direction as metric_direction
+from kaizen.metrics import flatten
 
 PARAMS_FILE = "params.yaml"
 DEFAULT_METRIC = "metrics/evaluate/metrics.json:test.roc_auc"
-# Metric names (the last dotted part, a `_low`/`_high` bound included) and their direction.
-MAXIMISE = ("roc_auc", "gini", "ks", "average_precision", "f1", "precision", "recall", "accuracy")
-MINIMISE = ("brier", "log_loss", "cost", "cost_optimal_cost")
 FINISHED = ("success", "failed")
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
@@ -91,16 +90,6 @@ def expand(calls: list[list[str]]) -> list[list[str]]:
 # --- dvc exp show --json / dvc queue status ------------------------------------------------------
 
 
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested dicts -> {'a.b.c': value}."""
-    if not isinstance(data, dict):
-        return {prefix: data}
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    return out
-
-
 def _row(name: str, revision: dict, state: str) -> Experiment:
     """An Experiment from one `revs` entry of `dvc exp show --json`."""
     data = revision.get("data") or {}
@@ -173,11 +162,9 @@ def direction(metric: str, override: str | None = None) -> str:
         if override not in ("max", "min"):
             raise KaizenError(f"--direction {override}: expected max or min")
         return override
-    name = re.sub(r"_(low|high)$", "", metric.split(":")[-1].split(".")[-1])
-    if name in MAXIMISE:
-        return "max"
-    if name in MINIMISE:
-        return "min"
+    sense = metric_direction(metric)
+    if sense:
+        return "max" if sense > 0 else "min"
     raise KaizenError(f"--metric {metric}: unknown direction, pass --direction max or min")
 
 

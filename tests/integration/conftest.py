@@ -20,6 +20,7 @@ FAST_PARAMS = {
     "data": {"current_start": 0.3},
     "evaluate": {"bootstrap": 50, "permutation_repeats": 1},
     "train": {"rf": {"n_estimators": 20}, "hgb": {"max_iter": 20}},
+    "drift": {"min_rows": 100},  # 420 reference and 180 current rows: enough for a verdict here
 }
 
 
@@ -98,6 +99,14 @@ def copy_project(source: Project, target: Path) -> Project:
     """An independent copy of a project: git history, DVC cache, outputs and lock included."""
     shutil.copytree(source.path, target, symlinks=True)
     return Project(target)
+
+
+@pytest.fixture
+def reproduced(ran: Project, tmp_path: Path) -> Project:
+    """A private copy of the session's reproduced project, with its outputs committed."""
+    repo = copy_project(ran, tmp_path / "repo")
+    repo.commit("pipeline run")
+    return repo
 
 
 @pytest.fixture

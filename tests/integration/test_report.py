@@ -27,10 +27,9 @@ def drop_last_rows(project, rows: int) -> None:
     path.write_text("\n".join(lines[:-rows]) + "\n", encoding="utf-8")
 
 
-def test_report_on_main_then_param_then_data_change(project):
+def test_report_on_main_then_param_then_data_change(reproduced):
     """No changes on main; metric + param + significance on a C change; data section on data."""
-    project.run("dvc", "repro")
-    project.commit("pipeline run")
+    project = reproduced
 
     text = report(project)
     assert "**No changes** against `main`" in text

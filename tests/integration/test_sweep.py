@@ -108,9 +108,9 @@ def check_experiments(project) -> list[sweep.Experiment]:
     return done
 
 
-def test_sweep_best_promote_clean(project):
+def test_sweep_best_promote_clean(reproduced):
     """One queue run shared by every assertion (dvc workers are slow to start)."""
-    project.run("dvc", "repro")
+    project = reproduced
     (project.path / "sweeps.yaml").write_text(GRIDS, encoding="utf-8")
     project.commit("baseline metrics, test grid")
 

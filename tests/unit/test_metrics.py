@@ -190,3 +190,44 @@ def test_headline():
     only_test = M.headline({"threshold": 0.25, "test": part}).splitlines()
     assert only_test[0].split() == ["metric", "test"]
     assert len(only_test) == len(M.HEADLINE) + 3
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("current.roc_auc", 1),
+        ("test.gini", 1),
+        ("current.tp", 1),
+        ("test.tn", 1),
+        ("test.average_precision", 1),
+        ("current.brier", -1),
+        ("test.log_loss", -1),
+        ("current.cost", -1),
+        ("current.fp", -1),
+        ("test.fn", -1),
+        ("psi.Expenses", -1),
+        ("score_psi", -1),
+        ("current.rows", 0),
+        ("threshold", 0),
+        ("test.roc_auc_low", 1),
+        ("metrics/evaluate/metrics.json:current.brier", -1),
+        ("test.positive_rate", 0),
+    ],
+)
+def test_direction(name, expected):
+    """Higher is better for discrimination, lower for losses and errors, neutral for counts."""
+    assert M.direction(name) == expected
+
+
+def test_flatten_nested_and_scalar():
+    """Nested dicts become dotted names in order; a scalar keeps its prefix."""
+    assert M.flatten({"a": {"b": 1, "c": {"d": 2}}, "e": 3}) == {"a.b": 1, "a.c.d": 2, "e": 3}
+    assert M.flatten(5, "x") == {"x": 5}
+
+
+def test_batches_bound_memory_and_sum_to_total():
+    """Batches hold at most BATCH_CELLS counts and cover every resample."""
+    sizes = M.batches(1_000_000, 1000)
+    assert sum(sizes) == 1000 and max(sizes) * 1_000_000 <= M.BATCH_CELLS
+    assert M.batches(100, 1000) == [1000]
+    assert not M.batches(100, 0)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kaizen.metrics import flatten
 from kaizen import report as R
 from kaizen.metrics import roc_auc
 
@@ -89,8 +90,8 @@ FEATURES += [drift_feature(f"f{i}", 0.01, "stable") for i in range(11)]
 
 def diff_of(base: dict | None, head: dict) -> dict:
     """dvc-metrics-diff-like {metric: {old, new}} of two metrics files."""
-    old = R.flatten(base or {})
-    return {name: {"old": old.get(name), "new": value} for name, value in R.flatten(head).items()}
+    old = flatten(base or {})
+    return {name: {"old": old.get(name), "new": value} for name, value in flatten(head).items()}
 
 
 def inputs(base_auc: float | None, head_auc: float, **extra) -> R.Inputs:
@@ -110,31 +111,6 @@ def inputs(base_auc: float | None, head_auc: float, **extra) -> R.Inputs:
 
 
 # --- numbers and directions --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("current.roc_auc", 1),
-        ("test.gini", 1),
-        ("current.tp", 1),
-        ("test.tn", 1),
-        ("test.average_precision", 1),
-        ("current.brier", -1),
-        ("test.log_loss", -1),
-        ("current.cost", -1),
-        ("current.fp", -1),
-        ("test.fn", -1),
-        ("psi.Expenses", -1),
-        ("score_psi", -1),
-        ("current.rows", 0),
-        ("threshold", 0),
-        ("test.positive_rate", 0),
-    ],
-)
-def test_direction(name, expected):
-    """Higher is better for discrimination, lower for losses and errors, neutral for counts."""
-    assert R.direction(name) == expected
 
 
 def test_mark_follows_direction():
@@ -195,14 +171,6 @@ def test_weighted_auc_matches_resampled_roc_auc():
     counts = np.stack([np.bincount(row, minlength=len(y)) for row in idx])
     expected = [roc_auc(y[row], score[row]) for row in idx]
     assert np.allclose(R.weighted_auc(y, score, counts), expected)
-
-
-def test_auc_matches_the_metrics_module():
-    """The report's AUC is the evaluate stage's AUC (ties included); one class gives NaN."""
-    frame = scores(5, rows=90)
-    rounded = frame["score"].round(1)
-    assert R.auc(frame["y"], rounded) == pytest.approx(roc_auc(frame["y"], rounded))
-    assert np.isnan(R.auc(np.ones(5), np.arange(5)))
 
 
 def test_paired_interval_excludes_zero_when_head_is_clearly_better():

@@ -17,6 +17,7 @@ import yaml
 from kaizen import KaizenError, io
 from kaizen import report as R
 from kaizen.data import read_raw
+from kaizen.metrics import flatten
 
 SCORES = "metrics/evaluate/scores/{part}.csv"
 CURVE = "metrics/evaluate/plots/sklearn/{kind}/{part}.json"
@@ -151,7 +152,7 @@ def _metrics_order(metrics_diff: dict) -> dict[str, list[str]]:
     for file in metrics_diff:
         content = parse_json(workspace(file), file)
         if isinstance(content, dict):
-            order[file] = list(R.flatten(content))
+            order[file] = list(flatten(content))
     return order
 
 
