@@ -8,12 +8,14 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install repro report lint pytest test clean
+.PHONY: help install repro report sweep promote sweep-clean lint pytest test \
+	bench bench-drift bench-sweep clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
 
+# --- set-up --------------------------------------------------------------------------------------
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
@@ -22,7 +24,8 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP) ## Create/update .venv from the lock file (run by every other target)
 
-repro: $(STAMP) ## Run the DVC pipeline (ingest -> prepare -> train -> evaluate) and print metrics
+# --- pipeline and reports ------------------------------------------------------------------------
+repro: $(STAMP) ## Run the DVC pipeline (ingest, prepare, train, evaluate, drift) and print metrics
 	$(BIN)/dvc repro
 	@$(BIN)/kaizen summary --metrics metrics/evaluate/metrics.json
 
@@ -30,6 +33,22 @@ BASE ?= main
 report: $(STAMP) ## PR report of the workspace vs BASE (default main) -> report.md
 	$(BIN)/kaizen report --base $(BASE) --output report.md
 
+# --- experiments (docs/experiments.md) -----------------------------------------------------------
+# GRID: `--grid NAME` (sweeps.yaml) or -S flags, e.g. GRID="-S 'train.model=choice(logreg,hgb)'".
+GRID ?= --grid default
+JOBS ?= $(shell nproc)
+METRIC ?= metrics/evaluate/metrics.json:test.roc_auc
+GUARD ?= test.cost<=baseline
+sweep: $(STAMP) ## Queue GRID as dvc experiments, run JOBS workers, leaderboard by METRIC
+	$(BIN)/kaizen sweep $(GRID) --jobs $(JOBS) --metric $(METRIC) $(if $(GUARD),--guard '$(GUARD)')
+
+promote: $(STAMP) ## Best experiment by METRIC meeting GUARD -> branch exp/<name> (or BRANCH=)
+	$(BIN)/kaizen promote --metric $(METRIC) $(if $(GUARD),--guard '$(GUARD)') $(if $(BRANCH),--branch $(BRANCH))
+
+sweep-clean: $(STAMP) ## Remove finished experiments (a long `dvc exp show` slows DVC down)
+	$(BIN)/kaizen sweep-clean
+
+# --- quality gates -------------------------------------------------------------------------------
 lint: $(STAMP) ## pylint (10/10), black --check, workflow lint (actionlint + zizmor)
 	$(BIN)/pylint src tests bench/*.py
 	$(BIN)/black --check --quiet src tests bench
@@ -40,40 +59,22 @@ pytest: $(STAMP) ## The whole test suite with the coverage gate (no lint)
 
 test: lint pytest ## Lint, then the whole test suite (what CI runs)
 
-# Sweeps: GRID holds `kaizen sweep` grid options: `--grid NAME` (sweeps.yaml) or -S flags, e.g.
-# make sweep GRID="-S 'train.model=choice(logreg,hgb)'". See docs/experiments.md.
-GRID ?= --grid default
-JOBS ?= $(shell nproc)
-METRIC ?= metrics/evaluate/metrics.json:test.roc_auc
-GUARD ?= test.cost<=baseline
-.PHONY: sweep promote sweep-clean bench-sweep
-sweep: $(STAMP) ## Queue GRID as dvc experiments, run JOBS workers, leaderboard by METRIC
-	$(BIN)/kaizen sweep $(GRID) --jobs $(JOBS) --metric $(METRIC) $(if $(GUARD),--guard '$(GUARD)')
+# --- benchmarks (bench/README.md) ----------------------------------------------------------------
+bench: $(STAMP) ## Benchmark the pipeline (cold/no-op repro, 100k vs 1M rows) -> bench/README.md
+	$(BIN)/python bench/pipeline.py
 
-promote: $(STAMP) ## Best experiment by METRIC meeting GUARD -> branch exp/<name> (or BRANCH=)
-	$(BIN)/kaizen promote --metric $(METRIC) $(if $(GUARD),--guard '$(GUARD)') $(if $(BRANCH),--branch $(BRANCH))
-
-sweep-clean: $(STAMP) ## Remove finished experiments (a long `dvc exp show` slows DVC down)
-	$(BIN)/kaizen sweep-clean
-
-bench-sweep: $(STAMP) ## Benchmark: 8-experiment sweep, -j 1 vs -j 2 -> bench/README.md
-	$(BIN)/python bench/sweep.py
-
-# Evidently needs pandas < 3: it gets its own git-ignored environment, driven as a subprocess.
+# Evidently needs pandas < 3: it gets its own git-ignored environment, from its own lock file.
 EVIDENTLY := bench/.work/evidently-venv
-$(EVIDENTLY)/.installed:
-	python3.11 -m venv $(EVIDENTLY)
-	$(EVIDENTLY)/bin/python -m pip install --quiet --disable-pip-version-check \
-		'evidently==0.7.*' 'pandas<3' pyarrow
+$(EVIDENTLY)/.installed: bench/evidently.lock
+	@test -x $(EVIDENTLY)/bin/python || $(PYTHON) -m venv $(EVIDENTLY)
+	$(EVIDENTLY)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
 
-.PHONY: bench-drift
-bench-drift: $(STAMP) $(EVIDENTLY)/.installed ## Benchmark: drift vs Evidently 0.7 -> bench/README.md
+bench-drift: $(STAMP) $(EVIDENTLY)/.installed ## Benchmark drift vs Evidently 0.7 -> bench/README.md
 	PYTHONPATH=src $(BIN)/python bench/drift.py --evidently $(EVIDENTLY)/bin/python
 
-.PHONY: bench
-bench: $(STAMP) ## Run the pipeline benchmark (cold/no-op repro, 100k vs 1M rows) -> bench/README.md
-	$(BIN)/python bench/pipeline.py
+bench-sweep: $(STAMP) ## Benchmark an 8-experiment sweep, -j 1 vs -j 2 -> bench/README.md
+	$(BIN)/python bench/sweep.py
 
 clean: ## Remove caches (not data, not .venv)
 	rm -rf .pytest_cache .coverage htmlcov

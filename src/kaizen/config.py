@@ -31,12 +31,18 @@ class DataConfig(_Section):
     drop_duplicates: bool = True
     current_start: int | float | Literal["none"] = "none"
 
+    @field_validator("current_start", mode="before")
+    @classmethod
+    def _reject_bool(cls, value):
+        """YAML `true`/`false` would otherwise pass as the row numbers 1/0."""
+        if isinstance(value, bool):
+            raise ValueError("must be a row number, a fraction in (0, 1) or 'none'")
+        return value
+
     @field_validator("current_start")
     @classmethod
     def _check_current_start(cls, value):
         """A data row number (>= 2), a fraction in (0, 1), or "none"."""
-        if isinstance(value, bool):
-            raise ValueError("must be a row number, a fraction in (0, 1) or 'none'")
         if isinstance(value, float) and not 0 < value < 1:
             raise ValueError("a fraction must lie strictly between 0 and 1")
         if isinstance(value, int) and value < 2:
