@@ -11,42 +11,42 @@ from kaizen import KaizenError, __version__
 from kaizen.config import load_params
 from kaizen.sweep import DEFAULT_METRIC
 
+# DVC stages: subcommand -> (help, the paths dvc.yaml passes to it as --options).
+STAGES = {
+    "ingest": (
+        "validate the raw CSV, split it into reference and current parts",
+        ("input", "reference", "current", "schema", "metrics"),
+    ),
+    "prepare": (
+        "stratified train/test split of the reference part",
+        ("reference", "schema", "train", "test"),
+    ),
+    "train": (
+        "fit and save the model pipeline (+ its metadata JSON: --info)",
+        ("train", "schema", "model", "info", "metrics"),
+    ),
+    "evaluate": (
+        "metrics, plots and scores on the test split and the current part (--output folder)",
+        ("model", "schema", "test", "current", "output"),
+    ),
+    "drift": (
+        "data and score drift, reference vs current (--output folder)",
+        ("reference", "current", "schema", "model", "output"),
+    ),
+}
+
 
 def _parser() -> argparse.ArgumentParser:
-    """Subcommands: one per DVC stage, plus predict."""
+    """Subcommands: one per DVC stage, plus summary, report, predict and the sweep commands."""
     parser = argparse.ArgumentParser(prog="kaizen", description=__doc__)
     parser.add_argument("--version", action="version", version=f"kaizen {__version__}")
     parser.add_argument("--params", default="params.yaml", help="parameters file")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
-    cmd = commands.add_parser("ingest", help="validate the raw CSV, split reference/current")
-    cmd.add_argument("--input", required=True)
-    cmd.add_argument("--reference", required=True)
-    cmd.add_argument("--current", required=True)
-    cmd.add_argument("--schema", required=True)
-    cmd.add_argument("--metrics", required=True)
-
-    cmd = commands.add_parser("prepare", help="stratified train/test split of the reference")
-    cmd.add_argument("--reference", required=True)
-    cmd.add_argument("--schema", required=True)
-    cmd.add_argument("--train", required=True)
-    cmd.add_argument("--test", required=True)
-
-    cmd = commands.add_parser("train", help="fit and save the model pipeline")
-    cmd.add_argument("--train", required=True)
-    cmd.add_argument("--schema", required=True)
-    cmd.add_argument("--model", required=True)
-    cmd.add_argument("--info", required=True, help="metadata JSON written beside the model")
-    cmd.add_argument("--metrics", required=True)
-
-    cmd = commands.add_parser("evaluate", help="metrics and plots on test and current")
-    cmd.add_argument("--model", required=True)
-    cmd.add_argument("--schema", required=True)
-    cmd.add_argument("--test", required=True)
-    cmd.add_argument("--current", required=True)
-    cmd.add_argument("--output", required=True, help="folder for metrics, plots and scores")
-
-    _drift_arguments(commands)
+    for name, (text, paths) in STAGES.items():
+        cmd = commands.add_parser(name, help=text)
+        for path in paths:
+            cmd.add_argument(f"--{path}", required=True)
     _report_arguments(commands)
 
     cmd = commands.add_parser("summary", help="print the headline metrics of an evaluate run")
@@ -75,14 +75,6 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("sweep-clean", help="remove finished experiments and queue tasks")
     return parser
-
-
-def _drift_arguments(commands) -> None:
-    """The `drift` subcommand: paths in, one output folder."""
-    cmd = commands.add_parser("drift", help="data and score drift, reference vs current")
-    for name in ("reference", "current", "schema", "model"):
-        cmd.add_argument(f"--{name}", required=True)
-    cmd.add_argument("--output", required=True, help="folder for metrics, features and summary")
 
 
 def _selection(cmd: argparse.ArgumentParser) -> None:
