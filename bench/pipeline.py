@@ -30,7 +30,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
-STAGES = ("ingest", "prepare", "train", "evaluate")
+STAGES = ("ingest", "prepare", "train", "evaluate", "drift")  # dvc.yaml order
 START, END = "<!-- pipeline:start -->", "<!-- pipeline:end -->"
 RSS_TARGET_GB = 3.0
 RATIO_TARGET = 12.0

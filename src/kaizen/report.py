@@ -14,12 +14,12 @@ import pandas as pd
 from kaizen import KaizenError
 from kaizen.data import NUMERIC_SHARE, encode_target
 from kaizen.metrics import (
+    ResampledAuc,
     batches,
     direction,
     percentile_interval,
     resample_counts,
     roc_auc,
-    weighted_auc,
 )
 
 CAP = 60_000  # characters; GitHub rejects comment bodies over 65,536
@@ -107,10 +107,11 @@ def paired_auc_difference(
     """Percentile interval of AUC(head) - AUC(base), resampling rows jointly (same labels)."""
     y, base, head = np.asarray(y), np.asarray(base), np.asarray(head)
     rng = np.random.default_rng(seed)
+    auc_head, auc_base = ResampledAuc(y, head), ResampledAuc(y, base)
     values = []
     for size in batches(len(y), n_resamples):
         counts = resample_counts(rng, len(y), size)
-        values.extend(weighted_auc(y, head, counts) - weighted_auc(y, base, counts))
+        values.extend(auc_head(counts) - auc_base(counts))
     return percentile_interval(values, LEVEL)
 
 
@@ -119,13 +120,12 @@ def unpaired_auc_difference(
 ) -> tuple[float, float]:
     """Percentile interval of AUC(head) - AUC(base) from independent bootstraps of each side."""
     rng = np.random.default_rng(seed)
+    auc_head, auc_base = ResampledAuc(y_head, head), ResampledAuc(y_base, base)
     values = []
     for size in batches(max(len(y_base), len(y_head)), n_resamples):
         base_counts = resample_counts(rng, len(y_base), size)
         head_counts = resample_counts(rng, len(y_head), size)
-        values.extend(
-            weighted_auc(y_head, head, head_counts) - weighted_auc(y_base, base, base_counts)
-        )
+        values.extend(auc_head(head_counts) - auc_base(base_counts))
     return percentile_interval(values, LEVEL)
 
 

@@ -95,7 +95,6 @@ def test_current_start_forms():
     assert DataConfig(**base, current_start="none").current_start == "none"
 
 
-
 def test_threshold_forms():
     """`threshold` is 'cost' or a probability."""
     assert EvaluateConfig(threshold="cost").threshold == "cost"

@@ -231,3 +231,21 @@ def test_batches_bound_memory_and_sum_to_total():
     assert sum(sizes) == 1000 and max(sizes) * 1_000_000 <= M.BATCH_CELLS
     assert M.batches(100, 1000) == [1000]
     assert not M.batches(100, 0)
+
+
+def test_resampled_auc_matches_roc_auc_on_each_resample():
+    """The vectorised bootstrap AUC equals roc_auc on the explicit resample (ties included)."""
+    rng = np.random.default_rng(0)
+    y = rng.random(120) < 0.3
+    score = np.round(rng.random(120) * 0.6 + y * 0.3, 1)
+    idx = rng.integers(0, len(y), (4, len(y)))
+    counts = np.stack([np.bincount(row, minlength=len(y)) for row in idx])
+    expected = [M.roc_auc(y[row], score[row]) for row in idx]
+    assert np.allclose(M.ResampledAuc(y, score)(counts), expected)
+    assert np.isnan(M.ResampledAuc([1, 1, 1], [0.1, 0.2, 0.3])(np.ones((1, 3), int))[0])
+
+
+def test_resample_counts_sum_to_rows():
+    """Each resample draws as many rows as there are."""
+    counts = M.resample_counts(np.random.default_rng(0), 50, 7)
+    assert counts.shape == (7, 50) and (counts.sum(axis=1) == 50).all()

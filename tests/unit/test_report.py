@@ -162,17 +162,6 @@ def test_params_table():
 # --- significance ------------------------------------------------------------------------------
 
 
-def test_weighted_auc_matches_resampled_roc_auc():
-    """The vectorised bootstrap AUC equals roc_auc on the explicit resample (ties included)."""
-    frame = scores(3, rows=120)
-    y, score = frame["y"].to_numpy(), frame["score"].round(1).to_numpy()
-    rng = np.random.default_rng(0)
-    idx = rng.integers(0, len(y), (4, len(y)))
-    counts = np.stack([np.bincount(row, minlength=len(y)) for row in idx])
-    expected = [roc_auc(y[row], score[row]) for row in idx]
-    assert np.allclose(R.weighted_auc(y, score, counts), expected)
-
-
 def test_paired_interval_excludes_zero_when_head_is_clearly_better():
     """Same labels, head much less noisy: the whole interval lies above 0."""
     base = scores(0, noise=2.0)

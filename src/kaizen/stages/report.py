@@ -164,7 +164,9 @@ def write_images(folder: str, curves: dict, output: str) -> list[tuple[str, str]
         matplotlib.use("Agg")
         from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
     except ImportError:
-        raise KaizenError("--images needs matplotlib, which is not installed") from None
+        raise KaizenError(
+            "--images needs matplotlib, which is not installed (.venv/bin/pip install matplotlib)"
+        ) from None
     specs = {"roc": ("fpr", "tpr", "ROC"), "precision_recall": ("recall", "precision", "PR")}
     out = []
     for kind, (x_name, y_name, title) in specs.items():
