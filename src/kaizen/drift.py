@@ -126,8 +126,8 @@ def numeric_counts(reference, current) -> tuple[np.ndarray, np.ndarray]:
 
 def categorical_counts(reference, current) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Counts per reference level, plus an "unseen levels" bin and a missing bin; unseen names."""
-    ref = pd.Series(reference, dtype=object)
-    cur = pd.Series(current, dtype=object)
+    ref = reference if isinstance(reference, pd.Series) else pd.Series(reference, dtype=object)
+    cur = current if isinstance(current, pd.Series) else pd.Series(current, dtype=object)
 
     def level_counts(values: pd.Series) -> pd.Series:
         counts = values.value_counts(dropna=True)  # count first, then name the few levels
