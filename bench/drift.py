@@ -19,12 +19,13 @@ import datetime
 import json
 import platform
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from results import record  # bench/results.py (scripts run as bench/<name>.py)
 
 from kaizen import data as D
 from kaizen import drift
@@ -32,7 +33,6 @@ from kaizen.config import DataConfig, DriftConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / ".work" / "drift"
-START, END = "<!-- drift:start -->", "<!-- drift:end -->"
 SYNTHETIC_ROWS = 100_000
 WINDOWS = 20  # false-alarm trials
 # (label, our DriftConfig fields, Evidently DataDriftPreset options, how ours flags a column)
@@ -338,17 +338,6 @@ def measure(args) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_readme(section: str) -> None:
-    """Replace the text between the drift markers of bench/README.md."""
-    readme = ROOT / "bench" / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        sys.exit(f"bench: {readme} lacks the {START} / {END} markers")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{section}{END}{tail}", encoding="utf-8")
-
-
 def main() -> None:
     """Parse options, measure, print and record."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -363,7 +352,7 @@ def main() -> None:
     section = measure(args)
     print(section)
     if not args.no_readme:
-        write_readme(section)
+        record("drift", section)
 
 
 if __name__ == "__main__":

@@ -28,10 +28,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from results import record  # bench/results.py (scripts run as bench/<name>.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
 STAGES = ("ingest", "prepare", "train", "evaluate", "drift")  # dvc.yaml order
-START, END = "<!-- pipeline:start -->", "<!-- pipeline:end -->"
 RSS_TARGET_GB = 3.0
 RATIO_TARGET = 12.0
 JITTER = 0.01  # relative noise on numeric values of the synthetic rows
@@ -265,19 +266,6 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory / 2**30:.0f} GiB RAM, Python {python}"
 
 
-def update_readme(table: str) -> None:
-    """Replace the text between the pipeline markers of bench/README.md."""
-    readme = ROOT / "bench" / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        sys.exit(f"bench: {readme} lacks the {START} / {END} markers")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    tmp = readme.with_suffix(".md.tmp")
-    tmp.write_text(f"{head}{START}\n{table}\n{END}{tail}", encoding="utf-8")
-    os.replace(tmp, readme)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the measures, print the table, record it in bench/README.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -317,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     table = "\n".join(lines)
     print(table)
     if not args.no_readme:
-        update_readme(table)
+        record("pipeline", table)
     return 0
 
 

@@ -24,11 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from results import record  # bench/results.py (scripts run as bench/<name>.py)
+
 from kaizen import experiments, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
-START, END = "<!-- sweep:start -->", "<!-- sweep:end -->"
 # 8 experiments, none equal to params.yaml (C: 1.0, scaling: standard), train.* only.
 GRID = [["train.logreg.C=choice(0.01,0.1,0.3,3)", "train.scaling=choice(standard,robust)"]]
 RATIO_TARGET = 0.75
@@ -95,19 +96,6 @@ def stage_counts(outcomes: dict[str, dict[str, str]]) -> str:
     return ", ".join(f"{stage} {ran[stage]}/{len(outcomes)}" for stage in stages)
 
 
-def update_readme(table: str) -> None:
-    """Replace the text between the sweep markers of bench/README.md."""
-    readme = ROOT / "bench" / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        sys.exit(f"bench: {readme} lacks the {START} / {END} markers")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    tmp = readme.with_suffix(".md.tmp")
-    tmp.write_text(f"{head}{START}\n{table}\n{END}{tail}", encoding="utf-8")
-    os.replace(tmp, readme)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the table, record it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -152,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     table = "\n".join(lines)
     print(table)
     if not args.no_readme:
-        update_readme(table)
+        record("sweep", table)
     return 0
 
 
