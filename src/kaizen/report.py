@@ -506,6 +506,7 @@ class Inputs:  # pylint: disable=too-many-instance-attributes
     drift_features: list | None = None
     base_drift: dict | None = None
     data: DataChange | None = None
+    code: list[str] = field(default_factory=list)  # pipeline code files changed since the base
     dag: str | None = None
     images: list[tuple[str, str]] = field(default_factory=list)
     bootstrap: int = BOOTSTRAP
@@ -563,6 +564,36 @@ def no_changes(inputs: Inputs, intervals: list[Interval]) -> bool:
     )
 
 
+def code_sentence(files: list[str], shown: int = 5) -> str:
+    """'Code changed: `a`, `b` and 3 more.'"""
+    names = ", ".join(f"`{name}`" for name in files[:shown])
+    more = f" and {len(files) - shown} more" if len(files) > shown else ""
+    return f"Code changed: {names}{more}."
+
+
+def change_sentences(inputs: Inputs) -> list[str]:
+    """What the head changed besides results: params, pipeline code, raw data."""
+    sentences = []
+    params = [
+        f"`{name}` {fmt(entry.get('old'))} → {fmt(entry.get('new'))}"
+        for entries in inputs.params_diff.values()
+        for name, entry in entries.items()
+    ]
+    if params:
+        shown = ", ".join(params[:5]) + (f" and {len(params) - 5} more" if len(params) > 5 else "")
+        sentences.append(f"Params changed: {shown}.")
+    if inputs.code:
+        sentences.append(code_sentence(inputs.code))
+    if inputs.data is not None:
+        if inputs.data.rows_base is None:
+            sentences.append(f"Raw data is new ({inputs.data.rows_head:,} rows).")
+        else:
+            sentences.append(
+                f"Raw data changed: {inputs.data.rows_base:,} → {inputs.data.rows_head:,} rows."
+            )
+    return sentences
+
+
 def verdict_section(inputs: Inputs, intervals: list[Interval]) -> str:
     """Title and the one-paragraph verdict."""
     title = f"## Kaizen model report: `{inputs.head_label}` vs `{inputs.base_label}`"
@@ -582,26 +613,14 @@ def verdict_section(inputs: Inputs, intervals: list[Interval]) -> str:
             f"**No changes** against `{inputs.base_label}`: metrics, params, data and scores are "
             "identical."
         )
+        if inputs.code:
+            sentences.append("The code changed without changing any result.")
     else:
         ordered = sorted(intervals, key=lambda i: i.part != part)
         sentences += [interval_sentence(i) + "." for i in ordered[:1]]
         if not intervals:
             sentences.append("No per-row scores on both sides: no significance test.")
-    params = [
-        f"`{name}` {fmt(entry.get('old'))} → {fmt(entry.get('new'))}"
-        for entries in inputs.params_diff.values()
-        for name, entry in entries.items()
-    ]
-    if params:
-        shown = ", ".join(params[:5]) + (f" and {len(params) - 5} more" if len(params) > 5 else "")
-        sentences.append(f"Params changed: {shown}.")
-    if inputs.data is not None:
-        if inputs.data.rows_base is None:
-            sentences.append(f"Raw data is new ({inputs.data.rows_head:,} rows).")
-        else:
-            sentences.append(
-                f"Raw data changed: {inputs.data.rows_base:,} → {inputs.data.rows_head:,} rows."
-            )
+    sentences += change_sentences(inputs)
     if inputs.drift is not None:
         drift = inputs.drift
         sentences.append(

@@ -406,6 +406,19 @@ def test_build_no_changes():
     report = R.build(inputs(0.85, 0.85, scores={"test": (same, same), "current": (same, same)}))
     assert "**No changes** against `main`" in report
     assert "Drift analysis not available" in report
+    assert "Code changed" not in report
+
+
+def test_build_names_changed_code():
+    """A code-only change is named, and said to leave every result unchanged."""
+    same = scores(0)
+    code = [f"src/kaizen/m{i}.py" for i in range(7)]
+    report = R.build(
+        inputs(0.85, 0.85, scores={"test": (same, same), "current": (same, same)}, code=code)
+    )
+    assert "**No changes** against `main`" in report
+    assert "The code changed without changing any result." in report
+    assert "Code changed: `src/kaizen/m0.py`" in report and "and 2 more." in report
 
 
 def test_build_respects_the_cap():

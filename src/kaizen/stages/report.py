@@ -23,6 +23,7 @@ SCORES = "metrics/evaluate/scores/{part}.csv"
 CURVE = "metrics/evaluate/plots/sklearn/{kind}/{part}.json"
 DRIFT = "metrics/drift/metrics.json"
 DRIFT_FEATURES = "metrics/drift/features.json"
+CODE = ("src", "dvc.yaml")  # what can change results without changing params or data
 KINDS = ("roc", "precision_recall")  # dvclive plot names, also the key of their JSON
 
 
@@ -146,6 +147,12 @@ def raw_data_change(commit: str, params_path: str) -> R.DataChange | None:
     return R.data_change(path, base_frame, head_frame, target, positive, base_path)
 
 
+def code_changes(commit: str) -> list[str]:
+    """Tracked pipeline code and definition files that differ between `commit` and the workspace."""
+    result = _run(["git", "diff", "--name-only", commit, "--", *CODE])
+    return sorted(line for line in result.stdout.splitlines() if line.strip())
+
+
 def _metrics_order(metrics_diff: dict) -> dict[str, list[str]]:
     """Metric names of each workspace metrics file, in file order."""
     order = {}
@@ -213,6 +220,7 @@ def _read_files(commit: str, base: str, params_path: str) -> R.Inputs:
         drift_features=parse_json(workspace(DRIFT_FEATURES), DRIFT_FEATURES),
         base_drift=parse_json(show(commit, DRIFT), f"{base}:{DRIFT}"),
         data=raw_data_change(commit, params_path),
+        code=code_changes(commit),
     )
     for part in R.PARTS:
         path = SCORES.format(part=part)

@@ -213,3 +213,18 @@ def test_images_with_matplotlib(repo, monkeypatch):  # pylint: disable=unused-ar
     assert "![ROC](img/roc.png)" in text and "![PR](img/precision_recall.png)" in text
     assert Path("out/img/roc.png").read_bytes() == b"\x89PNG"
     assert saved.count(("png", "png")) == 2 and ("plot", "base") in saved
+
+
+def test_code_changes_lists_pipeline_code_only(repo):  # pylint: disable=unused-argument
+    """Edited code under src/ and dvc.yaml count; metrics and other files do not."""
+    write("src/kaizen/model.py", "# base\n")
+    write("dvc.yaml", "stages: {}\n")
+    git("add", "-A")
+    git("commit", "-q", "-m", "code")
+    commit = stage.resolve("main")
+    assert not stage.code_changes(commit)
+    write("src/kaizen/model.py", "# head\n")
+    write("dvc.yaml", "stages: {train: {cmd: x}}\n")
+    write("notes.txt", "x\n")
+    write_outputs(noise=0.5)
+    assert stage.code_changes(commit) == ["dvc.yaml", "src/kaizen/model.py"]
