@@ -26,7 +26,8 @@ from pathlib import Path
 
 from results import record  # bench/results.py (scripts run as bench/<name>.py)
 
-from kaizen import experiments, sweep
+from kaizen import experiments
+from kaizen.commands import sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -77,11 +78,12 @@ def snapshot(target: Path) -> None:
 def timed_sweep(repo: Path, jobs: int) -> tuple[float, dict[str, dict[str, str]], int]:
     """Queue the grid, run it with `jobs` workers; wall seconds, stage outcomes, failures."""
     os.chdir(repo)
-    names = experiments.queue(GRID)
+    names = sweep.queue(GRID)
     started = time.perf_counter()
-    states = experiments.wait(names, jobs, poll=1.0, echo=lambda line: print(f"  -j {jobs} {line}"))
+    states = sweep.wait(names, jobs, poll=1.0, echo=lambda line: print(f"  -j {jobs} {line}"))
     seconds = time.perf_counter() - started
-    outcomes = {name: sweep.stage_runs(experiments.logs(name)) for name in names}
+    outcomes = {name: experiments.stage_runs(sweep.logs(name)) for name in names}
+    sweep.stop()  # workers still write under .dvc/tmp: the folder is removed after this
     return seconds, outcomes, sum(state == "failed" for state in states.values())
 
 

@@ -6,9 +6,11 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split
 
 from kaizen import KaizenError
 from kaizen.config import DataConfig
@@ -264,3 +266,54 @@ def coerce_features(frame: pd.DataFrame, schema: Schema, source: str) -> pd.Data
 def as_object(values: pd.Series) -> pd.Series:
     """Strings as an object column with NaN for missing, the form scikit-learn imputers expect."""
     return values.astype(object).where(values.notna(), np.nan)
+
+
+class Ingested(NamedTuple):
+    """What ingest makes of a raw file."""
+
+    schema: Schema
+    reference: pd.DataFrame
+    current: pd.DataFrame
+    facts: dict
+
+
+def ingest(raw: pd.DataFrame, config: DataConfig, source: str) -> Ingested:
+    """Validate and type `raw`, split it by row order, drop duplicates; facts for metrics."""
+    if config.target not in raw.columns:
+        raise KaizenError(
+            f"{source}: target column {config.target!r} not found (data.target in params.yaml)"
+        )
+    schema = infer_schema(raw, config, source)
+    typed = clean(raw, schema, config, source)
+    ref, cur = split_reference_current(typed, config.current_start)
+    dropped = {"reference": 0, "current": 0}
+    if config.drop_duplicates:
+        ref, dropped["reference"] = drop_duplicate_rows(ref)
+        cur, dropped["current"] = drop_duplicate_rows(cur)
+    if ref[schema.target].nunique() < 2:
+        raise KaizenError(
+            f"{source}: the reference part (rows before data.current_start) has a single class"
+        )
+    facts = {
+        "rows": len(typed),
+        "numeric": len(schema.numeric),
+        "categorical": len(schema.categorical),
+        "reference": {**summarise(ref, schema), "duplicates_dropped": dropped["reference"]},
+        "current": {**summarise(cur, schema), "duplicates_dropped": dropped["current"]},
+    }
+    return Ingested(schema, ref, cur, facts)
+
+
+def split_train_test(
+    frame: pd.DataFrame, target: str, test_size: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stratified split of the reference part into (train, test), reproducible from the seed."""
+    counts = frame[target].value_counts()
+    if len(counts) < 2 or counts.min() < 2:
+        raise KaizenError(
+            f"prepare: the reference part needs >= 2 rows of each class, has {counts.to_dict()}"
+        )
+    train, test = train_test_split(
+        frame, test_size=test_size, stratify=frame[target], random_state=seed
+    )
+    return train.sort_index(), test.sort_index()

@@ -1,165 +1,305 @@
-"""Parameter sweeps, I/O part: DVC's experiment commands through its CLI, in the current repo."""
+"""Parameter sweeps, pure parts: grids, `dvc exp show` parsing, leaderboard and best selection."""
 
 from __future__ import annotations
 
-import json
-import os
+import math
+import operator
 import re
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
-import yaml
+from kaizen import KaizenError
+from kaizen.metrics import direction as metric_direction
+from kaizen.metrics import flatten
 
-from kaizen import KaizenError, sweep
-
-GRIDS_FILE = "sweeps.yaml"
-
-
-def _echo(message: str) -> None:
-    """Progress goes to stderr; stdout keeps the results."""
-    print(message, file=sys.stderr, flush=True)
-
-
-def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run a command (dvc or git) in the current directory; a failure raises a one-line error."""
-    env = dict(os.environ, DVC_NO_ANALYTICS="1")
-    # Files, not pipes: `dvc queue start` leaves workers holding its output open for good.
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        try:
-            code = subprocess.run(args, stdout=out, stderr=err, check=False, env=env).returncode
-        except FileNotFoundError:
-            raise KaizenError(f"{args[0]}: command not found") from None
-        out.seek(0)
-        err.seek(0)
-        result = subprocess.CompletedProcess(args, code, out.read(), err.read())
-    if check and result.returncode != 0:
-        lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
-        raise KaizenError(f"{' '.join(args[:3])}: {lines[-1]}")
-    return result
+PARAMS_FILE = "params.yaml"
+FINISHED = ("success", "failed")
+OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    "<=": operator.le,
+    ">=": operator.ge,
+    "<": operator.lt,
+    ">": operator.gt,
+}
+GUARD = re.compile(r"^\s*(?P<metric>[^<>=\s]+)\s*(?P<op><=|>=|<|>)\s*(?P<bound>\S+)\s*$")
 
 
-def load_grid(name: str, path: str = GRIDS_FILE) -> list[list[str]]:
-    """The queue calls of the named grid in `sweeps.yaml`."""
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KaizenError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise KaizenError(f"{path}: invalid YAML ({str(exc).splitlines()[0]})") from None
-    grids = sweep.parse_grids(raw, path)
-    if name not in grids:
-        raise KaizenError(f"{path}: no grid named {name!r} (have: {', '.join(grids)})")
-    return grids[name]
+@dataclass(frozen=True)
+class Experiment:
+    """One row of `dvc exp show`: flat params (`train.model`) and metrics (`file:key.sub`)."""
+
+    name: str
+    rev: str
+    state: str
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
 
 
-def untracked_files(folder: str = "src") -> list[str]:
-    """Untracked, not ignored files under `folder` (git's view)."""
-    out = run("git", "ls-files", "--others", "--exclude-standard", "--", folder).stdout
-    return out.split()
+@dataclass(frozen=True)
+class Guard:
+    """A condition a winner must meet, e.g. `test.cost <= baseline`."""
+
+    metric: str
+    op: str
+    bound: float | None  # None: the baseline's value of the same metric
+
+    def __str__(self) -> str:
+        return f"{self.metric}{self.op}{'baseline' if self.bound is None else self.bound}"
 
 
-def queue(calls: list[list[str]]) -> list[str]:
-    """`dvc exp run --queue -S …` once per call; the names DVC gave the queued experiments."""
-    names = []
-    for call in calls:
-        args = [arg for override in call for arg in ("-S", override)]
-        out = run("dvc", "exp", "run", "--queue", *args).stdout
-        names.extend(re.findall(r"Queued experiment '([^']+)'", out))
-    return names
+# --- grids -------------------------------------------------------------------------------------
 
 
-def statuses() -> tuple[dict[str, str], int]:
-    """Task statuses by experiment name, and the number of active workers."""
-    text = run("dvc", "queue", "status").stdout
-    return sweep.parse_queue_status(text), sweep.active_workers(text)
-
-
-def wait(
-    names: list[str],
-    jobs: int,
-    poll: float = 2.0,
-    stall: int = 10,
-    echo: Callable[[str], None] = _echo,
-) -> dict[str, str]:
-    """Start `jobs` workers, report progress until every named task succeeded or failed."""
-    run("dvc", "queue", "start", "-j", str(jobs))
-    idle = 0
-    restarted = False
-    last = None
-    while True:
-        states, workers = statuses()
-        counts = sweep.progress(states, names)
-        line = (
-            f"sweep: {counts['done']} done, {counts['failed']} failed, "
-            f"{counts['pending']} pending of {len(names)}"
-        )
-        if line != last:
-            echo(line)
-            last = line
-        if counts["pending"] == 0:
-            return {name: states[name] for name in names}
-        idle = idle + 1 if workers == 0 else 0
-        if idle >= stall:
-            if restarted:
+def parse_grids(raw: Any, source: str) -> dict[str, list[list[str]]]:
+    """Validate named grids: name -> list of queue calls, each a list of `-S` overrides."""
+    if not isinstance(raw, dict) or not raw:
+        raise KaizenError(f"{source}: expected a mapping of grid names to lists of override lists")
+    grids = {}
+    for name, calls in raw.items():
+        if not isinstance(calls, list) or not calls:
+            raise KaizenError(f"{source}: {name}: expected a non-empty list of override lists")
+        for call in calls:
+            if not isinstance(call, list) or not call or not all(isinstance(s, str) for s in call):
                 raise KaizenError(
-                    "dvc queue: no worker is running but tasks are pending; "
-                    "see .dvc/tmp/exps/celery/dvc-exp-worker-*.out"
+                    f"{source}: {name}: each item must be a non-empty list of 'key=value' strings"
                 )
-            run("dvc", "queue", "start", "-j", str(jobs))
-            restarted, idle = True, 0
-        time.sleep(poll)
+        grids[str(name)] = [list(call) for call in calls]
+    return grids
 
 
-def show() -> tuple[sweep.Experiment, list[sweep.Experiment]]:
-    """The baseline and its experiments (`dvc exp show --json`)."""
-    text = run("dvc", "exp", "show", "--json").stdout
-    return sweep.parse_show(json.loads(text))
+def expand(calls: list[list[str]]) -> list[list[str]]:
+    """The experiments a grid queues (DVC's own Hydra expansion: one product per call)."""
+    # pylint: disable=import-outside-toplevel
+    from dvc.utils.hydra import get_hydra_sweeps
+    from hydra.errors import HydraException
+
+    runs = []
+    for call in calls:
+        for override in call:
+            if "=" not in override:
+                raise KaizenError(f"-S {override}: expected 'key=value'")
+        try:
+            sweeps = get_hydra_sweeps({PARAMS_FILE: call})
+        except (HydraException, ValueError) as exc:
+            raise KaizenError(f"-S {' '.join(call)}: {str(exc).splitlines()[0]}") from None
+        runs.extend(sweep[PARAMS_FILE] for sweep in sweeps)
+    return runs
 
 
-def logs(name: str) -> str:
-    """An experiment's log (`dvc queue logs NAME`), empty when unavailable."""
-    return run("dvc", "queue", "logs", name, check=False).stdout
+# --- dvc exp show --json / dvc queue status ------------------------------------------------------
 
 
-def select(
-    metric: str, way: str | None, guards: list[str]
-) -> tuple[sweep.Experiment, list[sweep.Experiment], sweep.Experiment, str, str]:
-    """Baseline, experiments, winner, resolved metric and direction."""
-    baseline, experiments = show()
-    available = set(baseline.metrics).union(*(e.metrics for e in experiments))
-    key = sweep.resolve_metric(metric, available)
-    chosen = sweep.direction(key, way)
-    parsed = tuple(sweep.parse_guard(text) for text in guards)
-    return (
-        baseline,
-        experiments,
-        sweep.best(experiments, baseline, key, chosen, parsed),
-        key,
-        chosen,
-    )
+def _row(name: str, revision: dict, state: str) -> Experiment:
+    """An Experiment from one `revs` entry of `dvc exp show --json`."""
+    data = revision.get("data") or {}
+    params = (data.get("params") or {}).get(PARAMS_FILE, {}).get("data", {})
+    metrics = {}
+    for path, content in (data.get("metrics") or {}).items():
+        for key, value in flatten(content.get("data") or {}).items():
+            metrics[f"{path}:{key}"] = value
+    error = (revision.get("error") or {}).get("msg", "")
+    return Experiment(name, revision.get("rev", ""), state, flatten(params), metrics, error)
 
 
-def branch(name: str, target: str) -> None:
-    """`dvc exp branch NAME TARGET`, refusing an existing branch."""
-    if run("git", "rev-parse", "--verify", "--quiet", f"refs/heads/{target}", check=False).stdout:
-        raise KaizenError(f"branch {target} already exists (pass --branch NAME)")
-    run("dvc", "exp", "branch", name, target)
+def parse_show(rows: list[dict]) -> tuple[Experiment, list[Experiment]]:
+    """The baseline commit and its experiments from `dvc exp show --json`."""
+    commits = [row for row in rows if row.get("rev") != "workspace"]
+    if not commits:
+        raise KaizenError("dvc exp show: no commit found (the repository needs one commit)")
+    head = commits[0]
+    baseline = _row(head.get("name") or head["rev"][:7], head, "baseline")
+    experiments = []
+    for entry in head.get("experiments") or []:
+        executor = entry.get("executor") or {}
+        for revision in entry.get("revs") or []:
+            state = executor.get("state") or ("failed" if revision.get("error") else "success")
+            experiments.append(_row(entry.get("name") or revision["rev"][:7], revision, state))
+    return baseline, experiments
 
 
-def clean() -> int:
-    """Remove every experiment and finished queue task; refuse while tasks are pending."""
-    states, _ = statuses()
-    pending = [name for name, state in states.items() if state not in sweep.FINISHED]
-    if pending:
+def parse_queue_status(text: str) -> dict[str, str]:
+    """`dvc queue status` table -> {experiment name: status in lower case}."""
+    statuses = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[0] != "Task" and re.fullmatch(r"[0-9a-f]{7,}", parts[0]):
+            statuses[parts[1]] = parts[-1].lower()
+    return statuses
+
+
+def active_workers(text: str) -> int:
+    """The active worker count from `dvc queue status` ('Worker status: 2 active, 0 idle')."""
+    match = re.search(r"Worker status:\s*(\d+)\s+active", text)
+    return int(match.group(1)) if match else 0
+
+
+def worker_count(text: str) -> int:
+    """Active plus idle workers from `dvc queue status` ('Worker status: 2 active, 1 idle')."""
+    match = re.search(r"Worker status:\s*(\d+)\s+active,\s*(\d+)\s+idle", text)
+    return int(match.group(1)) + int(match.group(2)) if match else active_workers(text)
+
+
+def progress(statuses: dict[str, str], names: list[str]) -> dict[str, int]:
+    """Counts of done/failed/pending among `names` (a name not listed yet is pending)."""
+    done = sum(statuses.get(name) == "success" for name in names)
+    failed = sum(statuses.get(name) == "failed" for name in names)
+    return {"done": done, "failed": failed, "pending": len(names) - done - failed}
+
+
+# --- metric, direction, guard, ranking ------------------------------------------------------------
+
+
+def resolve_metric(metric: str, available: set[str]) -> str:
+    """`file:key` or a bare `key` (unique across metric files) -> the full `file:key`."""
+    if metric in available:
+        return metric
+    matches = sorted(key for key in available if key.split(":", 1)[-1] == metric)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise KaizenError(f"--metric {metric}: ambiguous, one of {', '.join(matches)}")
+    raise KaizenError(f"--metric {metric}: no such metric in the experiments (see dvc exp show)")
+
+
+def objective(metric: str, override: str | None = None) -> str:
+    """'max' or 'min' for a metric: `override` if given, else from its name."""
+    if override:
+        if override not in ("max", "min"):
+            raise KaizenError(f"--direction {override}: expected max or min")
+        return override
+    sense = metric_direction(metric)
+    if sense:
+        return "max" if sense > 0 else "min"
+    raise KaizenError(f"--metric {metric}: unknown direction, pass --direction max or min")
+
+
+def parse_guard(text: str) -> Guard:
+    """'test.cost<=baseline' or 'test.roc_auc>=0.8' -> Guard."""
+    match = GUARD.match(text)
+    if not match:
+        raise KaizenError(f"--guard {text}: expected METRIC OP VALUE, OP one of <= >= < >")
+    bound = match.group("bound")
+    if bound == "baseline":
+        return Guard(match.group("metric"), match.group("op"), None)
+    try:
+        return Guard(match.group("metric"), match.group("op"), float(bound))
+    except ValueError:
+        raise KaizenError(f"--guard {text}: bound must be a number or 'baseline'") from None
+
+
+def _number(value: Any) -> float | None:
+    """A finite float, or None for missing or non-numeric values."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def passes(guard: Guard, experiment: Experiment, baseline: Experiment) -> bool:
+    """Whether `experiment` meets `guard` (a missing value fails it)."""
+    key = resolve_metric(guard.metric, set(experiment.metrics) | set(baseline.metrics))
+    value = _number(experiment.metrics.get(key))
+    bound = guard.bound if guard.bound is not None else _number(baseline.metrics.get(key))
+    if value is None or bound is None:
+        return False
+    return OPERATORS[guard.op](value, bound)
+
+
+def rank(experiments: list[Experiment], metric: str, way: str) -> list[Experiment]:
+    """Successful experiments, best first; those missing the metric last; ties by name."""
+    sign = -1.0 if way == "max" else 1.0
+    done = [e for e in experiments if e.state == "success"]
+
+    def key(experiment: Experiment) -> tuple:
+        value = _number(experiment.metrics.get(metric))
+        return (value is None, sign * value if value is not None else 0.0, experiment.name)
+
+    return sorted(done, key=key)
+
+
+def best(
+    experiments: list[Experiment],
+    baseline: Experiment,
+    metric: str,
+    way: str,
+    guards: tuple[Guard, ...] = (),
+) -> Experiment:
+    """The best successful experiment that meets every guard."""
+    ranked = [
+        e for e in rank(experiments, metric, way) if _number(e.metrics.get(metric)) is not None
+    ]
+    if not ranked:
+        raise KaizenError(f"no successful experiment with {metric} (run `kaizen sweep` first)")
+    for experiment in ranked:
+        if all(passes(guard, experiment, baseline) for guard in guards):
+            return experiment
+    names = ", ".join(str(guard) for guard in guards)
+    raise KaizenError(f"no experiment meets the guard {names} ({len(ranked)} checked)")
+
+
+def changed_params(rows: list[Experiment]) -> list[str]:
+    """Param keys whose value differs across `rows`, in params.yaml order."""
+    keys: list[str] = []
+    for row in rows:
+        keys.extend(key for key in row.params if key not in keys)
+    return [key for key in keys if len({repr(row.params.get(key)) for row in rows}) > 1]
+
+
+def _cell(value: Any) -> str:
+    """A compact table cell."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def leaderboard(experiments: list[Experiment], baseline: Experiment, metric: str, way: str) -> str:
+    """A markdown table: baseline, then experiments best first, failed last; changed params only."""
+    ordered = rank(experiments, metric, way)
+    failed = sorted((e for e in experiments if e.state == "failed"), key=lambda e: e.name)
+    params = changed_params([baseline, *ordered, *failed])
+    short = metric.split(":")[-1]
+    header = ["rank", "experiment", f"{short} ({way})", *params]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = [("base", baseline)] + [(str(i), e) for i, e in enumerate(ordered, 1)]
+    rows += [("failed", e) for e in failed]
+    for position, row in rows:
+        value = "-" if row.state == "failed" else _cell(row.metrics.get(metric))
+        cells = [position, row.name, value, *(_cell(row.params.get(key)) for key in params)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def stage_runs(log: str) -> dict[str, str]:
+    """Stage -> 'ran' / 'skipped' / 'restored' from an experiment's `dvc queue logs` text."""
+    outcome = {}
+    for line in log.splitlines():
+        if match := re.match(r"Running stage '([^']+)'", line):
+            outcome[match.group(1)] = "ran"
+        elif match := re.match(r"Stage '([^']+)' didn't change, skipping", line):
+            outcome[match.group(1)] = "skipped"
+        elif match := re.match(r"Stage '([^']+)' is cached - skipping run, checking out", line):
+            outcome[match.group(1)] = "restored"
+    return outcome
+
+
+def log_error(log: str) -> str:
+    """The most telling error line of a failed experiment's log."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    for line in lines:
+        if re.match(r"^kaizen \S+: error:", line):
+            return line
+    for line in reversed(lines):
+        if "ERROR" in line or "Error" in line:
+            return line
+    return lines[-1] if lines else "no log"
+
+
+def untracked_error(files: list[str]) -> None:
+    """Refuse to queue when `src/` holds untracked files: queued copies would not see them."""
+    if files:
+        shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
         raise KaizenError(
-            f"dvc queue: {len(pending)} task(s) still queued or running; wait, "
-            "or stop them with `dvc queue kill`/`dvc exp remove --queue`"
+            f"untracked files under src/ ({shown}): `git add` them before queueing, "
+            "queued experiments only see tracked files"
         )
-    _, experiments = show()
-    run("dvc", "exp", "remove", "--all-commits")
-    run("dvc", "queue", "remove", "--success", "--failed")
-    return len(experiments)

@@ -10,6 +10,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, OneToOneFeatureMixin
 from sklearn.utils.validation import check_is_fitted
 
+from kaizen import KaizenError
+from kaizen.config import OutliersConfig
+from kaizen.data import Schema
+
 
 class RatioFeatures(TransformerMixin, BaseEstimator):
     """Append `numerator / denominator` columns; a zero or missing denominator gives NaN."""
@@ -71,3 +75,16 @@ def outlier_rows(frame: pd.DataFrame, columns: list[str], lower: float, upper: f
     low = values.quantile(lower)
     high = values.quantile(upper)
     return ((values < low) | (values > high)).any(axis=1)
+
+
+def remove_outliers(
+    frame: pd.DataFrame, schema: Schema, config: OutliersConfig
+) -> tuple[pd.DataFrame, int]:
+    """With `train.outliers.method: remove`, the rows without outliers and how many went."""
+    if config.method != "remove":
+        return frame, 0
+    mask = outlier_rows(frame, schema.numeric, config.lower, config.upper)
+    kept = frame.loc[~mask]
+    if kept[schema.target].nunique() < 2:
+        raise KaizenError("params.yaml: train.outliers: removing outliers left a single class")
+    return kept, int(mask.sum())

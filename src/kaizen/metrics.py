@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from typing import Any
 
 import numpy as np
 from scipy.stats import ks_2samp, rankdata
@@ -15,6 +17,9 @@ from sklearn.metrics import (
     precision_score,
     recall_score,
 )
+
+from kaizen import KaizenError
+from kaizen.config import EvaluateConfig
 
 
 def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
@@ -263,3 +268,53 @@ def headline(summary: dict) -> str:
         )
     lines.append(f"decision threshold: {summary['threshold']:.4f} (refuse scores at or above)")
     return "\n".join(lines)
+
+
+def part_metrics(
+    y_true: np.ndarray,
+    score: np.ndarray,
+    threshold: float,
+    config: EvaluateConfig,
+    source: str = "a part",
+) -> dict:
+    """All metrics of one part at the decision threshold."""
+    # Checked first: AUC, its bootstrap and KS are undefined with a single class.
+    if len(np.unique(y_true)) < 2:
+        raise KaizenError(f"evaluate: {source} has a single class; metrics need both")
+    out = score_metrics(y_true, score, config.bootstrap, config.seed)
+    out.update(at_threshold(y_true, score, threshold))
+    out["cost"] = expected_cost(y_true, score, threshold, config.cost_fn, config.cost_fp)
+    return out
+
+
+def decision_threshold(y_true: np.ndarray, score: np.ndarray, config: EvaluateConfig) -> dict:
+    """The cost-optimal threshold on these rows, and the decision threshold params ask for."""
+    optimal, optimal_cost = cost_optimal_threshold(y_true, score, config.cost_fn, config.cost_fp)
+    return {
+        "threshold": optimal if config.threshold == "cost" else float(config.threshold),
+        "cost_optimal_threshold": optimal,
+        "cost_optimal_cost": optimal_cost,
+    }
+
+
+def evenly(count: int, cap: int) -> np.ndarray:
+    """At most `cap` evenly spaced positions in range(count), first and last included."""
+    if count <= cap:
+        return np.arange(count)
+    return np.unique(np.linspace(0, count - 1, cap).round().astype(int))
+
+
+PLOT_DIGITS = 6  # significant digits of plot data: last-bit float noise across CPUs stays out
+
+
+def clean_plot(value: Any, max_points: int | None = None) -> Any:
+    """Plot data fit for git: non-finite numbers (dvclive's ROC threshold of Infinity) -> null,
+    floats to 6 significant digits, lists longer than `max_points` thinned evenly."""
+    if isinstance(value, float):
+        return float(f"{value:.{PLOT_DIGITS}g}") if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: clean_plot(v, max_points) for k, v in value.items()}
+    if isinstance(value, list):
+        keep = evenly(len(value), max_points) if max_points else range(len(value))
+        return [clean_plot(value[i], max_points) for i in keep]
+    return value

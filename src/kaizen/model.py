@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import platform
+import time
 from importlib import metadata
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
+from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, RobustScaler, StandardScaler
 
-from kaizen import __version__
+from kaizen import KaizenError, __version__
 from kaizen.config import TrainConfig
 from kaizen.data import Schema
-from kaizen.features import QuantileClipper, RatioFeatures
+from kaizen.features import QuantileClipper, RatioFeatures, remove_outliers
 
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "scipy", "pyarrow")
 
@@ -69,9 +73,9 @@ def _scaler(kind: str):
     return {"standard": StandardScaler(), "robust": RobustScaler()}.get(kind, "passthrough")
 
 
-def build_pipeline(schema: Schema, config: TrainConfig) -> Pipeline:
-    """Assemble the unfitted pipeline for this schema and config."""
-    ratios, _ = usable_ratios(schema, config)
+def build_pipeline(schema: Schema, config: TrainConfig) -> tuple[Pipeline, list[str]]:
+    """The unfitted pipeline for this schema and config, and the ratios it skipped."""
+    ratios, skipped = usable_ratios(schema, config)
     numeric = schema.numeric + [name for name, _, _ in ratios]
     clip = (
         QuantileClipper(config.outliers.lower, config.outliers.upper)
@@ -100,7 +104,38 @@ def build_pipeline(schema: Schema, config: TrainConfig) -> Pipeline:
     if config.pca.n_components is not None:
         steps.append(("pca", PCA(n_components=config.pca.n_components, random_state=config.seed)))
     steps.append(("model", build_estimator(config)))
-    return Pipeline(steps)
+    return Pipeline(steps), skipped
+
+
+class Trained(NamedTuple):
+    """A fitted pipeline and what training found out."""
+
+    pipeline: Pipeline
+    skipped: list[str]
+    facts: dict
+
+
+def train(frame: pd.DataFrame, schema: Schema, config: TrainConfig) -> Trained:
+    """Fit the one pipeline on the train split (outlier rows removed first if params say so)."""
+    frame, removed = remove_outliers(frame, schema, config.outliers)
+    pipeline, skipped = build_pipeline(schema, config)
+    started = time.perf_counter()
+    try:
+        pipeline.fit(frame[schema.features], frame[schema.target].to_numpy())
+    except ValueError as exc:
+        if "n_components" in str(exc):
+            raise KaizenError(f"params.yaml: train.pca.n_components: {exc}") from None
+        raise
+    seconds = time.perf_counter() - started
+    encoded = pipeline[:-1].transform(frame[schema.features].iloc[:1]).shape[1]
+    facts = {
+        "rows": len(frame),
+        "outliers_removed": removed,
+        "features_in": len(schema.features),
+        "features_model": int(encoded),
+        "fit_seconds": round(seconds, 3),
+    }
+    return Trained(pipeline, skipped, facts)
 
 
 def predict_scores(pipeline: Pipeline, features: pd.DataFrame) -> pd.Series:
@@ -117,3 +152,36 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "unknown"
     return versions
+
+
+IMPORTANCE_ROWS = 5000  # permutation importance on at most this many rows
+
+
+def importance(
+    pipeline: Pipeline, features: pd.DataFrame, y_true: np.ndarray, repeats: int, seed: int
+) -> pd.DataFrame:
+    """Permutation importance (drop in ROC AUC) of each input column."""
+    y_true = np.asarray(y_true)
+    if len(features) > IMPORTANCE_ROWS:
+        rows = np.sort(np.random.default_rng(seed).choice(len(features), IMPORTANCE_ROWS, False))
+        features, y_true = features.iloc[rows], y_true[rows]
+    result = permutation_importance(
+        pipeline, features, y_true, scoring="roc_auc", n_repeats=repeats, random_state=seed
+    )
+    table = pd.DataFrame(
+        {
+            "feature": features.columns,
+            "importance": result.importances_mean.round(6),
+            "std": result.importances_std.round(6),
+        }
+    )
+    return table.sort_values("importance", ascending=False)
+
+
+def projection(pipeline: Pipeline, features: pd.DataFrame, seed: int) -> np.ndarray:
+    """2-D PCA projection of the preprocessed rows (the model's own PCA when it has 2 axes)."""
+    steps = dict(pipeline.steps)
+    if "pca" in steps and steps["pca"].n_components_ == 2:
+        return pipeline[:-1].transform(features)
+    prepared = pipeline[:2].transform(features)
+    return PCA(n_components=2, random_state=seed).fit_transform(prepared)

@@ -216,6 +216,22 @@ def test_param_changes_rerun_only_downstream_stages(ran, tmp_path):
     assert after_evaluate["cost_optimal_cost"] < after_train["cost_optimal_cost"]
 
 
+def test_scoring_code_change_reruns_evaluate_and_drift(ran, tmp_path):
+    """Editing `predict_scores` (used by evaluate and drift, not by ingest/prepare) makes DVC
+    list both stages as changed: their deps cover every module they import."""
+    repo = copy_project(ran, tmp_path / "repo")
+    assert not json.loads(repo.run("dvc", "status", "--json").stdout)
+    model = repo.path / "src" / "kaizen" / "model.py"
+    text = model.read_text(encoding="utf-8")
+    # Same scores (the last column of a binary predict_proba is the positive class), new code.
+    edited = text.replace("predict_proba(features)[:, 1]", "predict_proba(features)[:, -1]")
+    assert edited != text
+    model.write_text(edited, encoding="utf-8")
+    changed = set(json.loads(repo.run("dvc", "status", "--json").stdout))
+    assert {"evaluate", "drift"} <= changed
+    assert not {"ingest", "prepare"} & changed
+
+
 def test_cold_runs_are_identical(ran, tmp_path):
     """Rerunning every stage from the raw data reproduces metrics, scores, model and predictions."""
     again = copy_project(ran, tmp_path / "repo")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kaizen import sweep
+from kaizen import experiments
+from kaizen.commands import sweep
 from tests.integration.conftest import environment
 
 pytestmark = pytest.mark.integration
@@ -27,12 +28,12 @@ MARKER = """
 _snapshot_run = run
 
 
-def run(*args):
+def run(params, **paths):
     \"\"\"Marker wrapper (test only).\"\"\"
-    from kaizen import io as _io
+    from kaizen import files as _files
 
-    result = _snapshot_run(*args)
-    _io.write_json({**_io.read_json(args[-1]), "marker": 1}, args[-1])
+    result = _snapshot_run(params, **paths)
+    _files.write_json({**_files.read_json(paths["metrics"]), "marker": 1}, paths["metrics"])
     return result
 """
 
@@ -88,15 +89,16 @@ def check_sweep_output(out: str, err: str) -> None:
     failed = [line for line in err.splitlines() if line.startswith("failed: ")]
     assert len(failed) == 1 and "kaizen train: error: params.yaml: train.model" in failed[0]
     assert "1 of 5 experiments failed" in err
+    assert json.loads(out.splitlines()[-1])["failed"] == 1
     table = [line.split("|") for line in out.splitlines() if line.startswith("| ")]
     ranked = [float(cells[3]) for cells in table if cells[1].strip().isdigit()]
     assert len(ranked) == 4 and ranked == sorted(ranked, reverse=True)
     assert table[-1][1].strip() == "failed"
 
 
-def check_experiments(project) -> list[sweep.Experiment]:
+def check_experiments(project) -> list[experiments.Experiment]:
     """Four distinct experiments and one failure; each ran its queued snapshot's code."""
-    _, rows = sweep.parse_show(json.loads(project.run("dvc", "exp", "show", "--json").stdout))
+    _, rows = experiments.parse_show(json.loads(project.run("dvc", "exp", "show", "--json").stdout))
     done = [row for row in rows if row.state == "success"]
     assert len(done) == 4 and len([row for row in rows if row.state == "failed"]) == 1
     pairs = {(row.params["train.logreg.C"], row.params["train.scaling"]) for row in done}
@@ -108,9 +110,18 @@ def check_experiments(project) -> list[sweep.Experiment]:
     return done
 
 
-def test_sweep_best_promote_clean(reproduced):
+def test_sweep_best_promote_clean(reproduced, monkeypatch):
     """One queue run shared by every assertion (dvc workers are slow to start)."""
     project = reproduced
+    monkeypatch.chdir(project.path)
+    try:
+        run_sweep_best_promote_clean(project)
+    finally:
+        sweep.stop()  # no worker may still write under .dvc/tmp when the folder is removed
+
+
+def run_sweep_best_promote_clean(project) -> None:
+    """The sweep, best, promote and sweep-clean flow on one queue run."""
     (project.path / "sweeps.yaml").write_text(GRIDS, encoding="utf-8")
     project.commit("baseline metrics, test grid")
 

@@ -17,19 +17,25 @@ def fixture_fitted(tmp_path_factory) -> Artefacts:
     params = make_params()
     ingest.run(
         params,
-        str(paths.raw),
-        str(paths.reference),
-        str(paths.current),
-        str(paths.schema),
-        str(paths.ingest_metrics),
+        input=str(paths.raw),
+        reference=str(paths.reference),
+        current=str(paths.current),
+        schema=str(paths.schema),
+        metrics=str(paths.ingest_metrics),
     )
-    prepare.run(params, str(paths.reference), str(paths.schema), str(paths.train), str(paths.test))
+    prepare.run(
+        params,
+        reference=str(paths.reference),
+        schema=str(paths.schema),
+        train=str(paths.train),
+        test=str(paths.test),
+    )
     train.run(
         params,
-        str(paths.train),
-        str(paths.schema),
-        str(paths.model),
-        str(paths.info),
-        str(paths.train_metrics),
+        train=str(paths.train),
+        schema=str(paths.schema),
+        model=str(paths.model),
+        info=str(paths.info),
+        metrics=str(paths.train_metrics),
     )
     return paths

@@ -80,7 +80,7 @@ def test_scaler():
 def test_pipeline_fits_and_scores(model, pca):
     """Every model, with and without PCA, fits and returns probabilities in [0, 1]."""
     config = make_params({"train": {"model": model, "pca": {"n_components": pca}}}).train
-    pipeline = M.build_pipeline(SCHEMA, config)
+    pipeline, _ = M.build_pipeline(SCHEMA, config)
     assert [name for name, _ in pipeline.steps] == ["features", "prep"] + (
         ["pca"] if pca else []
     ) + ["model"]
@@ -99,7 +99,7 @@ def test_pipeline_fits_and_scores(model, pca):
 def test_pipeline_steps_follow_config():
     """Clipping, ratio columns and scaling follow train.*; categories are one-hot encoded."""
     config = make_params({"train": {"outliers": {"method": "none"}, "scaling": "none"}}).train
-    pipeline = M.build_pipeline(SCHEMA, config)
+    pipeline, _ = M.build_pipeline(SCHEMA, config)
     numeric = pipeline.named_steps["prep"].transformers[0]
     assert numeric[2] == SCHEMA.numeric + ["debt_to_income", "amount_to_price"]
     assert numeric[1].named_steps["clip"] == "passthrough"
@@ -111,7 +111,9 @@ def test_pipeline_steps_follow_config():
     assert "num__missingindicator_Income" in names
     assert {"cat__Home_rent", "cat__Home_owner", "cat__Home_other"} <= set(names)
 
-    clipped = M.build_pipeline(SCHEMA, make_params({"train": {"outliers": {"lower": 0.05}}}).train)
+    clipped, _ = M.build_pipeline(
+        SCHEMA, make_params({"train": {"outliers": {"lower": 0.05}}}).train
+    )
     clip = clipped.named_steps["prep"].transformers[0][1].named_steps["clip"]
     assert isinstance(clip, QuantileClipper) and clip.lower == 0.05
 
@@ -119,7 +121,7 @@ def test_pipeline_steps_follow_config():
 def test_pipeline_ignores_unknown_category():
     """A category unseen in training scores without error."""
     X, y = training_data()
-    pipeline = M.build_pipeline(SCHEMA, make_params().train).fit(X, y)
+    pipeline = M.build_pipeline(SCHEMA, make_params().train)[0].fit(X, y)
     new = X.iloc[:2].copy()
     new["Home"] = ["castle", np.nan]
     assert M.predict_scores(pipeline, new).between(0, 1).all()

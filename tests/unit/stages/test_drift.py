@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from kaizen import KaizenError, io
+from kaizen import KaizenError, files
 from kaizen.drift import SEVERITY
 from kaizen.cli import main
 from kaizen.stages import drift
@@ -46,11 +46,11 @@ def run_stage(fitted, output, current=None, update=None):
     """Run the stage on the fitted artefacts (optionally another current file)."""
     return drift.run(
         make_params(update),
-        str(fitted.reference),
-        str(current or fitted.current),
-        str(fitted.schema),
-        str(fitted.model),
-        str(output),
+        reference=str(fitted.reference),
+        current=str(current or fitted.current),
+        schema=str(fitted.schema),
+        model=str(fitted.model),
+        output=str(output),
     )
 
 
@@ -85,13 +85,13 @@ def test_outputs_follow_the_contract(fitted, tmp_path):
 def test_empty_current_part_is_insufficient_data(fitted, tmp_path):
     """data.current_start: none leaves an empty current part: success, verdicts say so."""
     empty = tmp_path / "empty.parquet"
-    io.write_parquet(pd.read_parquet(fitted.reference).iloc[:0], empty)
+    files.write_parquet(pd.read_parquet(fitted.reference).iloc[:0], empty)
     output = tmp_path / "drift"
     result = run_stage(fitted, output, current=empty)
     assert result["verdict"] == "insufficient data"
     assert result["rows_current"] == 0
     assert result["score_psi"] is None and result["target_rate_current"] is None
-    features = io.read_json(output / "features.json")
+    features = files.read_json(output / "features.json")
     assert {item["verdict"] for item in features} == {"insufficient data"}
     assert all(item["psi"] is None for item in features)
     assert "too few for a sound verdict" in (output / "summary.md").read_text(encoding="utf-8")
@@ -100,7 +100,7 @@ def test_empty_current_part_is_insufficient_data(fitted, tmp_path):
 def test_missing_column_names_the_file(fitted, tmp_path):
     """A current part without a model column: one-line error naming the file; no output."""
     broken = tmp_path / "broken.parquet"
-    io.write_parquet(pd.read_parquet(fitted.current).drop(columns=["Home"]), broken)
+    files.write_parquet(pd.read_parquet(fitted.current).drop(columns=["Home"]), broken)
     with pytest.raises(KaizenError, match="broken.parquet.*Home"):
         run_stage(fitted, tmp_path / "drift", current=broken)
     assert not (tmp_path / "drift").exists()

@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 
 from kaizen import KaizenError
-from kaizen import io
+from kaizen import files
 from kaizen import metrics as M
 from kaizen.config import EvaluateConfig
 from kaizen.data import Schema
+from kaizen import model
 from kaizen.model import build_pipeline, predict_scores
 from kaizen.stages import evaluate
 from tests.unit.helpers import credit_frame, make_params
@@ -23,18 +24,18 @@ def fit(update=None, rows: int = 40):
     """A pipeline fitted on the synthetic table, with its features and 0/1 target."""
     frame = credit_frame(rows)
     X, y = frame[SCHEMA.features], (frame["Status"] == "bad").astype(int).to_numpy()
-    return build_pipeline(SCHEMA, make_params({"train": update or {}}).train).fit(X, y), X, y
+    return build_pipeline(SCHEMA, make_params({"train": update or {}}).train)[0].fit(X, y), X, y
 
 
 def run(fitted, output, update=None, current=None) -> dict:
     """Run the evaluate stage on the shared model into `output`."""
     return evaluate.run(
         make_params(update),
-        str(fitted.model),
-        str(fitted.schema),
-        str(fitted.test),
-        str(current or fitted.current),
-        str(output),
+        model=str(fitted.model),
+        schema=str(fitted.schema),
+        test=str(fitted.test),
+        current=str(current or fitted.current),
+        output=str(output),
     )
 
 
@@ -53,8 +54,8 @@ def fixture_evaluated(fitted, tmp_path_factory):
 def test_run_summary_matches_scores(fitted, evaluated):
     """metrics.json equals the returned summary; AUC and threshold agree with the scores."""
     summary, output = evaluated
-    assert io.read_json(output / "metrics.json") == summary
-    test = io.read_parquet(fitted.test)
+    assert files.read_json(output / "metrics.json") == summary
+    test = files.read_parquet(fitted.test)
     scores = pd.read_csv(output / "scores" / "test.csv", index_col="row")
     assert list(scores.index) == list(test.index)
     assert scores["y"].tolist() == test["Status"].tolist()
@@ -71,7 +72,7 @@ def test_run_summary_matches_scores(fitted, evaluated):
         values = summary[part]
         assert values["tp"] + values["fp"] + values["tn"] + values["fn"] == values["rows"]
         assert 0 <= values["roc_auc_low"] <= values["roc_auc"] <= values["roc_auc_high"] <= 1
-    assert summary["current"]["rows"] == len(io.read_parquet(fitted.current))
+    assert summary["current"]["rows"] == len(files.read_parquet(fitted.current))
 
 
 def test_run_writes_plots_without_infinity(evaluated):
@@ -105,7 +106,7 @@ def summary_rows(evaluated, part: str) -> int:
 def test_run_fixed_threshold_and_empty_current(fitted, tmp_path):
     """A numeric threshold is used as is; an empty current part is skipped."""
     empty = tmp_path / "empty.parquet"
-    io.write_parquet(io.read_parquet(fitted.current).iloc[:0], empty)
+    files.write_parquet(files.read_parquet(fitted.current).iloc[:0], empty)
     summary = run(fitted, tmp_path / "out", {"evaluate": {"threshold": 0.5}}, empty)
     assert summary["threshold"] == 0.5
     assert "current" not in summary
@@ -120,9 +121,9 @@ def test_run_failure_leaves_previous_output(fitted, tmp_path):
     output = tmp_path / "out"
     output.mkdir()
     (output / "metrics.json").write_text('{"old": true}\n', encoding="utf-8")
-    current = io.read_parquet(fitted.current)
+    current = files.read_parquet(fitted.current)
     one_class = tmp_path / "one.parquet"
-    io.write_parquet(current[current["Status"] == 0], one_class)
+    files.write_parquet(current[current["Status"] == 0], one_class)
     with pytest.raises(KaizenError) as caught:
         run(fitted, output, current=one_class)
     assert str(caught.value) == f"evaluate: {one_class} has a single class; metrics need both"
@@ -135,14 +136,14 @@ def test_part_metrics():
     """Threshold-free metrics plus counts and cost at the threshold."""
     y = np.array([0, 1, 0, 1])
     score = np.array([0.2, 0.7, 0.6, 0.9])
-    out = evaluate.part_metrics(y, score, 0.65, CONFIG)
+    out = M.part_metrics(y, score, 0.65, CONFIG)
     assert out["roc_auc"] == 1.0 and out["tp"] == 2 and out["fp"] == 0 and out["cost"] == 0.0
-    out = evaluate.part_metrics(y, score, 0.5, CONFIG)
+    out = M.part_metrics(y, score, 0.5, CONFIG)
     assert out["fp"] == 1 and out["cost"] == pytest.approx(1 / 4)
     with pytest.raises(KaizenError, match="^evaluate: a part has a single class"):
-        evaluate.part_metrics(np.ones(3), np.ones(3) / 2, 0.5, CONFIG)
+        M.part_metrics(np.ones(3), np.ones(3) / 2, 0.5, CONFIG)
     with pytest.raises(KaizenError, match="^evaluate: t.parquet has a single class"):
-        evaluate.part_metrics(np.zeros(3), np.ones(3) / 2, 0.5, CONFIG, "t.parquet")
+        M.part_metrics(np.zeros(3), np.ones(3) / 2, 0.5, CONFIG, "t.parquet")
 
 
 def test_decision_threshold():
@@ -150,23 +151,23 @@ def test_decision_threshold():
     y = np.array([0, 0, 1, 1, 0])
     score = np.array([0.1, 0.3, 0.35, 0.8, 0.6])
     optimal, cost = M.cost_optimal_threshold(y, score, 5.0, 1.0)
-    assert evaluate.decision_threshold(y, score, CONFIG) == {
+    assert M.decision_threshold(y, score, CONFIG) == {
         "threshold": optimal,
         "cost_optimal_threshold": optimal,
         "cost_optimal_cost": cost,
     }
-    fixed = evaluate.decision_threshold(y, score, EvaluateConfig(threshold=0.7))
+    fixed = M.decision_threshold(y, score, EvaluateConfig(threshold=0.7))
     assert fixed["threshold"] == 0.7 and fixed["cost_optimal_threshold"] == optimal
 
 
 def test_importance_subsamples_large_tests(monkeypatch):
     """At most IMPORTANCE_ROWS rows are permuted; one row per input column, sorted."""
     pipeline, X, y = fit()
-    table = evaluate.importance(pipeline, X, y, CONFIG)
+    table = model.importance(pipeline, X, y, CONFIG.permutation_repeats, CONFIG.seed)
     assert list(table.columns) == ["feature", "importance", "std"]
     assert sorted(table["feature"]) == sorted(X.columns)
-    monkeypatch.setattr(evaluate, "IMPORTANCE_ROWS", 20)
-    small = evaluate.importance(pipeline, X, y, CONFIG)
+    monkeypatch.setattr(model, "IMPORTANCE_ROWS", 20)
+    small = model.importance(pipeline, X, y, CONFIG.permutation_repeats, CONFIG.seed)
     assert len(small) == len(X.columns)
     assert not small["importance"].equals(table.set_index(table.index)["importance"])
 
@@ -174,33 +175,43 @@ def test_importance_subsamples_large_tests(monkeypatch):
 def test_projection_uses_model_pca_when_two_axes():
     """With a 2-axis PCA step the model's own projection is used; otherwise a fresh PCA."""
     pipeline, X, _ = fit({"pca": {"n_components": 2}})
-    points = evaluate.projection(pipeline, X, 0)
+    points = model.projection(pipeline, X, 0)
     np.testing.assert_allclose(points, pipeline[:-1].transform(X))
     plain, X, _ = fit()
-    points = evaluate.projection(plain, X, 0)
+    points = model.projection(plain, X, 0)
     assert points.shape == (len(X), 2)
     prepared = plain[:2].transform(X)
     variance = np.var(points, axis=0)
     assert variance[0] >= variance[1]
     assert variance.sum() <= np.var(prepared, axis=0).sum() + 1e-9
     three, X, _ = fit({"pca": {"n_components": 3}})
-    assert evaluate.projection(three, X, 0).shape == (len(X), 2)
+    assert model.projection(three, X, 0).shape == (len(X), 2)
 
 
 def test_sanitize_plot(tmp_path):
     """Infinity and NaN anywhere in the JSON become null; other values are kept."""
     path = tmp_path / "roc.json"
-    path.write_text('{"roc": [{"fpr": 0.0, "threshold": Infinity}, {"x": [NaN, 1]}], "n": "a"}')
-    evaluate._sanitize_plot(path)  # pylint: disable=protected-access
-    content = json.loads(path.read_text(encoding="utf-8"))
+    raw = '{"roc": [{"fpr": 0.0, "threshold": Infinity}, {"x": [NaN, 1]}], "n": "a"}'
+    content = M.clean_plot(json.loads(raw))
     assert content == {"roc": [{"fpr": 0.0, "threshold": None}, {"x": [None, 1]}], "n": "a"}
+
+
+def test_plot_floats_keep_six_significant_digits():
+    """Last-bit float noise (another CPU) does not reach the plot files kept in git."""
+    noisy = {"roc": [{"fpr": 0.12345678901, "tpr": 0.9999999999999998, "n": 3}]}
+    twin = {"roc": [{"fpr": 0.12345678901000002, "tpr": 0.9999999999999999, "n": 3}]}
+    assert (
+        M.clean_plot(noisy)
+        == M.clean_plot(twin)
+        == {"roc": [{"fpr": 0.123457, "tpr": 1.0, "n": 3}]}
+    )
 
 
 def test_scores_follow_model(fitted, evaluated):
     """Stored scores equal a fresh scoring of the test split (rounded to 6 digits)."""
     _, output = evaluated
-    pipeline = io.load_model(fitted.model)
-    test = io.read_parquet(fitted.test)
+    pipeline = files.load_model(fitted.model)
+    test = files.read_parquet(fitted.test)
     expected = predict_scores(pipeline, test[SCHEMA.features]).round(6)
     stored = pd.read_csv(output / "scores" / "test.csv", index_col="row")["score"]
     np.testing.assert_allclose(stored.to_numpy(), expected.to_numpy(), atol=1e-6)
@@ -208,10 +219,10 @@ def test_scores_follow_model(fitted, evaluated):
 
 def test_evenly():
     """All positions up to the cap; beyond it, evenly spaced with both ends kept."""
-    assert evaluate.evenly(4, 10).tolist() == [0, 1, 2, 3]
-    kept = evaluate.evenly(101, 5)
+    assert M.evenly(4, 10).tolist() == [0, 1, 2, 3]
+    kept = M.evenly(101, 5)
     assert kept.tolist() == [0, 25, 50, 75, 100]
-    kept = evaluate.evenly(1000, 7)
+    kept = M.evenly(1000, 7)
     assert kept[0] == 0 and kept[-1] == 999 and len(kept) == 7
     assert (np.diff(kept) > 0).all()
 
@@ -222,9 +233,7 @@ def test_sanitize_plot_thins_long_lists(tmp_path):
     points = [
         {"fpr": i / 10, "threshold": float("inf") if i == 0 else 1 - i / 10} for i in range(11)
     ]
-    path.write_text(json.dumps({"roc": points}), encoding="utf-8")
-    evaluate._sanitize_plot(path, max_points=3)  # pylint: disable=protected-access
-    kept = json.loads(path.read_text(encoding="utf-8"))["roc"]
+    kept = M.clean_plot({"roc": points}, max_points=3)["roc"]
     assert [p["fpr"] for p in kept] == [0.0, 0.5, 1.0]
     assert kept[0]["threshold"] is None
 

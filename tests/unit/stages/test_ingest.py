@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from kaizen import KaizenError
-from kaizen import io
+from kaizen import files
 from kaizen.stages import ingest
 from tests.unit.helpers import credit_frame, make_params, write_csv
 
@@ -14,29 +14,29 @@ OUTPUTS = ("reference.parquet", "current.parquet", "schema.json", "ingest.json")
 def run(tmp_path, update=None, frame=None) -> dict:
     """Run ingest on a CSV of `frame` (default: the synthetic table) into tmp_path."""
     source = write_csv(tmp_path / "data.csv", frame)
-    paths = [str(tmp_path / name) for name in OUTPUTS]
-    return ingest.run(make_params(update), str(source), *paths)
+    paths = dict(zip(ingest.PATHS[1:], (str(tmp_path / name) for name in OUTPUTS)))
+    return ingest.run(make_params(update), input=str(source), **paths)
 
 
 def test_ingest_writes_parts_schema_and_facts(tmp_path):
     """A 60-row table split 70/30 by row order, typed, with its schema and facts."""
     facts = run(tmp_path)
-    reference = io.read_parquet(tmp_path / "reference.parquet")
-    current = io.read_parquet(tmp_path / "current.parquet")
+    reference = files.read_parquet(tmp_path / "reference.parquet")
+    current = files.read_parquet(tmp_path / "current.parquet")
     assert list(reference.index) == list(range(1, 43))
     assert list(current.index) == list(range(43, 61))
     assert reference["Income"].dtype == "float64"
     assert set(reference["Status"]) == {0, 1}
     raw = credit_frame()
     assert reference["Status"].sum() == (raw["Status"].iloc[:42] == "bad").sum()
-    schema = io.read_json(tmp_path / "schema.json")
+    schema = files.read_json(tmp_path / "schema.json")
     assert schema == {
         "target": "Status",
         "positive": "bad",
         "numeric": ["Income", "Debt", "Amount", "Price"],
         "categorical": ["Home"],
     }
-    assert io.read_json(tmp_path / "ingest.json") == facts
+    assert files.read_json(tmp_path / "ingest.json") == facts
     assert facts["rows"] == 60 and facts["numeric"] == 4 and facts["categorical"] == 1
     assert facts["reference"]["rows"] == 42 and facts["current"]["rows"] == 18
     assert facts["reference"]["duplicates_dropped"] == 0
@@ -63,7 +63,7 @@ def test_ingest_without_current_part(tmp_path):
         "missing_share": None,
         "duplicates_dropped": 0,
     }
-    assert io.read_parquet(tmp_path / "current.parquet").empty
+    assert files.read_parquet(tmp_path / "current.parquet").empty
 
 
 @pytest.mark.parametrize(

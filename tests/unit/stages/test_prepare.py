@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from kaizen import KaizenError
-from kaizen import io
-from kaizen.config import PrepareConfig
+from kaizen import files
+from kaizen.data import split_train_test
 from kaizen.stages import prepare
 from tests.unit.helpers import make_params
 
@@ -21,15 +21,15 @@ def frame(rows: int = 40) -> pd.DataFrame:
 def test_split_is_stratified_sorted_and_seeded():
     """Sizes follow test_size, class shares are kept, order is by row, seed reproduces."""
     data = frame()
-    train, test = prepare.split(data, "y", PrepareConfig(test_size=0.25, seed=1))
+    train, test = split_train_test(data, "y", 0.25, 1)
     assert len(train) == 30 and len(test) == 10
     assert test["y"].sum() in (2, 3)
     assert train["y"].sum() + test["y"].sum() == 10
     assert train.index.is_monotonic_increasing and test.index.is_monotonic_increasing
     assert set(train.index).isdisjoint(test.index)
-    again, _ = prepare.split(data, "y", PrepareConfig(test_size=0.25, seed=1))
+    again, _ = split_train_test(data, "y", 0.25, 1)
     assert again.index.equals(train.index)
-    other, _ = prepare.split(data, "y", PrepareConfig(test_size=0.25, seed=2))
+    other, _ = split_train_test(data, "y", 0.25, 2)
     assert not other.index.equals(train.index)
 
 
@@ -38,26 +38,26 @@ def test_split_needs_two_rows_per_class():
     data = frame(8)
     data["y"] = [1, 0, 0, 0, 0, 0, 0, 0]
     with pytest.raises(KaizenError, match=r"needs >= 2 rows of each class, has \{0: 7, 1: 1\}"):
-        prepare.split(data, "y", PrepareConfig())
+        split_train_test(data, "y", 0.25, 42)
     data["y"] = 0
     with pytest.raises(KaizenError, match="needs >= 2 rows of each class"):
-        prepare.split(data, "y", PrepareConfig())
+        split_train_test(data, "y", 0.25, 42)
 
 
 def test_run_writes_train_and_test(tmp_path):
     """run reads the reference and schema and writes both parts."""
-    io.write_parquet(frame(), tmp_path / "ref.parquet")
-    io.write_json(
+    files.write_parquet(frame(), tmp_path / "ref.parquet")
+    files.write_json(
         {"target": "y", "positive": "1", "numeric": ["x"], "categorical": []}, tmp_path / "s.json"
     )
     result = prepare.run(
         make_params(),
-        str(tmp_path / "ref.parquet"),
-        str(tmp_path / "s.json"),
-        str(tmp_path / "train.parquet"),
-        str(tmp_path / "test.parquet"),
+        reference=str(tmp_path / "ref.parquet"),
+        schema=str(tmp_path / "s.json"),
+        train=str(tmp_path / "train.parquet"),
+        test=str(tmp_path / "test.parquet"),
     )
     assert result == {"train": 30, "test": 10}
-    train = io.read_parquet(tmp_path / "train.parquet")
-    test = io.read_parquet(tmp_path / "test.parquet")
+    train = files.read_parquet(tmp_path / "train.parquet")
+    test = files.read_parquet(tmp_path / "test.parquet")
     assert sorted(train.index.tolist() + test.index.tolist()) == list(range(1, 41))

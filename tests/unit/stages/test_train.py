@@ -3,7 +3,7 @@
 import pytest
 
 from kaizen import KaizenError
-from kaizen import io
+from kaizen import files
 from kaizen.model import predict_scores
 from kaizen.stages import train
 from tests.unit.helpers import RATIOS, make_params
@@ -13,8 +13,10 @@ OUTPUTS = ("model.joblib", "model.json", "train.json")
 
 def run(fitted, tmp_path, update=None) -> dict:
     """Train on the shared train split, writing into tmp_path."""
-    paths = [str(tmp_path / name) for name in OUTPUTS]
-    return train.run(make_params(update), str(fitted.train), str(fitted.schema), *paths)
+    paths = dict(zip(("model", "info", "metrics"), (str(tmp_path / name) for name in OUTPUTS)))
+    return train.run(
+        make_params(update), train=str(fitted.train), schema=str(fitted.schema), **paths
+    )
 
 
 def test_train_writes_model_metadata_and_facts(fitted, tmp_path, capsys):
@@ -26,33 +28,33 @@ def test_train_writes_model_metadata_and_facts(fitted, tmp_path, capsys):
         "kaizen train: ratio 'home_per_income' skipped: its columns are not numeric columns of "
         "this data\n"
     )
-    frame = io.read_parquet(fitted.train)
+    frame = files.read_parquet(fitted.train)
     assert facts["rows"] == len(frame) and facts["outliers_removed"] == 0
     assert facts["features_in"] == 5
     # 4 numeric + 2 ratios (no missing value, so no indicator) + 3 one-hot home categories.
     assert facts["features_model"] == 9
-    pipeline = io.load_model(tmp_path / "model.joblib")
+    pipeline = files.load_model(tmp_path / "model.joblib")
     assert facts["features_model"] == pipeline[:-1].transform(frame.iloc[:1]).shape[1]
     scores = predict_scores(pipeline, frame[["Income", "Debt", "Amount", "Price", "Home"]])
     assert scores.between(0, 1).all()
-    info = io.read_json(tmp_path / "model.json")
-    assert info["schema"] == io.read_json(fitted.schema)
+    info = files.read_json(tmp_path / "model.json")
+    assert info["schema"] == files.read_json(fitted.schema)
     assert info["ratios_skipped"] == ["home_per_income"]
-    assert info["train_sha256"] == io.file_sha256(fitted.train)
+    assert info["train_sha256"] == files.file_sha256(fitted.train)
     assert info["train_rows"] == len(frame)
     assert info["params"]["model"] == "logreg"
     assert "scikit-learn" in info["versions"]
-    written = io.read_json(tmp_path / "train.json")
+    written = files.read_json(tmp_path / "train.json")
     assert written == {k: v for k, v in facts.items() if k != "fit_seconds"}
 
 
 def test_train_removes_outlier_rows(fitted, tmp_path):
     """outliers.method: remove drops the training rows outside the quantiles."""
     facts = run(fitted, tmp_path, {"train": {"outliers": {"method": "remove", "lower": 0.1}}})
-    rows = len(io.read_parquet(fitted.train))
+    rows = len(files.read_parquet(fitted.train))
     assert facts["outliers_removed"] > 0
     assert facts["rows"] == rows - facts["outliers_removed"]
-    assert io.read_json(tmp_path / "model.json")["train_rows"] == facts["rows"]
+    assert files.read_json(tmp_path / "model.json")["train_rows"] == facts["rows"]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from kaizen import KaizenError
-from kaizen.stages import report as stage
+from kaizen.commands import report as stage
+from kaizen.commands import runner
 from tests.unit.test_report import DRIFT, FEATURES, pr_points, roc_points, scores
 
 PARAMS = "data:\n  path: data/raw.csv\n  target: Status\n  positive: bad\n"
@@ -75,14 +76,14 @@ def fixture_repo(tmp_path, monkeypatch):
             return json.dumps({"metrics/evaluate/metrics.json": diff, "broken.json": "error"})
         return DAG if args[0] == "dag" else "{}"
 
-    monkeypatch.setattr(stage, "dvc", dvc)
+    monkeypatch.setattr(stage, "dvc_output", dvc)
     return calls
 
 
 def test_report_paired_on_unchanged_rows(repo):
     """Better scores on the same rows: paired interval, curves of both sides, dag, atomic write."""
     write_outputs(noise=0.5)
-    result = stage.run("main", "out/report.md")
+    result = stage.write_report("main", "out/report.md")
     text = Path("out/report.md").read_text(encoding="utf-8")
     assert result["characters"] == len(text)
     commit = subprocess.run(
@@ -108,7 +109,9 @@ def test_report_on_changed_data_and_drift(repo):  # pylint: disable=unused-argum
     write_outputs(noise=2.0, rows=slice(50, None))
     write(stage.DRIFT, DRIFT)
     write(stage.DRIFT_FEATURES, FEATURES)
-    text = (stage.run("main", "report.md"), Path("report.md").read_text(encoding="utf-8"))[1]
+    text = (stage.write_report("main", "report.md"), Path("report.md").read_text(encoding="utf-8"))[
+        1
+    ]
     assert "### Raw data changed" in text
     assert "rows 40 → 30 (-10)" in text and "- columns added: Channel" in text
     assert "- target rate: 0.25 → 0.2667" in text
@@ -120,14 +123,16 @@ def test_report_data_moved_to_another_file(repo):  # pylint: disable=unused-argu
     """params.yaml points at another file: compared with the base's file."""
     write("params.yaml", PARAMS.replace("data/raw.csv", "data/other.csv"))
     write("data/other.csv", raw_csv(12))
-    text = (stage.run("main", "report.md"), Path("report.md").read_text(encoding="utf-8"))[1]
+    text = (stage.write_report("main", "report.md"), Path("report.md").read_text(encoding="utf-8"))[
+        1
+    ]
     assert "`data/raw.csv` (base) → `data/other.csv` differs from base: rows 40 → 12" in text
 
 
 def test_unknown_base_is_a_one_line_error(repo):  # pylint: disable=unused-argument
     """An unknown revision names itself and the fix."""
     with pytest.raises(KaizenError, match="unknown base revision 'nope'.*fetch-depth: 0"):
-        stage.run("nope", "report.md")
+        stage.write_report("nope", "report.md")
     assert not Path("report.md").exists()
 
 
@@ -136,14 +141,14 @@ def test_outside_git(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     with pytest.raises(KaizenError, match="not inside a git repository"):
-        stage.resolve("main")
+        runner.resolve("main")
 
 
 def test_missing_git(monkeypatch):
     """No git on PATH: one line."""
     monkeypatch.setenv("PATH", "")
     with pytest.raises(KaizenError, match="git: command not found"):
-        stage.resolve("main")
+        runner.resolve("main")
 
 
 def test_bad_files_are_named(repo):  # pylint: disable=unused-argument
@@ -155,12 +160,13 @@ def test_bad_files_are_named(repo):  # pylint: disable=unused-argument
     assert stage.parse_json(None, "m.json") is None
 
 
-def test_dvc_failure_is_a_one_line_error(monkeypatch):
-    """A failing dvc command reports its last error line."""
-    failed = subprocess.CompletedProcess([], 255, "", "noise\nERROR: unknown Git revision 'x'\n")
-    monkeypatch.setattr(stage, "_run", lambda args: failed)
-    with pytest.raises(KaizenError, match="`dvc metrics diff x` failed: ERROR: unknown Git"):
-        stage.dvc("metrics", "diff", "x")
+def test_dvc_failure_is_a_one_line_error(tmp_path, monkeypatch):
+    """A failing dvc command (here: outside any DVC repository) reports its last error line."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        KaizenError, match=r"`dvc metrics diff` failed: ERROR: Only supported for Git"
+    ):
+        stage.dvc_output("metrics", "diff", "x")
 
 
 def test_metrics_order_follows_the_file(repo):  # pylint: disable=unused-argument
@@ -175,7 +181,7 @@ def test_images_need_matplotlib(repo, monkeypatch):  # pylint: disable=unused-ar
     """--images without matplotlib: one line, no report written."""
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(KaizenError, match="--images needs matplotlib"):
-        stage.run("main", "report.md", images="img")
+        stage.write_report("main", "report.md", images="img")
     assert not Path("report.md").exists()
 
 
@@ -208,7 +214,7 @@ def test_images_with_matplotlib(repo, monkeypatch):  # pylint: disable=unused-ar
     fake = types.SimpleNamespace(use=lambda backend: None, pyplot=pyplot)
     monkeypatch.setitem(sys.modules, "matplotlib", fake)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", pyplot)
-    stage.run("main", "out/report.md", images="out/img")
+    stage.write_report("main", "out/report.md", images="out/img")
     text = Path("out/report.md").read_text(encoding="utf-8")
     assert "![ROC](img/roc.png)" in text and "![PR](img/precision_recall.png)" in text
     assert Path("out/img/roc.png").read_bytes() == b"\x89PNG"
@@ -221,7 +227,7 @@ def test_code_changes_lists_pipeline_code_only(repo):  # pylint: disable=unused-
     write("dvc.yaml", "stages: {}\n")
     git("add", "-A")
     git("commit", "-q", "-m", "code")
-    commit = stage.resolve("main")
+    commit = runner.resolve("main")
     assert not stage.code_changes(commit)
     write("src/kaizen/model.py", "# head\n")
     write("dvc.yaml", "stages: {train: {cmd: x}}\n")

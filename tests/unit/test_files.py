@@ -8,7 +8,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from kaizen import KaizenError
-from kaizen import io
+from kaizen import files
 
 
 def siblings(path) -> list[str]:
@@ -19,12 +19,12 @@ def siblings(path) -> list[str]:
 def test_atomic_path_success_and_failure(tmp_path):
     """The target appears only when the block succeeds; no temporary file is left behind."""
     target = tmp_path / "sub" / "out.txt"
-    with io.atomic_path(target) as tmp:
+    with files.atomic_path(target) as tmp:
         tmp.write_text("new", encoding="utf-8")
         assert not target.exists()
     assert target.read_text(encoding="utf-8") == "new"
     with pytest.raises(RuntimeError):
-        with io.atomic_path(target) as tmp:
+        with files.atomic_path(target) as tmp:
             tmp.write_text("half", encoding="utf-8")
             raise RuntimeError("boom")
     assert target.read_text(encoding="utf-8") == "new"
@@ -37,17 +37,17 @@ def test_atomic_dir_success_and_failure(tmp_path):
     target.mkdir()
     (target / "old.txt").write_text("old", encoding="utf-8")
     with pytest.raises(RuntimeError):
-        with io.atomic_dir(target) as tmp:
+        with files.atomic_dir(target) as tmp:
             (tmp / "new.txt").write_text("new", encoding="utf-8")
             raise RuntimeError("boom")
     assert sorted(p.name for p in target.iterdir()) == ["old.txt"]
     assert siblings(target) == ["out"]
-    with io.atomic_dir(target) as tmp:
+    with files.atomic_dir(target) as tmp:
         (tmp / "new.txt").write_text("new", encoding="utf-8")
     assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
     assert siblings(target) == ["out"]
     fresh = tmp_path / "deep" / "fresh"
-    with io.atomic_dir(fresh) as tmp:
+    with files.atomic_dir(fresh) as tmp:
         (tmp / "a").write_text("a", encoding="utf-8")
     assert (fresh / "a").is_file()
 
@@ -55,18 +55,18 @@ def test_atomic_dir_success_and_failure(tmp_path):
 def test_json_round_trip_and_errors(tmp_path):
     """JSON is indented, NaN is refused (nothing written), read errors are one line."""
     path = tmp_path / "m.json"
-    io.write_json({"a": 1, "b": [1.5, None]}, path)
-    assert io.read_json(path) == {"a": 1, "b": [1.5, None]}
+    files.write_json({"a": 1, "b": [1.5, None]}, path)
+    assert files.read_json(path) == {"a": 1, "b": [1.5, None]}
     assert path.read_text(encoding="utf-8").endswith("}\n")
     assert '\n  "a": 1' in path.read_text(encoding="utf-8")
     with pytest.raises(ValueError):
-        io.write_json({"a": float("nan")}, path)
-    assert io.read_json(path)["a"] == 1
+        files.write_json({"a": float("nan")}, path)
+    assert files.read_json(path)["a"] == 1
     with pytest.raises(KaizenError, match="nope.json: file not found"):
-        io.read_json(tmp_path / "nope.json")
+        files.read_json(tmp_path / "nope.json")
     path.write_text("{oops", encoding="utf-8")
     with pytest.raises(KaizenError, match=r"m.json: invalid JSON \(.*, line 1\)$"):
-        io.read_json(path)
+        files.read_json(path)
 
 
 def test_parquet_round_trip_keeps_index_and_types(tmp_path):
@@ -76,20 +76,20 @@ def test_parquet_round_trip_keeps_index_and_types(tmp_path):
         index=pd.Index([3, 7], name="row"),
     )
     path = tmp_path / "p.parquet"
-    io.write_parquet(frame, path)
-    back = io.read_parquet(path)
+    files.write_parquet(frame, path)
+    back = files.read_parquet(path)
     assert back.index.name == "row" and list(back.index) == [3, 7]
     assert back["y"].dtype == "int8"
     assert np.isnan(back.loc[7, "a"]) and back.loc[3, "b"] == "x"
     with pytest.raises(KaizenError, match="q.parquet: file not found"):
-        io.read_parquet(tmp_path / "q.parquet")
+        files.read_parquet(tmp_path / "q.parquet")
 
 
 def test_write_csv_with_and_without_index(tmp_path):
     """The index is written unless asked not to."""
     frame = pd.DataFrame({"a": [1, 2]}, index=pd.Index([5, 6], name="row"))
-    io.write_csv(frame, tmp_path / "i.csv")
-    io.write_csv(frame, tmp_path / "n.csv", index=False)
+    files.write_csv(frame, tmp_path / "i.csv")
+    files.write_csv(frame, tmp_path / "n.csv", index=False)
     assert (tmp_path / "i.csv").read_text(encoding="utf-8").splitlines() == ["row,a", "5,1", "6,2"]
     assert (tmp_path / "n.csv").read_text(encoding="utf-8").splitlines() == ["a", "1", "2"]
 
@@ -98,11 +98,11 @@ def test_model_round_trip(tmp_path):
     """A fitted estimator is saved and loaded; a missing file is a one-line error."""
     model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
     path = tmp_path / "m.joblib"
-    io.save_model(model, path)
-    loaded = io.load_model(path)
+    files.save_model(model, path)
+    loaded = files.load_model(path)
     np.testing.assert_allclose(loaded.predict_proba([[1.5]]), model.predict_proba([[1.5]]))
     with pytest.raises(KaizenError, match=r"x.joblib: model file not found \(run `dvc repro"):
-        io.load_model(tmp_path / "x.joblib")
+        files.load_model(tmp_path / "x.joblib")
 
 
 def test_file_sha256(tmp_path):
@@ -110,12 +110,12 @@ def test_file_sha256(tmp_path):
     content = bytes(range(256)) * 5000
     path = tmp_path / "f.bin"
     path.write_bytes(content)
-    assert io.file_sha256(path) == hashlib.sha256(content).hexdigest()
+    assert files.file_sha256(path) == hashlib.sha256(content).hexdigest()
 
 
 def test_write_json_refuses_infinity(tmp_path):
     """Infinity is not valid JSON: refused, no file."""
     path = tmp_path / "inf.json"
     with pytest.raises(ValueError):
-        io.write_json({"x": float("inf")}, path)
+        files.write_json({"x": float("inf")}, path)
     assert not path.exists()

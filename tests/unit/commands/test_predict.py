@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from kaizen import KaizenError
-from kaizen import io
-from kaizen import predict
+from kaizen import files
+from kaizen.commands import predict
 from kaizen.model import predict_scores
 from tests.unit.helpers import credit_frame
 
@@ -30,10 +30,10 @@ def test_run_scores_every_row(fitted, tmp_path):
     """Scores equal the pipeline's probabilities; input columns are kept, in order."""
     source = new_applications(tmp_path)
     output = tmp_path / "out" / "scored.csv"
-    assert predict.run(str(fitted.model), str(source), str(output)) == 8
+    assert predict.score_file(str(fitted.model), str(source), str(output)) == 8
     scored = pd.read_csv(output)
     assert list(scored.columns) == FEATURES + ["Id", "score"]
-    expected = predict_scores(io.load_model(fitted.model), credit_frame(8, seed=5)[FEATURES])
+    expected = predict_scores(files.load_model(fitted.model), credit_frame(8, seed=5)[FEATURES])
     assert scored["score"].tolist() == pytest.approx(expected.round(6).tolist(), abs=1e-9)
     assert scored["Id"].tolist() == list(range(100, 108))
 
@@ -45,7 +45,7 @@ def test_run_with_threshold_and_missing_values(fitted, tmp_path):
     frame.loc[2, "Home"] = None
     source = new_applications(tmp_path, frame)
     output = tmp_path / "scored.csv"
-    predict.run(str(fitted.model), str(source), str(output), threshold=0.5)
+    predict.score_file(str(fitted.model), str(source), str(output), threshold=0.5)
     scored = pd.read_csv(output)
     assert scored["score"].between(0, 1).all()
     expected = ["refuse" if value >= 0.5 else "accept" for value in scored["score"]]
@@ -73,7 +73,7 @@ def test_run_rejects_bad_input(fitted, tmp_path, column, value, problem):
     source = new_applications(tmp_path, frame)
     output = tmp_path / "scored.csv"
     with pytest.raises(KaizenError) as caught:
-        predict.run(str(fitted.model), str(source), str(output))
+        predict.score_file(str(fitted.model), str(source), str(output))
     assert str(caught.value) == f"{source}: {problem}"
     assert not output.exists()
 
@@ -83,12 +83,12 @@ def test_run_argument_errors(fitted, tmp_path):
     source = new_applications(tmp_path)
     out = str(tmp_path / "o.csv")
     with pytest.raises(KaizenError, match=r"^--threshold: must lie in \[0, 1\], got 1.5$"):
-        predict.run(str(fitted.model), str(source), out, threshold=1.5)
+        predict.score_file(str(fitted.model), str(source), out, threshold=1.5)
     with pytest.raises(KaizenError, match="refusing to overwrite the input file"):
-        predict.run(str(fitted.model), str(source), str(source))
+        predict.score_file(str(fitted.model), str(source), str(source))
     with pytest.raises(KaizenError, match=r"nope.json: file not found"):
-        predict.run(str(tmp_path / "nope.joblib"), str(source), out)
+        predict.score_file(str(tmp_path / "nope.joblib"), str(source), out)
     (tmp_path / "lonely.json").write_text(fitted.info.read_text(encoding="utf-8"))
     with pytest.raises(KaizenError, match=r"lonely.joblib: model file not found"):
-        predict.run(str(tmp_path / "lonely.joblib"), str(source), out)
+        predict.score_file(str(tmp_path / "lonely.joblib"), str(source), out)
     assert not (tmp_path / "o.csv").exists()

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from kaizen import KaizenError, cli, experiments, sweep
+from kaizen import KaizenError, cli, experiments
+from kaizen.commands import runner
+from kaizen.commands import sweep as command
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 AUC = "metrics/evaluate/metrics.json:test.roc_auc"
 COST = "metrics/evaluate/metrics.json:test.cost"
 
@@ -55,8 +57,8 @@ def show_json() -> list[dict]:
 
 @pytest.fixture(name="shown")
 def fixture_shown():
-    """Parsed baseline and experiments."""
-    return sweep.parse_show(show_json())
+    """Parsed baseline and command."""
+    return experiments.parse_show(show_json())
 
 
 def test_parse_show_flattens_params_metrics_and_states(shown):
@@ -72,47 +74,51 @@ def test_parse_show_flattens_params_metrics_and_states(shown):
 def test_parse_show_needs_a_commit():
     """A repository without commits is a one-line error."""
     with pytest.raises(KaizenError, match="one commit"):
-        sweep.parse_show([{"rev": "workspace"}])
+        experiments.parse_show([{"rev": "workspace"}])
 
 
 def test_rank_and_best_respect_direction(shown):
     """Maximised metric: highest first; minimised: lowest first; failed never ranked."""
     baseline, rows = shown
-    assert [r.name for r in sweep.rank(rows, AUC, "max")] == ["top-auc", "mid-auc", "low-auc"]
-    assert [r.name for r in sweep.rank(rows, COST, "min")] == ["low-auc", "mid-auc", "top-auc"]
-    assert sweep.best(rows, baseline, AUC, "max").name == "top-auc"
-    assert sweep.best(rows, baseline, COST, "min").name == "low-auc"
+    assert [r.name for r in experiments.rank(rows, AUC, "max")] == ["top-auc", "mid-auc", "low-auc"]
+    assert [r.name for r in experiments.rank(rows, COST, "min")] == [
+        "low-auc",
+        "mid-auc",
+        "top-auc",
+    ]
+    assert experiments.best(rows, baseline, AUC, "max").name == "top-auc"
+    assert experiments.best(rows, baseline, COST, "min").name == "low-auc"
 
 
 def test_guard_skips_winners_worse_than_baseline(shown):
     """top-auc costs more than the baseline (0.55 > 0.50): the guard picks mid-auc."""
     baseline, rows = shown
-    guard = sweep.parse_guard("test.cost<=baseline")
-    assert guard == sweep.Guard("test.cost", "<=", None)
-    assert sweep.best(rows, baseline, AUC, "max", (guard,)).name == "mid-auc"
-    strict = (guard, sweep.parse_guard("test.roc_auc >= 0.86"))
+    guard = experiments.parse_guard("test.cost<=baseline")
+    assert guard == experiments.Guard("test.cost", "<=", None)
+    assert experiments.best(rows, baseline, AUC, "max", (guard,)).name == "mid-auc"
+    strict = (guard, experiments.parse_guard("test.roc_auc >= 0.86"))
     with pytest.raises(KaizenError, match="no experiment meets the guard"):
-        sweep.best(rows, baseline, AUC, "max", strict)
+        experiments.best(rows, baseline, AUC, "max", strict)
 
 
 @pytest.mark.parametrize("text", ["test.cost", "test.cost<=cheap", "test.cost=0.4"])
 def test_parse_guard_rejects_bad_text(text):
     """A malformed guard names itself."""
     with pytest.raises(KaizenError, match="--guard"):
-        sweep.parse_guard(text)
+        experiments.parse_guard(text)
 
 
 def test_best_needs_a_successful_experiment(shown):
     """Only failures: a clear error."""
     baseline, rows = shown
     with pytest.raises(KaizenError, match="no successful experiment"):
-        sweep.best(rows[3:], baseline, AUC, "max")
+        experiments.best(rows[3:], baseline, AUC, "max")
 
 
 def test_leaderboard_orders_rows_and_shows_only_changed_params(shown):
     """Baseline first, then best to worst, failed last; unchanged params (model) hidden."""
     baseline, rows = shown
-    table = sweep.leaderboard(rows, baseline, AUC, "max").splitlines()
+    table = experiments.leaderboard(rows, baseline, AUC, "max").splitlines()
     assert table[0] == "| rank | experiment | test.roc_auc (max) | train.logreg.C |"
     assert [line.split("|")[2].strip() for line in table[2:]] == [
         "main",
@@ -137,32 +143,32 @@ def test_leaderboard_orders_rows_and_shows_only_changed_params(shown):
 )
 def test_direction_from_metric_name(metric, expected):
     """Known metrics have a direction."""
-    assert sweep.direction(metric) == expected
+    assert experiments.objective(metric) == expected
 
 
 def test_direction_unknown_or_overridden():
     """An unknown metric needs --direction; an override wins."""
     with pytest.raises(KaizenError, match="--direction"):
-        sweep.direction("test.rows")
-    assert sweep.direction("test.roc_auc", "min") == "min"
+        experiments.objective("test.rows")
+    assert experiments.objective("test.roc_auc", "min") == "min"
     with pytest.raises(KaizenError, match="max or min"):
-        sweep.direction("test.roc_auc", "up")
+        experiments.objective("test.roc_auc", "up")
 
 
 def test_resolve_metric(shown):
     """Full names pass; bare keys resolve when unique; ambiguity and absence are errors."""
     available = set(shown[0].metrics)
-    assert sweep.resolve_metric(AUC, available) == AUC
-    assert sweep.resolve_metric("test.roc_auc", available) == AUC
+    assert experiments.resolve_metric(AUC, available) == AUC
+    assert experiments.resolve_metric("test.roc_auc", available) == AUC
     with pytest.raises(KaizenError, match="ambiguous"):
-        sweep.resolve_metric("rows", available)
+        experiments.resolve_metric("rows", available)
     with pytest.raises(KaizenError, match="no such metric"):
-        sweep.resolve_metric("test.f1", available)
+        experiments.resolve_metric("test.f1", available)
 
 
 def test_expand_is_dvc_cartesian_product_per_call():
     """Each call is a product; calls add up; float range() includes its end."""
-    runs = sweep.expand(
+    runs = experiments.expand(
         [
             ["train.model=logreg", "train.logreg.C=choice(0.1,1)", "train.scaling=standard,robust"],
             ["train.model=hgb"],
@@ -170,21 +176,21 @@ def test_expand_is_dvc_cartesian_product_per_call():
     )
     assert len(runs) == 5
     assert ["train.model=logreg", "train.logreg.C=1", "train.scaling=robust"] in runs
-    floats = sweep.expand([["train.logreg.C=range(0.1,1.0,0.3)"]])
+    floats = experiments.expand([["train.logreg.C=range(0.1,1.0,0.3)"]])
     assert [run[0] for run in floats][-1] == "train.logreg.C=1.0"
-    assert len(sweep.expand([["train.seed=range(1,4)"]])) == 3
+    assert len(experiments.expand([["train.seed=range(1,4)"]])) == 3
 
 
 @pytest.mark.parametrize("bad", ["train.model", "train.logreg.C=choice(0.1,"])
 def test_expand_rejects_bad_syntax(bad):
     """A malformed override fails before anything is queued."""
     with pytest.raises(KaizenError, match="-S"):
-        sweep.expand([[bad]])
+        experiments.expand([[bad]])
 
 
 def test_repository_grids_are_valid():
     """sweeps.yaml: the default grid spans families and PCA; the logreg grid has 8 runs."""
-    default = sweep.expand(experiments.load_grid("default", str(ROOT / "sweeps.yaml")))
+    default = experiments.expand(command.load_grid("default", str(ROOT / "sweeps.yaml")))
     assert len(default) == 12
     assert {run[0] for run in default} == {
         "train.model=logreg",
@@ -192,7 +198,7 @@ def test_repository_grids_are_valid():
         "train.model=rf",
     }
     assert any("train.pca.n_components=5" in run for run in default)
-    assert len(sweep.expand(experiments.load_grid("logreg", str(ROOT / "sweeps.yaml")))) == 8
+    assert len(experiments.expand(command.load_grid("logreg", str(ROOT / "sweeps.yaml")))) == 8
 
 
 def test_grid_file_errors(tmp_path):
@@ -200,16 +206,16 @@ def test_grid_file_errors(tmp_path):
     path = tmp_path / "sweeps.yaml"
     path.write_text("small:\n  - [train.model=logreg]\n", encoding="utf-8")
     with pytest.raises(KaizenError, match="no grid named 'big'"):
-        experiments.load_grid("big", str(path))
+        command.load_grid("big", str(path))
     for text in ("[]", "small: x", "small:\n  - train.model=logreg"):
         path.write_text(text, encoding="utf-8")
         with pytest.raises(KaizenError, match="sweeps.yaml"):
-            experiments.load_grid("small", str(path))
+            command.load_grid("small", str(path))
     path.write_text("small: [", encoding="utf-8")
     with pytest.raises(KaizenError, match="invalid YAML"):
-        experiments.load_grid("small", str(path))
+        command.load_grid("small", str(path))
     with pytest.raises(KaizenError, match="not found"):
-        experiments.load_grid("small", str(tmp_path / "none.yaml"))
+        command.load_grid("small", str(tmp_path / "none.yaml"))
 
 
 QUEUE_STATUS = """\
@@ -225,12 +231,12 @@ Worker status: 2 active, 0 idle
 
 def test_queue_status_and_progress():
     """Statuses by name; progress counts only this sweep's names."""
-    states = sweep.parse_queue_status(QUEUE_STATUS)
+    states = experiments.parse_queue_status(QUEUE_STATUS)
     assert states["fetid-ulna"] == "running" and states["bad"] == "failed"
-    assert sweep.active_workers(QUEUE_STATUS) == 2
-    assert sweep.active_workers("") == 0
+    assert experiments.active_workers(QUEUE_STATUS) == 2
+    assert experiments.active_workers("") == 0
     names = ["mopey-hulk", "fetid-ulna", "bad", "not-listed-yet"]
-    assert sweep.progress(states, names) == {"done": 1, "failed": 1, "pending": 2}
+    assert experiments.progress(states, names) == {"done": 1, "failed": 1, "pending": 2}
 
 
 def test_wait_ends_when_every_task_finished(monkeypatch):
@@ -242,10 +248,10 @@ def test_wait_ends_when_every_task_finished(monkeypatch):
             ({"a": "success", "b": "failed"}, 0),
         ]
     )
-    monkeypatch.setattr(experiments, "run", lambda *args, **kwargs: None)
-    monkeypatch.setattr(experiments, "statuses", lambda: next(polls))
+    monkeypatch.setattr(runner, "execute", lambda *args, **kwargs: None)
+    monkeypatch.setattr(command, "statuses", lambda: next(polls))
     lines: list[str] = []
-    final = experiments.wait(["a", "b"], 2, poll=0, echo=lines.append)
+    final = command.wait(["a", "b"], 2, poll=0, echo=lines.append)
     assert final == {"a": "success", "b": "failed"}
     assert lines[-1] == "sweep: 1 done, 1 failed, 0 pending of 2"
     assert len(lines) == 3
@@ -254,10 +260,10 @@ def test_wait_ends_when_every_task_finished(monkeypatch):
 def test_wait_fails_when_no_worker_runs(monkeypatch):
     """Pending tasks with no worker, even after a restart: an error, not a hang."""
     started = []
-    monkeypatch.setattr(experiments, "run", lambda *args, **kwargs: started.append(args))
-    monkeypatch.setattr(experiments, "statuses", lambda: ({"a": "queued"}, 0))
+    monkeypatch.setattr(runner, "execute", lambda *args, **kwargs: started.append(args))
+    monkeypatch.setattr(command, "statuses", lambda: ({"a": "queued"}, 0))
     with pytest.raises(KaizenError, match="no worker"):
-        experiments.wait(["a"], 1, poll=0, stall=2, echo=lambda line: None)
+        command.wait(["a"], 1, poll=0, stall=2, echo=lambda line: None)
     assert len(started) == 2  # the first start, then one restart
 
 
@@ -274,10 +280,14 @@ ERROR: failed to reproduce 'train': failed to run: ..., exited with 1
 
 def test_stage_runs_and_log_error():
     """Which stages ran, and the kaizen error line of a failed run."""
-    assert sweep.stage_runs(LOG) == {"ingest": "skipped", "prepare": "restored", "train": "ran"}
-    assert sweep.log_error(LOG).startswith("kaizen train: error: params.yaml: train.model")
-    assert sweep.log_error("x\nERROR: boom\n") == "ERROR: boom"
-    assert sweep.log_error("") == "no log"
+    assert experiments.stage_runs(LOG) == {
+        "ingest": "skipped",
+        "prepare": "restored",
+        "train": "ran",
+    }
+    assert experiments.log_error(LOG).startswith("kaizen train: error: params.yaml: train.model")
+    assert experiments.log_error("x\nERROR: boom\n") == "ERROR: boom"
+    assert experiments.log_error("") == "no log"
 
 
 def git(path: Path, *args: str) -> None:
@@ -295,9 +305,9 @@ def test_untracked_files_under_src_are_refused(tmp_path, monkeypatch, capsys):
     (tmp_path / "src" / "ignored.pyc").write_text("", encoding="utf-8")
     (tmp_path / "notes.txt").write_text("", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    assert not experiments.untracked_files()
+    assert not command.untracked_files()
     (tmp_path / "src" / "new_feature.py").write_text("", encoding="utf-8")
-    assert experiments.untracked_files() == ["src/new_feature.py"]
+    assert command.untracked_files() == ["src/new_feature.py"]
     assert cli.main(["sweep", "-S", "train.model=logreg"]) == 1
     error = capsys.readouterr().err
     assert "kaizen sweep: error: untracked files under src/ (src/new_feature.py)" in error
@@ -307,21 +317,21 @@ def test_untracked_files_under_src_are_refused(tmp_path, monkeypatch, capsys):
 def test_untracked_message_shortens_long_lists():
     """Many files: three named, the rest counted."""
     with pytest.raises(KaizenError, match=r"a, b, c and 2 more"):
-        sweep.untracked_error(["a", "b", "c", "d", "e"])
-    sweep.untracked_error([])
+        experiments.untracked_error(["a", "b", "c", "d", "e"])
+    experiments.untracked_error([])
 
 
 def test_run_reports_failures_in_one_line(tmp_path, monkeypatch):
     """A failing or missing command is a one-line error."""
     monkeypatch.chdir(tmp_path)
     with pytest.raises(KaizenError, match="git rev-parse"):
-        experiments.run("git", "rev-parse", "HEAD")
+        runner.git("rev-parse", "HEAD")
     with pytest.raises(KaizenError, match="command not found"):
-        experiments.run("kaizen-no-such-command")
+        runner.execute("kaizen-no-such-command")
 
 
 class FakeDvc:
-    """Canned answers for `experiments.run`: records every command."""
+    """Canned answers for `runner.execute`: records every command."""
 
     def __init__(self, status: str = QUEUE_STATUS):
         self.calls: list[tuple[str, ...]] = []
@@ -352,9 +362,9 @@ class FakeDvc:
 
 @pytest.fixture(name="dvc")
 def fixture_dvc(monkeypatch):
-    """`experiments.run` replaced by FakeDvc."""
+    """`runner.execute` replaced by FakeDvc."""
     fake = FakeDvc()
-    monkeypatch.setattr(experiments, "run", fake)
+    monkeypatch.setattr(runner, "execute", fake)
     return fake
 
 
@@ -369,6 +379,12 @@ def test_cli_sweep_flow_with_fake_dvc(dvc, capsys):
     assert "sweep: 1 done, 1 failed, 0 pending of 2" in err
     assert "failed: bad: kaizen train: error: params.yaml: train.model" in err
     assert "1 of 2 experiments failed: bad" in err
+    assert json.loads(out.splitlines()[-1]) == {
+        "queued": 2,
+        "failed": 1,
+        "metric": AUC,
+        "best": "top-auc",
+    }
     assert out.splitlines()[2].startswith("| base | main |")
     assert "best: top-auc" in out
 
@@ -376,7 +392,7 @@ def test_cli_sweep_flow_with_fake_dvc(dvc, capsys):
 def test_cli_sweep_guard_without_winner_still_reports(monkeypatch, capsys):
     """No experiment meets the guard: the sweep says so and succeeds when nothing failed."""
     fake = FakeDvc(status=QUEUE_STATUS.replace("Failed", "Success"))
-    monkeypatch.setattr(experiments, "run", fake)
+    monkeypatch.setattr(runner, "execute", fake)
     code = cli.main(["sweep", "-S", "train.model=logreg", "--guard", "test.roc_auc>=0.99"])
     out, _ = capsys.readouterr()
     assert code == 0

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io as textio
+import io
+import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -14,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from kaizen import KaizenError, io
+from kaizen import KaizenError, files
 from kaizen import report as R
 from kaizen.data import read_raw
+from kaizen.commands import runner
 from kaizen.metrics import flatten
 
 SCORES = "metrics/evaluate/scores/{part}.csv"
@@ -25,40 +25,6 @@ DRIFT = "metrics/drift/metrics.json"
 DRIFT_FEATURES = "metrics/drift/features.json"
 CODE = ("src", "dvc.yaml")  # what can change results without changing params or data
 KINDS = ("roc", "precision_recall")  # dvclive plot names, also the key of their JSON
-
-
-def _run(args: list[str]) -> subprocess.CompletedProcess:
-    """Run a command in the current folder, capturing text output."""
-    try:
-        return subprocess.run(args, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise KaizenError(f"{args[0]}: command not found (the report needs git)") from None
-
-
-def _fail_line(result: subprocess.CompletedProcess) -> str:
-    """The last non-empty line of a failed command's output."""
-    lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
-    return lines[-1].strip() if lines else f"exit code {result.returncode}"
-
-
-def resolve(base: str) -> str:
-    """Full commit id of `base`; a one-line error when it is unknown or this is not a git repo."""
-    inside = _run(["git", "rev-parse", "--is-inside-work-tree"])
-    if inside.returncode != 0:
-        raise KaizenError("not inside a git repository")
-    result = _run(["git", "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"])
-    if result.returncode != 0:
-        raise KaizenError(
-            f"unknown base revision {base!r} (fetch it first, e.g. "
-            "`git fetch origin main`; in CI check out with fetch-depth: 0)"
-        )
-    return result.stdout.strip()
-
-
-def show(commit: str, path: str) -> bytes | None:
-    """A file's bytes at `commit`, or None when it does not exist there."""
-    result = subprocess.run(["git", "show", f"{commit}:./{path}"], capture_output=True, check=False)
-    return result.stdout if result.returncode == 0 else None
 
 
 def workspace(path: str) -> bytes | None:
@@ -81,27 +47,24 @@ def parse_scores(raw: bytes | None, source: str) -> pd.DataFrame | None:
     """The `row,y,score` CSV written by evaluate, or None when missing."""
     if raw is None:
         return None
-    frame = pd.read_csv(textio.BytesIO(raw))
+    frame = pd.read_csv(io.BytesIO(raw))
     missing = {"row", "y", "score"} - set(frame.columns)
     if missing:
         raise KaizenError(f"{source}: missing column(s) {', '.join(sorted(missing))}")
     return frame
 
 
-def dvc(*args: str) -> str:
-    """Run a dvc command with this interpreter's dvc; its stdout, or a one-line error."""
-    result = _run([sys.executable, "-m", "dvc", *args])
-    if result.returncode != 0:
-        raise KaizenError(f"`dvc {' '.join(args)}` failed: {_fail_line(result)}")
-    return result.stdout
+def dvc_output(*args: str) -> str:
+    """A dvc command's stdout, or a one-line error."""
+    return runner.dvc(*args).stdout
 
 
 def _dvc_views(pool: ThreadPoolExecutor, commit: str) -> list[Future]:
     """Start `dvc metrics diff`, `dvc params diff` (JSON) and `dvc dag --md` side by side."""
     return [
-        pool.submit(dvc, "metrics", "diff", commit, "--all", "--json"),
-        pool.submit(dvc, "params", "diff", commit, "--json"),
-        pool.submit(dvc, "dag", "--md"),
+        pool.submit(dvc_output, "metrics", "diff", commit, "--all", "--json"),
+        pool.submit(dvc_output, "params", "diff", commit, "--json"),
+        pool.submit(dvc_output, "dag", "--md"),
     ]
 
 
@@ -119,19 +82,19 @@ def _data_settings(raw: bytes | None) -> dict:
 
 def _blob(commit: str, path: str) -> str | None:
     """Git object id of a file at `commit` (None when absent)."""
-    result = _run(["git", "rev-parse", "--verify", "--quiet", f"{commit}:./{path}"])
+    result = runner.git("rev-parse", "--verify", "--quiet", f"{commit}:./{path}", check=False)
     return result.stdout.strip() if result.returncode == 0 else None
 
 
 def raw_data_change(commit: str, params_path: str) -> R.DataChange | None:
     """Compare the raw data file of base and head when their blobs differ, else None."""
     head = _data_settings(workspace(params_path))
-    base = _data_settings(show(commit, params_path))
+    base = _data_settings(runner.file_at(commit, params_path))
     path = head.get("path")
     if not path or not Path(path).is_file():
         return None
     base_path = base.get("path") or path
-    blob = _run(["git", "hash-object", path]).stdout.strip()
+    blob = runner.git("hash-object", path).stdout.strip()
     base_blob = _blob(commit, base_path)
     if blob == base_blob:
         return None
@@ -141,7 +104,7 @@ def raw_data_change(commit: str, params_path: str) -> R.DataChange | None:
     if base_blob is not None:
         with tempfile.TemporaryDirectory() as folder:
             copy = Path(folder) / Path(base_path).name
-            copy.write_bytes(show(commit, base_path) or b"")
+            copy.write_bytes(runner.file_at(commit, base_path) or b"")
             base_frame = read_raw(copy, base.get("separator", separator))
     target, positive = str(head.get("target", "")), head.get("positive", 1)
     return R.data_change(path, base_frame, head_frame, target, positive, base_path)
@@ -149,7 +112,7 @@ def raw_data_change(commit: str, params_path: str) -> R.DataChange | None:
 
 def code_changes(commit: str) -> list[str]:
     """Tracked pipeline code and definition files that differ between `commit` and the workspace."""
-    result = _run(["git", "diff", "--name-only", commit, "--", *CODE])
+    result = runner.git("diff", "--name-only", commit, "--", *CODE, check=False)
     return sorted(line for line in result.stdout.splitlines() if line.strip())
 
 
@@ -186,7 +149,7 @@ def write_images(folder: str, curves: dict, output: str) -> list[tuple[str, str]
             axis.set(title=f"{title}, {R.PARTS[part]}", xlabel=x_name, ylabel=y_name)
             axis.legend()
         path = Path(folder) / f"{kind}.png"
-        with io.atomic_path(path) as tmp:
+        with files.atomic_path(path) as tmp:
             figure.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
         pyplot.close(figure)
         out.append((title, os.path.relpath(path, Path(output).resolve().parent)))
@@ -209,36 +172,36 @@ def collect(commit: str, base: str, params_path: str = "params.yaml") -> R.Input
 def _read_files(commit: str, base: str, params_path: str) -> R.Inputs:
     """Metrics, scores, curves, drift and raw data of both sides (everything but dvc's views)."""
     evaluate = R.EVALUATE
-    head_sha = _run(["git", "rev-parse", "--short", "HEAD"]).stdout.strip()
+    head_sha = runner.git("rev-parse", "--short", "HEAD", check=False).stdout.strip()
     inputs = R.Inputs(
         base_label=base,
         head_label="workspace",
         shas=(commit[:7], head_sha),
-        base_metrics=parse_json(show(commit, evaluate), f"{base}:{evaluate}"),
+        base_metrics=parse_json(runner.file_at(commit, evaluate), f"{base}:{evaluate}"),
         head_metrics=parse_json(workspace(evaluate), evaluate),
         drift=parse_json(workspace(DRIFT), DRIFT),
         drift_features=parse_json(workspace(DRIFT_FEATURES), DRIFT_FEATURES),
-        base_drift=parse_json(show(commit, DRIFT), f"{base}:{DRIFT}"),
+        base_drift=parse_json(runner.file_at(commit, DRIFT), f"{base}:{DRIFT}"),
         data=raw_data_change(commit, params_path),
         code=code_changes(commit),
     )
     for part in R.PARTS:
         path = SCORES.format(part=part)
         inputs.scores[part] = (
-            parse_scores(show(commit, path), f"{base}:{path}"),
+            parse_scores(runner.file_at(commit, path), f"{base}:{path}"),
             parse_scores(workspace(path), path),
         )
         for kind in KINDS:
             path = CURVE.format(kind=kind, part=part)
             pair = (
-                parse_json(show(commit, path), f"{base}:{path}"),
+                parse_json(runner.file_at(commit, path), f"{base}:{path}"),
                 parse_json(workspace(path), path),
             )
             inputs.curves[(kind, part)] = tuple(p[kind] if p else None for p in pair)
     return inputs
 
 
-def run(
+def write_report(
     base: str,
     output: str,
     params_path: str = "params.yaml",
@@ -246,12 +209,27 @@ def run(
     cap: int = R.CAP,
 ) -> dict:
     """Build the report of the workspace against `base` and write it to `output` atomically."""
-    commit = resolve(base)
+    commit = runner.resolve(base)
     inputs = collect(commit, base, params_path)
     inputs.cap = cap
     if images:
         inputs.images = write_images(images, inputs.curves, output)
     text = R.build(inputs)
-    with io.atomic_path(output) as tmp:
+    with files.atomic_path(output) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return {"output": output, "characters": len(text), "base": base, "commit": commit[:7]}
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `report`."""
+    cmd = commands.add_parser("report", help="pull-request report: workspace vs a base revision")
+    cmd.add_argument("--base", default="main", help="git revision to compare with")
+    cmd.add_argument("--output", default="report.md", help="markdown file to write")
+    cmd.add_argument("--images", default=None, help="also write PNG charts here (matplotlib)")
+    cmd.add_argument("--cap", type=int, default=R.CAP, help="maximum report characters")
+    cmd.set_defaults(handler=report)
+
+
+def report(args: argparse.Namespace) -> dict:
+    """Write the pull-request report."""
+    return write_report(args.base, args.output, args.params, args.images, args.cap)

@@ -1,0 +1,260 @@
+"""sweep, best, promote, sweep-clean: DVC's experiment queue driven through its CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from kaizen import KaizenError, experiments
+from kaizen.commands import runner
+
+GRIDS_FILE = "sweeps.yaml"
+DEFAULT_METRIC = "test.roc_auc"  # a unique key: the file is found among the metrics dvc shows
+
+
+def _echo(message: str) -> None:
+    """Progress goes to stderr; stdout keeps the results."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def load_grid(name: str, path: str = GRIDS_FILE) -> list[list[str]]:
+    """The queue calls of the named grid in `sweeps.yaml`."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KaizenError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise KaizenError(f"{path}: invalid YAML ({str(exc).splitlines()[0]})") from None
+    grids = experiments.parse_grids(raw, path)
+    if name not in grids:
+        raise KaizenError(f"{path}: no grid named {name!r} (have: {', '.join(grids)})")
+    return grids[name]
+
+
+def untracked_files(folder: str = "src") -> list[str]:
+    """Untracked, not ignored files under `folder` (git's view)."""
+    out = runner.git("ls-files", "--others", "--exclude-standard", "--", folder).stdout
+    return out.split()
+
+
+def queue(calls: list[list[str]]) -> list[str]:
+    """`dvc exp run --queue -S …` once per call; the names DVC gave the queued experiments."""
+    names = []
+    for call in calls:
+        args = [arg for override in call for arg in ("-S", override)]
+        out = runner.dvc("exp", "run", "--queue", *args).stdout
+        names.extend(re.findall(r"Queued experiment '([^']+)'", out))
+    return names
+
+
+def statuses() -> tuple[dict[str, str], int]:
+    """Task statuses by experiment name, and the number of active workers."""
+    text = runner.dvc("queue", "status").stdout
+    return experiments.parse_queue_status(text), experiments.active_workers(text)
+
+
+def wait(
+    names: list[str],
+    jobs: int,
+    poll: float = 2.0,
+    stall: int = 10,
+    echo: Callable[[str], None] = _echo,
+) -> dict[str, str]:
+    """Start `jobs` workers, report progress until every named task succeeded or failed."""
+    runner.dvc("queue", "start", "-j", str(jobs))
+    idle = 0
+    restarted = False
+    last = None
+    while True:
+        states, workers = statuses()
+        counts = experiments.progress(states, names)
+        line = (
+            f"sweep: {counts['done']} done, {counts['failed']} failed, "
+            f"{counts['pending']} pending of {len(names)}"
+        )
+        if line != last:
+            echo(line)
+            last = line
+        if counts["pending"] == 0:
+            return {name: states[name] for name in names}
+        idle = idle + 1 if workers == 0 else 0
+        if idle >= stall:
+            if restarted:
+                raise KaizenError(
+                    "dvc queue: no worker is running but tasks are pending; "
+                    "see .dvc/tmp/exps/celery/dvc-exp-worker-*.out"
+                )
+            runner.dvc("queue", "start", "-j", str(jobs))
+            restarted, idle = True, 0
+        time.sleep(poll)
+
+
+def stop(timeout: float = 120.0, poll: float = 1.0) -> None:
+    """`dvc queue stop`, then wait until no worker is left (they write under .dvc/tmp until then).
+
+    Removing the repository while a worker still writes fails with "Directory not empty" and
+    loses the run's results: benches and tests call this before cleaning up.
+    """
+    runner.dvc("queue", "stop", check=False)
+    deadline = time.monotonic() + timeout
+    while True:
+        text = runner.dvc("queue", "status", check=False).stdout
+        if experiments.worker_count(text) == 0:
+            return
+        if time.monotonic() > deadline:
+            raise KaizenError(f"dvc queue: workers still running after {timeout:.0f} s")
+        time.sleep(poll)
+
+
+def exp_table() -> tuple[experiments.Experiment, list[experiments.Experiment]]:
+    """The baseline and its experiments (`dvc exp show --json`)."""
+    text = runner.dvc("exp", "show", "--json").stdout
+    return experiments.parse_show(json.loads(text))
+
+
+def logs(name: str) -> str:
+    """An experiment's log (`dvc queue logs NAME`), empty when unavailable."""
+    return runner.dvc("queue", "logs", name, check=False).stdout
+
+
+def select(
+    metric: str, way: str | None, guards: list[str]
+) -> tuple[experiments.Experiment, list[experiments.Experiment], experiments.Experiment, str, str]:
+    """Baseline, experiments, winner, resolved metric and direction."""
+    baseline, rows = exp_table()
+    available = set(baseline.metrics).union(*(e.metrics for e in rows))
+    key = experiments.resolve_metric(metric, available)
+    chosen = experiments.objective(key, way)
+    parsed = tuple(experiments.parse_guard(text) for text in guards)
+    return (
+        baseline,
+        rows,
+        experiments.best(rows, baseline, key, chosen, parsed),
+        key,
+        chosen,
+    )
+
+
+def branch(name: str, target: str) -> None:
+    """`dvc exp branch NAME TARGET`, refusing an existing branch."""
+    ref = f"refs/heads/{target}"
+    if runner.git("rev-parse", "--verify", "--quiet", ref, check=False).stdout:
+        raise KaizenError(f"branch {target} already exists (pass --branch NAME)")
+    runner.dvc("exp", "branch", name, target)
+
+
+def clean() -> int:
+    """Remove every experiment and finished queue task; refuse while tasks are pending."""
+    states, _ = statuses()
+    pending = [name for name, state in states.items() if state not in experiments.FINISHED]
+    if pending:
+        raise KaizenError(
+            f"dvc queue: {len(pending)} task(s) still queued or running; wait, "
+            "or stop them with `dvc queue kill`/`dvc exp remove --queue`"
+        )
+    _, rows = exp_table()
+    runner.dvc("exp", "remove", "--all-commits")
+    runner.dvc("queue", "remove", "--success", "--failed")
+    return len(rows)
+
+
+# --- the CLI subcommands --------------------------------------------------------------------------
+
+
+def _selection(cmd: argparse.ArgumentParser) -> None:
+    """The options that choose the best experiment."""
+    cmd.add_argument("--metric", default=DEFAULT_METRIC, help="FILE:key or a unique key")
+    cmd.add_argument("--direction", choices=("max", "min"), help="default: from the metric name")
+    cmd.add_argument(
+        "--guard", action="append", default=[], help="e.g. 'test.cost<=baseline' (repeatable)"
+    )
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `sweep`, `best`, `promote` and `sweep-clean` to the CLI."""
+    cmd = commands.add_parser("sweep", help="queue a grid of dvc experiments, run, leaderboard")
+    grid = cmd.add_mutually_exclusive_group()
+    grid.add_argument("--grid", default="default", help="grid name in sweeps.yaml")
+    grid.add_argument(
+        "-S", "--set-param", action="append", metavar="KEY=VALUES", help="dvc -S override"
+    )
+    cmd.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="queue workers")
+    _selection(cmd)
+    cmd.set_defaults(handler=sweep)
+    cmd = commands.add_parser("best", help="print the best experiment")
+    _selection(cmd)
+    cmd.set_defaults(handler=best)
+    cmd = commands.add_parser("promote", help="best experiment -> a git branch")
+    _selection(cmd)
+    cmd.add_argument("--branch", default=None, help="branch name (default exp/<experiment>)")
+    cmd.set_defaults(handler=promote)
+    cmd = commands.add_parser("sweep-clean", help="remove finished experiments and queue tasks")
+    cmd.set_defaults(handler=sweep_clean)
+
+
+def sweep(args: argparse.Namespace) -> dict:
+    """Queue a grid, run the queue with progress, print the leaderboard and the best."""
+    experiments.untracked_error(untracked_files())
+    calls = [args.set_param] if args.set_param else load_grid(args.grid)
+    total = len(experiments.expand(calls))
+    _echo(f"sweep: queueing {total} experiment(s)")
+    names = queue(calls)
+    states = wait(names, args.jobs)
+    baseline, rows = exp_table()
+    available = set(baseline.metrics).union(*(r.metrics for r in rows))
+    key = experiments.resolve_metric(args.metric, available)
+    way = experiments.objective(key, args.direction)
+    print(experiments.leaderboard(rows, baseline, key, way))
+    failed = [name for name in names if states[name] == "failed"]
+    for name in failed:
+        error = experiments.log_error(logs(name))
+        _echo(f"failed: {name}: {error} (dvc queue logs {name})")
+    guards = tuple(experiments.parse_guard(text) for text in args.guard)
+    try:
+        winner = experiments.best(rows, baseline, key, way, guards).name
+    except KaizenError as exc:
+        winner = None
+        print(f"best: none ({exc})")
+    else:
+        print(f"best: {winner}")
+    summary = {"queued": len(names), "failed": len(failed), "metric": key, "best": winner}
+    if failed:
+        print(json.dumps(summary))
+        raise KaizenError(
+            f"{len(failed)} of {len(names)} experiments failed: {', '.join(failed)} "
+            "(see `dvc queue logs NAME`)"
+        )
+    return summary
+
+
+def best(args: argparse.Namespace) -> None:
+    """Print the name of the best experiment (details on stderr)."""
+    _, _, winner, key, way = select(args.metric, args.direction, args.guard)
+    _echo(f"best ({way} {key}): {winner.metrics.get(key)}")
+    print(winner.name)
+
+
+def promote(args: argparse.Namespace) -> dict:
+    """Turn the best experiment into a git branch, ready to push."""
+    _, _, winner, key, _ = select(args.metric, args.direction, args.guard)
+    target = args.branch or f"exp/{winner.name}"
+    branch(winner.name, target)
+    _echo(
+        f"promoted {winner.name} ({key} = {winner.metrics.get(key)}) to branch {target}.\n"
+        f"Next: git push -u origin {target}, then open a pull request: "
+        "CI reruns the pipeline and the CML report compares it with main."
+    )
+    return {"experiment": winner.name, "branch": target, "metric": key}
+
+
+def sweep_clean(_args: argparse.Namespace) -> dict:
+    """Remove finished experiments (a long `dvc exp show` slows DVC down)."""
+    return {"removed": clean()}
