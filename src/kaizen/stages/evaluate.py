@@ -49,13 +49,18 @@ def run(params: Params, *, model: str, schema: str, test: str, current: str, out
             _log_part(live, tmp, name, y_true, score, threshold)
         live.summary = M.rounded(summary)
         live.make_summary()
-        for path in (tmp / "plots" / "sklearn").rglob("*.json"):
-            content = json.loads(path.read_text(encoding="utf-8"))
-            points = CURVE_POINTS if path.parent.name in CURVES else None
-            files.write_json(M.clean_plot(content, points), path)
+        _clean_plots(tmp / "plots" / "sklearn")
         _log_model_views(tmp, pipeline, parts["test"][layout.features], y_test, config)
         live.end()
     return M.rounded(summary)
+
+
+def _clean_plots(folder: Path) -> None:
+    """Rewrite dvclive's plot JSON fit for git (finite, 6 significant digits, thinned curves)."""
+    for path in folder.rglob("*.json"):
+        content = json.loads(path.read_text(encoding="utf-8"))
+        points = CURVE_POINTS if path.parent.name in CURVES else None
+        files.write_json(M.clean_plot(content, points), path)
 
 
 def _log_part(live: Live, folder: Path, name: str, y_true, score: pd.Series, threshold: float):
@@ -75,7 +80,9 @@ def _log_part(live: Live, folder: Path, name: str, y_true, score: pd.Series, thr
     files.write_csv(histogram, folder / "plots" / "score_distribution" / f"{name}.csv", False)
 
 
-def _log_model_views(folder: Path, pipeline, features: pd.DataFrame, y_true, config):
+def _log_model_views(
+    folder: Path, pipeline, features: pd.DataFrame, y_true, config: EvaluateConfig
+) -> None:
     """Permutation importance and the 2-D PCA projection of the test set."""
     table = importance(pipeline, features, y_true, config.permutation_repeats, config.seed)
     files.write_csv(table, folder / "plots" / "importance.csv", False)
