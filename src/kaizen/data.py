@@ -94,6 +94,21 @@ def _to_numeric(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values.str.strip(), errors="coerce")
 
 
+def numeric_share(values: pd.Series) -> float:
+    """Share of the non-missing values (strings) that parse as numbers (NaN when none)."""
+    present = values.dropna()
+    return float(_to_numeric(present.astype(str)).notna().mean()) if len(present) else np.nan
+
+
+def column_kind(values: pd.Series) -> str:
+    """The type rule of ingest, for a raw column: numeric when at least NUMERIC_SHARE of its
+    values parse as numbers, categorical otherwise, empty when it has no value."""
+    share = numeric_share(values)
+    if np.isnan(share):
+        return "empty"
+    return "numeric" if share >= NUMERIC_SHARE else "categorical"
+
+
 def infer_schema(frame: pd.DataFrame, config: DataConfig, source: str = "data") -> Schema:
     """Decide numeric vs categorical per column (params overrides win) and check each column."""
     for name in config.columns:
@@ -112,10 +127,9 @@ def infer_schema(frame: pd.DataFrame, config: DataConfig, source: str = "data") 
                 f"{source}: column {name!r} is empty in every row "
                 f"(drop it with data.columns: {{{name}: drop}})"
             )
-        parsed = _to_numeric(values)
-        share = parsed.notna().mean()
-        if kind == "numeric" or (kind is None and share >= NUMERIC_SHARE):
-            if share < 1:
+        if kind == "numeric" or (kind is None and column_kind(values) == "numeric"):
+            parsed = _to_numeric(values)
+            if parsed.isna().any():
                 bad = values[parsed.isna()]
                 raise KaizenError(
                     f"{source}: column {name!r} is numeric but holds text in {len(bad)} row(s), "

@@ -33,6 +33,7 @@ from scipy import stats
 from scipy.spatial import distance as scipy_distance
 
 from kaizen.config import DriftConfig
+from kaizen.markdown import VERDICT_ICONS
 
 EPSILON = 1e-4  # floor for empty bins, keeps log(q / p) finite
 DECILES = np.linspace(0.1, 0.9, 9)
@@ -40,6 +41,7 @@ STD_FLOOR = 0.001  # normed Wasserstein of a constant reference column (as Evide
 DRIFT, WARNING, STABLE, INSUFFICIENT = "drift", "warning", "stable", "insufficient data"
 SEVERITY = {DRIFT: 0, WARNING: 1, INSUFFICIENT: 2, STABLE: 3}
 DIGITS = 6
+DISTANCE_NAMES = {"wasserstein_normed": "W₁/σ", "jensenshannon": "JS"}
 
 
 @dataclass(frozen=True)
@@ -365,25 +367,37 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f} %"
 
 
-def _row(item: FeatureDrift) -> str:
-    """One table row of the summary."""
-    verdict = f"**{item.verdict}**" if item.verdict in (DRIFT, WARNING) else item.verdict
-    test = f"{'KS' if item.test == 'ks' else 'χ²'} {_p_value(item.p_value)}"
-    name = "W₁/σ" if item.distance_name == "wasserstein_normed" else "JS"
-    change = "–" if item.missing_change is None else f"{100 * item.missing_change:+.1f} pp"
-    unseen = ", ".join(f"`{level}`" for level in item.unseen[:5])
-    unseen += f" (+{len(item.unseen) - 5})" if len(item.unseen) > 5 else ""
+def _row(item: dict) -> str:
+    """One table row, from a `features.json` record."""
+    verdict = item.get("verdict", "?")
+    shown = f"**{verdict}**" if verdict in (DRIFT, WARNING) else verdict
+    test = f"{'KS' if item.get('test') == 'ks' else 'χ²'} {_p_value(item.get('p_value'))}"
+    name = DISTANCE_NAMES.get(item.get("distance_name"), item.get("distance_name"))
+    missing = item.get("missing_change")
+    change = "–" if missing is None else f"{100 * missing:+.1f} pp"
+    levels = item.get("unseen") or []
+    unseen = ", ".join(f"`{level}`" for level in levels[:5])
+    unseen += f" (+{len(levels) - 5})" if len(levels) > 5 else ""
     cells = [
-        f"`{item.feature}`",
-        item.kind,
-        _number(item.psi),
+        f"`{item.get('feature')}`",
+        str(item.get("kind", "")),
+        _number(item.get("psi")),
         test,
-        f"{_number(item.distance)} ({name})",
+        f"{_number(item.get('distance'))} ({name})",
         change,
         unseen or "–",
-        verdict,
+        f"{VERDICT_ICONS.get(verdict, '')} {shown}".strip(),
     ]
     return "| " + " | ".join(cells) + " |"
+
+
+def features_table(features: list[dict]) -> str:
+    """The per-feature drift table (the one renderer: drift summary, PR report, monitoring)."""
+    rows = [
+        "| feature | kind | PSI | test | distance | missing change | unseen | verdict |",
+        "|---|---|---:|---|---:|---:|---|---|",
+    ]
+    return "\n".join(rows + [_row(item) for item in features])
 
 
 def summary_markdown(report: DriftReport) -> str:
@@ -413,8 +427,6 @@ def summary_markdown(report: DriftReport) -> str:
         f"min rows {config.min_rows}; dataset drift at {config.dataset_share:.0%} "
         "of features drifted or score drift",
         "",
-        "| feature | kind | PSI | test | distance | missing change | unseen | verdict |",
-        "|---|---|---:|---|---:|---:|---|---|",
+        features_table([item.to_dict() for item in report.features]),
     ]
-    lines += [_row(item) for item in report.features]
     return "\n".join(lines) + "\n"

@@ -21,6 +21,8 @@ from sklearn.metrics import (
 from kaizen import KaizenError
 from kaizen.config import EvaluateConfig
 
+PARTS = {"current": "current, out-of-time", "test": "test, in-time"}  # evaluate's parts, labelled
+
 
 def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
     """ROC AUC by the Mann-Whitney rank formula (ties count half); NaN with one class."""

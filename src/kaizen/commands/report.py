@@ -9,6 +9,7 @@ import os
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import yaml
@@ -16,13 +17,12 @@ import yaml
 from kaizen import KaizenError, files
 from kaizen import report as R
 from kaizen.data import read_raw
+from kaizen.charts import COLOURS
 from kaizen.commands import runner
-from kaizen.metrics import flatten
+from kaizen.commands.pipeline import stage_option
+from kaizen.datadiff import DataChange, data_change
+from kaizen.metrics import PARTS, flatten
 
-SCORES = "metrics/evaluate/scores/{part}.csv"
-CURVE = "metrics/evaluate/plots/sklearn/{kind}/{part}.json"
-DRIFT = "metrics/drift/metrics.json"
-DRIFT_FEATURES = "metrics/drift/features.json"
 CODE = ("src", "dvc.yaml")  # what can change results without changing params or data
 KINDS = ("roc", "precision_recall")  # dvclive plot names, also the key of their JSON
 
@@ -86,7 +86,30 @@ def _blob(commit: str, path: str) -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def raw_data_change(commit: str, params_path: str) -> R.DataChange | None:
+class Outputs(NamedTuple):
+    """The stage outputs the report reads, under the folders dvc.yaml gives."""
+
+    evaluate: str
+    drift: str
+    drift_features: str
+    scores: str  # .format(part=…)
+    curve: str  # .format(kind=…, part=…)
+
+    @classmethod
+    def from_dvc_yaml(cls) -> "Outputs":
+        """Paths under the evaluate and drift stages' `--output` folders."""
+        evaluate = stage_option("evaluate", "output")
+        drift = stage_option("drift", "output")
+        return cls(
+            evaluate=f"{evaluate}/metrics.json",
+            drift=f"{drift}/metrics.json",
+            drift_features=f"{drift}/features.json",
+            scores=f"{evaluate}/scores/{{part}}.csv",
+            curve=f"{evaluate}/plots/sklearn/{{kind}}/{{part}}.json",
+        )
+
+
+def raw_data_change(commit: str, params_path: str) -> DataChange | None:
     """Compare the raw data file of base and head when their blobs differ, else None."""
     head = _data_settings(workspace(params_path))
     base = _data_settings(runner.file_at(commit, params_path))
@@ -107,7 +130,7 @@ def raw_data_change(commit: str, params_path: str) -> R.DataChange | None:
             copy.write_bytes(runner.file_at(commit, base_path) or b"")
             base_frame = read_raw(copy, base.get("separator", separator))
     target, positive = str(head.get("target", "")), head.get("positive", 1)
-    return R.data_change(path, base_frame, head_frame, target, positive, base_path)
+    return data_change(path, base_frame, head_frame, target, positive, base_path)
 
 
 def code_changes(commit: str) -> list[str]:
@@ -140,13 +163,13 @@ def write_images(folder: str, curves: dict, output: str) -> list[tuple[str, str]
     specs = {"roc": ("fpr", "tpr", "ROC"), "precision_recall": ("recall", "precision", "PR")}
     out = []
     for kind, (x_name, y_name, title) in specs.items():
-        figure, axes = pyplot.subplots(1, len(R.PARTS), figsize=(10, 4.5))
-        for axis, part in zip(axes, R.PARTS):
+        figure, axes = pyplot.subplots(1, len(PARTS), figsize=(10, 4.5))
+        for axis, part in zip(axes, PARTS):
             for side, points in zip(("base", "head"), curves.get((kind, part), (None, None))):
                 if points:
                     frame = pd.DataFrame(points)
-                    axis.plot(frame[x_name], frame[y_name], label=side, color=R.COLOURS[side])
-            axis.set(title=f"{title}, {R.PARTS[part]}", xlabel=x_name, ylabel=y_name)
+                    axis.plot(frame[x_name], frame[y_name], label=side, color=COLOURS[side])
+            axis.set(title=f"{title}, {PARTS[part]}", xlabel=x_name, ylabel=y_name)
             axis.legend()
         path = Path(folder) / f"{kind}.png"
         with files.atomic_path(path) as tmp:
@@ -171,7 +194,8 @@ def collect(commit: str, base: str, params_path: str = "params.yaml") -> R.Input
 
 def _read_files(commit: str, base: str, params_path: str) -> R.Inputs:
     """Metrics, scores, curves, drift and raw data of both sides (everything but dvc's views)."""
-    evaluate = R.EVALUATE
+    out = Outputs.from_dvc_yaml()
+    evaluate = out.evaluate
     head_sha = runner.git("rev-parse", "--short", "HEAD", check=False).stdout.strip()
     inputs = R.Inputs(
         base_label=base,
@@ -179,20 +203,21 @@ def _read_files(commit: str, base: str, params_path: str) -> R.Inputs:
         shas=(commit[:7], head_sha),
         base_metrics=parse_json(runner.file_at(commit, evaluate), f"{base}:{evaluate}"),
         head_metrics=parse_json(workspace(evaluate), evaluate),
-        drift=parse_json(workspace(DRIFT), DRIFT),
-        drift_features=parse_json(workspace(DRIFT_FEATURES), DRIFT_FEATURES),
-        base_drift=parse_json(runner.file_at(commit, DRIFT), f"{base}:{DRIFT}"),
+        evaluate_file=evaluate,
+        drift=parse_json(workspace(out.drift), out.drift),
+        drift_features=parse_json(workspace(out.drift_features), out.drift_features),
+        base_drift=parse_json(runner.file_at(commit, out.drift), f"{base}:{out.drift}"),
         data=raw_data_change(commit, params_path),
         code=code_changes(commit),
     )
-    for part in R.PARTS:
-        path = SCORES.format(part=part)
+    for part in PARTS:
+        path = out.scores.format(part=part)
         inputs.scores[part] = (
             parse_scores(runner.file_at(commit, path), f"{base}:{path}"),
             parse_scores(workspace(path), path),
         )
         for kind in KINDS:
-            path = CURVE.format(kind=kind, part=part)
+            path = out.curve.format(kind=kind, part=part)
             pair = (
                 parse_json(runner.file_at(commit, path), f"{base}:{path}"),
                 parse_json(workspace(path), path),

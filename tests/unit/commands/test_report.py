@@ -13,7 +13,9 @@ import pytest
 from kaizen import KaizenError
 from kaizen.commands import report as stage
 from kaizen.commands import runner
-from tests.unit.test_report import DRIFT, FEATURES, pr_points, roc_points, scores
+from tests.unit.reporting import DRIFT, FEATURES, pr_points, roc_points, scores
+
+ROOT = Path(__file__).resolve().parents[3]
 
 PARAMS = "data:\n  path: data/raw.csv\n  target: Status\n  positive: bad\n"
 DAG = '```mermaid\nflowchart TD\n\tnode1["evaluate"]\n```'
@@ -63,6 +65,7 @@ def fixture_repo(tmp_path, monkeypatch):
         monkeypatch.setenv(f"GIT_{key}_EMAIL", "test@example.com")
     git("init", "-q", "-b", "main")
     write("params.yaml", PARAMS)
+    write("dvc.yaml", (ROOT / "dvc.yaml").read_text(encoding="utf-8"))  # where outputs live
     write("data/raw.csv", raw_csv(40))
     write_outputs(noise=2.0)
     git("add", "-A")
@@ -107,8 +110,9 @@ def test_report_on_changed_data_and_drift(repo):  # pylint: disable=unused-argum
     """Raw data edited (rows dropped, column added): data-change section, unpaired note, drift."""
     write("data/raw.csv", raw_csv(30, extra="Channel"))
     write_outputs(noise=2.0, rows=slice(50, None))
-    write(stage.DRIFT, DRIFT)
-    write(stage.DRIFT_FEATURES, FEATURES)
+    outputs = stage.Outputs.from_dvc_yaml()
+    write(outputs.drift, DRIFT)
+    write(outputs.drift_features, FEATURES)
     text = (stage.write_report("main", "report.md"), Path("report.md").read_text(encoding="utf-8"))[
         1
     ]
