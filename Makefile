@@ -49,8 +49,10 @@ sweep-clean: $(STAMP) ## Remove finished experiments (a long `dvc exp show` slow
 	$(BIN)/kaizen sweep-clean
 
 # --- quality gates -------------------------------------------------------------------------------
-lint: $(STAMP) ## pylint (10/10), black --check, workflow lint (actionlint + zizmor)
+lint: $(STAMP) ## pylint (10/10), flake8, mypy, black --check, workflow lint (actionlint + zizmor)
 	$(BIN)/pylint src tests bench/*.py
+	$(BIN)/flake8 src tests bench
+	$(BIN)/mypy
 	$(BIN)/black --check --quiet src tests bench
 	.ci/lint-workflows
 

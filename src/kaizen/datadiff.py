@@ -42,6 +42,7 @@ def data_change(
     head: pd.DataFrame,
     target: str,
     positive: object,
+    *,
     base_path: str | None = None,
 ) -> DataChange:
     """Compare two raw frames (strings, as read by `data.read_raw`); `base` None = new file."""

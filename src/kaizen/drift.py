@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -222,7 +223,8 @@ def numeric_drift(name: str, reference: pd.Series, current: pd.Series, config: D
                 "ks": lambda: _test_verdict(p_value, value, config),
                 "wasserstein": lambda: _distance_verdict(dist, p_value, config),
             }[config.numeric_method]()
-    return _record(name, "numeric", (value, p_value, dist), reference, current, [], verdict, config)
+    facts = _facts(name, "numeric", (value, p_value, dist), (reference, current))
+    return FeatureDrift(**facts, verdict=verdict, method=config.numeric_method)
 
 
 def categorical_drift(name: str, reference: pd.Series, current: pd.Series, config: DriftConfig):
@@ -247,32 +249,28 @@ def categorical_drift(name: str, reference: pd.Series, current: pd.Series, confi
                 "chi2": lambda: _test_verdict(p_value, value, config),
                 "jensenshannon": lambda: _distance_verdict(dist, p_value, config),
             }[config.categorical_method]()
-    return _record(
-        name, "categorical", (value, p_value, dist), reference, current, unseen, verdict, config
-    )
+    facts = _facts(name, "categorical", (value, p_value, dist), (reference, current))
+    return FeatureDrift(**facts, unseen=unseen, verdict=verdict, method=config.categorical_method)
 
 
-def _record(name, kind, values, reference, current, unseen, verdict, config) -> FeatureDrift:
-    """Assemble a FeatureDrift from its statistics."""
+def _facts(name: str, kind: str, values: tuple, parts: tuple[pd.Series, pd.Series]) -> dict:
+    """The FeatureDrift fields every kind shares: statistics and missing rates."""
     value, p_value, dist = values
     numeric = kind == "numeric"
-    missing_ref, missing_cur = _missing(reference), _missing(current)
+    missing_ref, missing_cur = _missing(parts[0]), _missing(parts[1])
     change = None if missing_ref is None or missing_cur is None else missing_cur - missing_ref
-    return FeatureDrift(
-        feature=name,
-        kind=kind,
-        psi=value,
-        test="ks" if numeric else "chi2",
-        p_value=p_value,
-        distance=dist,
-        distance_name="wasserstein_normed" if numeric else "jensenshannon",
-        missing_reference=missing_ref,
-        missing_current=missing_cur,
-        missing_change=change,
-        unseen=unseen,
-        verdict=verdict,
-        method=config.numeric_method if numeric else config.categorical_method,
-    )
+    return {
+        "feature": name,
+        "kind": kind,
+        "psi": value,
+        "test": "ks" if numeric else "chi2",
+        "p_value": p_value,
+        "distance": dist,
+        "distance_name": "wasserstein_normed" if numeric else "jensenshannon",
+        "missing_reference": missing_ref,
+        "missing_current": missing_cur,
+        "missing_change": change,
+    }
 
 
 def by_severity(features: list[FeatureDrift]) -> list[FeatureDrift]:
@@ -326,7 +324,8 @@ def analyse(
     numeric: list[str],
     categorical: list[str],
     config: DriftConfig,
-    scores: tuple | None = None,
+    *,
+    scores: tuple[Any, Any] | None = None,
     target: str | None = None,
 ) -> DriftReport:
     """Drift of every feature, of the score (reference, current) and the dataset verdict."""
@@ -372,7 +371,8 @@ def _row(item: dict) -> str:
     verdict = item.get("verdict", "?")
     shown = f"**{verdict}**" if verdict in (DRIFT, WARNING) else verdict
     test = f"{'KS' if item.get('test') == 'ks' else 'χ²'} {_p_value(item.get('p_value'))}"
-    name = DISTANCE_NAMES.get(item.get("distance_name"), item.get("distance_name"))
+    distance_name = str(item.get("distance_name", ""))
+    name = DISTANCE_NAMES.get(distance_name, distance_name)
     missing = item.get("missing_change")
     change = "–" if missing is None else f"{100 * missing:+.1f} pp"
     levels = item.get("unseen") or []

@@ -73,7 +73,7 @@ def expand(calls: list[list[str]]) -> list[list[str]]:
     from dvc.utils.hydra import get_hydra_sweeps
     from hydra.errors import HydraException
 
-    runs = []
+    runs: list[list[str]] = []
     for call in calls:
         for override in call:
             if "=" not in override:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import TypeGuard
 
 from kaizen.metrics import direction
 
 VERDICT_ICONS = {"drift": "🔴", "warning": "🟠", "stable": "🟢", "insufficient data": "⚪"}
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     """A real, finite number (not a bool)."""
     return (
         isinstance(value, (int, float))

@@ -241,7 +241,7 @@ def score_histogram(y_true: np.ndarray, score: np.ndarray, bins: int = 20) -> li
 
 def rounded(values: dict, digits: int = 6) -> dict:
     """Round floats (recursively) so metrics files diff cleanly; NaN becomes None."""
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in values.items():
         if isinstance(value, dict):
             out[key] = rounded(value, digits)

@@ -252,7 +252,7 @@ def verdict_section(inputs: Inputs, intervals: list[Interval]) -> str:
     if part is None:
         sentences.append("No metrics in the workspace: run `dvc repro` before `kaizen report`.")
     elif inputs.base_metrics is None:
-        head = inputs.head_metrics[part]
+        head = (inputs.head_metrics or {})[part]
         sentences.append(
             f"**First report**: the base `{inputs.base_label}` has no metrics yet; head values "
             f"only. ROC AUC ({PARTS[part]}) {fmt(head.get('roc_auc'))} "

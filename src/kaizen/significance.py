@@ -7,6 +7,7 @@ which removes the between-sample noise; otherwise independent bootstraps of each
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,7 +59,7 @@ def paired_auc_difference(
 
 
 def unpaired_auc_difference(
-    y_base, base, y_head, head, n_resamples: int = BOOTSTRAP, seed: int = SEED
+    y_base, base, y_head, head, *, n_resamples: int = BOOTSTRAP, seed: int = SEED
 ) -> tuple[float, float]:
     """Percentile interval of AUC(head) - AUC(base) from independent bootstraps of each side."""
     rng = np.random.default_rng(seed)
@@ -83,7 +84,7 @@ def compare_scores(
     common = base.index.intersection(head.index)
     same_rows = len(common) == len(base) == len(head)
     mismatched = int((base.loc[common, "y"] != head.loc[common, "y"]).sum())
-    common_args = {
+    common_args: dict[str, Any] = {
         "part": part,
         "rows_base": len(base),
         "rows_head": len(head),
@@ -103,6 +104,6 @@ def compare_scores(
     else:
         note = f"labels differ on {mismatched:,} of the {len(common):,} rows (data changed)"
     low, high = unpaired_auc_difference(
-        base["y"], base["score"], head["y"], head["score"], n_resamples
+        base["y"], base["score"], head["y"], head["score"], n_resamples=n_resamples
     )
     return Interval(**common_args, low=low, high=high, paired=False, note=note)

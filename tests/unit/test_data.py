@@ -340,3 +340,37 @@ def test_as_object():
     out = D.as_object(pd.Series(["a", None], dtype="string"))
     assert out.dtype == object
     assert out.iloc[0] == "a" and is_float_nan(out.iloc[1])
+
+
+def split_frame(rows: int = 40) -> pd.DataFrame:
+    """A target with 25 % positives, indexed by data row."""
+    return pd.DataFrame(
+        {"x": range(rows), "y": [1 if i % 4 == 0 else 0 for i in range(rows)]},
+        index=pd.RangeIndex(1, rows + 1, name="row"),
+    )
+
+
+def test_split_is_stratified_sorted_and_seeded():
+    """Sizes follow test_size, class shares are kept, order is by row, seed reproduces."""
+    data = split_frame()
+    train, test = D.split_train_test(data, "y", 0.25, 1)
+    assert len(train) == 30 and len(test) == 10
+    assert test["y"].sum() in (2, 3)
+    assert train["y"].sum() + test["y"].sum() == 10
+    assert train.index.is_monotonic_increasing and test.index.is_monotonic_increasing
+    assert set(train.index).isdisjoint(test.index)
+    again, _ = D.split_train_test(data, "y", 0.25, 1)
+    assert again.index.equals(train.index)
+    other, _ = D.split_train_test(data, "y", 0.25, 2)
+    assert not other.index.equals(train.index)
+
+
+def test_split_needs_two_rows_per_class():
+    """A class with fewer than two rows cannot be stratified."""
+    data = split_frame(8)
+    data["y"] = [1, 0, 0, 0, 0, 0, 0, 0]
+    with pytest.raises(KaizenError, match=r"needs >= 2 rows of each class, has \{0: 7, 1: 1\}"):
+        D.split_train_test(data, "y", 0.25, 42)
+    data["y"] = 0
+    with pytest.raises(KaizenError, match="needs >= 2 rows of each class"):
+        D.split_train_test(data, "y", 0.25, 42)

@@ -220,7 +220,9 @@ def test_report_sorts_by_severity_and_summary_lists_them():
     )
     reference["Status"] = [0, 0, 0, 1] * 250
     scores = (np.linspace(0, 1, 1000), np.linspace(0, 1, 800))
-    report = drift.analyse(reference, current, ["a", "b", "c"], ["k"], DEFAULT, scores, "Status")
+    report = drift.analyse(
+        reference, current, ["a", "b", "c"], ["k"], DEFAULT, scores=scores, target="Status"
+    )
     order = [item.feature for item in report.features]
     assert order[:2] == ["b", "k"] or order[:2] == ["k", "b"]
     assert order[2:] == ["c", "a"]

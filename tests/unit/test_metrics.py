@@ -1,5 +1,6 @@
 """Metrics checked against scikit-learn, scipy or brute force."""
 
+import json
 import math
 
 import numpy as np
@@ -7,7 +8,9 @@ import pytest
 from scipy.stats import ks_2samp
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
+from kaizen import KaizenError
 from kaizen import metrics as M
+from kaizen.config import EvaluateConfig
 
 Y = np.array([0, 0, 1, 1, 0, 1, 0, 1, 1, 0])
 SCORE = np.array([0.1, 0.4, 0.35, 0.8, 0.4, 0.4, 0.2, 0.9, 0.55, 0.6])
@@ -249,3 +252,72 @@ def test_resample_counts_sum_to_rows():
     """Each resample draws as many rows as there are."""
     counts = M.resample_counts(np.random.default_rng(0), 50, 7)
     assert counts.shape == (7, 50) and (counts.sum(axis=1) == 50).all()
+
+
+CONFIG = EvaluateConfig(bootstrap=10, permutation_repeats=1)
+
+
+def test_part_metrics():
+    """Threshold-free metrics plus counts and cost at the threshold."""
+    y = np.array([0, 1, 0, 1])
+    score = np.array([0.2, 0.7, 0.6, 0.9])
+    out = M.part_metrics(y, score, 0.65, CONFIG)
+    assert out["roc_auc"] == 1.0 and out["tp"] == 2 and out["fp"] == 0 and out["cost"] == 0.0
+    out = M.part_metrics(y, score, 0.5, CONFIG)
+    assert out["fp"] == 1 and out["cost"] == pytest.approx(1 / 4)
+    with pytest.raises(KaizenError, match="^evaluate: a part has a single class"):
+        M.part_metrics(np.ones(3), np.ones(3) / 2, 0.5, CONFIG)
+    with pytest.raises(KaizenError, match="^evaluate: t.parquet has a single class"):
+        M.part_metrics(np.zeros(3), np.ones(3) / 2, 0.5, CONFIG, "t.parquet")
+
+
+def test_decision_threshold():
+    """'cost' uses the cost-optimal threshold; a number is used as is; both are reported."""
+    y = np.array([0, 0, 1, 1, 0])
+    score = np.array([0.1, 0.3, 0.35, 0.8, 0.6])
+    optimal, cost = M.cost_optimal_threshold(y, score, 5.0, 1.0)
+    assert M.decision_threshold(y, score, CONFIG) == {
+        "threshold": optimal,
+        "cost_optimal_threshold": optimal,
+        "cost_optimal_cost": cost,
+    }
+    fixed = M.decision_threshold(y, score, EvaluateConfig(threshold=0.7))
+    assert fixed["threshold"] == 0.7 and fixed["cost_optimal_threshold"] == optimal
+
+
+def test_clean_plot_nulls_non_finite_numbers():
+    """Infinity and NaN anywhere in the JSON become null; other values are kept."""
+    raw = '{"roc": [{"fpr": 0.0, "threshold": Infinity}, {"x": [NaN, 1]}], "n": "a"}'
+    content = M.clean_plot(json.loads(raw))
+    assert content == {"roc": [{"fpr": 0.0, "threshold": None}, {"x": [None, 1]}], "n": "a"}
+
+
+def test_plot_floats_keep_six_significant_digits():
+    """Last-bit float noise (another CPU) does not reach the plot files kept in git."""
+    noisy = {"roc": [{"fpr": 0.12345678901, "tpr": 0.9999999999999998, "n": 3}]}
+    twin = {"roc": [{"fpr": 0.12345678901000002, "tpr": 0.9999999999999999, "n": 3}]}
+    assert (
+        M.clean_plot(noisy)
+        == M.clean_plot(twin)
+        == {"roc": [{"fpr": 0.123457, "tpr": 1.0, "n": 3}]}
+    )
+
+
+def test_evenly():
+    """All positions up to the cap; beyond it, evenly spaced with both ends kept."""
+    assert M.evenly(4, 10).tolist() == [0, 1, 2, 3]
+    kept = M.evenly(101, 5)
+    assert kept.tolist() == [0, 25, 50, 75, 100]
+    kept = M.evenly(1000, 7)
+    assert kept[0] == 0 and kept[-1] == 999 and len(kept) == 7
+    assert (np.diff(kept) > 0).all()
+
+
+def test_clean_plot_thins_long_lists():
+    """With max_points, long point lists keep evenly spaced points (ends included)."""
+    points = [
+        {"fpr": i / 10, "threshold": float("inf") if i == 0 else 1 - i / 10} for i in range(11)
+    ]
+    kept = M.clean_plot({"roc": points}, max_points=3)["roc"]
+    assert [p["fpr"] for p in kept] == [0.0, 0.5, 1.0]
+    assert kept[0]["threshold"] is None

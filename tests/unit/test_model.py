@@ -12,6 +12,7 @@ from sklearn.preprocessing import RobustScaler, StandardScaler
 
 from kaizen import __version__
 from kaizen import model as M
+from kaizen.config import EvaluateConfig
 from kaizen.data import Schema
 from kaizen.features import QuantileClipper
 from tests.unit.helpers import credit_frame, make_params
@@ -139,3 +140,46 @@ def test_library_versions(monkeypatch):
 
     monkeypatch.setattr(M.metadata, "version", missing)
     assert M.library_versions()["pandas"] == "unknown"
+
+
+EVAL_SCHEMA = Schema("Status", "bad", ["Income", "Debt", "Amount", "Price"], ["Home"])
+CONFIG = EvaluateConfig(bootstrap=10, permutation_repeats=1)
+
+
+def fit(update=None, rows: int = 40):
+    """A pipeline fitted on the synthetic table, with its features and 0/1 target."""
+    frame = credit_frame(rows)
+    X, y = frame[EVAL_SCHEMA.features], (frame["Status"] == "bad").astype(int).to_numpy()
+    return (
+        M.build_pipeline(EVAL_SCHEMA, make_params({"train": update or {}}).train)[0].fit(X, y),
+        X,
+        y,
+    )
+
+
+def test_importance_subsamples_large_tests(monkeypatch):
+    """At most IMPORTANCE_ROWS rows are permuted; one row per input column, sorted."""
+    pipeline, X, y = fit()
+    table = M.importance(pipeline, X, y, CONFIG.permutation_repeats, CONFIG.seed)
+    assert list(table.columns) == ["feature", "importance", "std"]
+    assert sorted(table["feature"]) == sorted(X.columns)
+    monkeypatch.setattr(M, "IMPORTANCE_ROWS", 20)
+    small = M.importance(pipeline, X, y, CONFIG.permutation_repeats, CONFIG.seed)
+    assert len(small) == len(X.columns)
+    assert not small["importance"].equals(table.set_index(table.index)["importance"])
+
+
+def test_projection_uses_model_pca_when_two_axes():
+    """With a 2-axis PCA step the model's own projection is used; otherwise a fresh PCA."""
+    pipeline, X, _ = fit({"pca": {"n_components": 2}})
+    points = M.projection(pipeline, X, 0)
+    np.testing.assert_allclose(points, pipeline[:-1].transform(X))
+    plain, X, _ = fit()
+    points = M.projection(plain, X, 0)
+    assert points.shape == (len(X), 2)
+    prepared = plain[:2].transform(X)
+    variance = np.var(points, axis=0)
+    assert variance[0] >= variance[1]
+    assert variance.sum() <= np.var(prepared, axis=0).sum() + 1e-9
+    three, X, _ = fit({"pca": {"n_components": 3}})
+    assert M.projection(three, X, 0).shape == (len(X), 2)

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
-import pytest
 
 from kaizen import report as R
 from kaizen.metrics import flatten
 from tests.unit.reporting import (
     DRIFT,
     FEATURES,
-    drift_feature,
     metrics_file,
-    pr_points,
     roc_points,
     scores,
 )

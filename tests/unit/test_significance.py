@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import numpy as np
-import pandas as pd
 
 from kaizen import report
 from kaizen import significance as R
 from kaizen.metrics import roc_auc
-from tests.unit.reporting import RNG_ROWS, scores
+from tests.unit.reporting import scores
 
 
 def test_paired_interval_excludes_zero_when_head_is_clearly_better():
@@ -68,7 +66,9 @@ def test_compare_scores_falls_back_to_unpaired_when_labels_differ():
 def test_unpaired_interval_excludes_zero_for_a_large_gain():
     """Independent samples, a much better head: the interval still lies above 0."""
     base, head = scores(0, noise=3.0), scores(1, noise=0.3, start=1000)
-    low, high = R.unpaired_auc_difference(base["y"], base["score"], head["y"], head["score"], 300)
+    low, high = R.unpaired_auc_difference(
+        base["y"], base["score"], head["y"], head["score"], n_resamples=300
+    )
     assert 0 < low < high
 
 

@@ -130,7 +130,7 @@ def raw_data_change(commit: str, params_path: str) -> DataChange | None:
             copy.write_bytes(runner.file_at(commit, base_path) or b"")
             base_frame = read_raw(copy, base.get("separator", separator))
     target, positive = str(head.get("target", "")), head.get("positive", 1)
-    return data_change(path, base_frame, head_frame, target, positive, base_path)
+    return data_change(path, base_frame, head_frame, target, positive, base_path=base_path)
 
 
 def code_changes(commit: str) -> list[str]:
@@ -222,7 +222,10 @@ def _read_files(commit: str, base: str, params_path: str) -> R.Inputs:
                 parse_json(runner.file_at(commit, path), f"{base}:{path}"),
                 parse_json(workspace(path), path),
             )
-            inputs.curves[(kind, part)] = tuple(p[kind] if p else None for p in pair)
+            inputs.curves[(kind, part)] = (
+                pair[0][kind] if pair[0] else None,
+                pair[1][kind] if pair[1] else None,
+            )
     return inputs
 
 

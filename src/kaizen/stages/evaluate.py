@@ -46,7 +46,7 @@ def run(params: Params, *, model: str, schema: str, test: str, current: str, out
             summary[name] = M.part_metrics(
                 y_true, score.to_numpy(), threshold, config, test if name == "test" else current
             )
-            _log_part(live, tmp, name, y_true, score, threshold)
+            _log_part(live, tmp, name, y_true, score, threshold=threshold)
         live.summary = M.rounded(summary)
         live.make_summary()
         _clean_plots(tmp / "plots" / "sklearn")
@@ -63,7 +63,9 @@ def _clean_plots(folder: Path) -> None:
         files.write_json(M.clean_plot(content, points), path)
 
 
-def _log_part(live: Live, folder: Path, name: str, y_true, score: pd.Series, threshold: float):
+def _log_part(
+    live: Live, folder: Path, name: str, y_true, score: pd.Series, *, threshold: float
+) -> None:
     """Curves, confusion matrix, score histogram and per-row scores of one part."""
     values = score.to_numpy()
     for kind in ("roc", "precision_recall", "calibration"):

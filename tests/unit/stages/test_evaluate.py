@@ -11,7 +11,6 @@ from kaizen import files
 from kaizen import metrics as M
 from kaizen.config import EvaluateConfig
 from kaizen.data import Schema
-from kaizen import model
 from kaizen.model import build_pipeline, predict_scores
 from kaizen.stages import evaluate
 from tests.unit.helpers import credit_frame, make_params
@@ -132,81 +131,6 @@ def test_run_failure_leaves_previous_output(fitted, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.parquet", "out"]
 
 
-def test_part_metrics():
-    """Threshold-free metrics plus counts and cost at the threshold."""
-    y = np.array([0, 1, 0, 1])
-    score = np.array([0.2, 0.7, 0.6, 0.9])
-    out = M.part_metrics(y, score, 0.65, CONFIG)
-    assert out["roc_auc"] == 1.0 and out["tp"] == 2 and out["fp"] == 0 and out["cost"] == 0.0
-    out = M.part_metrics(y, score, 0.5, CONFIG)
-    assert out["fp"] == 1 and out["cost"] == pytest.approx(1 / 4)
-    with pytest.raises(KaizenError, match="^evaluate: a part has a single class"):
-        M.part_metrics(np.ones(3), np.ones(3) / 2, 0.5, CONFIG)
-    with pytest.raises(KaizenError, match="^evaluate: t.parquet has a single class"):
-        M.part_metrics(np.zeros(3), np.ones(3) / 2, 0.5, CONFIG, "t.parquet")
-
-
-def test_decision_threshold():
-    """'cost' uses the cost-optimal threshold; a number is used as is; both are reported."""
-    y = np.array([0, 0, 1, 1, 0])
-    score = np.array([0.1, 0.3, 0.35, 0.8, 0.6])
-    optimal, cost = M.cost_optimal_threshold(y, score, 5.0, 1.0)
-    assert M.decision_threshold(y, score, CONFIG) == {
-        "threshold": optimal,
-        "cost_optimal_threshold": optimal,
-        "cost_optimal_cost": cost,
-    }
-    fixed = M.decision_threshold(y, score, EvaluateConfig(threshold=0.7))
-    assert fixed["threshold"] == 0.7 and fixed["cost_optimal_threshold"] == optimal
-
-
-def test_importance_subsamples_large_tests(monkeypatch):
-    """At most IMPORTANCE_ROWS rows are permuted; one row per input column, sorted."""
-    pipeline, X, y = fit()
-    table = model.importance(pipeline, X, y, CONFIG.permutation_repeats, CONFIG.seed)
-    assert list(table.columns) == ["feature", "importance", "std"]
-    assert sorted(table["feature"]) == sorted(X.columns)
-    monkeypatch.setattr(model, "IMPORTANCE_ROWS", 20)
-    small = model.importance(pipeline, X, y, CONFIG.permutation_repeats, CONFIG.seed)
-    assert len(small) == len(X.columns)
-    assert not small["importance"].equals(table.set_index(table.index)["importance"])
-
-
-def test_projection_uses_model_pca_when_two_axes():
-    """With a 2-axis PCA step the model's own projection is used; otherwise a fresh PCA."""
-    pipeline, X, _ = fit({"pca": {"n_components": 2}})
-    points = model.projection(pipeline, X, 0)
-    np.testing.assert_allclose(points, pipeline[:-1].transform(X))
-    plain, X, _ = fit()
-    points = model.projection(plain, X, 0)
-    assert points.shape == (len(X), 2)
-    prepared = plain[:2].transform(X)
-    variance = np.var(points, axis=0)
-    assert variance[0] >= variance[1]
-    assert variance.sum() <= np.var(prepared, axis=0).sum() + 1e-9
-    three, X, _ = fit({"pca": {"n_components": 3}})
-    assert model.projection(three, X, 0).shape == (len(X), 2)
-
-
-def test_sanitize_plot(tmp_path):
-    """Infinity and NaN anywhere in the JSON become null; other values are kept."""
-    path = tmp_path / "roc.json"
-    raw = '{"roc": [{"fpr": 0.0, "threshold": Infinity}, {"x": [NaN, 1]}], "n": "a"}'
-    content = M.clean_plot(json.loads(raw))
-    assert content == {"roc": [{"fpr": 0.0, "threshold": None}, {"x": [None, 1]}], "n": "a"}
-
-
-def test_plot_floats_keep_six_significant_digits():
-    """Last-bit float noise (another CPU) does not reach the plot files kept in git."""
-    noisy = {"roc": [{"fpr": 0.12345678901, "tpr": 0.9999999999999998, "n": 3}]}
-    twin = {"roc": [{"fpr": 0.12345678901000002, "tpr": 0.9999999999999999, "n": 3}]}
-    assert (
-        M.clean_plot(noisy)
-        == M.clean_plot(twin)
-        == {"roc": [{"fpr": 0.123457, "tpr": 1.0, "n": 3}]}
-    )
-
-
 def test_scores_follow_model(fitted, evaluated):
     """Stored scores equal a fresh scoring of the test split (rounded to 6 digits)."""
     _, output = evaluated
@@ -215,27 +139,6 @@ def test_scores_follow_model(fitted, evaluated):
     expected = predict_scores(pipeline, test[SCHEMA.features]).round(6)
     stored = pd.read_csv(output / "scores" / "test.csv", index_col="row")["score"]
     np.testing.assert_allclose(stored.to_numpy(), expected.to_numpy(), atol=1e-6)
-
-
-def test_evenly():
-    """All positions up to the cap; beyond it, evenly spaced with both ends kept."""
-    assert M.evenly(4, 10).tolist() == [0, 1, 2, 3]
-    kept = M.evenly(101, 5)
-    assert kept.tolist() == [0, 25, 50, 75, 100]
-    kept = M.evenly(1000, 7)
-    assert kept[0] == 0 and kept[-1] == 999 and len(kept) == 7
-    assert (np.diff(kept) > 0).all()
-
-
-def test_sanitize_plot_thins_long_lists(tmp_path):
-    """With max_points, long point lists keep evenly spaced points (ends included)."""
-    path = tmp_path / "roc.json"
-    points = [
-        {"fpr": i / 10, "threshold": float("inf") if i == 0 else 1 - i / 10} for i in range(11)
-    ]
-    kept = M.clean_plot({"roc": points}, max_points=3)["roc"]
-    assert [p["fpr"] for p in kept] == [0.0, 0.5, 1.0]
-    assert kept[0]["threshold"] is None
 
 
 def test_run_caps_rows_and_curve_points(fitted, tmp_path, monkeypatch):
