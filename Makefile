@@ -37,7 +37,7 @@ report: $(STAMP) ## PR report of the workspace vs BASE (default main) -> report.
 # GRID: `--grid NAME` (sweeps.yaml) or -S flags, e.g. GRID="-S 'train.model=choice(logreg,hgb)'".
 GRID ?= --grid default
 JOBS ?= $(shell nproc)
-METRIC ?= metrics/evaluate/metrics.json:test.roc_auc
+METRIC ?= test.roc_auc
 GUARD ?= test.cost<=baseline
 sweep: $(STAMP) ## Queue GRID as dvc experiments, run JOBS workers, leaderboard by METRIC
 	$(BIN)/kaizen sweep $(GRID) --jobs $(JOBS) --metric $(METRIC) $(if $(GUARD),--guard '$(GUARD)')
