@@ -29,7 +29,7 @@ from results import record  # bench/results.py (scripts run as bench/<name>.py)
 
 from kaizen import data as D
 from kaizen import drift
-from kaizen.config import DataConfig, DriftConfig
+from kaizen.config import DataConfig, DriftConfig, RowSplit
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / ".work" / "drift"
@@ -78,12 +78,15 @@ INJECTED = {
 }
 
 
+SPLIT = RowSplit(by="row", start=2479)  # params.yaml's default split
+
+
 def default_split() -> tuple[pd.DataFrame, pd.DataFrame, D.Schema]:
     """The embedded data typed by kaizen, split at data row 2479 (no duplicate removal)."""
     config = DataConfig(path="credit_data.csv", target="Status", positive="bad")
     raw = D.read_raw(ROOT / "data" / "raw" / "credit_data.csv")
     schema = D.infer_schema(raw, config)
-    reference, current = D.split_reference_current(D.clean(raw, schema, config, "data"), 2479)
+    reference, current = D.split_reference_current(D.clean(raw, schema, config, "data"), SPLIT)
     return reference, current, schema
 
 

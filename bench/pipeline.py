@@ -135,7 +135,7 @@ def scale_repo(snap: Path, target: Path, data: Path) -> None:
     shutil.copytree(snap / "src", target / "src", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(snap / "dvc.yaml", target / "dvc.yaml")
     params = yaml.safe_load((snap / "params.yaml").read_text(encoding="utf-8"))
-    params["data"].update({"path": str(data), "current_start": 0.3})
+    params["data"].update({"path": str(data), "split": {"by": "share", "current": 0.3}})
     params["train"]["model"] = "logreg"
     (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
 
@@ -294,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
             lines += cold_and_noop(work, args.noop_runs) + [""]
         lines += [
             f"SYNTHETIC data: credit_data rows drawn with replacement (seed {args.seed}), numeric "
-            f"values x (1 + {JITTER} N(0,1)); data.current_start: 0.3, train.model: logreg, "
+            f"values x (1 + {JITTER} N(0,1)); data.split: {{by: share, current: 0.3}}, "
+            "train.model: logreg, "
             "other params as in params.yaml. One fresh process per stage (dvc.yaml `cmd`); peak "
             f"RSS from wait4. Targets: peak RSS < {RSS_TARGET_GB:.0f} GB at "
             f"{human(args.sizes[-1])} rows, t({human(args.sizes[-1])})/t({human(args.sizes[0])})"

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COPIED = ("src", "dvc.yaml", "params.yaml", ".gitignore", "pyproject.toml", "Makefile")
 SLICE_ROWS = 600  # first rows of credit_data: enough for stable metrics, fast to fit
 FAST_PARAMS = {
-    "data": {"current_start": 0.3},
+    "data": {"split": {"by": "share", "current": 0.3}},
     "evaluate": {"bootstrap": 50, "permutation_repeats": 1},
     "train": {"rf": {"n_estimators": 20}, "hgb": {"max_iter": 20}},
     "drift": {"min_rows": 100},  # 420 reference and 180 current rows: enough for a verdict here
@@ -28,7 +28,8 @@ def merge(base: dict, update: dict) -> dict:
     """Deep-merge `update` into a copy of `base`."""
     out = dict(base)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        # A data.split (a tagged union: `by`) is replaced whole, never merged.
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and "by" not in value:
             out[key] = merge(out[key], value)
         else:
             out[key] = value

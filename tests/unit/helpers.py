@@ -18,7 +18,12 @@ RATIOS = [
     {"name": "amount_to_price", "numerator": "Amount", "denominator": "Price"},
 ]
 FAST = {
-    "data": {"path": "data.csv", "target": "Status", "positive": "bad", "current_start": 0.3},
+    "data": {
+        "path": "data.csv",
+        "target": "Status",
+        "positive": "bad",
+        "split": {"by": "share", "current": 0.3},
+    },
     "train": {
         "features": {"ratios": RATIOS},
         "rf": {"n_estimators": 10},
@@ -32,7 +37,8 @@ def merge(base: dict, update: dict) -> dict:
     """Deep-merge `update` into a deep copy of `base`."""
     out = copy.deepcopy(base)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        # A data.split (a tagged union: `by`) is replaced whole, never merged.
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and "by" not in value:
             out[key] = merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)

@@ -10,7 +10,7 @@ import pytest
 from kaizen import KaizenError
 from kaizen import data as D
 from kaizen import drift
-from kaizen.config import DataConfig, DriftConfig, parse_params
+from kaizen.config import DataConfig, DriftConfig, RowSplit, parse_params
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = DriftConfig()
@@ -263,13 +263,16 @@ def test_psi_warning_above_alert_is_rejected():
         parse_params(raw)
 
 
+SPLIT = RowSplit(by="row", start=2479)  # params.yaml's default split
+
+
 def test_default_data_expenses_drifted_age_amount_stable():
     """The embedded data split at row 2479: Expenses drifts (PSI about 0.43), Age/Amount stable."""
     config = DataConfig(path="credit_data.csv", target="Status", positive="bad")
     source = ROOT / "data" / "raw" / "credit_data.csv"
     raw = D.read_raw(source)
     schema = D.infer_schema(raw, config)
-    reference, current = D.split_reference_current(D.clean(raw, schema, config, "data"), 2479)
+    reference, current = D.split_reference_current(D.clean(raw, schema, config, "data"), SPLIT)
     report = drift.analyse(reference, current, schema.numeric, schema.categorical, DEFAULT)
     items = {item.feature: item for item in report.features}
     assert 0.35 <= items["Expenses"].psi <= 0.45

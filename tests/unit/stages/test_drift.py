@@ -83,7 +83,7 @@ def test_outputs_follow_the_contract(fitted, tmp_path):
 
 
 def test_empty_current_part_is_insufficient_data(fitted, tmp_path):
-    """data.current_start: none leaves an empty current part: success, verdicts say so."""
+    """data.split: {by: none} leaves an empty current part: success, verdicts say so."""
     empty = tmp_path / "empty.parquet"
     files.write_parquet(pd.read_parquet(fitted.reference).iloc[:0], empty)
     output = tmp_path / "drift"

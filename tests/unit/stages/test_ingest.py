@@ -46,17 +46,18 @@ def test_ingest_drops_duplicates_per_part(tmp_path):
     """Exact duplicate rows are removed within each part (when asked) and counted."""
     frame = credit_frame()
     frame = pd.concat([frame.iloc[:40], frame.iloc[[0, 1]], frame.iloc[40:]], ignore_index=True)
-    facts = run(tmp_path, {"data": {"current_start": 43}}, frame)
+    facts = run(tmp_path, {"data": {"split": {"by": "row", "start": 43}}}, frame)
     assert facts["reference"]["duplicates_dropped"] == 2
     assert facts["reference"]["rows"] == 40
-    facts = run(tmp_path, {"data": {"current_start": 43, "drop_duplicates": False}}, frame)
+    update = {"data": {"split": {"by": "row", "start": 43}, "drop_duplicates": False}}
+    facts = run(tmp_path, update, frame)
     assert facts["reference"]["duplicates_dropped"] == 0
     assert facts["reference"]["rows"] == 42
 
 
 def test_ingest_without_current_part(tmp_path):
-    """current_start: none keeps every row in the reference and writes an empty current."""
-    facts = run(tmp_path, {"data": {"current_start": "none"}})
+    """split: {by: none} keeps every row in the reference and writes an empty current."""
+    facts = run(tmp_path, {"data": {"split": {"by": "none"}}})
     assert facts["current"] == {
         "rows": 0,
         "positive_rate": None,
@@ -71,9 +72,9 @@ def test_ingest_without_current_part(tmp_path):
     [
         ({"data": {"target": "Outcome"}}, None, "target column 'Outcome' not found"),
         (
-            {"data": {"current_start": 10}},
+            {"data": {"split": {"by": "row", "start": 10}}},
             credit_frame().sort_values("Status", kind="stable"),
-            "the reference part (rows before data.current_start) has a single class",
+            "the reference part (rows before the data.split point) has a single class",
         ),
     ],
 )
@@ -82,3 +83,18 @@ def test_ingest_errors_write_nothing(tmp_path, update, frame, problem):
     with pytest.raises(KaizenError, match=problem.replace("(", r"\(").replace(")", r"\)")):
         run(tmp_path, update, frame)
     assert not any((tmp_path / name).exists() for name in OUTPUTS)
+
+
+def test_ingest_warns_on_a_lopsided_split(tmp_path, capsys):
+    """A split leaving under 20 % of the rows on one side succeeds with a warning on stderr."""
+    facts = run(tmp_path, {"data": {"split": {"by": "row", "start": 55}}})
+    assert facts["current"]["rows"] == 6
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
+    assert (
+        err[0].startswith("kaizen ingest: warning: ")
+        and "data.split {by: row, start: 55}" in err[0]
+    )
+    assert "leaves 6 of 60 rows (10%) in the current part, under 20%" in err[0]
+    run(tmp_path)
+    assert capsys.readouterr().err == ""
