@@ -64,7 +64,11 @@ def read_raw(path: str | Path, separator: str = ",") -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise KaizenError(f"{path}: file not found")
-    raw = path.read_bytes()
+    return parse_raw(path.read_bytes(), path, separator)
+
+
+def parse_raw(raw: bytes, path: str | Path, separator: str = ",") -> pd.DataFrame:
+    """`read_raw` on a CSV's bytes; errors name `path`."""
     if not raw.strip():
         raise KaizenError(f"{path}: file is empty")
     if b"\x00" in raw[:8192]:

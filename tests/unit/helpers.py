@@ -90,6 +90,54 @@ def write_params(path: Path, update: dict | None = None) -> Path:
     return path
 
 
+def with_text_in(column: str, row: int, value: str) -> pd.DataFrame:
+    """The synthetic table with one typo in a numeric column (row is 0-based)."""
+    frame = credit_frame().astype(str)
+    frame.loc[row, column] = value
+    return frame
+
+
+# The pipeline's bad-input list: each raw file and the fragments of its one-line error
+# (data.target Status, data.positive bad). `ingest` and `kaizen data add` refuse each alike.
+RAW_CASES = {
+    "empty": ("", ["file is empty"]),
+    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ["not a CSV file (binary content)"]),
+    "one_column_text": ("Dear bank\nplease lend me money\n", ["not a CSV with separator ','"]),
+    "duplicate_columns": ("Status,Income,Income\nbad,1,2\n", ["duplicate column name 'Income'"]),
+    "missing_target": (
+        credit_frame().drop(columns="Status"),
+        ["target column 'Status' not found", "data.target"],
+    ),
+    "one_class_target": (
+        credit_frame().assign(Status="good"),
+        ["target 'Status' must have exactly 2 classes, found 1"],
+    ),
+    "no_positive_value": (
+        credit_frame().replace({"Status": {"bad": "default"}}),
+        ["target 'Status' has no value equal to data.positive='bad'"],
+    ),
+    "text_in_numeric": (
+        with_text_in("Income", 9, "abc"),
+        ["column 'Income' is numeric but holds text", "'abc' at data row 10"],
+    ),
+    "empty_column": (
+        credit_frame().assign(Notes=""),
+        ["column 'Notes' is empty in every row", "{Notes: drop}"],
+    ),
+}
+
+
+def write_raw_case(path: Path, content: str | bytes | pd.DataFrame) -> Path:
+    """Write one RAW_CASES content (a frame as CSV, bytes or text as they are) to `path`."""
+    if isinstance(content, pd.DataFrame):
+        write_csv(path, content)
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
 def assert_one_line_error(err: str, *fragments: str) -> None:
     """stderr is exactly one `kaizen ...: error:` line holding every fragment, no traceback."""
     lines = err.splitlines()

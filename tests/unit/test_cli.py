@@ -4,6 +4,7 @@ A user error exits 1 with exactly one stderr line naming the file and the column
 traceback, no new output file, and a pre-existing output file left as it was.
 """
 
+import argparse
 import json
 import runpy
 import sys
@@ -13,7 +14,14 @@ import pandas as pd
 import pytest
 
 from kaizen import __version__, cli
-from tests.unit.helpers import assert_one_line_error, credit_frame, write_csv, write_params
+from tests.unit.helpers import (
+    RAW_CASES,
+    assert_one_line_error,
+    credit_frame,
+    write_csv,
+    write_params,
+    write_raw_case,
+)
 
 OLD = '{"old": true}\n'
 INGEST_OUTPUTS = ("reference.parquet", "current.parquet", "schema.json", "ingest.json")
@@ -56,52 +64,11 @@ def assert_contract(capsys, argv: list[str], outputs: list[Path], *fragments: st
     assert not leftovers
 
 
-def with_text_in(column: str, row: int, value: str) -> pd.DataFrame:
-    """The synthetic table with one typo in a numeric column (row is 0-based)."""
-    frame = credit_frame().astype(str)
-    frame.loc[row, column] = value
-    return frame
-
-
-RAW_CASES = {
-    "empty": ("", ["file is empty"]),
-    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ["not a CSV file (binary content)"]),
-    "one_column_text": ("Dear bank\nplease lend me money\n", ["not a CSV with separator ','"]),
-    "duplicate_columns": ("Status,Income,Income\nbad,1,2\n", ["duplicate column name 'Income'"]),
-    "missing_target": (
-        credit_frame().drop(columns="Status"),
-        ["target column 'Status' not found", "data.target"],
-    ),
-    "one_class_target": (
-        credit_frame().assign(Status="good"),
-        ["target 'Status' must have exactly 2 classes, found 1"],
-    ),
-    "no_positive_value": (
-        credit_frame().replace({"Status": {"bad": "default"}}),
-        ["target 'Status' has no value equal to data.positive='bad'"],
-    ),
-    "text_in_numeric": (
-        with_text_in("Income", 9, "abc"),
-        ["column 'Income' is numeric but holds text", "'abc' at data row 10"],
-    ),
-    "empty_column": (
-        credit_frame().assign(Notes=""),
-        ["column 'Notes' is empty in every row", "{Notes: drop}"],
-    ),
-}
-
-
 @pytest.mark.parametrize("case", sorted(RAW_CASES))
 def test_ingest_bad_input_contract(tmp_path, capsys, case):
     """Each malformed raw file fails ingest cleanly, naming the file and the problem."""
     content, fragments = RAW_CASES[case]
-    source = tmp_path / "data.csv"
-    if isinstance(content, pd.DataFrame):
-        write_csv(source, content)
-    elif isinstance(content, bytes):
-        source.write_bytes(content)
-    else:
-        source.write_text(content, encoding="utf-8")
+    source = write_raw_case(tmp_path / "data.csv", content)
     write_params(tmp_path / "params.yaml")
     outputs = [tmp_path / name for name in reversed(INGEST_OUTPUTS)]
     assert_contract(capsys, ingest_argv(tmp_path, source), outputs, str(source), *fragments)
@@ -262,10 +229,19 @@ def test_version_and_usage(capsys):
 
 def test_handlers_have_subcommands():
     """Every registered handler has a subcommand and vice versa."""
+
     # pylint: disable=protected-access
-    parser = cli.parser()
-    action = next(a for a in parser._actions if a.dest == "command")
-    for name, sub in action.choices.items():
+    def leaves(parser, prefix=""):
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not actions:
+            yield prefix.strip(), parser
+        for action in actions:
+            for name, sub in action.choices.items():
+                yield from leaves(sub, f"{prefix} {name}")
+
+    commands = dict(leaves(cli.parser()))
+    assert {"ingest", "report", "data add"} <= set(commands)
+    for name, sub in commands.items():
         assert callable(sub.get_default("handler")), name
 
 
