@@ -37,7 +37,7 @@ REMOTE = f"s3://{BUCKET}/store"
 SECONDS = 120  # bound on any wait for a push
 
 
-class Cut:
+class Cut:  # pylint: disable=too-few-public-methods
     """WSGI wrapper: the `after`-th object upload stops half-way through its body, signals
     `reached`, and hangs until `release` (the test stops the server meanwhile)."""
 
