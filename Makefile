@@ -25,8 +25,10 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP) ## Create/update .venv from the lock file (run by every other target)
 
 # --- pipeline and reports ------------------------------------------------------------------------
+# REPRO_FLAGS: e.g. "--pull --allow-missing" to fetch from the DVC remote (CI: .ci/remote).
+REPRO_FLAGS ?=
 repro: $(STAMP) ## Run the DVC pipeline (ingest, prepare, train, evaluate, drift) and print metrics
-	$(BIN)/dvc repro
+	$(BIN)/dvc repro $(REPRO_FLAGS)
 	@$(BIN)/kaizen summary --metrics metrics/evaluate/metrics.json
 
 BASE ?= main

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import threading
@@ -27,7 +28,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from tests.integration.conftest import Project, environment
+from tests.integration.conftest import ROOT, Project, environment
 from tests.integration.test_data_add import add, monthly_loans
 
 pytestmark = pytest.mark.integration
@@ -238,10 +239,20 @@ def test_push_fresh_clone_pull_every_hash(reproduced, monkeypatch, tmp_path):
         assert fresh.run("dvc", "status").stdout.strip() == "Data and pipelines are up to date."
         assert "in sync" in fresh.run("dvc", "status", "--cloud").stdout
 
+        # CI: .ci/remote maps the secrets to credentials and picks `--pull --allow-missing`.
         ci = clone(repo, tmp_path / "ci")
-        result = ci.run("dvc", "repro", "--pull", "--allow-missing")
-        assert "Running stage" not in result.stdout
-        assert ci.run("git", "status", "--porcelain").stdout == ""
+        (ci.path / ".ci").mkdir()
+        shutil.copy2(ROOT / ".ci" / "remote", ci.path / ".ci" / "remote")
+        monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+        monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+        flags = ci.run(".ci/remote", "sh", "-c", "echo flags=[$REPRO_FLAGS]")
+        assert flags.stdout == "flags=[]\n" and "runs on the data in git" in flags.stderr
+        monkeypatch.setenv("REMOTE_KEY_ID", "testing")
+        monkeypatch.setenv("REMOTE_SECRET", "testing")
+        result = ci.run(".ci/remote", "sh", "-c", "dvc repro $REPRO_FLAGS")
+        assert "with credentials: dvc repro --pull --allow-missing" in result.stderr
+        assert "Running stage" not in result.stdout, result.stdout
+        assert ci.run("git", "status", "--porcelain", "--untracked-files=no").stdout == ""
     finally:
         server.stop()
 
