@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
+
+from tests.integration.conftest import ROOT
+from tests.unit.helpers import edited_credit_data
 
 pytestmark = pytest.mark.integration
 
@@ -18,6 +22,11 @@ def report(project, base: str = "main") -> str:
         "--output", "report.md",
     )  # fmt: skip
     return (project.path / "report.md").read_text(encoding="utf-8")
+
+
+def kaizen(project, *args: str) -> None:
+    """Run the project copy's own `kaizen` command."""
+    project.run("env", "PYTHONPATH=src", "python", "-m", "kaizen", *args)
 
 
 def drop_last_rows(project, rows: int) -> None:
@@ -70,3 +79,25 @@ def test_report_on_main_then_param_then_data_change(reproduced):
         "kaizen report: error: unknown base revision 'nope' (fetch it first, e.g. "
         "`git fetch origin main`; in CI check out with fetch-depth: 0)"
     ]
+
+
+def test_report_on_a_dvc_snapshot_edited_upstream(reproduced, tmp_path):
+    """Base: the embedded file as a DVC snapshot, split at row 2,479. Head: 300 rows dropped
+    above the split and Income x 1.1 from row 3,001: the data section, reading the base's data
+    through DVC, names Income and says the row split moved."""
+    project = reproduced
+    full = ROOT / "data" / "raw" / "credit_data.csv"
+    snapshot = ["--target", "Status", "--positive", "bad", "--name", "credit.csv"]
+    kaizen(project, "data", "add", str(full), *snapshot, "--split-row", "2479")
+    project.commit("snapshot: credit.csv")
+    project.run("git", "checkout", "-q", "-b", "edited")
+    base, head = edited_credit_data()
+    head.to_csv(tmp_path / "edited.csv", index=False)
+    assert list(pd.read_csv(tmp_path / "edited.csv").columns) == list(base.columns)
+    kaizen(project, "data", "add", str(tmp_path / "edited.csv"), *snapshot, "--split-row", "2479")
+    project.commit("credit.csv: 300 rows fewer, Income x 1.1 from row 3,001")
+    text = report(project)
+    assert "`data/raw/credit.csv` differs from base: rows 4,454 → 4,154 (-300)." in text
+    assert "| `Income` | 🟠 warning |" in text
+    assert "12 other column(s): no detectable shift." in text
+    assert "**The row split moved**" in text and "so 300 row(s) that were current in base" in text

@@ -11,6 +11,7 @@ import pandas as pd
 import yaml
 
 from kaizen.config import Params, parse_params
+from kaizen.data import ROW, read_raw
 
 ROWS = 60
 RATIOS = [
@@ -136,6 +137,22 @@ def write_raw_case(path: Path, content: str | bytes | pd.DataFrame) -> Path:
     else:
         path.write_text(content, encoding="utf-8")
     return path
+
+
+def edited_credit_data() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The embedded file (base) and a head that drops 300 rows above the default split row
+    (data rows 1,001-1,300) and rescales Income by 1.1 from data row 3,001 on."""
+    base = read_raw(Path(__file__).resolve().parents[2] / "data" / "raw" / "credit_data.csv")
+    head = base.drop(index=range(1001, 1301))
+    later = head.index >= 3001
+    income = pd.to_numeric(head.loc[later, "Income"])
+    head.loc[later, "Income"] = (
+        (income * 1.1)
+        .round()
+        .map(lambda value: np.nan if np.isnan(value) else f"{value:.1f}")  # the file's own format
+    )
+    head.index = pd.RangeIndex(1, len(head) + 1, name=ROW)
+    return base, head
 
 
 def assert_one_line_error(err: str, *fragments: str) -> None:

@@ -6,21 +6,23 @@ import io
 import argparse
 import json
 import os
-import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 import yaml
+from pydantic import ValidationError
 
 from kaizen import KaizenError, files
 from kaizen import report as R
-from kaizen.data import read_raw
+from kaizen.config import DriftConfig, split_from_current_start
+from kaizen.data import parse_raw
 from kaizen.charts import COLOURS
 from kaizen.commands import runner
 from kaizen.commands.pipeline import stage_option
-from kaizen.datadiff import DataChange, data_change
+from kaizen.datadiff import DataChange, Reading, data_change
+from kaizen.markdown import is_number
 from kaizen.metrics import PARTS, flatten
 
 CODE = ("src", "dvc.yaml")  # what can change results without changing params or data
@@ -110,27 +112,49 @@ class Outputs(NamedTuple):
 
 
 def raw_data_change(commit: str, params_path: str) -> DataChange | None:
-    """Compare the raw data file of base and head when their blobs differ, else None."""
+    """Compare the raw data file of base and head (in git or DVC-tracked) when they differ."""
     head = _data_settings(workspace(params_path))
     base = _data_settings(runner.file_at(commit, params_path))
     path = head.get("path")
-    if not path or not Path(path).is_file():
+    head_bytes = workspace(path) if isinstance(path, str) else None
+    if not isinstance(path, str) or head_bytes is None:
         return None
-    base_path = base.get("path") or path
-    blob = runner.git("hash-object", path).stdout.strip()
-    base_blob = _blob(commit, base_path)
-    if blob == base_blob:
+    base_path = str(base.get("path") or path)
+    base_bytes = runner.data_at(commit, base_path)
+    if base_bytes == head_bytes:
         return None
     separator = head.get("separator", ",")
-    head_frame = read_raw(path, separator)
+    head_frame = parse_raw(head_bytes, path, separator)
     base_frame = None
-    if base_blob is not None:
-        with tempfile.TemporaryDirectory() as folder:
-            copy = Path(folder) / Path(base_path).name
-            copy.write_bytes(runner.file_at(commit, base_path) or b"")
-            base_frame = read_raw(copy, base.get("separator", separator))
-    target, positive = str(head.get("target", "")), head.get("positive", 1)
-    return data_change(path, base_frame, head_frame, target, positive, base_path=base_path)
+    if base_bytes is not None:
+        base_frame = parse_raw(base_bytes, f"{base_path} (base)", base.get("separator", separator))
+    reading = Reading(
+        str(head.get("target", "")),
+        head.get("positive", 1),
+        drift=_drift_settings(workspace(params_path)),
+        row_starts=(row_split_start(base), row_split_start(head)),
+    )
+    return data_change(path, base_frame, head_frame, reading, base_path=base_path)
+
+
+def row_split_start(data: dict) -> int | None:
+    """The 1-based data row where a row-number split starts current (data.split, or the
+    deprecated data.current_start), None for any other split."""
+    split = data.get("split")
+    if split is None and "current_start" in data:
+        split = split_from_current_start(data["current_start"])
+    if isinstance(split, dict) and split.get("by") == "row" and is_number(split.get("start")):
+        return int(split["start"])
+    return None
+
+
+def _drift_settings(raw: bytes | None) -> DriftConfig:
+    """The head's drift thresholds (defaults when params.yaml lacks or breaks them)."""
+    try:
+        content = yaml.safe_load(raw or b"") or {}
+        return DriftConfig.model_validate(content.get("drift") or {})
+    except (yaml.YAMLError, ValidationError, AttributeError):
+        return DriftConfig()
 
 
 def code_changes(commit: str) -> list[str]:

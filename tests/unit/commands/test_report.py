@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kaizen import KaizenError
+from kaizen.config import DriftConfig
 from kaizen.commands import report as stage
 from kaizen.commands import runner
 from tests.unit.reporting import DRIFT, FEATURES, pr_points, roc_points, scores
@@ -238,3 +239,28 @@ def test_code_changes_lists_pipeline_code_only(repo):  # pylint: disable=unused-
     write("notes.txt", "x\n")
     write_outputs(noise=0.5)
     assert stage.code_changes(commit) == ["dvc.yaml", "src/kaizen/model.py"]
+
+
+@pytest.mark.parametrize(
+    ("data", "start"),
+    [
+        ({"split": {"by": "row", "start": 9}}, 9),
+        ({"current_start": 12}, 12),
+        ({"current_start": 0.3}, None),
+        ({"split": {"by": "date", "column": "m", "current_from": "2018-03"}}, None),
+        ({"split": {"by": "row", "start": "x"}}, None),
+        ({}, None),
+    ],
+)
+def test_row_split_start(data, start):
+    """The row where a row-number split starts, from data.split or the deprecated key."""
+    assert stage.row_split_start(data) == start
+
+
+def test_drift_settings_of_the_head():
+    """The head's drift section, or the defaults when it is absent or invalid."""
+    # pylint: disable=protected-access
+    assert stage._drift_settings(b"drift:\n  alpha: 0.01\n").alpha == 0.01
+    assert stage._drift_settings(b"drift:\n  alpha: 7\n") == DriftConfig()
+    assert stage._drift_settings(b"[unclosed") == DriftConfig()
+    assert stage._drift_settings(None) == DriftConfig()

@@ -63,3 +63,11 @@ def test_missing_binary():
     """A tool that is not installed: a one-line error, no traceback."""
     with pytest.raises(KaizenError, match="kaizen-no-such-tool: command not found"):
         runner.execute("kaizen-no-such-tool")
+
+
+def test_data_at_reads_git_files(repo):
+    """A file in git at a commit; None when neither the file nor a .dvc file is there."""
+    commit = runner.resolve("main")
+    assert repo.is_dir()
+    assert runner.data_at(commit, "a.txt") == b"first\n"
+    assert runner.data_at(commit, "data.csv") is None
