@@ -312,3 +312,20 @@ def test_push_cut_mid_upload_then_pushed_again(monkeypatch, tmp_path):
         assert fresh.run("dvc", "status").stdout.strip() == "Data and pipelines are up to date."
     finally:
         server.stop()
+
+
+def test_local_directory_remote(tmp_path):
+    """The README's other remote: a plain directory; push, fresh clone, pull, same bytes."""
+    repo = Project(tmp_path / "repo")
+    repo.path.mkdir()
+    repo.run("git", "init", "-q", "-b", "main")
+    repo.run("dvc", "init", "-q")
+    monthly_loans(repo.path / "loans.csv", rows=200)
+    repo.run("dvc", "add", "loans.csv")
+    repo.run("dvc", "remote", "add", "-d", "storage", str(tmp_path / "storage"))
+    repo.commit("snapshot + local remote")
+    assert repo.run("dvc", "push").stdout.strip() == "1 file pushed"
+    fresh = clone(repo, tmp_path / "fresh")
+    fresh.run("dvc", "pull")
+    assert (fresh.path / "loans.csv").read_bytes() == (repo.path / "loans.csv").read_bytes()
+    assert fresh.run("dvc", "status").stdout.strip() == "Data and pipelines are up to date."
