@@ -50,5 +50,12 @@ def test_every_module_is_listed():
 
 def test_parser_follows_indentation():
     """Nested entries are resolved against their folder; descriptions are ignored."""
-    text = "## Layout\n```\na/                x\n  b.py, c.py      y\n  d/              z\n    e.py\nf.txt\n```\n"
+    tree = [
+        "a/                x",
+        "  b.py, c.py      y",
+        "  d/              z",
+        "    e.py",
+        "f.txt",
+    ]
+    text = "## Layout\n```\n" + "\n".join(tree) + "\n```\n"
     assert layout_entries(text) == {"a", "a/b.py", "a/c.py", "a/d", "a/d/e.py", "f.txt"}
