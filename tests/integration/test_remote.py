@@ -33,8 +33,6 @@ from tests.integration.test_data_add import add, monthly_loans
 
 pytestmark = pytest.mark.integration
 
-BUCKET = "kaizen-dvc"
-REMOTE = f"s3://{BUCKET}/store"
 SECONDS = 120  # bound on any wait for a push
 
 
@@ -63,10 +61,11 @@ class Cut:  # pylint: disable=too-few-public-methods
 
 
 class S3Server:
-    """moto's S3-compatible server on 127.0.0.1:`port`; `stop` drops every connection."""
+    """moto's S3-compatible server on 127.0.0.1:`port`, serving `bucket`; `stop` drops every
+    connection. moto keeps its objects in this process: each test uses a bucket of its own."""
 
-    def __init__(self, port: int, cut_after: int | None = None):
-        self.port = port
+    def __init__(self, port: int, bucket: str, cut_after: int | None = None):
+        self.port, self.bucket = port, bucket
         app = DomainDispatcherApplication(create_backend_app)
         self.cut = Cut(app, cut_after) if cut_after else None
         self.server = make_server(
@@ -132,11 +131,11 @@ def use_env_credentials(monkeypatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
 
 
-def start(port: int | None = None, cut_after: int | None = None) -> S3Server:
+def start(bucket: str, port: int | None = None, cut_after: int | None = None) -> S3Server:
     """A server (new port unless given) and, the first time, its bucket."""
-    server = S3Server(port or free_port(), cut_after)
+    server = S3Server(port or free_port(), bucket, cut_after)
     if port is None:
-        client(server).create_bucket(Bucket=BUCKET)
+        client(server).create_bucket(Bucket=bucket)
     return server
 
 
@@ -155,9 +154,10 @@ def stored_objects(server: S3Server) -> dict[str, bytes]:
     """Every object of the bucket: key -> content."""
     s3 = client(server)
     out = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=server.bucket):
         for item in page.get("Contents", []):
-            out[item["Key"]] = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
+            body = s3.get_object(Bucket=server.bucket, Key=item["Key"])["Body"]
+            out[item["Key"]] = body.read()
     return out
 
 
@@ -172,7 +172,7 @@ def assert_content_addressed(objects: dict[str, bytes]) -> None:
 def configure_remote(repo: Project, server: S3Server) -> None:
     """The remote in .dvc/config (committed: a clone finds it), credentials in
     .dvc/config.local (git-ignored), as the README shows."""
-    repo.run("dvc", "remote", "add", "-d", "storage", REMOTE)
+    repo.run("dvc", "remote", "add", "-d", "storage", f"s3://{server.bucket}/store")
     repo.run("dvc", "remote", "modify", "storage", "endpointurl", server.endpoint)
     repo.run("dvc", "remote", "modify", "--local", "storage", "access_key_id", "testing")
     repo.run("dvc", "remote", "modify", "--local", "storage", "secret_access_key", "testing")
@@ -213,7 +213,7 @@ def test_push_fresh_clone_pull_every_hash(reproduced, monkeypatch, tmp_path):
     """A DVC-tracked snapshot and every pipeline output go to the S3 remote; a fresh clone
     pulls them back, every file with the hash DVC recorded, and `dvc status` is clean; a CI-like
     clone runs `dvc repro --pull --allow-missing` without rerunning any stage."""
-    server = start()
+    server = start("kaizen-snapshot")
     try:
         repo = reproduced
         monthly_loans(repo.path / "loans.csv", rows=600)
@@ -273,7 +273,7 @@ def test_push_cut_mid_upload_then_pushed_again(monkeypatch, tmp_path):
         (archive / f"batch-{month:03d}.bin").write_bytes(rng.bytes(64 * 1024))
     repo.run("dvc", "add", "data/archive")
     repo.commit("archive")
-    server = start(cut_after=40)
+    server = start("kaizen-cut", cut_after=40)
     port = server.port
     try:
         configure_remote(repo, server)
@@ -294,7 +294,7 @@ def test_push_cut_mid_upload_then_pushed_again(monkeypatch, tmp_path):
         assert push.returncode != 0 and "failed to upload" in output, output
     finally:
         server.stop()
-    server = start(port)
+    server = start("kaizen-cut", port)
     try:
         before = stored_objects(server)
         assert 0 < len(before) < 121  # 120 files + the directory listing (.dir)
