@@ -35,15 +35,21 @@ report: $(STAMP) ## PR report of the workspace vs BASE (default main) -> report.
 
 # --- experiments (docs/experiments.md) -----------------------------------------------------------
 # GRID: `--grid NAME` (sweeps.yaml) or -S flags, e.g. GRID="-S 'train.model=choice(logreg,hgb)'".
+# Selection is on cross-validated metrics of the train split (cv.*); RULE=one-se prefers the
+# simplest model within one standard error; test.*/current.* need HOLDOUT=--allow-holdout.
 GRID ?= --grid default
 JOBS ?= $(shell nproc)
-METRIC ?= test.roc_auc
-GUARD ?= test.cost<=baseline
+METRIC ?= cv.roc_auc
+GUARD ?= cv.cost<=baseline
+RULE ?= best
+HOLDOUT ?=
 sweep: $(STAMP) ## Queue GRID as dvc experiments, run JOBS workers, leaderboard by METRIC
-	$(BIN)/kaizen sweep $(GRID) --jobs $(JOBS) --metric $(METRIC) $(if $(GUARD),--guard '$(GUARD)')
+	$(BIN)/kaizen sweep $(GRID) --jobs $(JOBS) --metric $(METRIC) --rule $(RULE) $(HOLDOUT) \
+		$(if $(GUARD),--guard '$(GUARD)')
 
 promote: $(STAMP) ## Best experiment by METRIC meeting GUARD -> branch exp/<name> (or BRANCH=)
-	$(BIN)/kaizen promote --metric $(METRIC) $(if $(GUARD),--guard '$(GUARD)') $(if $(BRANCH),--branch $(BRANCH))
+	$(BIN)/kaizen promote --metric $(METRIC) --rule $(RULE) $(HOLDOUT) \
+		$(if $(GUARD),--guard '$(GUARD)') $(if $(BRANCH),--branch $(BRANCH))
 
 sweep-clean: $(STAMP) ## Remove finished experiments (a long `dvc exp show` slows DVC down)
 	$(BIN)/kaizen sweep-clean
