@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 
 from kaizen import calibration as C
@@ -46,24 +45,29 @@ def evaluate(
 ) -> Evaluation:
     """Validate `pipeline` (fitted with `train_config` on `frames["train"]`) on the test and
     current frames; an empty current frame is skipped. `sources` names the parts in errors."""
-    sources = sources or {}
     oof = cross_validate(frames["train"], schema, train_config, config.cv_folds, config.seed)
     summary: dict = M.decision_threshold(oof["y"].to_numpy(), oof["score"].to_numpy(), config)
     summary["cv"] = M.cv_metrics(oof["y"], oof["score"], oof["fold"], config)
     scores, tables = {}, {}
     for part in ("test", "current"):
         frame = frames[part]
-        if not len(frame):
+        if frame.empty:
             continue
         y_true = frame[schema.target].to_numpy()
         score = predict_scores(pipeline, frame[schema.features])
-        values = M.part_metrics(
-            y_true, score.to_numpy(), summary["threshold"], config, sources.get(part, part)
-        )
+        source = (sources or {}).get(part, part)
+        values = M.part_metrics(y_true, score.to_numpy(), summary["threshold"], config, source)
         values["calibration"], tables[part] = C.back_test(y_true, score.to_numpy(), config.grades)
         summary[part] = values
         scores[part] = pd.DataFrame({"y": y_true, "score": score}, index=frame.index)
-    test = frames["test"]
+    table, views = model_views(pipeline, schema, frames["test"], config)
+    return Evaluation(M.rounded(summary), scores, tables, table, views)
+
+
+def model_views(
+    pipeline, schema: Schema, test: pd.DataFrame, config: EvaluateConfig
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Permutation importance and the 2-D PCA projection of the test split, by class."""
     y_test = test[schema.target].to_numpy()
     table = importance(
         pipeline, test[schema.features], y_test, config.permutation_repeats, config.seed
@@ -74,7 +78,7 @@ def evaluate(
         name: pd.DataFrame(points[mask].round(5), columns=["pc1", "pc2"])
         for name, mask in (("positive", labels), ("negative", ~labels))
     }
-    return Evaluation(M.rounded(summary), scores, tables, table, views)
+    return table, views
 
 
 def all_scores(scores: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -94,4 +98,3 @@ def all_scores(scores: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def thinned(frame: pd.DataFrame, cap: int) -> pd.DataFrame:
     """At most `cap` evenly spaced rows (first and last kept), for the copies kept in git."""
     return frame.iloc[M.evenly(len(frame), cap)]
-

@@ -361,7 +361,7 @@ def cv_metrics(y_true, score, fold, config: EvaluateConfig) -> dict:
         held, rest = fold == k, fold != k
         y, s = y_true[held], np.clip(score[held], 0.0, 1.0)
         threshold = fold_threshold(y_true[rest], score[rest], config)
-        values = {
+        fold_values = {
             "roc_auc": roc_auc(y, s),
             "average_precision": float(average_precision_score(y, s)),
             "ks": ks_statistic(y, s),
@@ -372,7 +372,7 @@ def cv_metrics(y_true, score, fold, config: EvaluateConfig) -> dict:
                 y, s, bayes_threshold(config), config.cost_fn, config.cost_fp
             ),
         }
-        for key, value in values.items():
+        for key, value in fold_values.items():
             per_fold.setdefault(key, []).append(value)
     out: dict[str, Any] = {"folds": len(np.unique(fold)), "rows": int(len(y_true))}
     for key, values in per_fold.items():

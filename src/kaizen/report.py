@@ -293,9 +293,7 @@ def significance_section(intervals: list[Interval], inputs: Inputs | None = None
         "|---|--:|--:|--:|--:|---|",
     ]
     for item in intervals:
-        interval = (
-            f"[{fmt(item.low, True)}, {fmt(item.high, True)}]" if item.comparable else "–"
-        )
+        interval = f"[{fmt(item.low, True)}, {fmt(item.high, True)}]" if item.comparable else "–"
         rows.append(
             f"| {PARTS.get(item.part, item.part)} | {fmt(item.auc_base)} → {fmt(item.auc_head)} | "
             f"{fmt(item.difference, True) if item.comparable else '–'} | {interval} | "
@@ -336,10 +334,10 @@ def calibration_table(frame: pd.DataFrame) -> str:
 def calibration_section(inputs: Inputs) -> str:
     """Head's calibration back-test per part: verdict line and bucket table (test collapsed)."""
     blocks = []
-    for part in PARTS:
+    for part, label in PARTS.items():
         frame = inputs.calibration.get(part)
         sentence = calibration_sentence(inputs, part)
-        if frame is None or not len(frame) or not sentence:
+        if frame is None or frame.empty or not sentence:
             continue
         body = (
             sentence
@@ -348,7 +346,7 @@ def calibration_section(inputs: Inputs) -> str:
             + "\n\n✅: the bucket's mean PD lies inside the Jeffreys interval of its observed "
             "default rate."
         )
-        blocks.append(body if part == "current" else details(f"Calibration, {PARTS[part]}", body))
+        blocks.append(body if part == "current" else details(f"Calibration, {label}", body))
     return "### Calibration back-test\n\n" + "\n\n".join(blocks) if blocks else ""
 
 

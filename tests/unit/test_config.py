@@ -55,7 +55,10 @@ def test_sections_are_frozen():
         ({"data": {"current_start": True}}, "data.current_start: Value error, must be a row"),
         ({"evaluate": {"threshold": 2.0}}, "evaluate.threshold: Value error, must lie in [0, 1]"),
         ({"prepare": {"test_size": 1}}, "prepare.test_size: Input should be less than 1"),
-        ({"evaluate": {"threshold": "oracle"}}, "evaluate.threshold: Input should be a valid number"),
+        (
+            {"evaluate": {"threshold": "oracle"}},
+            "evaluate.threshold: Input should be a valid number",
+        ),
         ({"evaluate": {"cv_folds": 1}}, "evaluate.cv_folds: Input should be greater than or"),
         ({"evaluate": {"grades": [0.2, 0.1]}}, "evaluate.grades: Value error, PD cut-offs must"),
         ({"evaluate": {"grades": [0, 0.1]}}, "evaluate.grades: Value error, each PD cut-off"),

@@ -256,12 +256,12 @@ def sweep(args: argparse.Namespace) -> dict:
     try:
         winner = experiments.best(rows, baseline, key, way, guards, rule=args.rule)
     except KaizenError as exc:
-        name = None
+        chosen = None
         print(f"best: none ({exc})")
     else:
-        name = winner.name
+        chosen = winner.name
         print(f"best: {announce(Selection(baseline, rows, winner, key, way), args.rule)}")
-    summary = {"queued": len(names), "failed": len(failed), "metric": key, "best": name}
+    summary = {"queued": len(names), "failed": len(failed), "metric": key, "best": chosen}
     if failed:
         print(json.dumps(summary))
         raise KaizenError(

@@ -82,7 +82,9 @@ def _write(folder: Path, result: Evaluation) -> None:
         live.log_sklearn_plot(
             "confusion_matrix", kept["y"].to_numpy(), decision, name=f"confusion_matrix/{name}.json"
         )
-        files.write_csv(kept.assign(score=kept["score"].round(6)), folder / "scores" / f"{name}.csv")
+        files.write_csv(
+            kept.assign(score=kept["score"].round(6)), folder / "scores" / f"{name}.csv"
+        )
         histogram = pd.DataFrame(M.score_histogram(y_true, values))
         plots = folder / "plots"
         files.write_csv(histogram, plots / "score_distribution" / f"{name}.csv", False)

@@ -255,7 +255,9 @@ def full_copy(frame, parts=("test", "current")) -> bytes:
     return buffer.getvalue()
 
 
-def test_report_pairs_every_row_of_the_full_copies(repo, monkeypatch):
+def test_report_pairs_every_row_of_the_full_copies(
+    repo, monkeypatch
+):  # pylint: disable=unused-argument
     """Full copies on both sides (the base's from the DVC cache): every row is paired, even the
     rows the git copies left out; without the base's copy, the git copies, and it says so."""
     full = scores(0, noise=0.5, rows=600)

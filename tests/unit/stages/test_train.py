@@ -57,7 +57,7 @@ def test_train_warns_about_high_cardinality(fitted, tmp_path, capsys):
     frame = files.read_parquet(fitted.train)
     wide = tmp_path / "wide.parquet"
     files.write_parquet(frame.assign(Home=[f"id{i}" for i in range(len(frame))]), wide)
-    paths = {name.split(".")[0]: str(tmp_path / name) for name in OUTPUTS}
+    paths = {name.split(".", maxsplit=1)[0]: str(tmp_path / name) for name in OUTPUTS}
     categories = {"min_frequency": None, "max_categories": 4, "warn_share": 0.5}
     update = {"train": {"categories": categories}}
     facts = train.run(
