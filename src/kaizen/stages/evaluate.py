@@ -20,10 +20,14 @@ HELP = "cross-validation, threshold, metrics, calibration and scores (--output f
 PATHS = ("model", "info", "schema", "train", "test", "current", "output", "scores")
 # Plot data and the git copy of the per-row scores live in git: past these sizes they are
 # thinned (evenly spaced points / rows); metrics use every row, and `--scores` (DVC-cached)
-# keeps every row's score for the PR report's paired test. bench/README.md ("Score copies")
-# measured what the git copy costs per commit.
+# keeps every row's score for the PR report's paired test.
 CURVE_POINTS = 2000  # points per ROC / precision-recall curve
-ROW_CAP = 5000  # rows per part in the confusion-matrix plot data and in scores/*.csv
+ROW_CAP = 5000  # rows per part in the confusion-matrix plot data
+# Rows per part in scores/*.csv, the report's fallback when the base's full copy is not in the
+# DVC cache. A commit of new scores adds 6.4 bytes per row to the packed repository (measured:
+# bench/README.md, "Score copies"): 20,000 rows keep both parts under 0.3 MB per model change,
+# 100,000 would add 1.3 MB, past 1 GB (GitHub's recommended repository size) in 1,000 changes.
+SCORES_CAP = 20_000
 CURVES = ("roc", "precision_recall")
 
 
@@ -82,8 +86,9 @@ def _write(folder: Path, result: Evaluation) -> None:
         live.log_sklearn_plot(
             "confusion_matrix", kept["y"].to_numpy(), decision, name=f"confusion_matrix/{name}.json"
         )
+        copy = thinned(frame, SCORES_CAP)
         files.write_csv(
-            kept.assign(score=kept["score"].round(6)), folder / "scores" / f"{name}.csv"
+            copy.assign(score=copy["score"].round(6)), folder / "scores" / f"{name}.csv"
         )
         histogram = pd.DataFrame(M.score_histogram(y_true, values))
         plots = folder / "plots"

@@ -199,13 +199,14 @@ def test_scores_follow_model(fitted, evaluated):
 
 
 def test_run_caps_rows_and_curve_points(fitted, tmp_path, monkeypatch):
-    """Past ROW_CAP / CURVE_POINTS the git copies and curves are thinned; metrics and the
-    DVC-cached full copy are not."""
+    """Past SCORES_CAP / ROW_CAP / CURVE_POINTS the git copies and plot data are thinned;
+    metrics and the DVC-cached full copy are not."""
     monkeypatch.setattr(evaluate, "ROW_CAP", 5)
+    monkeypatch.setattr(evaluate, "SCORES_CAP", 6)
     monkeypatch.setattr(evaluate, "CURVE_POINTS", 4)
     summary = run(fitted, tmp_path / "out")
     scores = pd.read_csv(tmp_path / "out" / "scores" / "current.csv")
-    assert len(scores) == 5 < summary["current"]["rows"]
+    assert len(scores) == 6 < summary["current"]["rows"]
     full = pd.read_parquet(tmp_path / "out-scores.parquet")
     assert (full["part"] == "current").sum() == summary["current"]["rows"]
     roc = tmp_path / "out" / "plots" / "sklearn" / "roc" / "current.json"
