@@ -68,8 +68,9 @@ pytest: $(STAMP) ## The whole test suite with the coverage gate (no lint)
 test: lint pytest ## Lint, then the whole test suite (what CI runs)
 
 # --- benchmarks (bench/README.md) ----------------------------------------------------------------
-bench: $(STAMP) ## Benchmark the pipeline (cold/no-op repro, 100k vs 1M rows) -> bench/README.md
-	$(BIN)/python bench/pipeline.py
+BASELINE ?=
+bench: $(STAMP) ## Benchmark the pipeline (cold/no-op repro [vs BASELINE rev], 100k vs 1M rows)
+	$(BIN)/python bench/pipeline.py $(if $(BASELINE),--baseline $(BASELINE))
 
 # Evidently needs pandas < 3: it gets its own git-ignored environment, from its own lock file.
 EVIDENTLY := bench/.work/evidently-venv
