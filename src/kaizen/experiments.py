@@ -323,7 +323,7 @@ def held_out(experiment: Experiment, metric: str) -> str:
     0.845' (from the metrics file of `metric`): read once, after selection."""
     prefix = metric.split(":")[0] + ":" if ":" in metric else ""
     shown = [
-        f"{part}.{name} {_score(experiment.metrics.get(f'{prefix}{part}.{name}'))}"
+        f"{part}.{name} {score_text(experiment.metrics.get(f'{prefix}{part}.{name}'))}"
         for name in HELD_OUT
         for part in ("test", "current")
         if f"{prefix}{part}.{name}" in experiment.metrics
@@ -348,7 +348,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _score(value: Any) -> str:
+def score_text(value: Any) -> str:
     """A metric value to 4 decimals ('-' when missing)."""
     number = _number(value)
     return "-" if number is None else f"{number:.4f}"
@@ -368,10 +368,10 @@ def leaderboard(experiments: list[Experiment], baseline: Experiment, metric: str
     rows = [("base", baseline)] + [(str(i), e) for i, e in enumerate(ordered, 1)]
     rows += [("failed", e) for e in failed]
     for position, row in rows:
-        value = "-" if row.state == "failed" else _score(row.metrics.get(metric))
+        value = "-" if row.state == "failed" else score_text(row.metrics.get(metric))
         se = row.metrics.get(se_key(metric))
         if value != "-" and _number(se) is not None:
-            value += f" ± {_score(se)}"
+            value += f" ± {score_text(se)}"
         cells = [position, row.name, value, *(_cell(row.params.get(key)) for key in params)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -77,14 +77,13 @@ def calibration_failed(values: dict | None, alpha: float) -> bool | None:
 
 
 def calibration_sentence(inputs: "Inputs", part: str) -> str:
-    """'**Calibration (current, out-of-time) fails**: Hosmer-Lemeshow 30.4, p = 0.0002 < 0.05;
-    slope 0.85, intercept -0.2, ECE 0.024 (base: ...).' or '' when not evaluated."""
+    """'Calibration (current, out-of-time) **❌ fails: p < 0.05**: Hosmer–Lemeshow 30.4
+    (p = 0.0002), slope 0.85, intercept -0.2, ECE 0.024 (base: …).', or '' when not evaluated."""
     head = ((inputs.head_metrics or {}).get(part) or {}).get("calibration")
     alpha = inputs.settings.calibration_alpha
     failed = calibration_failed(head, alpha)
-    if failed is None:
+    if failed is None or head is None:
         return ""
-    assert head is not None  # for mypy: a verdict needs values
     outcome = f"❌ fails: p < {fmt(alpha)}" if failed else f"passes: p ≥ {fmt(alpha)}"
     text = (
         f"Calibration ({PARTS.get(part, part)}) **{outcome}**: Hosmer–Lemeshow "

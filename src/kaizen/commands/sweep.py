@@ -160,9 +160,9 @@ def select(args: argparse.Namespace) -> Selection:
 def announce(selection: Selection, rule: str) -> str:
     """'NAME: cv.roc_auc 0.8434 ± 0.0073 (max, rule best); held out, read once: test.…'."""
     winner, key = selection.winner, selection.key
-    value = winner.metrics.get(key)
     se = winner.metrics.get(experiments.se_key(key))
-    shown = f"{value}" + (f" ± {se}" if se is not None else "")
+    shown = experiments.score_text(winner.metrics.get(key))
+    shown += f" ± {experiments.score_text(se)}" if se is not None else ""
     return (
         f"{winner.name}: {key.split(':')[-1]} {shown} ({selection.way}, rule {rule}); held out, "
         f"read once for the winner: {experiments.held_out(winner, key)}"

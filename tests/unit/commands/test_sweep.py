@@ -477,7 +477,7 @@ def test_cli_best_prints_only_the_name(dvc, capsys):
     out, err = capsys.readouterr()
     assert out == "mid-auc\n"
     assert err == (
-        "best: mid-auc: cv.roc_auc 0.85 ± 0.03 (max, rule best); held out, read once for the "
+        "best: mid-auc: cv.roc_auc 0.8500 ± 0.0300 (max, rule best); held out, read once for the "
         "winner: test.roc_auc 0.8400, current.roc_auc 0.8300, test.cost 0.4500, "
         "current.cost 0.4500\n"
     )
