@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import subprocess
 from pathlib import Path
 from typing import NamedTuple
 
@@ -118,3 +119,13 @@ class Artefacts(NamedTuple):
             "train.parquet test.parquet model.joblib model.json train.json"
         )
         return cls(root, *(root / name for name in names.split()))
+
+
+def git_repo(path: Path, monkeypatch) -> Path:
+    """`git init` (branch main) at `path`, made the working folder, with a test identity."""
+    monkeypatch.chdir(path)
+    for key in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{key}_NAME", "test")
+        monkeypatch.setenv(f"GIT_{key}_EMAIL", "test@example.com")
+    subprocess.run(["git", "init", "-q", "-b", "main"], check=True)
+    return path

@@ -15,6 +15,7 @@ import pytest
 from kaizen import KaizenError
 from kaizen.commands import report as stage
 from kaizen.commands import runner
+from tests.unit.helpers import git_repo
 from tests.unit.reporting import DRIFT, FEATURES, pr_points, roc_points, scores
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -61,11 +62,7 @@ def raw_csv(rows: int, extra: str = "") -> str:
 @pytest.fixture(name="repo")
 def fixture_repo(tmp_path, monkeypatch):
     """A git repository with one `main` commit holding metrics, scores, curves and raw data."""
-    monkeypatch.chdir(tmp_path)
-    for key in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{key}_NAME", "test")
-        monkeypatch.setenv(f"GIT_{key}_EMAIL", "test@example.com")
-    git("init", "-q", "-b", "main")
+    git_repo(tmp_path, monkeypatch)
     write("params.yaml", PARAMS)
     write("dvc.yaml", (ROOT / "dvc.yaml").read_text(encoding="utf-8"))  # where outputs live
     write("data/raw.csv", raw_csv(40))
@@ -145,21 +142,6 @@ def test_unknown_base_is_a_one_line_error(repo):  # pylint: disable=unused-argum
     with pytest.raises(KaizenError, match="unknown base revision 'nope'.*fetch-depth: 0"):
         stage.write_report("nope", "report.md")
     assert not Path("report.md").exists()
-
-
-def test_outside_git(tmp_path, monkeypatch):
-    """Not a git repository: one line."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
-    with pytest.raises(KaizenError, match="not inside a git repository"):
-        runner.resolve("main")
-
-
-def test_missing_git(monkeypatch):
-    """No git on PATH: one line."""
-    monkeypatch.setenv("PATH", "")
-    with pytest.raises(KaizenError, match="git: command not found"):
-        runner.resolve("main")
 
 
 def test_bad_files_are_named(repo):  # pylint: disable=unused-argument

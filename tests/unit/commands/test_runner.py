@@ -8,16 +8,13 @@ import pytest
 
 from kaizen import KaizenError
 from kaizen.commands import runner
+from tests.unit.helpers import git_repo
 
 
 @pytest.fixture(name="repo")
 def fixture_repo(tmp_path, monkeypatch):
     """A git repository with one commit holding `a.txt`."""
-    monkeypatch.chdir(tmp_path)
-    for key in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{key}_NAME", "test")
-        monkeypatch.setenv(f"GIT_{key}_EMAIL", "test@example.com")
-    subprocess.run(["git", "init", "-q", "-b", "main"], check=True)
+    git_repo(tmp_path, monkeypatch)
     (tmp_path / "a.txt").write_text("first\n", encoding="utf-8")
     subprocess.run(["git", "add", "a.txt"], check=True)
     subprocess.run(["git", "commit", "-q", "-m", "one"], check=True)
@@ -48,6 +45,13 @@ def test_outside_a_repository(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     with pytest.raises(KaizenError, match="not inside a git repository"):
+        runner.resolve("main")
+
+
+def test_missing_git(monkeypatch):
+    """No git on PATH: one line."""
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(KaizenError, match="git: command not found"):
         runner.resolve("main")
 
 
