@@ -251,22 +251,18 @@ def _read_files(commit: str, base: str, params_path: str) -> R.Inputs:
         data=raw_data_change(commit, params_path),
         code=code_changes(commit),
     )
-    full = (
-        full_scores(cached_output(commit, out.full_scores), f"{base}:{out.full_scores}"),
-        full_scores(workspace(out.full_scores), out.full_scores),
-    )
+    base_full = full_scores(cached_output(commit, out.full_scores), f"{base}:{out.full_scores}")
+    head_full = full_scores(workspace(out.full_scores), out.full_scores)
     for part in PARTS:
         path = out.scores.format(part=part)
-        copies = (
-            parse_scores(runner.file_at(commit, path), f"{base}:{path}"),
-            parse_scores(workspace(path), path),
-        )
         # Every row when the full copy exists, else the capped git copy (and the report says so).
-        inputs.scores[part] = tuple(  # type: ignore[assignment]
-            side.get(part, copy) for side, copy in zip(full, copies)
+        inputs.scores[part] = (
+            base_full.get(part, parse_scores(runner.file_at(commit, path), f"{base}:{path}")),
+            head_full.get(part, parse_scores(workspace(path), path)),
         )
-        inputs.score_sources[part] = tuple(  # type: ignore[assignment]
-            "full" if part in side else "git" for side in full
+        inputs.score_sources[part] = (
+            "full" if part in base_full else "git",
+            "full" if part in head_full else "git",
         )
         inputs.calibration[part] = parse_table(workspace(out.calibration.format(part=part)))
         for kind in KINDS:
