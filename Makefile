@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
 .PHONY: help install repro report sweep promote sweep-clean lint pytest test \
-	bench bench-drift bench-sweep clean
+	bench bench-drift bench-sweep bench-scores clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -37,15 +37,21 @@ report: $(STAMP) ## PR report of the workspace vs BASE (default main) -> report.
 
 # --- experiments (docs/experiments.md) -----------------------------------------------------------
 # GRID: `--grid NAME` (sweeps.yaml) or -S flags, e.g. GRID="-S 'train.model=choice(logreg,hgb)'".
+# Selection is on cross-validated metrics of the train split (cv.*); RULE=one-se prefers the
+# simplest model within one standard error; test.*/current.* need HOLDOUT=--allow-holdout.
 GRID ?= --grid default
 JOBS ?= $(shell nproc)
-METRIC ?= test.roc_auc
-GUARD ?= test.cost<=baseline
+METRIC ?= cv.roc_auc
+GUARD ?= cv.cost<=baseline
+RULE ?= best
+HOLDOUT ?=
 sweep: $(STAMP) ## Queue GRID as dvc experiments, run JOBS workers, leaderboard by METRIC
-	$(BIN)/kaizen sweep $(GRID) --jobs $(JOBS) --metric $(METRIC) $(if $(GUARD),--guard '$(GUARD)')
+	$(BIN)/kaizen sweep $(GRID) --jobs $(JOBS) --metric $(METRIC) --rule $(RULE) $(HOLDOUT) \
+		$(if $(GUARD),--guard '$(GUARD)')
 
 promote: $(STAMP) ## Best experiment by METRIC meeting GUARD -> branch exp/<name> (or BRANCH=)
-	$(BIN)/kaizen promote --metric $(METRIC) $(if $(GUARD),--guard '$(GUARD)') $(if $(BRANCH),--branch $(BRANCH))
+	$(BIN)/kaizen promote --metric $(METRIC) --rule $(RULE) $(HOLDOUT) \
+		$(if $(GUARD),--guard '$(GUARD)') $(if $(BRANCH),--branch $(BRANCH))
 
 sweep-clean: $(STAMP) ## Remove finished experiments (a long `dvc exp show` slows DVC down)
 	$(BIN)/kaizen sweep-clean
@@ -64,8 +70,9 @@ pytest: $(STAMP) ## The whole test suite with the coverage gate (no lint)
 test: lint pytest ## Lint, then the whole test suite (what CI runs)
 
 # --- benchmarks (bench/README.md) ----------------------------------------------------------------
-bench: $(STAMP) ## Benchmark the pipeline (cold/no-op repro, 100k vs 1M rows) -> bench/README.md
-	$(BIN)/python bench/pipeline.py
+BASELINE ?=
+bench: $(STAMP) ## Benchmark the pipeline (cold/no-op repro [vs BASELINE rev], 100k vs 1M rows)
+	$(BIN)/python bench/pipeline.py $(if $(BASELINE),--baseline $(BASELINE))
 
 # Evidently needs pandas < 3: it gets its own git-ignored environment, from its own lock file.
 EVIDENTLY := bench/.work/evidently-venv
@@ -79,6 +86,9 @@ bench-drift: $(STAMP) $(EVIDENTLY)/.installed ## Benchmark drift vs Evidently 0.
 
 bench-sweep: $(STAMP) ## Benchmark an 8-experiment sweep, -j 1 vs -j 2 -> bench/README.md
 	$(BIN)/python bench/sweep.py
+
+bench-scores: $(STAMP) ## Measure what the git copy of the per-row scores costs -> bench/README.md
+	$(BIN)/python bench/scores.py
 
 clean: ## Remove caches (not data, not .venv)
 	rm -rf .pytest_cache .coverage htmlcov

@@ -250,6 +250,36 @@ class RfConfig(_Section):
     class_weight: Literal["balanced", "balanced_subsample"] | None = None
 
 
+class CategoriesConfig(_Section):
+    """One-hot encoding of categorical columns: rare levels pooled, level count capped."""
+
+    # Levels seen in fewer training rows (a count) or a smaller share of them (a fraction) are
+    # pooled into one "infrequent" column; null keeps every level.
+    min_frequency: int | float | None = 5
+    max_categories: int | None = Field(50, ge=2)  # at most this many columns per feature
+    # Warn about a column whose distinct values exceed this share of training rows: an
+    # identifier or free text, better dropped through data.columns.
+    warn_share: float = Field(0.3, gt=0, le=1)
+
+    @field_validator("min_frequency", mode="before")
+    @classmethod
+    def _reject_bool(cls, value):
+        """YAML `true` would otherwise pass as the count 1."""
+        if isinstance(value, bool):
+            raise ValueError("must be a count, a fraction in (0, 1) or null")
+        return value
+
+    @field_validator("min_frequency")
+    @classmethod
+    def _check_min_frequency(cls, value):
+        """A count >= 1 or a fraction in (0, 1), as scikit-learn's OneHotEncoder takes it."""
+        if isinstance(value, int) and value < 1:
+            raise ValueError("a count must be >= 1")
+        if isinstance(value, float) and not 0 < value < 1:
+            raise ValueError("a fraction must lie strictly between 0 and 1")
+        return value
+
+
 class HgbConfig(_Section):
     """HistGradientBoostingClassifier hyper-parameters."""
 
@@ -269,18 +299,24 @@ class TrainConfig(_Section):
     features: FeaturesConfig = FeaturesConfig()
     scaling: Literal["none", "standard", "robust"] = "standard"
     pca: PcaConfig = PcaConfig()
+    categories: CategoriesConfig = CategoriesConfig()
     model: Literal["logreg", "rf", "hgb"] = "logreg"
+    # Recalibration of the model's scores, fitted on out-of-fold predictions of the train split
+    # and saved inside the pipeline: none | sigmoid (Platt) | isotonic.
+    calibration: Literal["none", "sigmoid", "isotonic"] = "none"
     logreg: LogregConfig = LogregConfig()
     rf: RfConfig = RfConfig()
     hgb: HgbConfig = HgbConfig()
 
 
 class EvaluateConfig(_Section):
-    """Evaluation: decision threshold, business costs, bootstrap, importance."""
+    """Evaluation: cross-validation, decision threshold, business costs, calibration buckets."""
 
-    threshold: float | Literal["cost"] = "cost"
+    cv_folds: int = Field(5, ge=2)
+    threshold: float | Literal["cost", "bayes"] = "cost"
     cost_fn: float = Field(5.0, ge=0)
     cost_fp: float = Field(1.0, ge=0)
+    grades: list[float] = Field(default_factory=list)
     bootstrap: int = Field(1000, ge=0)
     permutation_repeats: int = Field(5, ge=1)
     seed: int = 42
@@ -288,10 +324,27 @@ class EvaluateConfig(_Section):
     @field_validator("threshold")
     @classmethod
     def _check_threshold(cls, value):
-        """A probability, or "cost" for the cost-optimal threshold."""
+        """A probability, "cost" (tuned out of fold) or "bayes" (from the costs alone)."""
         if isinstance(value, float) and not 0 <= value <= 1:
-            raise ValueError("must lie in [0, 1] or be 'cost'")
+            raise ValueError("must lie in [0, 1] or be 'cost' or 'bayes'")
         return value
+
+    @field_validator("grades")
+    @classmethod
+    def _check_grades(cls, value):
+        """PD cut-offs of the rating grades: increasing, inside (0, 1)."""
+        if any(not 0 < cut < 1 for cut in value):
+            raise ValueError("each PD cut-off must lie strictly between 0 and 1")
+        if any(b <= a for a, b in zip(value, value[1:])):
+            raise ValueError("PD cut-offs must be strictly increasing")
+        return value
+
+    @model_validator(mode="after")
+    def _check_costs(self):
+        """The Bayes threshold cost_fp / (cost_fp + cost_fn) needs one cost above zero."""
+        if self.cost_fn + self.cost_fp <= 0:
+            raise ValueError("cost_fn and cost_fp cannot both be 0")
+        return self
 
 
 class DriftConfig(_Section):
@@ -314,6 +367,15 @@ class DriftConfig(_Section):
         return self
 
 
+class ReportConfig(_Section):
+    """The pull-request report (`kaizen report`): when a change matters."""
+
+    # A significant ROC AUC difference smaller than this is "below the materiality threshold".
+    min_delta_auc: float = Field(0.005, ge=0)
+    # Hosmer-Lemeshow p-value below which the report flags a calibration failure.
+    calibration_alpha: float = Field(0.05, gt=0, lt=1)
+
+
 class Params(_Section):
     """The whole `params.yaml`."""
 
@@ -322,6 +384,7 @@ class Params(_Section):
     train: TrainConfig = TrainConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
     drift: DriftConfig = DriftConfig()
+    report: ReportConfig = ReportConfig()
 
 
 def _format_error(path: Path, error: ValidationError) -> str:

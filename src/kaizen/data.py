@@ -143,19 +143,26 @@ def infer_schema(frame: pd.DataFrame, config: DataConfig, source: str = "data") 
                 f"(drop it with data.columns: {{{name}: drop}})"
             )
         if kind == "numeric" or (kind is None and column_kind(values) == "numeric"):
-            parsed = _to_numeric(values)
-            if parsed.isna().any():
-                bad = values[parsed.isna()]
-                raise KaizenError(
-                    f"{source}: column {name!r} is numeric but holds text in {len(bad)} row(s), "
-                    f"e.g. {bad.iloc[0]!r} at data row {bad.index[0]}"
-                )
+            check_numeric(frame, [name], source)
             numeric.append(name)
         else:
             categorical.append(name)
     if not numeric and not categorical:
         raise KaizenError(f"{source}: no feature columns besides the target {config.target!r}")
     return Schema(config.target, str(config.positive), numeric, categorical)
+
+
+def check_numeric(frame: pd.DataFrame, columns: list[str], source: str) -> None:
+    """Raise, naming the first bad row, if a numeric column holds text."""
+    for name in columns:
+        values = frame[name].dropna()
+        parsed = _to_numeric(values)
+        if parsed.isna().any():
+            bad = values[parsed.isna()]
+            raise KaizenError(
+                f"{source}: column {name!r} is numeric but holds text in {len(bad)} row(s), "
+                f"e.g. {bad.iloc[0]!r} at data row {bad.index[0]}"
+            )
 
 
 def encode_target(values: pd.Series, positive: str, target: str, source: str) -> pd.Series:
@@ -381,7 +388,10 @@ def ingest(raw: pd.DataFrame, config: DataConfig, source: str) -> Ingested:
             f"{source}: target column {config.target!r} not found (data.target in params.yaml)"
         )
     reference_rows, current_rows = split_rows(raw, config.split, source)
-    schema = infer_schema(raw, config, source)
+    # Issue 8: types are inferred on the reference part only (the current part must not shape
+    # the model), then every row, current included, must parse as those types.
+    schema = infer_schema(raw.iloc[reference_rows], config, f"{source} (reference part)")
+    check_numeric(raw, schema.numeric, source)
     typed = clean(raw, schema, config, source)
     ref, cur = typed.iloc[reference_rows], typed.iloc[current_rows]
     warnings = split_balance(len(ref), len(cur), config.split, source)

@@ -1,4 +1,5 @@
-"""The one model pipeline: features -> outliers -> impute/encode/scale -> optional PCA -> model."""
+"""The one model pipeline: features -> outliers -> impute/encode/scale -> optional PCA -> model
+(optionally recalibrated), its fit, and its cross-validation on the train split."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, RobustScaler, StandardScaler
 
@@ -24,6 +27,7 @@ from kaizen.data import Schema
 from kaizen.features import QuantileClipper, RatioFeatures, remove_outliers
 
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "scipy", "pyarrow")
+CALIBRATION_FOLDS = 5  # inner folds whose out-of-fold predictions fit `train.calibration`
 
 
 def usable_ratios(schema: Schema, config: TrainConfig) -> tuple[list, list[str]]:
@@ -38,6 +42,21 @@ def usable_ratios(schema: Schema, config: TrainConfig) -> tuple[list, list[str]]
 
 
 def build_estimator(config: TrainConfig):
+    """The classifier named by `train.model`, recalibrated when `train.calibration` asks.
+
+    The calibrator (Platt's sigmoid on the classifier's decision function, or isotonic
+    regression) is fitted on out-of-fold predictions of CALIBRATION_FOLDS inner folds, then the
+    classifier is refitted on every row (scikit-learn's `CalibratedClassifierCV(ensemble=False)`);
+    it is the pipeline's last step, so the saved model stays one Pipeline.
+    """
+    classifier = build_classifier(config)
+    if config.calibration == "none":
+        return classifier
+    folds = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=config.seed)
+    return CalibratedClassifierCV(classifier, method=config.calibration, cv=folds, ensemble=False)
+
+
+def build_classifier(config: TrainConfig):
     """The classifier named by `train.model`, with its hyper-parameters."""
     if config.model == "logreg":
         return LogisticRegression(
@@ -73,6 +92,27 @@ def _scaler(kind: str):
     return {"standard": StandardScaler(), "robust": RobustScaler()}.get(kind, "passthrough")
 
 
+def encoder(config: TrainConfig) -> OneHotEncoder:
+    """One-hot encoding; levels rarer than `min_frequency` share one "infrequent" column, at most
+    `max_categories` columns per feature. An unseen level counts as infrequent when that column
+    exists, else it encodes as all zeros."""
+    categories = config.categories
+    return OneHotEncoder(
+        handle_unknown="infrequent_if_exist",
+        min_frequency=categories.min_frequency,
+        max_categories=categories.max_categories,
+        sparse_output=False,
+    )
+
+
+def high_cardinality(frame: pd.DataFrame, columns: list[str], share: float) -> dict[str, int]:
+    """Categorical columns whose distinct values exceed `share` of the rows, with their counts:
+    an identifier or free text, which one-hot encoding turns into one column per value."""
+    rows = max(len(frame), 1)
+    counts = {name: int(frame[name].nunique()) for name in columns}
+    return {name: count for name, count in counts.items() if count > share * rows}
+
+
 def build_pipeline(schema: Schema, config: TrainConfig) -> tuple[Pipeline, list[str]]:
     """The unfitted pipeline for this schema and config, and the ratios it skipped."""
     ratios, skipped = usable_ratios(schema, config)
@@ -92,7 +132,7 @@ def build_pipeline(schema: Schema, config: TrainConfig) -> tuple[Pipeline, list[
     cat = Pipeline(
         [
             ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
-            ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+            ("encode", encoder(config)),
         ]
     )
     prep = ColumnTransformer(
@@ -133,9 +173,37 @@ def train(frame: pd.DataFrame, schema: Schema, config: TrainConfig) -> Trained:
         "outliers_removed": removed,
         "features_in": len(schema.features),
         "features_model": int(encoded),
+        "high_cardinality": high_cardinality(
+            frame, schema.categorical, config.categories.warn_share
+        ),
         "fit_seconds": round(seconds, 3),
     }
     return Trained(pipeline, skipped, facts)
+
+
+def cross_validate(
+    frame: pd.DataFrame, schema: Schema, config: TrainConfig, folds: int, seed: int
+) -> pd.DataFrame:
+    """Out-of-fold scores of the train split: stratified, seeded `folds`-fold CV of exactly what
+    `train` does (outlier removal, the pipeline, its calibration) on the other folds' rows.
+
+    Returns a frame indexed like `frame` with the columns y, score and fold.
+    """
+    y_true = frame[schema.target].to_numpy()
+    smallest = int(pd.Series(y_true).value_counts().min()) if len(frame) else 0
+    if len(np.unique(y_true)) < 2 or smallest < folds:
+        raise KaizenError(
+            f"params.yaml: evaluate.cv_folds: {folds} folds need at least {folds} rows of each "
+            f"class in the train split (the smaller class has {smallest})"
+        )
+    score = np.empty(len(frame))
+    fold = np.empty(len(frame), dtype="int64")
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    for number, (fit_rows, held_rows) in enumerate(splitter.split(frame, y_true)):
+        fitted = train(frame.iloc[fit_rows], schema, config).pipeline
+        score[held_rows] = predict_scores(fitted, frame.iloc[held_rows][schema.features])
+        fold[held_rows] = number
+    return pd.DataFrame({"y": y_true, "score": score, "fold": fold}, index=frame.index)
 
 
 def predict_scores(pipeline: Pipeline, features: pd.DataFrame) -> pd.Series:

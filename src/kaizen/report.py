@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kaizen.charts import curve_charts
+from kaizen.config import ReportConfig
 from kaizen.datadiff import DataChange, data_change_section
 from kaizen.drift import features_table
 from kaizen.markdown import VERDICT_ICONS, details, fmt, is_number, mark
@@ -19,22 +20,81 @@ from kaizen.significance import BOOTSTRAP, LEVEL, Interval, compare_scores
 
 CAP = 60_000  # characters; GitHub rejects comment bodies over 65,536
 TOP_FEATURES = 10  # drift table rows shown
+# The evaluate metrics the report's table leads with; the others are folded away.
+HEADLINE = (
+    "current.roc_auc",
+    "test.roc_auc",
+    "cv.roc_auc",
+    "cv.roc_auc_se",
+    "current.cost",
+    "test.cost",
+    "cv.cost",
+    "threshold",
+    "current.calibration.hl_pvalue",
+    "current.calibration.slope",
+    "current.brier",
+)
+# Metrics that only mean something at a given threshold: not marked when the thresholds differ.
+THRESHOLD_DEPENDENT = frozenset({"tp", "fp", "tn", "fn", "precision", "recall", "f1"})
+SOURCES = {
+    "full": "every row (full score copies from the DVC cache)",
+    "git": "the git copies of the scores (evenly thinned on large parts)",
+}
+
+
+def method_text(interval: Interval) -> str:
+    """How the rows were paired, for the verdict sentence."""
+    if not interval.comparable:
+        return interval.note
+    if interval.note:
+        return f"paired bootstrap; {interval.note}"
+    return f"paired bootstrap on the same {interval.rows:,} rows"
 
 
 def interval_sentence(interval: Interval) -> str:
-    """'ROC AUC (current, out-of-time) 0.845 → 0.851 (+0.006), not significant: ...'."""
-    verdict = "significant" if interval.significant else "not significant"
-    method = (
-        f"paired bootstrap on the same {interval.rows_head:,} rows"
-        if interval.paired
-        else f"unpaired bootstraps; {interval.note}"
-    )
+    """'ROC AUC (current, out-of-time) 0.845 → 0.851 (+0.006), **not significant**: ...'."""
+    part = PARTS.get(interval.part, interval.part)
+    if not interval.comparable:
+        return (
+            f"ROC AUC ({part}) {fmt(interval.auc_base)} → {fmt(interval.auc_head)}, "
+            f"**not comparable**: {interval.note}"
+        )
+    verdict = interval.verdict
+    if verdict.endswith("materiality threshold"):
+        verdict += f" ({fmt(interval.min_delta)})"
     return (
-        f"ROC AUC ({PARTS.get(interval.part, interval.part)}) {fmt(interval.auc_base)} → "
-        f"{fmt(interval.auc_head)} ({fmt(interval.difference, signed=True)}), **{verdict}**: "
-        f"{LEVEL * 100:.0f} % CI of the difference "
-        f"[{fmt(interval.low, True)}, {fmt(interval.high, True)}] ({method})"
+        f"ROC AUC ({part}) {fmt(interval.auc_base)} → {fmt(interval.auc_head)} "
+        f"({fmt(interval.difference, signed=True)}), **{verdict}**: {LEVEL * 100:.0f} % CI of "
+        f"the difference [{fmt(interval.low, True)}, {fmt(interval.high, True)}] "
+        f"({method_text(interval)})"
     )
+
+
+def calibration_failed(values: dict | None, alpha: float) -> bool | None:
+    """Whether a part's Hosmer-Lemeshow p-value is below alpha (None when unknown)."""
+    pvalue = (values or {}).get("hl_pvalue")
+    return pvalue < alpha if is_number(pvalue) else None
+
+
+def calibration_sentence(inputs: "Inputs", part: str) -> str:
+    """'Calibration (current, out-of-time) **❌ fails: p < 0.05**: Hosmer–Lemeshow 30.4
+    (p = 0.0002), slope 0.85, intercept -0.2, ECE 0.024 (base: …).', or '' when not evaluated."""
+    head = ((inputs.head_metrics or {}).get(part) or {}).get("calibration")
+    alpha = inputs.settings.calibration_alpha
+    failed = calibration_failed(head, alpha)
+    if failed is None or head is None:
+        return ""
+    outcome = f"❌ fails: p < {fmt(alpha)}" if failed else f"passes: p ≥ {fmt(alpha)}"
+    text = (
+        f"Calibration ({PARTS.get(part, part)}) **{outcome}**: Hosmer–Lemeshow "
+        f"{fmt(head.get('hl_statistic'))} (p = {fmt(head.get('hl_pvalue'))}), slope "
+        f"{fmt(head.get('slope'))}, intercept {fmt(head.get('intercept'))}, ECE "
+        f"{fmt(head.get('ece'))}"
+    )
+    base = ((inputs.base_metrics or {}).get(part) or {}).get("calibration")
+    if base:
+        text += f" (base: p = {fmt(base.get('hl_pvalue'))}, slope {fmt(base.get('slope'))})"
+    return text + "."
 
 
 def drift_section(metrics: dict | None, features: list | None, base: dict | None = None) -> str:
@@ -70,8 +130,11 @@ def drift_section(metrics: dict | None, features: list | None, base: dict | None
     return "\n".join(lines)
 
 
-def metrics_table(values: dict[str, dict], order: list[str] | None = None) -> str:
-    """`| metric | base | head | change | |` from dvc's {metric: {old, new, diff}}."""
+def metrics_table(
+    values: dict[str, dict], order: list[str] | None = None, unmarked: frozenset = frozenset()
+) -> str:
+    """`| metric | base | head | change | |` from dvc's {metric: {old, new, diff}}; metrics whose
+    last name part is in `unmarked` get no ✅/❌."""
     names = [n for n in (order or []) if n in values] + sorted(
         n for n in values if n not in (order or [])
     )
@@ -80,11 +143,35 @@ def metrics_table(values: dict[str, dict], order: list[str] | None = None) -> st
         entry = values[name]
         old, new = entry.get("old"), entry.get("new")
         change = new - old if is_number(old) and is_number(new) else None
+        sign = "–" if name.split(".")[-1] in unmarked else mark(name, old, new)
         rows.append(
             f"| {name} | {fmt(old)} | {fmt(new)} | "
-            f"{fmt(change, signed=True) if change is not None else '–'} | {mark(name, old, new)} |"
+            f"{fmt(change, signed=True) if change is not None else '–'} | {sign} |"
         )
     return "\n".join(rows)
+
+
+def evaluate_table(file: str, values: dict[str, dict], order: list[str] | None) -> str:
+    """The model-quality table: headline metrics first, the rest in a collapsed section."""
+    threshold = values.get("threshold") or {}
+    differ = threshold.get("old") is not None and threshold.get("old") != threshold.get("new")
+    unmarked = THRESHOLD_DEPENDENT if differ else frozenset()
+    ordered = [n for n in (order or []) if n in values] + sorted(set(values) - set(order or []))
+    lead = [n for n in HEADLINE if n in values]
+    rest = [n for n in ordered if n not in lead]
+    text = f"### Model metrics (`{file}`)\n\n" + metrics_table(
+        {n: values[n] for n in lead}, lead, unmarked
+    )
+    if rest:
+        table = metrics_table({n: values[n] for n in rest}, rest, unmarked)
+        summary = f"{len(rest)} more metrics ({changed({n: values[n] for n in rest})} changed)"
+        text += "\n\n" + details(summary, table)
+    if differ:
+        text += (
+            f"\n\nThe decision thresholds differ ({fmt(threshold.get('old'))} → "
+            f"{fmt(threshold.get('new'))}): counts, precision, recall and F1 are not marked."
+        )
+    return text
 
 
 def params_table(diff: dict[str, dict]) -> str:
@@ -161,6 +248,10 @@ class Inputs:  # pylint: disable=too-many-instance-attributes
     images: list[tuple[str, str]] = field(default_factory=list)
     bootstrap: int = BOOTSTRAP
     cap: int = CAP
+    settings: ReportConfig = field(default_factory=ReportConfig)
+    # part -> (base, head): "full" (every row, DVC copy) or "git" (the capped git copy)
+    score_sources: dict[str, tuple[str, str]] = field(default_factory=dict)
+    calibration: dict[str, pd.DataFrame | None] = field(default_factory=dict)  # head's tables
 
 
 def significance(inputs: Inputs) -> list[Interval]:
@@ -169,31 +260,93 @@ def significance(inputs: Inputs) -> list[Interval]:
     for part in PARTS:
         base, head = inputs.scores.get(part, (None, None))
         if base is not None and head is not None and len(base) and len(head):
-            out.append(compare_scores(part, base, head, inputs.bootstrap))
+            out.append(
+                compare_scores(part, base, head, inputs.bootstrap, inputs.settings.min_delta_auc)
+            )
     return out
 
 
-def significance_section(intervals: list[Interval]) -> str:
-    """Table of the ROC AUC differences and their intervals."""
+def source_note(inputs: Inputs, part: str) -> str:
+    """Which score copies a part's test used, and why when it is not every row."""
+    base, head = inputs.score_sources.get(part, ("", ""))
+    if not base or not head:
+        return ""
+    if base == head == "full":
+        return f"paired on {SOURCES['full']}"
+    missing = [side for side, source in (("base", base), ("head", head)) if source != "full"]
+    return (
+        f"full scores of the {' and '.join(missing)} not available (not in the local DVC "
+        f"cache nor on a DVC remote): paired on {SOURCES['git']}"
+    )
+
+
+def significance_section(intervals: list[Interval], inputs: Inputs | None = None) -> str:
+    """Table of the ROC AUC differences, their intervals and verdicts, with notes."""
     if not intervals:
         return ""
     rows = [
         "### Is the difference real?",
         "",
-        f"| part | ROC AUC base → head | difference | {LEVEL * 100:.0f} % CI | method | |",
-        "|---|--:|--:|--:|---|:-:|",
+        f"| part | ROC AUC base → head | difference | {LEVEL * 100:.0f} % CI | rows paired | "
+        "verdict |",
+        "|---|--:|--:|--:|--:|---|",
     ]
     for item in intervals:
-        method = "paired bootstrap" if item.paired else "unpaired bootstraps"
-        verdict = "significant" if item.significant else "not significant"
+        interval = f"[{fmt(item.low, True)}, {fmt(item.high, True)}]" if item.comparable else "–"
         rows.append(
             f"| {PARTS.get(item.part, item.part)} | {fmt(item.auc_base)} → {fmt(item.auc_head)} | "
-            f"{fmt(item.difference, True)} | [{fmt(item.low, True)}, {fmt(item.high, True)}] | "
-            f"{method} | {verdict} |"
+            f"{fmt(item.difference, True) if item.comparable else '–'} | {interval} | "
+            f"{item.rows:,} | {item.verdict} |"
         )
-    notes = [f"- {PARTS.get(i.part, i.part)}: {i.note}; unpaired fallback." for i in intervals]
-    notes = [line for line, i in zip(notes, intervals) if not i.paired]
+    notes = [f"- {PARTS.get(i.part, i.part)}: {i.note}." for i in intervals if i.note]
+    if inputs is not None:
+        notes += [
+            f"- {PARTS.get(i.part, i.part)}: {source_note(inputs, i.part)}."
+            for i in intervals
+            if source_note(inputs, i.part)
+        ]
+        notes.append(
+            f"- Paired bootstrap of the rows both revisions scored ({inputs.bootstrap:,} "
+            f"resamples); materiality threshold {fmt(inputs.settings.min_delta_auc)} "
+            "(`report.min_delta_auc`)."
+        )
     return "\n".join(rows + ([""] + notes if notes else []))
+
+
+def calibration_table(frame: pd.DataFrame) -> str:
+    """The bucket table: count, mean PD, observed rate, Jeffreys interval, binomial test."""
+    rows = [
+        "| bucket | scores | n | mean PD | observed rate | Jeffreys 95 % | binomial p | |",
+        "|--:|---|--:|--:|--:|--:|--:|:-:|",
+    ]
+    for item in frame.to_dict("records"):
+        inside = item["jeffreys_low"] <= item["mean_pd"] <= item["jeffreys_high"]
+        rows.append(
+            f"| {item['bucket']} | {fmt(item['score_low'])}–{fmt(item['score_high'])} | "
+            f"{fmt(int(item['n']))} | {fmt(item['mean_pd'])} | {fmt(item['observed_rate'])} | "
+            f"[{fmt(item['jeffreys_low'])}, {fmt(item['jeffreys_high'])}] | "
+            f"{fmt(item['binom_pvalue'])} | {'✅' if inside else '❌'} |"
+        )
+    return "\n".join(rows)
+
+
+def calibration_section(inputs: Inputs) -> str:
+    """Head's calibration back-test per part: verdict line and bucket table (test collapsed)."""
+    blocks = []
+    for part, label in PARTS.items():
+        frame = inputs.calibration.get(part)
+        sentence = calibration_sentence(inputs, part)
+        if frame is None or frame.empty or not sentence:
+            continue
+        body = (
+            sentence
+            + "\n\n"
+            + calibration_table(frame)
+            + "\n\n✅: the bucket's mean PD lies inside the Jeffreys interval of its observed "
+            "default rate."
+        )
+        blocks.append(body if part == "current" else details(f"Calibration, {label}", body))
+    return "### Calibration back-test\n\n" + "\n\n".join(blocks) if blocks else ""
 
 
 def headline_part(metrics: dict | None) -> str | None:
@@ -210,7 +363,7 @@ def no_changes(inputs: Inputs, intervals: list[Interval]) -> bool:
         and not any(changed(values) for values in inputs.metrics_diff.values())
         and not any(inputs.params_diff.values())
         and inputs.data is None
-        and all(i.paired and i.low == i.high == 0 for i in intervals)
+        and all(i.comparable and i.low == i.high == 0 for i in intervals)
     )
 
 
@@ -249,6 +402,7 @@ def verdict_section(inputs: Inputs, intervals: list[Interval]) -> str:
     title = f"## Kaizen model report: `{inputs.head_label}` vs `{inputs.base_label}`"
     sentences = []
     part = headline_part(inputs.head_metrics)
+    calibration = calibration_sentence(inputs, part) if part else ""
     if part is None:
         sentences.append("No metrics in the workspace: run `dvc repro` before `kaizen report`.")
     elif inputs.base_metrics is None:
@@ -258,6 +412,7 @@ def verdict_section(inputs: Inputs, intervals: list[Interval]) -> str:
             f"only. ROC AUC ({PARTS[part]}) {fmt(head.get('roc_auc'))} "
             f"[{fmt(head.get('roc_auc_low'))}, {fmt(head.get('roc_auc_high'))}]."
         )
+        sentences.append(calibration)
     elif no_changes(inputs, intervals):
         sentences.append(
             f"**No changes** against `{inputs.base_label}`: metrics, params, data and scores are "
@@ -265,11 +420,13 @@ def verdict_section(inputs: Inputs, intervals: list[Interval]) -> str:
         )
         if inputs.code:
             sentences.append("The code changed without changing any result.")
+        sentences.append(calibration)
     else:
         ordered = sorted(intervals, key=lambda i: i.part != part)
         sentences += [interval_sentence(i) + "." for i in ordered[:1]]
         if not intervals:
             sentences.append("No per-row scores on both sides: no significance test.")
+        sentences.append(calibration)
     sentences += change_sentences(inputs)
     if inputs.drift is not None:
         drift = inputs.drift
@@ -283,7 +440,7 @@ def verdict_section(inputs: Inputs, intervals: list[Interval]) -> str:
         sentences.append(
             f"\n\n_Base `{inputs.base_label}` = `{base_sha}`; head = workspace of `{head_sha}`._"
         )
-    return title + "\n\n" + " ".join(sentences)
+    return title + "\n\n" + " ".join(sentence for sentence in sentences if sentence)
 
 
 def metrics_sections(inputs: Inputs) -> tuple[str, str]:
@@ -292,10 +449,10 @@ def metrics_sections(inputs: Inputs) -> tuple[str, str]:
     for file, values in inputs.metrics_diff.items():
         if not isinstance(values, dict) or not values:
             continue
-        table = metrics_table(values, inputs.metrics_order.get(file))
         if file == inputs.evaluate_file:
-            main = f"### Model metrics (`{file}`)\n\n" + table
+            main = evaluate_table(file, values, inputs.metrics_order.get(file))
         else:
+            table = metrics_table(values, inputs.metrics_order.get(file))
             summary = f"<code>{file}</code>: {changed(values)} of {len(values)} changed"
             others.append(details(summary, table))
     if not main and inputs.head_metrics is None:
@@ -311,7 +468,8 @@ def build(inputs: Inputs) -> str:
     sections = [
         Section("verdict", verdict_section(inputs, intervals), 0),
         Section("model metrics", main_metrics, 1),
-        Section("significance", significance_section(intervals), 1),
+        Section("significance", significance_section(intervals, inputs), 1),
+        Section("calibration", calibration_section(inputs), 2),
         Section("params", params_table(inputs.params_diff), 2),
         Section("curves", curve_charts(inputs.curves), 6),
         Section("images", "### Images\n\n" + images if images else "", 6),

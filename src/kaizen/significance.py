@@ -1,7 +1,9 @@
 """Is a ROC AUC difference between two revisions real? Bootstrap intervals on per-row scores.
 
-Paired (rows resampled jointly) when both revisions scored the same rows with the same labels,
-which removes the between-sample noise; otherwise independent bootstraps of each side.
+Paired on row ids (rows resampled jointly) over the rows both revisions scored, which removes
+the between-sample noise; when the same id carries another label the data changed under the ids,
+and the two AUCs are "not comparable". A significant difference smaller than the materiality
+threshold (`report.min_delta_auc`) is said to be so.
 """
 
 from __future__ import annotations
@@ -21,27 +23,41 @@ LEVEL = 0.95
 
 @dataclass(frozen=True)
 class Interval:  # pylint: disable=too-many-instance-attributes
-    """Head minus base ROC AUC, with its bootstrap interval."""
+    """Head minus base ROC AUC on the rows both revisions scored, with its bootstrap interval."""
 
     part: str
     rows_base: int
     rows_head: int
-    auc_base: float
+    rows: int  # rows paired: scored by both revisions
+    auc_base: float  # on the paired rows (each side's own rows when not comparable)
     auc_head: float
     low: float
     high: float
-    paired: bool
+    min_delta: float = 0.0  # materiality threshold of |difference|
+    comparable: bool = True
     note: str = ""
 
     @property
     def difference(self) -> float:
-        """Head minus base, on all rows."""
+        """Head minus base, on the paired rows."""
         return self.auc_head - self.auc_base
 
     @property
     def significant(self) -> bool:
-        """The interval excludes 0."""
-        return self.low > 0 or self.high < 0
+        """Comparable, and the interval excludes 0."""
+        return self.comparable and (self.low > 0 or self.high < 0)
+
+    @property
+    def verdict(self) -> str:
+        """not comparable / significant / significant, below the materiality threshold / not
+        significant."""
+        if not self.comparable:
+            return "not comparable"
+        if not self.significant:
+            return "not significant"
+        if abs(self.difference) < self.min_delta:
+            return "significant, below the materiality threshold"
+        return "significant"
 
 
 def paired_auc_difference(
@@ -58,52 +74,57 @@ def paired_auc_difference(
     return percentile_interval(values, LEVEL)
 
 
-def unpaired_auc_difference(
-    y_base, base, y_head, head, *, n_resamples: int = BOOTSTRAP, seed: int = SEED
-) -> tuple[float, float]:
-    """Percentile interval of AUC(head) - AUC(base) from independent bootstraps of each side."""
-    rng = np.random.default_rng(seed)
-    auc_head, auc_base = ResampledAuc(y_head, head), ResampledAuc(y_base, base)
-    values = []
-    for size in batches(max(len(y_base), len(y_head)), n_resamples):
-        base_counts = resample_counts(rng, len(y_base), size)
-        head_counts = resample_counts(rng, len(y_head), size)
-        values.extend(auc_head(head_counts) - auc_base(base_counts))
-    return percentile_interval(values, LEVEL)
-
-
 def compare_scores(
-    part: str, base: pd.DataFrame, head: pd.DataFrame, n_resamples: int = BOOTSTRAP
+    part: str,
+    base: pd.DataFrame,
+    head: pd.DataFrame,
+    n_resamples: int = BOOTSTRAP,
+    min_delta: float = 0.0,
 ) -> Interval:
-    """Paired interval when both sides scored the same rows with the same labels, else unpaired.
+    """Paired interval on the row ids both sides scored; "not comparable" when none are shared
+    or when a shared id has another label (the data changed under the ids).
 
-    Frames hold the columns `row`, `y`, `score` written by evaluate.
+    Frames hold the columns `row` (the raw data row: a stable id), `y`, `score`.
     """
     base = base.set_index("row").sort_index()
     head = head.set_index("row").sort_index()
     common = base.index.intersection(head.index)
-    same_rows = len(common) == len(base) == len(head)
     mismatched = int((base.loc[common, "y"] != head.loc[common, "y"]).sum())
-    common_args: dict[str, Any] = {
-        "part": part,
-        "rows_base": len(base),
-        "rows_head": len(head),
-        "auc_base": roc_auc(base["y"], base["score"]),
-        "auc_head": roc_auc(head["y"], head["score"]),
-    }
-    if same_rows and not mismatched:
-        low, high = paired_auc_difference(
-            head["y"], base.loc[head.index, "score"], head["score"], n_resamples
-        )
-        return Interval(**common_args, low=low, high=high, paired=True)
-    if not same_rows:
+    sizes: dict[str, Any] = {"part": part, "rows_base": len(base), "rows_head": len(head)}
+    if len(common) == 0 or mismatched:
         note = (
-            f"rows differ: base {len(base):,}, head {len(head):,}, {len(common):,} in common "
-            "(data or split changed)"
+            f"labels differ on {mismatched:,} of the {len(common):,} rows both revisions scored "
+            "(the data changed under the row ids)"
+            if mismatched
+            else "no row scored by both revisions"
         )
-    else:
-        note = f"labels differ on {mismatched:,} of the {len(common):,} rows (data changed)"
-    low, high = unpaired_auc_difference(
-        base["y"], base["score"], head["y"], head["score"], n_resamples=n_resamples
+        return Interval(
+            **sizes,
+            rows=len(common),
+            auc_base=roc_auc(base["y"], base["score"]),
+            auc_head=roc_auc(head["y"], head["score"]),
+            low=float("nan"),
+            high=float("nan"),
+            min_delta=min_delta,
+            comparable=False,
+            note=note,
+        )
+    y = head.loc[common, "y"]
+    pair = base.loc[common, "score"], head.loc[common, "score"]
+    low, high = paired_auc_difference(y, pair[0], pair[1], n_resamples)
+    note = ""
+    if not len(common) == len(base) == len(head):
+        note = (
+            f"rows differ (data or split changed): paired on the {len(common):,} rows both "
+            f"revisions scored, of base {len(base):,} and head {len(head):,}"
+        )
+    return Interval(
+        **sizes,
+        rows=len(common),
+        auc_base=roc_auc(y, pair[0]),
+        auc_head=roc_auc(y, pair[1]),
+        low=low,
+        high=high,
+        min_delta=min_delta,
+        note=note,
     )
-    return Interval(**common_args, low=low, high=high, paired=False, note=note)

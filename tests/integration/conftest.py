@@ -15,6 +15,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COPIED = ("src", "dvc.yaml", "params.yaml", ".gitignore", "pyproject.toml", "Makefile")
+TEMPLATES = ".dvc/plots"  # the project's own plot templates, copied after `dvc init`
 SLICE_ROWS = 600  # first rows of credit_data: enough for stable metrics, fast to fit
 FAST_PARAMS = {
     "data": {"split": {"by": "share", "current": 0.3}},
@@ -139,5 +140,6 @@ def build_project(path: Path) -> Project:
     repo.run("git", "init", "-q", "-b", "main")
     repo.run("dvc", "init", "-q")
     repo.run("dvc", "config", "core.analytics", "false")
+    shutil.copytree(ROOT / TEMPLATES, path / TEMPLATES, dirs_exist_ok=True)
     repo.commit("initial")
     return repo

@@ -180,15 +180,23 @@ def test_pipeline_commands(tmp_path, capsys):
     argv += ["--model", f"{t}/m.joblib", "--info", f"{t}/m.json", "--metrics", f"{t}/train.json"]
     assert cli.main(common + argv) == 0
     assert json.loads(capsys.readouterr().out)["rows"] == split["train"]
-    argv = ["evaluate", "--model", f"{t}/m.joblib", "--schema", f"{t}/schema.json"]
+    argv = ["evaluate", "--model", f"{t}/m.joblib", "--info", f"{t}/m.json"]
+    argv += ["--schema", f"{t}/schema.json", "--train", f"{t}/train.parquet"]
     argv += ["--test", f"{t}/test.parquet", "--current", f"{t}/current.parquet"]
-    assert cli.main(common + argv + ["--output", f"{t}/eval"]) == 0
+    argv += ["--output", f"{t}/eval", "--scores", f"{t}/scores.parquet"]
+    assert cli.main(common + argv) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["test"]["rows"] == split["test"]
     assert cli.main(["summary", "--metrics", f"{t}/eval/metrics.json"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split() == ["metric", "test", "current"]
+    assert out.splitlines()[0].split() == ["metric", "cv", "test", "current"]
     assert "decision threshold" in out
+    # evaluate.bootstrap: 0 passes validation and leaves no interval: summary still prints.
+    write_params(tmp_path / "params.yaml", {"evaluate": {"bootstrap": 0}})
+    assert cli.main(common + argv) == 0
+    assert json.loads(capsys.readouterr().out)["test"]["roc_auc_low"] is None
+    assert cli.main(["summary", "--metrics", f"{t}/eval/metrics.json"]) == 0
+    assert "[95 % CI n/a-n/a]" in capsys.readouterr().out
 
 
 def test_stage_input_errors(fitted, tmp_path, capsys):
@@ -205,10 +213,11 @@ def test_stage_input_errors(fitted, tmp_path, capsys):
     argv += ["--metrics", str(tmp_path / "t.json")]
     outputs = [tmp_path / "t.json", tmp_path / "m.joblib", tmp_path / "m.json"]
     assert_contract(capsys, params + argv, outputs, "nope.parquet: file not found")
-    argv = ["evaluate", "--model", str(tmp_path / "x.joblib"), "--schema", str(fitted.schema)]
+    argv = ["evaluate", "--model", str(tmp_path / "x.joblib"), "--info", str(fitted.info)]
+    argv += ["--schema", str(fitted.schema), "--train", str(fitted.train)]
     argv += ["--test", str(fitted.test), "--current", str(fitted.current)]
-    argv += ["--output", str(tmp_path / "eval")]
-    outputs = [tmp_path / "eval" / "metrics.json"]
+    argv += ["--output", str(tmp_path / "eval"), "--scores", str(tmp_path / "s.parquet")]
+    outputs = [tmp_path / "eval" / "metrics.json", tmp_path / "s.parquet"]
     assert_contract(capsys, params + argv, outputs, "x.joblib: model file not found")
     argv = ["summary", "--metrics", str(tmp_path / "none.json")]
     assert cli.main(argv) == 1

@@ -42,6 +42,10 @@ def test_defaults_fill_missing_sections():
     assert params.train.pca.n_components is None
     assert params.evaluate.cost_fn == 5.0
     assert params.data.split == NoSplit(by="none")
+    assert params.evaluate.cv_folds == 5 and params.evaluate.grades == []
+    assert params.train.calibration == "none"
+    assert params.train.categories.min_frequency == 5
+    assert params.report.min_delta_auc == 0.005
 
 
 def test_sections_are_frozen():
@@ -64,6 +68,32 @@ def test_sections_are_frozen():
         ({"data": {"current_start": True}}, "data.current_start: Value error, must be a row"),
         ({"evaluate": {"threshold": 2.0}}, "evaluate.threshold: Value error, must lie in [0, 1]"),
         ({"prepare": {"test_size": 1}}, "prepare.test_size: Input should be less than 1"),
+        (
+            {"evaluate": {"threshold": "oracle"}},
+            "evaluate.threshold: Input should be a valid number",
+        ),
+        ({"evaluate": {"cv_folds": 1}}, "evaluate.cv_folds: Input should be greater than or"),
+        ({"evaluate": {"grades": [0.2, 0.1]}}, "evaluate.grades: Value error, PD cut-offs must"),
+        ({"evaluate": {"grades": [0, 0.1]}}, "evaluate.grades: Value error, each PD cut-off"),
+        (
+            {"evaluate": {"cost_fn": 0, "cost_fp": 0}},
+            "evaluate: Value error, cost_fn and cost_fp cannot both be 0",
+        ),
+        ({"train": {"calibration": "platt"}}, "train.calibration: Input should be 'none',"),
+        (
+            {"train": {"categories": {"min_frequency": 1.5}}},
+            "train.categories.min_frequency: Value error, a fraction must",
+        ),
+        (
+            {"train": {"categories": {"min_frequency": 0}}},
+            "train.categories.min_frequency: Value error, a count must be >= 1",
+        ),
+        (
+            {"train": {"categories": {"min_frequency": True}}},
+            "train.categories.min_frequency: Value error, must be a count",
+        ),
+        ({"train": {"categories": {"max_categories": 1}}}, "train.categories.max_categories: "),
+        ({"report": {"min_delta_auc": -0.1}}, "report.min_delta_auc: Input should be greater"),
     ],
 )
 def test_invalid_values_name_the_key(update, expected):

@@ -9,12 +9,15 @@ import pytest
 from kaizen import KaizenError, experiments
 
 ROOT = Path(__file__).resolve().parents[2]
-AUC = "metrics/evaluate/metrics.json:test.roc_auc"
-COST = "metrics/evaluate/metrics.json:test.cost"
+AUC = "metrics/evaluate/metrics.json:cv.roc_auc"
+COST = "metrics/evaluate/metrics.json:cv.cost"
+SE = 0.03  # standard error of every cv.roc_auc below
 
 
 def revision(rev: str, auc: float, cost: float, c: float, error: bool = False) -> dict:
-    """One `revs` entry as `dvc exp show --json` writes it."""
+    """One `revs` entry as `dvc exp show --json` writes it: cv.* means with their SE, and
+    held-out test/current figures (test = cv - 0.01, current = cv - 0.02)."""
+    held_out = {"roc_auc": round(auc - 0.01, 4), "cost": cost}
     return {
         "rev": rev,
         "name": None,
@@ -24,7 +27,12 @@ def revision(rev: str, auc: float, cost: float, c: float, error: bool = False) -
             "params": {"params.yaml": {"data": {"train": {"model": "logreg", "logreg": {"C": c}}}}},
             "metrics": {
                 "metrics/evaluate/metrics.json": {
-                    "data": {"test": {"roc_auc": auc, "cost": cost}, "rows": 10}
+                    "data": {
+                        "cv": {"roc_auc": auc, "roc_auc_se": SE, "cost": cost},
+                        "test": held_out,
+                        "current": {**held_out, "roc_auc": round(auc - 0.02, 4)},
+                        "rows": 10,
+                    }
                 },
                 "metrics/ingest.json": {"data": {"rows": 10}},
             },
@@ -89,10 +97,10 @@ def test_rank_and_best_respect_direction(shown):
 def test_guard_skips_winners_worse_than_baseline(shown):
     """top-auc costs more than the baseline (0.55 > 0.50): the guard picks mid-auc."""
     baseline, rows = shown
-    guard = experiments.parse_guard("test.cost<=baseline")
-    assert guard == experiments.Guard("test.cost", "<=", None)
+    guard = experiments.parse_guard("cv.cost<=baseline")
+    assert guard == experiments.Guard("cv.cost", "<=", None)
     assert experiments.best(rows, baseline, AUC, "max", (guard,)).name == "mid-auc"
-    strict = (guard, experiments.parse_guard("test.roc_auc >= 0.86"))
+    strict = (guard, experiments.parse_guard("cv.roc_auc >= 0.86"))
     with pytest.raises(KaizenError, match="no experiment meets the guard"):
         experiments.best(rows, baseline, AUC, "max", strict)
 
@@ -115,7 +123,8 @@ def test_leaderboard_orders_rows_and_shows_only_changed_params(shown):
     """Baseline first, then best to worst, failed last; unchanged params (model) hidden."""
     baseline, rows = shown
     table = experiments.leaderboard(rows, baseline, AUC, "max").splitlines()
-    assert table[0] == "| rank | experiment | test.roc_auc (max) | train.logreg.C |"
+    assert table[0] == "| rank | experiment | cv.roc_auc (max) | train.logreg.C |"
+    assert table[3] == "| 1 | top-auc | 0.9000 ± 0.0300 | 10 |"
     assert [line.split("|")[2].strip() for line in table[2:]] == [
         "main",
         "top-auc",
@@ -134,6 +143,8 @@ def test_leaderboard_orders_rows_and_shows_only_changed_params(shown):
         ("test.ks", "max"),
         ("test.brier", "min"),
         ("cost_optimal_cost", "min"),
+        ("cv.roc_auc", "max"),
+        ("cv.bayes_cost", "min"),
         ("test.log_loss", "min"),
     ],
 )
@@ -155,11 +166,69 @@ def test_resolve_metric(shown):
     """Full names pass; bare keys resolve when unique; ambiguity and absence are errors."""
     available = set(shown[0].metrics)
     assert experiments.resolve_metric(AUC, available) == AUC
-    assert experiments.resolve_metric("test.roc_auc", available) == AUC
+    assert experiments.resolve_metric("cv.roc_auc", available) == AUC
     with pytest.raises(KaizenError, match="ambiguous"):
         experiments.resolve_metric("rows", available)
     with pytest.raises(KaizenError, match="no such metric"):
         experiments.resolve_metric("test.f1", available)
+
+
+def test_held_out_parts_are_refused_unless_allowed():
+    """test.* / current.* (with or without the file) are refused with one line; cv.* passes."""
+    for metric in ("test.roc_auc", "metrics/evaluate/metrics.json:current.cost"):
+        with pytest.raises(KaizenError) as caught:
+            experiments.check_holdout(metric, allow=False)
+        message = str(caught.value)
+        assert message.startswith(f"--metric {metric}: selecting on the ")
+        assert "winner's curse" in message and "--allow-holdout" in message
+        assert "\n" not in message
+        experiments.check_holdout(metric, allow=True)
+    experiments.check_holdout(AUC, allow=False)
+    experiments.check_holdout("threshold", allow=False)
+
+
+def test_one_se_rule_prefers_the_simplest_within_one_se(shown):
+    """top-auc 0.90 (SE 0.03): mid-auc 0.85 is out, only top-auc is within; with a wider SE,
+    mid-auc (0.85) is within and its smaller C (stronger regularisation) wins."""
+    baseline, rows = shown
+    assert experiments.best(rows, baseline, AUC, "max", rule="one-se").name == "top-auc"
+    wide = [
+        experiments.Experiment(
+            r.name, r.rev, r.state, r.params, {**r.metrics, f"{AUC}_se": 0.06}, r.error
+        )
+        for r in rows
+    ]
+    assert experiments.best(wide, baseline, AUC, "max", rule="one-se").name == "mid-auc"
+    with pytest.raises(KaizenError, match="--rule one-se: .*test.roc_auc has no standard error"):
+        experiments.best(rows, baseline, AUC.replace("cv.", "test."), "max", rule="one-se")
+
+
+def test_complexity_order():
+    """Family first (logreg < hgb < rf), then fewer PCA components, then calibration, then
+    stronger regularisation."""
+    logreg = {"train.model": "logreg", "train.logreg.C": 1.0, "train.pca.n_components": None}
+    order = [
+        {**logreg, "train.logreg.C": 0.01},
+        logreg,
+        {**logreg, "train.calibration": "sigmoid"},
+        {"train.model": "hgb", "train.pca.n_components": 2, "train.hgb.max_iter": 900},
+        {"train.model": "hgb", "train.hgb.max_iter": 100, "train.hgb.max_leaf_nodes": 15},
+        {"train.model": "hgb", "train.hgb.max_iter": 300, "train.hgb.max_leaf_nodes": 15},
+        {"train.model": "rf", "train.rf.max_depth": 5},
+        {"train.model": "rf", "train.rf.max_depth": None},
+    ]
+    keys = [experiments.complexity(params) for params in order]
+    assert keys == sorted(keys)
+    assert experiments.complexity({**logreg, "train.pca.n_components": 3}) < keys[0]
+
+
+def test_held_out_figures_of_the_winner(shown):
+    """The winner's test and current figures, read from the selection metric's file."""
+    _, rows = shown
+    assert experiments.held_out(rows[1], AUC) == (
+        "test.roc_auc 0.8900, current.roc_auc 0.8800, test.cost 0.5500, current.cost 0.5500"
+    )
+    assert experiments.held_out(rows[1], "other.json:x") == "none"
 
 
 def test_expand_is_dvc_cartesian_product_per_call():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 
+import pandas as pd
+
 from kaizen import report as R
 from kaizen.metrics import flatten
 from tests.unit.reporting import (
@@ -186,3 +188,94 @@ def test_build_respects_the_cap():
     assert len(report) <= 1500
     assert "Cut to stay under 1,500 characters: pipeline, curves" in report
     assert "xychart-beta" not in report
+
+
+def test_evaluate_table_leads_with_headline_metrics():
+    """Headline metrics open, the rest folded; counts unmarked when the thresholds differ."""
+    values = {
+        "threshold": {"old": 0.2, "new": 0.17},
+        "test.tp": {"old": 150, "new": 160},
+        "test.recall": {"old": 0.8, "new": 0.85},
+        "test.cost": {"old": 0.44, "new": 0.43},
+        "current.roc_auc": {"old": 0.84, "new": 0.85},
+        "cv.roc_auc": {"old": 0.83, "new": 0.84},
+    }
+    text = R.evaluate_table(EVALUATE, values, list(values))
+    lead, rest = text.split("<details>")
+    assert lead.index("current.roc_auc") < lead.index("cv.roc_auc") < lead.index("test.cost")
+    assert "test.tp" not in lead and "test.tp" in rest
+    assert "<summary>2 more metrics (2 changed)</summary>" in text
+    assert "| test.tp | 150 | 160 | +10 | – |" in rest
+    assert "| test.recall | 0.8 | 0.85 | +0.05 | – |" in rest
+    assert "| test.cost | 0.44 | 0.43 | -0.01 | ✅ |" in lead  # cost: each side's own rule
+    assert "thresholds differ (0.2 → 0.17): counts, precision, recall and F1 are not marked" in text
+    same = dict(values, threshold={"old": 0.2, "new": 0.2})
+    assert "| test.tp | 150 | 160 | +10 | ✅ |" in R.evaluate_table(EVALUATE, same, list(same))
+
+
+def with_calibration(metrics: dict, pvalue: float, slope: float) -> dict:
+    """A metrics file whose current part carries calibration metrics."""
+    values = {"hl_statistic": 30.4, "hl_pvalue": pvalue, "slope": slope, "intercept": -0.2}
+    return {**metrics, "current": {**metrics["current"], "calibration": {**values, "ece": 0.02}}}
+
+
+def calibration_frame() -> pd.DataFrame:
+    """Two buckets: the first PD inside its Jeffreys interval, the second outside."""
+    return pd.DataFrame(
+        {
+            "bucket": [1, 2],
+            "score_low": [0.01, 0.5],
+            "score_high": [0.4, 0.99],
+            "n": [100, 100],
+            "defaults": [20, 70],
+            "mean_pd": [0.2, 0.9],
+            "observed_rate": [0.2, 0.7],
+            "jeffreys_low": [0.13, 0.6],
+            "jeffreys_high": [0.29, 0.78],
+            "binom_pvalue": [1.0, 0.0001],
+        }
+    )
+
+
+def test_calibration_failure_is_surfaced_next_to_the_auc_verdict():
+    """HL p below report.calibration_alpha: the verdict says it fails, right after the AUC."""
+    base, head = scores(0, noise=2.0), scores(0, noise=0.5)
+    values = inputs(
+        0.70,
+        0.90,
+        scores={"current": (base, head)},
+        calibration={"current": calibration_frame()},
+    )
+    values.head_metrics = with_calibration(values.head_metrics, 0.0002, 0.86)
+    values.base_metrics = with_calibration(values.base_metrics, 0.3, 0.97)
+    report = R.build(values)
+    verdict = report.split("\n\n")[1]
+    auc = verdict.index("ROC AUC (current, out-of-time)")
+    calibration = verdict.index(
+        "Calibration (current, out-of-time) **❌ fails: p < 0.05**: Hosmer–Lemeshow 30.4 "
+        "(p = 0.0002), slope 0.86, intercept -0.2, ECE 0.02 (base: p = 0.3, slope 0.97)."
+    )
+    assert auc < calibration
+    assert "### Calibration back-test" in report
+    assert "| 1 | 0.01–0.4 | 100 | 0.2 | 0.2 | [0.13, 0.29] | 1 | ✅ |" in report
+    assert "| 2 | 0.5–0.99 | 100 | 0.9 | 0.7 | [0.6, 0.78] | 0.0001 | ❌ |" in report
+    values.settings = R.ReportConfig(calibration_alpha=0.0001)
+    assert "**passes: p ≥ 0.0001**" in R.build(values)
+
+
+def test_significance_says_which_copies_were_paired():
+    """Full copies on both sides, or the git copies when the base's full copy is missing."""
+    base, head = scores(0, noise=2.0), scores(0, noise=0.5)
+    values = inputs(0.7, 0.9, scores={"test": (base, head)})
+    values.score_sources = {"test": ("full", "full")}
+    text = R.significance_section(R.significance(values), values)
+    assert "| test, in-time | 0.7883 → 0.9966 | +0.2083 |" in text
+    assert "| 400 | significant |" in text
+    assert "- test, in-time: paired on every row (full score copies from the DVC cache)." in text
+    assert "materiality threshold 0.005 (`report.min_delta_auc`)" in text
+    values.score_sources = {"test": ("git", "full")}
+    text = R.significance_section(R.significance(values), values)
+    assert (
+        "full scores of the base not available (not in the local DVC cache nor on a DVC "
+        "remote): paired on the git copies of the scores (evenly thinned on large parts)"
+    ) in text

@@ -21,6 +21,7 @@ from kaizen.data import parse_raw
 from kaizen.charts import COLOURS
 from kaizen.commands import runner
 from kaizen.commands.pipeline import stage_option
+from kaizen.config import ReportConfig, load_params
 from kaizen.datadiff import DataChange, Reading, data_change
 from kaizen.markdown import is_number
 from kaizen.metrics import PARTS, flatten
@@ -54,6 +55,42 @@ def parse_scores(raw: bytes | None, source: str) -> pd.DataFrame | None:
     if missing:
         raise KaizenError(f"{source}: missing column(s) {', '.join(sorted(missing))}")
     return frame
+
+
+def parse_table(raw: bytes | None) -> pd.DataFrame | None:
+    """A CSV table (the calibration buckets), or None when missing."""
+    return None if raw is None else pd.read_csv(io.BytesIO(raw))
+
+
+def full_scores(raw: bytes | None, source: str) -> dict[str, pd.DataFrame]:
+    """Every row's scores by part from evaluate's DVC-cached Parquet (empty when missing)."""
+    if raw is None:
+        return {}
+    try:
+        frame = pd.read_parquet(io.BytesIO(raw))
+    except (OSError, ValueError) as exc:
+        raise KaizenError(f"{source}: not a readable Parquet file ({exc})") from None
+    missing = {"part", "row", "y", "score"} - set(frame.columns)
+    if missing:
+        raise KaizenError(f"{source}: missing column(s) {', '.join(sorted(missing))}")
+    return {
+        str(part): rows[["row", "y", "score"]].reset_index(drop=True)
+        for part, rows in frame.groupby("part", observed=True)
+    }
+
+
+def cached_output(commit: str, path: str) -> bytes | None:
+    """A DVC-tracked output as of `commit`, from the local DVC cache or the project's DVC remote;
+    None when neither has it (or when the revision does not track `path`)."""
+    # pylint: disable=import-outside-toplevel
+    import dvc.api  # slow import: only when a report needs it
+    from dvc.exceptions import DvcException
+
+    try:
+        with dvc.api.open(path, repo=".", rev=commit, mode="rb") as handle:
+            return handle.read()
+    except (DvcException, OSError):
+        return None
 
 
 def dvc_output(*args: str) -> str:
@@ -96,6 +133,8 @@ class Outputs(NamedTuple):
     drift_features: str
     scores: str  # .format(part=…)
     curve: str  # .format(kind=…, part=…)
+    calibration: str  # .format(part=…)
+    full_scores: str  # evaluate's DVC-cached Parquet of every row's score
 
     @classmethod
     def from_dvc_yaml(cls) -> "Outputs":
@@ -108,6 +147,8 @@ class Outputs(NamedTuple):
             drift_features=f"{drift}/features.json",
             scores=f"{evaluate}/scores/{{part}}.csv",
             curve=f"{evaluate}/plots/sklearn/{{kind}}/{{part}}.json",
+            calibration=f"{evaluate}/plots/calibration/{{part}}.csv",
+            full_scores=stage_option("evaluate", "scores"),
         )
 
 
@@ -234,12 +275,20 @@ def _read_files(commit: str, base: str, params_path: str) -> R.Inputs:
         data=raw_data_change(commit, params_path),
         code=code_changes(commit),
     )
+    base_full = full_scores(cached_output(commit, out.full_scores), f"{base}:{out.full_scores}")
+    head_full = full_scores(workspace(out.full_scores), out.full_scores)
     for part in PARTS:
         path = out.scores.format(part=part)
+        # Every row when the full copy exists, else the capped git copy (and the report says so).
         inputs.scores[part] = (
-            parse_scores(runner.file_at(commit, path), f"{base}:{path}"),
-            parse_scores(workspace(path), path),
+            base_full.get(part, parse_scores(runner.file_at(commit, path), f"{base}:{path}")),
+            head_full.get(part, parse_scores(workspace(path), path)),
         )
+        inputs.score_sources[part] = (
+            "full" if part in base_full else "git",
+            "full" if part in head_full else "git",
+        )
+        inputs.calibration[part] = parse_table(workspace(out.calibration.format(part=part)))
         for kind in KINDS:
             path = out.curve.format(kind=kind, part=part)
             pair = (
@@ -262,8 +311,10 @@ def write_report(
 ) -> dict:
     """Build the report of the workspace against `base` and write it to `output` atomically."""
     commit = runner.resolve(base)
+    settings = load_params(params_path).report if Path(params_path).is_file() else ReportConfig()
     inputs = collect(commit, base, params_path)
     inputs.cap = cap
+    inputs.settings = settings
     if images:
         inputs.images = write_images(images, inputs.curves, output)
     text = R.build(inputs)

@@ -11,6 +11,7 @@ import pytest
 from kaizen import KaizenError, cli, experiments
 from kaizen.commands import runner
 from kaizen.commands import sweep as command
+from tests.unit.helpers import assert_one_line_error
 from tests.unit.test_experiments import AUC, LOG, QUEUE_STATUS, show_json
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -170,20 +171,41 @@ def test_cli_sweep_guard_without_winner_still_reports(monkeypatch, capsys):
     """No experiment meets the guard: the sweep says so and succeeds when nothing failed."""
     fake = FakeDvc(status=QUEUE_STATUS.replace("Failed", "Success"))
     monkeypatch.setattr(runner, "execute", fake)
-    code = cli.main(["sweep", "-S", "train.model=logreg", "--guard", "test.roc_auc>=0.99"])
+    code = cli.main(["sweep", "-S", "train.model=logreg", "--guard", "cv.roc_auc>=0.99"])
     out, _ = capsys.readouterr()
     assert code == 0
-    assert "best: none (no experiment meets the guard test.roc_auc>=0.99" in out
+    assert "best: none (no experiment meets the guard cv.roc_auc>=0.99" in out
     assert json.loads(out.splitlines()[-1])["best"] is None
 
 
 def test_cli_best_prints_only_the_name(dvc, capsys):
-    """stdout is the name (for scripts); direction and guard apply."""
-    assert cli.main(["best", "--metric", "test.cost"]) == 0
+    """stdout is the name (for scripts); direction, guard and rule apply; the winner's held-out
+    figures are printed once, on stderr."""
+    assert cli.main(["best", "--metric", "cv.cost"]) == 0
     assert capsys.readouterr().out == "low-auc\n"
-    assert cli.main(["best", "--guard", "test.cost<=baseline"]) == 0
-    assert capsys.readouterr().out == "mid-auc\n"
+    assert cli.main(["best", "--guard", "cv.cost<=baseline"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "mid-auc\n"
+    assert err == (
+        "best: mid-auc: cv.roc_auc 0.8500 ± 0.0300 (max, rule best); held out, read once for the "
+        "winner: test.roc_auc 0.8400, current.roc_auc 0.8300, test.cost 0.4500, "
+        "current.cost 0.4500\n"
+    )
+    assert cli.main(["best", "--rule", "one-se"]) == 0
+    assert capsys.readouterr().out == "top-auc\n"
     assert not any(call[:3] == ("dvc", "exp", "branch") for call in dvc.calls)
+
+
+def test_cli_best_refuses_held_out_metrics(dvc, capsys):  # pylint: disable=unused-argument
+    """Selecting or guarding on test.* / current.* needs --allow-holdout."""
+    assert cli.main(["best", "--metric", "current.roc_auc"]) == 1
+    err = capsys.readouterr().err
+    assert_one_line_error(err, "kaizen best: error: --metric metrics/evaluate/metrics.json:")
+    assert "current, out-of-time part" in err and "--allow-holdout" in err
+    assert cli.main(["best", "--guard", "test.cost<=baseline"]) == 1
+    assert_one_line_error(capsys.readouterr().err, "--guard test.cost: selecting on the test")
+    assert cli.main(["best", "--metric", "current.roc_auc", "--allow-holdout"]) == 0
+    assert capsys.readouterr().out == "top-auc\n"
 
 
 def test_cli_promote_branches_the_best(dvc, capsys):

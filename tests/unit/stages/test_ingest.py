@@ -98,3 +98,27 @@ def test_ingest_warns_on_a_lopsided_split(tmp_path, capsys):
     assert "leaves 6 of 60 rows (10%) in the current part, under 20%" in err[0]
     run(tmp_path)
     assert capsys.readouterr().err == ""
+
+
+def test_schema_is_inferred_on_the_reference_part_only(tmp_path):
+    """A column numeric in the reference part stays numeric even when the current part would
+    have tipped it to categorical as a whole; its text in the current part is then an error
+    naming the row, not a silent NaN."""
+    frame = credit_frame().astype({"Debt": object})
+    frame.loc[42:, "Debt"] = "unknown"  # 18 current rows of text: 30 % of the whole column
+    with pytest.raises(KaizenError) as caught:
+        run(tmp_path, frame=frame)
+    assert str(caught.value) == (
+        f"{tmp_path / 'data.csv'}: column 'Debt' is numeric but holds text in 18 row(s), e.g. "
+        "'unknown' at data row 43"
+    )
+    assert not any((tmp_path / name).exists() for name in OUTPUTS)
+    facts = run(tmp_path, {"data": {"columns": {"Debt": "drop"}}}, frame)
+    assert facts["numeric"] == 3
+
+
+def test_a_column_empty_in_the_reference_part_is_an_error(tmp_path):
+    """A column empty in the reference part is reported as such, even if current fills it."""
+    frame = credit_frame().assign(Channel=[None] * 42 + ["web"] * 18)
+    with pytest.raises(KaizenError, match=r"\(reference part\): column 'Channel' is empty"):
+        run(tmp_path, frame=frame)
