@@ -63,30 +63,46 @@ class Model:
         )
 
 
-def load(path: str | Path) -> Model:
-    """Load a model saved by the train stage, checking its hash; one-line errors otherwise."""
-    path = Path(path)
+def read_info(path: str | Path) -> dict:
+    """The metadata saved beside a model, checked for what scoring needs."""
     info = files.read_json(info_path(path))
-    if not path.is_file():
-        raise KaizenError(f"{path}: model file not found (run `dvc repro train` first)")
     for key in ("schema", "model_sha256", "categories", "reference"):
         if key not in info:
             raise KaizenError(
                 f"{info_path(path)}: no {key!r} (saved by an older version: `dvc repro train`)"
             )
+    return info
+
+
+def schema_version(info: dict) -> str:
+    """Short SHA-256 of the input schema and its known categories (what requests must match)."""
+    described = {"schema": info["schema"], "categories": info["categories"]}
+    canonical = json.dumps(described, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(canonical).hexdigest()[:VERSION_CHARS]
+
+
+def categories(info: dict) -> dict[str, frozenset[str]]:
+    """Known values per categorical column."""
+    return {name: frozenset(values) for name, values in info["categories"].items()}
+
+
+def load(path: str | Path) -> Model:
+    """Load a model saved by the train stage, checking its hash; one-line errors otherwise."""
+    path = Path(path)
+    info = read_info(path)
+    if not path.is_file():
+        raise KaizenError(f"{path}: model file not found (run `dvc repro train` first)")
     if files.file_sha256(path) != info["model_sha256"]:
         raise KaizenError(f"{path}: SHA-256 differs from {info_path(path).name} (wrong or corrupt)")
     try:
         pipeline = files.load_model(path)
     except Exception as exc:  # pylint: disable=broad-exception-caught  # any unpickling failure
         raise KaizenError(f"{path}: corrupt model file ({type(exc).__name__})") from None
-    described = {"schema": info["schema"], "categories": info["categories"]}
-    canonical = json.dumps(described, sort_keys=True, separators=(",", ":")).encode()
     return Model(
         pipeline=pipeline,
         schema=Schema.from_dict(info["schema"]),
-        categories={name: frozenset(values) for name, values in info["categories"].items()},
+        categories=categories(info),
         sha256=info["model_sha256"],
-        schema_version=hashlib.sha256(canonical).hexdigest()[:VERSION_CHARS],
+        schema_version=schema_version(info),
         explainer=Explainer(pipeline, info["reference"]),
     )
