@@ -85,12 +85,16 @@ class Explainer:  # pylint: disable=too-few-public-methods  # prepared once, the
     def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
         """One row per applicant, one column per model input: how much it raised the score."""
         inputs = self.pipeline.named_steps["features"].transform(features)
-        if self.method == EXACT:
-            encoded = self.pipeline.named_steps["prep"].transform(inputs)
-            values = ((encoded - self._means) * self._weights) @ self._owner_matrix
-        else:
-            values = self._replacement(inputs)
+        encoded = self.pipeline.named_steps["prep"].transform(inputs)
+        values = self.explain(inputs, encoded)
         return pd.DataFrame(values, index=features.index, columns=self.inputs)
+
+    def explain(self, inputs: pd.DataFrame, encoded: np.ndarray) -> np.ndarray:
+        """`contributions` from the pipeline's own intermediate results (the model inputs and
+        their encoding), so that a caller that scored them already does not transform twice."""
+        if self.method == EXACT:
+            return ((encoded - self._means) * self._weights) @ self._owner_matrix
+        return self._replacement(inputs)
 
     def _replacement(self, inputs: pd.DataFrame) -> np.ndarray:
         """Score change when each input in turn takes its reference value (one batched call)."""

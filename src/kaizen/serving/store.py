@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -141,20 +142,24 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def json_text(value: Any) -> str:
+    """JSON columns as text, with orjson (the stdlib encoder was a third of a batch's insert)."""
+    return orjson.dumps(value).decode()
+
+
 def create_engine(db: str) -> Engine:
     """An engine for `KAIZEN_DB` with the backend's durability settings."""
     url = database_url(db)
+    options = {"pool_size": 8, "max_overflow": 8, "json_serializer": json_text}
     if url.startswith("sqlite"):
         path = Path(url.removeprefix("sqlite:///"))
         if not path.parent.is_dir():
             raise KaizenError(f"KAIZEN_DB: {path.parent}: no such directory")
-        engine = sa.create_engine(url, pool_size=8, max_overflow=8)
+        engine = sa.create_engine(url, **options)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(
-        url, pool_size=8, max_overflow=8, pool_pre_ping=True, connect_args={"connect_timeout": 5}
-    )
+    return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5}, **options)
 
 
 class EventStore:
