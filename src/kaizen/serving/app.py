@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kaizen import KaizenError, __version__, scoring
 from kaizen.data import Schema
+from kaizen.serving.decisions import Batcher
 from kaizen.serving.payloads import application_model, batch_model
 from kaizen.serving.routers import feedback, health, predict
 from kaizen.serving.service import Service
@@ -78,10 +79,13 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
         opened = service or Service.open(settings)
         if opened.model.schema_version != scoring.schema_version(info):
             raise KaizenError(f"{settings.model}: model.json changed during start-up")
-        app.state.service = opened
+        batcher = Batcher(opened, settings.max_batch)
+        batcher.start()
+        app.state.service, app.state.batcher = opened, batcher
         try:
             yield
         finally:
+            batcher.stop()
             opened.close()
 
     app = FastAPI(
