@@ -8,6 +8,7 @@ skip, unless KAIZEN_REQUIRE_POSTGRES=1 (set by .ci/run), which turns the skip in
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -22,7 +23,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 import schemathesis
@@ -114,13 +115,15 @@ def call(port: int, method: str, path: str, body: dict | None = None, conn=None)
             conn.close()
 
 
-class Load:
+class Load:  # pylint: disable=too-many-instance-attributes  # what a run counts and measures
     """Clients sending one application per request until told to stop (or the server dies)."""
 
-    def __init__(self, port: int, clients: int, per_client: int | None = None):
+    def __init__(self, port: int, clients: int, per_client: int | None = None, body=None):
         self.port, self.per_client = port, per_client
+        self.body = body or {"applications": [APPLICATION]}
         self.acknowledged: list[str] = []
         self.errors: list[str] = []
+        self.seconds: list[float] = []  # per request (benchmarks read it)
         self.stop = threading.Event()
         self.threads = [threading.Thread(target=self._client) for _ in range(clients)]
 
@@ -128,13 +131,13 @@ class Load:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         sent = 0
         while not self.stop.is_set() and (self.per_client is None or sent < self.per_client):
+            started = time.perf_counter()
             try:
-                status, body = call(
-                    self.port, "POST", "/predict", {"applications": [APPLICATION]}, conn
-                )
+                status, body = call(self.port, "POST", "/predict", self.body, conn)
             except OSError as exc:  # the server was killed: stop this client
                 self.errors.append(f"connection: {exc}")
                 return
+            self.seconds.append(time.perf_counter() - started)
             sent += 1
             if status == 200:
                 self.acknowledged.extend(p["prediction_id"] for p in body["predictions"])
@@ -198,27 +201,27 @@ def postgres_binaries() -> Path | None:
     config = shutil.which("pg_config")
     if config is None:
         return None
-    folder = Path(
-        subprocess.run([config, "--bindir"], capture_output=True, text=True).stdout.strip()
-    )
+    found = subprocess.run([config, "--bindir"], capture_output=True, text=True, check=False)
+    folder = Path(found.stdout.strip())
     return folder if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file() else None
 
 
-@pytest.fixture(scope="session", name="postgres")
-def fixture_postgres() -> Iterator[str]:
-    """A PostgreSQL server on 127.0.0.1 in a temporary folder; its URL (database `postgres`)."""
+@contextlib.contextmanager
+def temporary_postgres(missing: Callable[[str], None] = skip_or_fail) -> Iterator[str]:
+    """A PostgreSQL server on 127.0.0.1 in a temporary folder, stopped on exit; its URL
+    (database `postgres`). `missing(reason)` is called (and must raise) when it cannot run."""
     binaries = postgres_binaries()
     if binaries is None:
-        skip_or_fail("PostgreSQL server binaries not found (pg_config --bindir)")
+        missing("PostgreSQL server binaries not found (pg_config --bindir)")
     prefix: list[str] = []
     folder = Path(tempfile.mkdtemp(prefix="kaizen-pg-"))
     if os.geteuid() == 0:  # the server refuses root: run it as `postgres`
         try:
             user = pwd.getpwnam("postgres")
         except KeyError:
-            skip_or_fail("running as root and no `postgres` user to run the server as")
+            missing("running as root and no `postgres` user to run the server as")
         if shutil.which("runuser") is None:
-            skip_or_fail("running as root and no `runuser` to switch to `postgres`")
+            missing("running as root and no `runuser` to switch to `postgres`")
         os.chown(folder, user.pw_uid, user.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
     data, port = folder / "data", free_port()
@@ -226,7 +229,7 @@ def fixture_postgres() -> Iterator[str]:
     def run(*argv: str) -> None:
         result = subprocess.run(prefix + list(argv), capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            pytest.fail(f"{' '.join(argv)}: {result.stdout}{result.stderr}")
+            raise RuntimeError(f"{' '.join(argv)}: {result.stdout}{result.stderr}")
 
     run(str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "kaizen", "--no-sync")
     options = f"-k {shlex.quote(str(folder))} -p {port} -h 127.0.0.1"
@@ -237,6 +240,13 @@ def fixture_postgres() -> Iterator[str]:
     finally:
         run(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", name="postgres")
+def fixture_postgres() -> Iterator[str]:
+    """One PostgreSQL server for the session."""
+    with temporary_postgres() as url:
+        yield url
 
 
 @pytest.fixture(name="pg_db")
