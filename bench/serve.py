@@ -32,7 +32,11 @@ sys.path.insert(0, str(ROOT))
 # pylint: disable=wrong-import-position  # after the repository root is importable
 from pipeline import machine, synthesize  # bench/pipeline.py
 from results import record  # bench/results.py
-from tests.integration.test_serving import Load, Server, temporary_postgres
+from tests.integration.test_serving import (  # pylint: disable=import-error  # root: above
+    Load,
+    Server,
+    temporary_postgres,
+)
 
 MODEL = ROOT / "models" / "model.joblib"
 METRICS = ROOT / "metrics" / "evaluate" / "metrics.json"
@@ -218,7 +222,7 @@ def report(args, onoff, batch, stores, predict) -> str:
 
 def serve_without_store(port: str) -> None:
     """The comparison server: everything as served, except that events are not written."""
-    # pylint: disable-next=import-outside-toplevel  # only in the child process
+    # pylint: disable=import-outside-toplevel  # only in the child process
     from kaizen import cli
     from kaizen.serving.store import EventStore
 
