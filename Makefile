@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
 .PHONY: help install repro report sweep promote sweep-clean lint pytest test \
-	bench bench-drift bench-sweep bench-scores clean
+	bench bench-drift bench-sweep bench-scores bench-serve serve clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -56,13 +56,19 @@ promote: $(STAMP) ## Best experiment by METRIC meeting GUARD -> branch exp/<name
 sweep-clean: $(STAMP) ## Remove finished experiments (a long `dvc exp show` slows DVC down)
 	$(BIN)/kaizen sweep-clean
 
+# --- serving (README: "Serve the model") ---------------------------------------------------------
+serve: $(STAMP) ## Initialise the event store (idempotent) and serve the model on 127.0.0.1:8000
+	$(BIN)/kaizen events init
+	$(BIN)/kaizen serve
+
 # --- quality gates -------------------------------------------------------------------------------
-lint: $(STAMP) ## pylint (10/10), flake8, mypy, black --check, workflow lint (actionlint + zizmor)
+lint: $(STAMP) ## pylint (10/10), flake8, mypy, black --check, workflow lint (actionlint + zizmor), hadolint
 	$(BIN)/pylint src tests bench/*.py
 	$(BIN)/flake8 src tests bench
 	$(BIN)/mypy
 	$(BIN)/black --check --quiet src tests bench
 	.ci/lint-workflows
+	$(BIN)/hadolint Dockerfile
 
 pytest: $(STAMP) ## The whole test suite with the coverage gate (no lint)
 	$(BIN)/pytest
@@ -89,6 +95,9 @@ bench-sweep: $(STAMP) ## Benchmark an 8-experiment sweep, -j 1 vs -j 2 -> bench/
 
 bench-scores: $(STAMP) ## Measure what the git copy of the per-row scores costs -> bench/README.md
 	$(BIN)/python bench/scores.py
+
+bench-serve: $(STAMP) ## Benchmark the API (store on/off, batches, SQLite vs PostgreSQL) -> bench/README.md
+	$(BIN)/python bench/serve.py
 
 clean: ## Remove caches (not data, not .venv)
 	rm -rf .pytest_cache .coverage htmlcov

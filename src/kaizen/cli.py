@@ -18,6 +18,8 @@ MODULES = (
     "kaizen.commands.report",
     "kaizen.commands.sweep",
     "kaizen.commands.data",
+    "kaizen.commands.serve",
+    "kaizen.commands.events",
 )
 
 
