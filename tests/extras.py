@@ -15,10 +15,11 @@ def require(module: str) -> ModuleType:
     """Import `module`, or skip saying how to install it; with KAIZEN_REQUIRE_<MODULE>=1 (set
     by .ci/run) a missing module fails instead, so that CI never skips these tests."""
     try:
-        return importlib.import_module(module)
+        found = importlib.import_module(module)
     except ImportError:
         flag = f"KAIZEN_REQUIRE_{module.upper()}"
         reason = f"{module} is not installed (`{INSTALL.get(module, 'pip install ' + module)}`)"
         if os.environ.get(flag) == "1":
             pytest.fail(f"{reason} but {flag}=1", pytrace=False)
         pytest.skip(reason, allow_module_level=True)
+    return found
