@@ -17,6 +17,7 @@ MODULES = (
     "kaizen.commands.predict",
     "kaizen.commands.report",
     "kaizen.commands.sweep",
+    "kaizen.commands.mlflow",
 )
 
 
