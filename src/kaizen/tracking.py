@@ -4,7 +4,8 @@ signature built from the saved schema.
 Git + DVC stay the source of truth. A run is keyed by the commit it describes (tag
 `kaizen.commit`), so that logging the same commit again updates that run instead of adding one.
 Metric names are `<stage>.<key>` (`evaluate.test.roc_auc`): the stage whose output holds the
-metrics file, as in `metrics/<stage>…`.
+metrics file, as in `metrics/<stage>…`. The logged model is the fitted pipeline behind
+`PredictInputs`, so that MLflow-served requests are read exactly as `kaizen predict` reads a CSV.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import math
 import re
 from typing import Any
 
-from kaizen.data import Schema
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.pipeline import Pipeline
+
+from kaizen.data import Schema, coerce_features
 from kaizen.metrics import flatten
 
 COMMIT = "kaizen.commit"
@@ -89,3 +93,29 @@ def model_signature(schema: Schema):
     inputs += [ColSpec("string", name, required=True) for name in schema.categorical]
     outputs = Columns([TensorSpec(np.dtype("float64"), (-1, 2))])
     return ModelSignature(inputs=Columns(inputs), outputs=outputs)
+
+
+class PredictInputs(TransformerMixin, BaseEstimator):
+    """`kaizen predict`'s reading of inputs as a first pipeline step: the schema's columns,
+    numbers parsed, categories stripped, every missing value NaN.
+
+    MLflow's scoring server hands the model a one-row request with a null category as Python
+    None in an object column; the fitted pipeline's imputer only treats NaN as missing, so
+    without this step such a request scores as an unknown category instead of a missing one.
+    """
+
+    def __init__(self, schema: dict | None = None):
+        self.schema = schema
+
+    def fit(self, X, y=None):  # pylint: disable=unused-argument
+        """Nothing to learn."""
+        return self
+
+    def transform(self, X):
+        """The columns the pipeline expects, typed as `kaizen predict` types them."""
+        return coerce_features(X, Schema.from_dict(self.schema), "model input")
+
+
+def served_model(pipeline: Pipeline, schema: Schema) -> Pipeline:
+    """The fitted pipeline behind `PredictInputs` (the model MLflow logs and serves)."""
+    return Pipeline([("inputs", PredictInputs(schema.to_dict())), ("pipeline", pipeline)])

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from kaizen import tracking
-from kaizen.data import Schema
+from kaizen import model, tracking
+from kaizen.data import Schema, coerce_features
+from tests.unit.helpers import credit_frame, make_params
 from tests.extras import require
 
 
@@ -100,3 +101,31 @@ def test_model_signature_from_the_saved_schema():
         assert "missing inputs ['Home']" in str(exc)
     else:
         raise AssertionError("a frame without Home was accepted")
+
+
+def fitted_with_missing_categories() -> tuple:
+    """(pipeline, schema, raw frame): a model fitted on data where Home is sometimes missing."""
+    raw = credit_frame(seed=3)
+    raw.loc[raw.index % 5 == 0, "Home"] = np.nan
+    schema = Schema("Status", "bad", ["Income", "Debt", "Amount", "Price"], ["Home"])
+    frame = coerce_features(raw, schema, "train").assign(Status=(raw["Status"] == "bad") * 1)
+    return model.train(frame, schema, make_params().train).pipeline, schema, raw
+
+
+def test_served_model_reads_inputs_as_kaizen_predict():
+    """A one-row request with a null category (Python None, as MLflow's server passes it), text
+    numbers and padded categories scores as `kaizen predict` scores the typed row; the bare
+    pipeline reads that None as an unknown category, not as missing."""
+    pipeline, schema, raw = fitted_with_missing_categories()
+    served = tracking.served_model(pipeline, schema)
+    request = raw.head(1).astype(object).assign(Home=None)
+    request[schema.numeric] = request[schema.numeric].astype(str)
+    typed = coerce_features(request, schema, "request")
+    assert typed["Home"].isna().all()
+    expected = model.predict_scores(pipeline, typed).to_numpy()
+    np.testing.assert_array_equal(served.predict_proba(request)[:, 1], expected)
+    bare = pipeline.predict_proba(request.assign(**typed[schema.numeric]))[:, 1]
+    assert not np.allclose(bare, expected)
+    row = raw.loc[[1]].astype(object)
+    padded = row.assign(Home=f" {row['Home'].iloc[0]} ")
+    np.testing.assert_array_equal(served.predict_proba(padded), served.predict_proba(row))

@@ -151,12 +151,13 @@ def record(mlflow_client, run_id: str, logged, params: dict, metrics: dict, tags
 
 
 def log_model(run_id: str, model: str, info: dict, train: str) -> str:
-    """Log the fitted pipeline as an MLflow scikit-learn model in `run_id`; its model URI."""
+    """Log the fitted pipeline (behind `PredictInputs`) as an MLflow scikit-learn model in
+    `run_id`; its model URI."""
     mlflow = import_mlflow()
     import skops.io  # pylint: disable=import-outside-toplevel
 
     schema = Schema.from_dict(info["schema"])
-    fitted = files.load_model(model)
+    fitted = tracking.served_model(files.load_model(model), schema)
     example = files.read_parquet(train)[schema.features].head(EXAMPLE_ROWS)
     with mlflow.start_run(run_id=run_id):
         model_info = mlflow.sklearn.log_model(

@@ -16,6 +16,7 @@ from kaizen import KaizenError, cli, files
 from kaizen.commands import mlflow as command
 from kaizen.commands import runner
 from kaizen.experiments import Experiment
+from kaizen.tracking import PredictInputs
 from tests.extras import require
 from tests.unit.helpers import assert_one_line_error
 
@@ -138,8 +139,9 @@ def test_upsert_and_record_update_a_run_in_place(store):
 
 
 def test_log_model_round_trip(store, fitted, monkeypatch):
-    """The logged pipeline loads back with MLflow and scores like the saved one; it carries the
-    signature, kaizen's code, pinned requirements and predict_proba as its pyfunc."""
+    """The logged pipeline (behind PredictInputs) loads back with MLflow and scores like the saved
+    one; it carries the signature, kaizen's code, pinned requirements and predict_proba as its
+    pyfunc."""
     mlflow = require("mlflow")
     uri, experiment = store
     client = command.client(uri)
@@ -148,6 +150,7 @@ def test_log_model_round_trip(store, fitted, monkeypatch):
     model_uri = command.log_model(run_id, str(fitted.model), info, str(fitted.train))
     monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
     loaded = mlflow.sklearn.load_model(model_uri)
+    assert isinstance(loaded[0], PredictInputs)
     features = files.read_parquet(fitted.test)[
         info["schema"]["numeric"] + info["schema"]["categorical"]
     ]
