@@ -90,6 +90,9 @@ bench-drift: $(STAMP) $(EVIDENTLY)/.installed ## Benchmark drift vs Evidently 0.
 bench-sweep: $(STAMP) ## Benchmark an 8-experiment sweep, -j 1 vs -j 2 -> bench/README.md
 	$(BIN)/python bench/sweep.py
 
+bench-mlflow: install-mlflow ## Benchmark mlflow models serve (and kaizen serve once it exists) -> bench/README.md
+	$(BIN)/python bench/mlflow_serve.py
+
 clean: ## Remove caches (not data, not .venv)
 	rm -rf .pytest_cache .coverage htmlcov
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
