@@ -188,9 +188,8 @@ def test_projection_uses_model_pca_when_two_axes():
     assert model.projection(three, X, 0).shape == (len(X), 2)
 
 
-def test_sanitize_plot(tmp_path):
+def test_sanitize_plot():
     """Infinity and NaN anywhere in the JSON become null; other values are kept."""
-    path = tmp_path / "roc.json"
     raw = '{"roc": [{"fpr": 0.0, "threshold": Infinity}, {"x": [NaN, 1]}], "n": "a"}'
     content = M.clean_plot(json.loads(raw))
     assert content == {"roc": [{"fpr": 0.0, "threshold": None}, {"x": [None, 1]}], "n": "a"}
@@ -227,9 +226,8 @@ def test_evenly():
     assert (np.diff(kept) > 0).all()
 
 
-def test_sanitize_plot_thins_long_lists(tmp_path):
+def test_sanitize_plot_thins_long_lists():
     """With max_points, long point lists keep evenly spaced points (ends included)."""
-    path = tmp_path / "roc.json"
     points = [
         {"fpr": i / 10, "threshold": float("inf") if i == 0 else 1 - i / 10} for i in range(11)
     ]
