@@ -82,15 +82,15 @@ def run_tags(commit: str, dvc_lock_sha256: str, info: dict, version: str) -> dic
 
 
 def model_signature(schema: Schema):
-    """Inputs: one column per feature of the saved schema (double or string; values may be missing);
-    outputs: `predict_proba`'s two columns (probability of each class)."""
+    """Inputs: one required column per feature of the saved schema (double or string; values may
+    be missing); outputs: `predict_proba`'s two columns (probability of each class)."""
     # pylint: disable=import-outside-toplevel
     import numpy as np
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema as Columns, TensorSpec
 
-    inputs = [ColSpec("double", name, required=True) for name in schema.numeric]
-    inputs += [ColSpec("string", name, required=True) for name in schema.categorical]
+    inputs: list[ColSpec | TensorSpec] = [ColSpec("double", n) for n in schema.numeric]
+    inputs += [ColSpec("string", name) for name in schema.categorical]
     outputs = Columns([TensorSpec(np.dtype("float64"), (-1, 2))])
     return ModelSignature(inputs=Columns(inputs), outputs=outputs)
 

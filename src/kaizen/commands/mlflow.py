@@ -122,7 +122,7 @@ def find_run(mlflow_client, experiment: str, tag: str, value: str):
     return runs[0] if runs else None
 
 
-def upsert_run(mlflow_client, experiment: str, tag: str, value: str, name: str, tags: dict):
+def upsert_run(mlflow_client, experiment: str, tag: str, value: str, *, name: str, tags: dict):
     """(run id, its logged data or None when new): the run tagged `tag=value`, or a new one."""
     found = find_run(mlflow_client, experiment, tag, value)
     if found is not None:
@@ -131,7 +131,7 @@ def upsert_run(mlflow_client, experiment: str, tag: str, value: str, name: str, 
     return run.info.run_id, None
 
 
-def record(mlflow_client, run_id: str, logged, params: dict, metrics: dict, tags: dict) -> None:
+def record(mlflow_client, run_id: str, logged, *, params: dict, metrics: dict, tags: dict) -> None:
     """Params, metrics (step 0) and tags in batches; what `logged` already holds is skipped, so
     that an update adds no metric history."""
     # pylint: disable=import-outside-toplevel
@@ -196,11 +196,12 @@ def mirror_experiments(mlflow_client, experiment: str, parent: str, stages: dict
             continue
         tags = {"mlflow.parentRunId": parent, "kaizen.experiment_name": row.name}
         run_id, logged = upsert_run(
-            mlflow_client, experiment, tracking.EXPERIMENT, row.rev, row.name, tags
+            mlflow_client, experiment, tracking.EXPERIMENT, row.rev, name=row.name, tags=tags
         )
         params = {tracking.key(k): tracking.param_value(v) for k, v in row.params.items()}
         metrics = tracking.experiment_metrics(row.metrics, stages)
-        record(mlflow_client, run_id, logged, params, metrics, {"kaizen.state": row.state, **tags})
+        tags = {"kaizen.state": row.state, **tags}
+        record(mlflow_client, run_id, logged, params=params, metrics=metrics, tags=tags)
         mlflow_client.set_terminated(run_id, "FINISHED" if row.state == "success" else "FAILED")
         count += 1
     return count
@@ -271,10 +272,10 @@ def log(args: argparse.Namespace) -> dict:
     with mlflow_errors(uri):
         experiment = experiment_id(mlflow_client, args.experiment)
         run_id, logged = upsert_run(
-            mlflow_client, experiment, tracking.COMMIT, commit, commit[:7], {}
+            mlflow_client, experiment, tracking.COMMIT, commit, name=commit[:7], tags={}
         )
         tags = {**tracking.run_tags(commit, lock_sha, info, kaizen.__version__), **texts}
-        record(mlflow_client, run_id, logged, params, numbers, tags)
+        record(mlflow_client, run_id, logged, params=params, metrics=numbers, tags=tags)
         for plot in pipeline.plot_files():
             mlflow_client.log_artifact(run_id, plot, str(Path(plot).parent))
         model_uri = logged.tags.get(tracking.MODEL_URI) if logged else None

@@ -120,21 +120,30 @@ def fixture_store(tmp_path_factory) -> tuple[str, str]:
     return uri, experiment
 
 
+def commit_run(client, experiment: str, commit: str):
+    """`upsert_run` keyed by a (fake) commit, named after it: (run id, logged data or None)."""
+    return command.upsert_run(client, experiment, "kaizen.commit", commit, name=commit, tags={})
+
+
 def test_upsert_and_record_update_a_run_in_place(store):
     """A tag finds its run again; unchanged values add no metric history, changed ones do."""
     uri, experiment = store
     client = command.client(uri)
-    run_id, logged = command.upsert_run(client, experiment, "kaizen.commit", "a1", "a1", {})
+    run_id, logged = commit_run(client, experiment, "a1")
     assert logged is None
-    command.record(client, run_id, None, {"p": "1"}, {"m": 0.5}, {"t": "x"})
-    again, logged = command.upsert_run(client, experiment, "kaizen.commit", "a1", "a1", {})
+    command.record(client, run_id, None, params={"p": "1"}, metrics={"m": 0.5}, tags={"t": "x"})
+    again, logged = commit_run(client, experiment, "a1")
     assert again == run_id and logged.metrics == {"m": 0.5} and logged.params == {"p": "1"}
-    command.record(client, run_id, logged, {"p": "1"}, {"m": 0.5, "n": 2.0}, {"t": "y"})
+    command.record(
+        client, run_id, logged, params={"p": "1"}, metrics={"m": 0.5, "n": 2.0}, tags={"t": "y"}
+    )
     assert [m.value for m in client.get_metric_history(run_id, "m")] == [0.5]
-    command.record(client, run_id, client.get_run(run_id).data, {}, {"m": 0.7}, {})
+    command.record(
+        client, run_id, client.get_run(run_id).data, params={}, metrics={"m": 0.7}, tags={}
+    )
     assert [m.value for m in client.get_metric_history(run_id, "m")] == [0.5, 0.7]
     assert client.get_run(run_id).data.tags["t"] == "y"
-    other, logged = command.upsert_run(client, experiment, "kaizen.commit", "b2", "b2", {})
+    other, logged = commit_run(client, experiment, "b2")
     assert other != run_id and logged is None
 
 
@@ -145,7 +154,7 @@ def test_log_model_round_trip(store, fitted, monkeypatch):
     mlflow = require("mlflow")
     uri, experiment = store
     client = command.client(uri)
-    run_id, _ = command.upsert_run(client, experiment, "kaizen.commit", "model", "model", {})
+    run_id, _ = commit_run(client, experiment, "model")
     info = files.read_json(fitted.info)
     model_uri = command.log_model(run_id, str(fitted.model), info, str(fitted.train))
     monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
@@ -174,8 +183,8 @@ def test_register_version_once_per_run_and_move_challenger(store):
     """Registering a run twice gives one version; a newer run's version takes `challenger`."""
     uri, experiment = store
     client = command.client(uri)
-    first, _ = command.upsert_run(client, experiment, "kaizen.commit", "r1", "r1", {})
-    second, _ = command.upsert_run(client, experiment, "kaizen.commit", "r2", "r2", {})
+    first, _ = commit_run(client, experiment, "r1")
+    second, _ = commit_run(client, experiment, "r2")
     first_uri = logged_model_uri(client, experiment, first)
     assert command.register_version(client, "reg", first, first_uri) == "1"
     assert command.register_version(client, "reg", first, first_uri) == "1"
@@ -191,7 +200,7 @@ def test_promote_moves_champion(store, capsys):
     uri, experiment = store
     client = command.client(uri)
     for name in ("p1", "p2"):
-        run_id, _ = command.upsert_run(client, experiment, "kaizen.commit", name, name, {})
+        run_id, _ = commit_run(client, experiment, name)
         command.register_version(
             client, "promoted", run_id, logged_model_uri(client, experiment, run_id)
         )
@@ -243,7 +252,7 @@ def test_mirror_experiments_as_nested_runs(store, monkeypatch):
     queued ones are left out."""
     uri, experiment = store
     client = command.client(uri)
-    parent, _ = command.upsert_run(client, experiment, "kaizen.commit", "parent", "parent", {})
+    parent, _ = commit_run(client, experiment, "parent")
     metric = "metrics/evaluate/metrics.json:test.roc_auc"
     rows = [
         Experiment("good", "1" * 40, "success", {"train.model": "hgb"}, {metric: 0.8}),
