@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from kaizen import cli
+from kaizen.commands import mlflow as kaizen_mlflow
 from kaizen.commands import pipeline
 from kaizen.files import file_sha256
 from kaizen.metrics import flatten
@@ -151,8 +152,8 @@ def test_registered_model_scores_like_kaizen_predict(logged, client, monkeypatch
     scored = tmp_path / "scored.csv"
     kaizen(repo, "predict", "--input", str(source), "--output", str(scored))
     monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
-    mlflow.set_tracking_uri(client.tracking_uri)
-    model = mlflow.sklearn.load_model("models:/credit@challenger")
+    with kaizen_mlflow.fluent_uri(client.tracking_uri):
+        model = mlflow.sklearn.load_model("models:/credit@challenger")
     scores = model.predict_proba(pd.read_csv(source))[:, 1]  # the CSV as pandas reads it
     expected = pd.read_csv(scored)["score"].to_numpy()
     assert len(expected) == ROWS
@@ -166,8 +167,10 @@ def test_second_log_of_the_same_commit_adds_no_run(logged, client, server, monke
     experiment = client.get_experiment_by_name("kaizen").experiment_id
     before = len(client.search_runs([experiment]))
     monkeypatch.chdir(repo.path)
+    monkeypatch.delenv(kaizen_mlflow.TRACKING_URI, raising=False)
     argv = ["mlflow", "log", "--tracking-uri", server, "--register", "credit"]
     assert cli.main(argv) == 0
+    assert kaizen_mlflow.TRACKING_URI not in os.environ  # nothing leaks into later processes
     assert len(client.search_runs([experiment])) == before
     run = the_run(client, repo)
     assert run.info.run_id == first["run_id"]

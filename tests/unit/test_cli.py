@@ -4,6 +4,7 @@ A user error exits 1 with exactly one stderr line naming the file and the column
 traceback, no new output file, and a pre-existing output file left as it was.
 """
 
+import argparse
 import json
 import runpy
 import sys
@@ -261,12 +262,19 @@ def test_version_and_usage(capsys):
 
 
 def test_handlers_have_subcommands():
-    """Every registered handler has a subcommand and vice versa."""
-    # pylint: disable=protected-access
-    parser = cli.parser()
-    action = next(a for a in parser._actions if a.dest == "command")
-    for name, sub in action.choices.items():
-        assert callable(sub.get_default("handler")), name
+    """Every registered handler has a subcommand and vice versa (nested ones: `mlflow log`)."""
+
+    def leaves(parser):
+        # pylint: disable=protected-access
+        groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not groups:
+            return [parser]
+        return [leaf for sub in groups[0].choices.values() for leaf in leaves(sub)]
+
+    found = leaves(cli.parser())
+    assert len(found) > 10
+    for leaf in found:
+        assert callable(leaf.get_default("handler")), leaf.prog
 
 
 def test_python_dash_m(monkeypatch, capsys):

@@ -26,6 +26,7 @@ from kaizen.config import load_params
 from kaizen.data import Schema
 
 DEFAULT_URI = "sqlite:///mlruns.db"  # git-ignored; MLFLOW_TRACKING_URI or --tracking-uri win
+TRACKING_URI = "MLFLOW_TRACKING_URI"
 DEFAULT_EXPERIMENT = "kaizen"
 DEFAULT_NAME = "credit"  # registered model name of `mlflow promote`
 INSTALL = "make install-mlflow (or pip install -e '.[mlflow]')"
@@ -53,14 +54,26 @@ def import_mlflow():
 
 def tracking_uri(option: str | None) -> str:
     """--tracking-uri, else MLFLOW_TRACKING_URI, else the local sqlite file."""
-    return option or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
+    return option or os.environ.get(TRACKING_URI) or DEFAULT_URI
 
 
 def client(uri: str):
-    """An MlflowClient on `uri` (also the fluent API's URI, for log_model)."""
+    """An MlflowClient on `uri` (its registry too, unless MLFLOW_REGISTRY_URI says otherwise)."""
+    return import_mlflow().MlflowClient(tracking_uri=uri)
+
+
+@contextlib.contextmanager
+def fluent_uri(uri: str) -> Iterator[Any]:
+    """The mlflow module with its global tracking URI at `uri` for the block (log_model and
+    register_model use it). MLflow exports that URI as MLFLOW_TRACKING_URI for child processes:
+    it is put back as it was after the block, so that nothing leaks into later processes."""
     mlflow = import_mlflow()
+    before = os.environ.get(TRACKING_URI)
     mlflow.set_tracking_uri(uri)
-    return mlflow.MlflowClient(tracking_uri=uri)
+    try:
+        yield mlflow
+    finally:
+        mlflow.set_tracking_uri(before)  # None unsets both the global and the variable
 
 
 # --- the workspace --------------------------------------------------------------------------------
@@ -150,16 +163,15 @@ def record(mlflow_client, run_id: str, logged, *, params: dict, metrics: dict, t
     )
 
 
-def log_model(run_id: str, model: str, info: dict, train: str) -> str:
+def log_model(uri: str, run_id: str, model: str, info: dict, train: str) -> str:
     """Log the fitted pipeline (behind `PredictInputs`) as an MLflow scikit-learn model in
     `run_id`; its model URI."""
-    mlflow = import_mlflow()
     import skops.io  # pylint: disable=import-outside-toplevel
 
     schema = Schema.from_dict(info["schema"])
     fitted = tracking.served_model(files.load_model(model), schema)
     example = files.read_parquet(train)[schema.features].head(EXAMPLE_ROWS)
-    with mlflow.start_run(run_id=run_id):
+    with fluent_uri(uri) as mlflow, mlflow.start_run(run_id=run_id):
         model_info = mlflow.sklearn.log_model(
             fitted,
             name=MODEL_ARTIFACT,
@@ -177,12 +189,12 @@ def log_model(run_id: str, model: str, info: dict, train: str) -> str:
 def register_version(mlflow_client, name: str, run_id: str, model_uri: str) -> str:
     """The version of registered model `name` made from this run (created once); `challenger`
     moves to it."""
-    mlflow = import_mlflow()
     versions = mlflow_client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'")
     if versions:
         version = str(versions[0].version)
     else:
-        version = str(mlflow.register_model(model_uri, name).version)
+        with fluent_uri(mlflow_client.tracking_uri) as mlflow:
+            version = str(mlflow.register_model(model_uri, name).version)
     mlflow_client.set_registered_model_alias(name, CHALLENGER, version)
     return version
 
@@ -280,7 +292,7 @@ def log(args: argparse.Namespace) -> dict:
             mlflow_client.log_artifact(run_id, plot, str(Path(plot).parent))
         model_uri = logged.tags.get(tracking.MODEL_URI) if logged else None
         if model_uri is None:
-            model_uri = log_model(run_id, model, info, train)
+            model_uri = log_model(uri, run_id, model, info, train)
             mlflow_client.set_tag(run_id, tracking.MODEL_URI, model_uri)
         result: dict[str, Any] = {
             "tracking_uri": uri,

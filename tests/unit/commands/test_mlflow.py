@@ -5,6 +5,7 @@ test)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -150,28 +151,43 @@ def test_upsert_and_record_update_a_run_in_place(store):
 def test_log_model_round_trip(store, fitted, monkeypatch):
     """The logged pipeline (behind PredictInputs) loads back with MLflow and scores like the saved
     one; it carries the signature, kaizen's code, pinned requirements and predict_proba as its
-    pyfunc."""
-    mlflow = require("mlflow")
+    pyfunc. MLFLOW_TRACKING_URI, which MLflow sets with its global URI, does not leak out."""
     uri, experiment = store
     client = command.client(uri)
     run_id, _ = commit_run(client, experiment, "model")
     info = files.read_json(fitted.info)
-    model_uri = command.log_model(run_id, str(fitted.model), info, str(fitted.train))
+    monkeypatch.delenv(command.TRACKING_URI, raising=False)
+    model_uri = command.log_model(uri, run_id, str(fitted.model), info, str(fitted.train))
+    assert command.TRACKING_URI not in os.environ
     monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
-    loaded = mlflow.sklearn.load_model(model_uri)
-    assert isinstance(loaded[0], PredictInputs)
-    features = files.read_parquet(fitted.test)[
-        info["schema"]["numeric"] + info["schema"]["categorical"]
-    ]
+    schema = info["schema"]
+    features = files.read_parquet(fitted.test)[schema["numeric"] + schema["categorical"]]
     expected = files.load_model(fitted.model).predict_proba(features)
+    with command.fluent_uri(uri) as mlflow:
+        loaded = mlflow.sklearn.load_model(model_uri)
+        pyfunc = mlflow.pyfunc.load_model(model_uri)
+        local = Path(mlflow.artifacts.download_artifacts(model_uri))
+    assert isinstance(loaded[0], PredictInputs)
     np.testing.assert_array_equal(loaded.predict_proba(features), expected)
-    pyfunc = mlflow.pyfunc.load_model(model_uri)
     np.testing.assert_array_equal(pyfunc.predict(features), expected)
     assert [c.name for c in pyfunc.metadata.get_input_schema().inputs] == list(features.columns)
-    local = Path(mlflow.artifacts.download_artifacts(model_uri))
     requirements = (local / "requirements.txt").read_text(encoding="utf-8").split()
     assert set(command.model_requirements()) <= set(requirements)
     assert (local / "code" / "kaizen" / "features.py").is_file()
+
+
+def test_fluent_uri_puts_the_variable_back(store, monkeypatch):
+    """Inside the block MLflow's global URI (and the variable) is the given one; after it, the
+    variable is as it was: unset, or the user's value."""
+    uri, _ = store
+    monkeypatch.delenv(command.TRACKING_URI, raising=False)
+    with command.fluent_uri(uri) as mlflow:
+        assert mlflow.get_tracking_uri() == uri and os.environ[command.TRACKING_URI] == uri
+    assert command.TRACKING_URI not in os.environ
+    monkeypatch.setenv(command.TRACKING_URI, "sqlite:///users.db")
+    with command.fluent_uri(uri):
+        pass
+    assert os.environ[command.TRACKING_URI] == "sqlite:///users.db"
 
 
 def logged_model_uri(client, experiment: str, run_id: str) -> str:
