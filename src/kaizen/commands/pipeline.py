@@ -1,7 +1,8 @@
-"""dvc.yaml read as data: the paths a stage is given, the metrics and plot files it declares.
+"""Where the pipeline writes: output paths read from `dvc.yaml`, the one place they are declared.
 
-Paths are declared in dvc.yaml only; commands that need one (the model, a metrics file) look it up
-here instead of repeating the literal.
+Commands that read stage outputs (the report, monitoring, MLflow logging) ask here instead of
+repeating a literal path, so that editing `dvc.yaml` moves them all: a stage's `--option` value,
+the metrics files with the stage that writes each, the plot data files.
 """
 
 from __future__ import annotations
@@ -9,64 +10,61 @@ from __future__ import annotations
 import re
 import shlex
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from kaizen import KaizenError
 from kaizen.metrics import flatten
 
-DVC_YAML = "dvc.yaml"
+DVC_FILE = "dvc.yaml"
 LOCK_FILE = "dvc.lock"
-PARAMS_YAML = "params.yaml"
+PARAMS_FILE = "params.yaml"
 INTERPOLATION = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
 
 
-def _read_yaml(path: str | Path) -> dict:
-    """A YAML mapping, with one-line errors."""
+def read_yaml(path: str | Path) -> Any:
+    """A YAML file's content, with one-line errors naming the file."""
+    path = Path(path)
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise KaizenError(f"{path}: file not found") from None
+        raise KaizenError(f"{path}: file not found (run from the repository root)") from None
     except yaml.YAMLError as exc:
         raise KaizenError(f"{path}: invalid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise KaizenError(f"{path}: expected a mapping")
-    return data
 
 
-def load(path: str | Path = DVC_YAML) -> dict:
-    """The parsed dvc.yaml."""
-    return _read_yaml(path)
-
-
-def _stage(pipeline: dict, stage: str, path: str | Path) -> dict:
-    """One stage's definition."""
-    stages = pipeline.get("stages") or {}
-    if stage not in stages:
-        raise KaizenError(f"{path}: no stage named {stage!r} (have: {', '.join(stages)})")
-    return stages[stage]
+def load(dvcfile: str | Path = DVC_FILE) -> dict:
+    """The parsed dvc.yaml (a mapping)."""
+    content = read_yaml(dvcfile) or {}
+    if not isinstance(content, dict):
+        raise KaizenError(f"{dvcfile}: expected a mapping")
+    return content
 
 
 def stage_option(
-    stage: str, option: str, path: str | Path = DVC_YAML, params: str | Path = PARAMS_YAML
+    stage: str, option: str, dvcfile: str | Path = DVC_FILE, params: str | Path = PARAMS_FILE
 ) -> str:
-    """The value the stage's `cmd` passes as `--option`, `${…}` resolved from params.yaml."""
-    pipeline = load(path)
-    words = shlex.split(str(_stage(pipeline, stage, path).get("cmd", "")))
+    """The value of `--option` in the `cmd` of `stage` (e.g. evaluate's `--output` folder), with
+    `${key}` taken from params.yaml as DVC does."""
+    spec = (load(dvcfile).get("stages") or {}).get(stage)
+    if not isinstance(spec, dict) or "cmd" not in spec:
+        raise KaizenError(f"{dvcfile}: no stage {stage!r} with a cmd")
+    words = shlex.split(" ".join(spec["cmd"]) if isinstance(spec["cmd"], list) else spec["cmd"])
     flag = f"--{option}"
-    for i, word in enumerate(words):
-        if word == flag and i + 1 < len(words):
-            return _interpolate(words[i + 1], params)
-        if word.startswith(f"{flag}="):
+    for position, word in enumerate(words):
+        if word == flag and position + 1 < len(words):
+            return _interpolate(words[position + 1], params)
+        if word.startswith(flag + "="):
             return _interpolate(word.split("=", 1)[1], params)
-    raise KaizenError(f"{path}: stage {stage!r} has no {flag} option in its cmd")
+    raise KaizenError(f"{dvcfile}: stage {stage!r} passes no {flag}")
 
 
 def _interpolate(value: str, params: str | Path) -> str:
-    """Replace `${key.sub}` with the value from params.yaml, as DVC does."""
+    """Replace `${key.sub}` with its value in params.yaml."""
     if not INTERPOLATION.search(value):
         return value
-    flat = flatten(_read_yaml(params))
+    flat = flatten(read_yaml(params) or {})
 
     def lookup(match: re.Match) -> str:
         key = match.group(1)
@@ -77,7 +75,7 @@ def _interpolate(value: str, params: str | Path) -> str:
     return INTERPOLATION.sub(lookup, value)
 
 
-def _entry_name(entry) -> str:
+def _entry_name(entry: str | dict) -> str:
     """A dvc.yaml list item is `path` or `{path: options}`."""
     return entry if isinstance(entry, str) else next(iter(entry))
 
@@ -93,25 +91,25 @@ def producer(output: str, pipeline: dict) -> str | None:
     return None
 
 
-def metric_files(path: str | Path = DVC_YAML) -> dict[str, str]:
+def metric_files(dvcfile: str | Path = DVC_FILE) -> dict[str, str]:
     """The top-level `metrics:` files of dvc.yaml, each with the stage that writes it."""
-    pipeline = load(path)
-    files = {}
+    pipeline = load(dvcfile)
+    found = {}
     for entry in pipeline.get("metrics") or []:
         name = _entry_name(entry)
         stage = producer(name, pipeline)
         if stage is None:
-            raise KaizenError(f"{path}: metrics file {name} is no stage's output")
-        files[name] = stage
-    return files
+            raise KaizenError(f"{dvcfile}: metrics file {name} is no stage's output")
+        found[name] = stage
+    return found
 
 
-def plot_files(path: str | Path = DVC_YAML) -> list[str]:
+def plot_files(dvcfile: str | Path = DVC_FILE) -> list[str]:
     """The data files of the top-level `plots:`: those named in `x:`/`y:`, else the plot id."""
     out: list[str] = []
-    for entry in load(path).get("plots") or []:
+    for entry in load(dvcfile).get("plots") or []:
         plot, config = (entry, None) if isinstance(entry, str) else next(iter(entry.items()))
         axes = [(config or {}).get(axis) for axis in ("x", "y")]
-        files = [name for axis in axes if isinstance(axis, dict) for name in axis] or [plot]
-        out.extend(name for name in files if name not in out)
+        named = [name for axis in axes if isinstance(axis, dict) for name in axis] or [plot]
+        out.extend(name for name in named if name not in out)
     return out

@@ -1,18 +1,18 @@
-"""dvc.yaml read as data: stage options, metrics files and their stages, plot data files."""
+"""Output paths read from dvc.yaml (the one place they are declared): stage options, metrics
+files with their stage, plot data files."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from kaizen import KaizenError
 from kaizen.commands import pipeline
+from kaizen.commands.pipeline import stage_option
 
 ROOT = Path(__file__).resolve().parents[3]
 DVC_YAML = ROOT / "dvc.yaml"
-PARAMS = ROOT / "params.yaml"
 
 SMALL = """
 stages:
@@ -36,6 +36,45 @@ plots:
 """
 
 
+def test_the_project_dvc_yaml_gives_the_evaluate_and_drift_folders():
+    """The report and monitoring read these; they follow dvc.yaml."""
+    assert stage_option("evaluate", "output", ROOT / "dvc.yaml") == "metrics/evaluate"
+    assert stage_option("drift", "output", ROOT / "dvc.yaml") == "metrics/drift"
+    assert stage_option("train", "model", ROOT / "dvc.yaml") == "models/model.joblib"
+
+
+def test_moved_outputs_are_followed(tmp_path):
+    """`--opt value`, `--opt=value` and list commands; quoting handled by shlex."""
+    dvcfile = tmp_path / "dvc.yaml"
+    dvcfile.write_text(
+        "stages:\n"
+        "  evaluate: {cmd: \"python -m kaizen evaluate --output 'out dir/eval'\"}\n"
+        "  drift: {cmd: [python -m kaizen drift, --output=elsewhere/drift]}\n",
+        encoding="utf-8",
+    )
+    assert stage_option("evaluate", "output", dvcfile) == "out dir/eval"
+    assert stage_option("drift", "output", dvcfile) == "elsewhere/drift"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "dvc.yaml: file not found"),
+        ("stages: [", "dvc.yaml: invalid YAML"),
+        ("- a list\n", "dvc.yaml: expected a mapping"),
+        ("stages: {}\n", "no stage 'evaluate' with a cmd"),
+        ("stages: {evaluate: {cmd: python -m kaizen evaluate}}\n", "passes no --output"),
+    ],
+)
+def test_errors_name_the_file_and_the_problem(tmp_path, content, message):
+    """One line naming dvc.yaml and what is missing."""
+    dvcfile = tmp_path / "dvc.yaml"
+    if content is not None:
+        dvcfile.write_text(content, encoding="utf-8")
+    with pytest.raises(KaizenError, match=message):
+        stage_option("evaluate", "output", dvcfile)
+
+
 @pytest.fixture(name="small")
 def fixture_small(tmp_path: Path) -> Path:
     """A small dvc.yaml and params.yaml in tmp_path."""
@@ -45,32 +84,14 @@ def fixture_small(tmp_path: Path) -> Path:
     return path
 
 
-def test_stage_option_reads_the_repository_pipeline():
-    """The train stage's paths, as dvc.yaml passes them."""
-    assert pipeline.stage_option("train", "model", DVC_YAML, PARAMS) == "models/model.joblib"
-    assert pipeline.stage_option("train", "info", DVC_YAML, PARAMS) == "models/model.json"
-    assert pipeline.stage_option("ingest", "input", DVC_YAML, PARAMS) == "data/raw/credit_data.csv"
-
-
-def test_stage_option_forms_and_interpolation(small):
-    """`--opt value`, `--opt=value` and `${key}` from params.yaml."""
+def test_interpolation_from_params(small):
+    """`${key}` takes its value from params.yaml, as DVC does; the ingest input of the project."""
     params = small.parent / "params.yaml"
-    assert pipeline.stage_option("fit", "data", small, params) == "in.csv"
-    assert pipeline.stage_option("fit", "model", small, params) == "out/model.bin"
-    assert pipeline.stage_option("fit", "seed", small, params) == "7"
-
-
-@pytest.mark.parametrize(
-    "stage, option, message",
-    [
-        ("nope", "model", "no stage named 'nope' (have: fit)"),
-        ("fit", "output", "stage 'fit' has no --output option in its cmd"),
-    ],
-)
-def test_stage_option_errors(small, stage, option, message):
-    """A missing stage or option is a one-line error naming it."""
-    with pytest.raises(KaizenError, match=re.escape(message)):
-        pipeline.stage_option(stage, option, small, small.parent / "params.yaml")
+    assert stage_option("fit", "data", small, params) == "in.csv"
+    assert stage_option("fit", "model", small, params) == "out/model.bin"
+    assert stage_option("fit", "seed", small, params) == "7"
+    real = stage_option("ingest", "input", DVC_YAML, ROOT / "params.yaml")
+    assert real == "data/raw/credit_data.csv"
 
 
 def test_interpolation_of_an_unknown_key(small):
@@ -78,19 +99,7 @@ def test_interpolation_of_an_unknown_key(small):
     params = small.parent / "params.yaml"
     params.write_text("train: {seed: 7}\n")
     with pytest.raises(KaizenError, match=r"no key 'data.path' \(used as \$\{data.path\}"):
-        pipeline.stage_option("fit", "data", small, params)
-
-
-def test_unreadable_files(tmp_path):
-    """Missing, invalid or non-mapping YAML: one line naming the file."""
-    with pytest.raises(KaizenError, match="dvc.yaml: file not found"):
-        pipeline.load(tmp_path / "dvc.yaml")
-    (tmp_path / "bad.yaml").write_text("stages: [\n")
-    with pytest.raises(KaizenError, match="bad.yaml: invalid YAML"):
-        pipeline.load(tmp_path / "bad.yaml")
-    (tmp_path / "list.yaml").write_text("- a\n")
-    with pytest.raises(KaizenError, match="list.yaml: expected a mapping"):
-        pipeline.load(tmp_path / "list.yaml")
+        stage_option("fit", "data", small, params)
 
 
 def test_metric_files_with_their_stage():
