@@ -8,21 +8,30 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install repro report sweep promote sweep-clean lint pytest test \
-	bench bench-drift bench-sweep bench-scores bench-serve serve clean
+.PHONY: help install install-mlflow repro report sweep promote sweep-clean lint pytest test \
+	bench bench-drift bench-sweep bench-scores bench-serve bench-mlflow serve clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
 
 # --- set-up --------------------------------------------------------------------------------------
-$(STAMP): requirements.lock pyproject.toml
+# The optional MLflow extra has its own lock, a superset of requirements.lock resolved with it
+# (README "MLflow"). Once `make install-mlflow` has marked the venv, every reinstall uses that lock.
+WITH_MLFLOW := $(VENV)/.with-mlflow
+LOCK = $(if $(wildcard $(WITH_MLFLOW)),requirements-mlflow.lock,requirements.lock)
+$(STAMP): $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 install: $(STAMP) ## Create/update .venv from the lock file (run by every other target)
+
+install-mlflow: ## .venv plus the optional MLflow extra (requirements-mlflow.lock), kept from now on
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -f $(WITH_MLFLOW) || { touch $(WITH_MLFLOW); rm -f $(STAMP); }
+	@$(MAKE) --no-print-directory install
 
 # --- pipeline and reports ------------------------------------------------------------------------
 # REPRO_FLAGS: e.g. "--pull --allow-missing" to fetch from the DVC remote (CI: .ci/remote).
@@ -49,9 +58,14 @@ sweep: $(STAMP) ## Queue GRID as dvc experiments, run JOBS workers, leaderboard 
 	$(BIN)/kaizen sweep $(GRID) --jobs $(JOBS) --metric $(METRIC) --rule $(RULE) $(HOLDOUT) \
 		$(if $(GUARD),--guard '$(GUARD)')
 
-promote: $(STAMP) ## Best experiment by METRIC meeting GUARD -> branch exp/<name> (or BRANCH=)
+# With MLflow installed and a tracking store set (MLFLOW_TRACKING_URI, or mlruns.db from
+# `kaizen mlflow log`), promote also moves the registered model MODEL's alias champion to its
+# challenger; otherwise that step says why it did nothing.
+MODEL ?= credit
+promote: $(STAMP) ## Best experiment by METRIC meeting GUARD -> branch exp/<name> (or BRANCH=); MLflow champion
 	$(BIN)/kaizen promote --metric $(METRIC) --rule $(RULE) $(HOLDOUT) \
 		$(if $(GUARD),--guard '$(GUARD)') $(if $(BRANCH),--branch $(BRANCH))
+	$(BIN)/kaizen mlflow promote --name $(MODEL) --if-configured
 
 sweep-clean: $(STAMP) ## Remove finished experiments (a long `dvc exp show` slows DVC down)
 	$(BIN)/kaizen sweep-clean
@@ -98,6 +112,9 @@ bench-scores: $(STAMP) ## Measure what the git copy of the per-row scores costs 
 
 bench-serve: $(STAMP) ## Benchmark the API (store on/off, batches, SQLite vs PostgreSQL) -> bench/README.md
 	$(BIN)/python bench/serve.py
+
+bench-mlflow: install-mlflow ## Benchmark mlflow models serve (and kaizen serve once it exists) -> bench/README.md
+	$(BIN)/python bench/mlflow_serve.py
 
 clean: ## Remove caches (not data, not .venv)
 	rm -rf .pytest_cache .coverage htmlcov

@@ -20,6 +20,7 @@ MODULES = (
     "kaizen.commands.data",
     "kaizen.commands.serve",
     "kaizen.commands.events",
+    "kaizen.commands.mlflow",
 )
 
 

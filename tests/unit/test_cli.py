@@ -250,7 +250,7 @@ def test_handlers_have_subcommands():
                 yield from leaves(sub, f"{prefix} {name}", handler)
 
     commands = dict(leaves(cli.parser()))
-    assert {"ingest", "report", "data add", "events init"} <= set(commands)
+    assert {"ingest", "report", "data add", "events init", "mlflow log"} <= set(commands)
     for name, handler in commands.items():
         assert callable(handler), name
 

@@ -8,13 +8,10 @@ import os
 import re
 import sys
 import time
-from pathlib import Path
 from typing import Callable, NamedTuple
 
-import yaml
-
 from kaizen import KaizenError, experiments
-from kaizen.commands import runner
+from kaizen.commands import pipeline, runner
 
 GRIDS_FILE = "sweeps.yaml"
 # Cross-validated on the train split (mean; `_se` beside it): selecting on test.* or current.*
@@ -29,13 +26,7 @@ def _echo(message: str) -> None:
 
 def load_grid(name: str, path: str = GRIDS_FILE) -> list[list[str]]:
     """The queue calls of the named grid in `sweeps.yaml`."""
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KaizenError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise KaizenError(f"{path}: invalid YAML ({str(exc).splitlines()[0]})") from None
-    grids = experiments.parse_grids(raw, path)
+    grids = experiments.parse_grids(pipeline.read_yaml(path), path)
     if name not in grids:
         raise KaizenError(f"{path}: no grid named {name!r} (have: {', '.join(grids)})")
     return grids[name]
