@@ -154,16 +154,22 @@ class DriftConfig(_Section):
     categorical_method: Literal["psi", "chi2", "jensenshannon"] = "psi"
     psi_warning: float = Field(0.10, gt=0)
     psi_alert: float = Field(0.25, gt=0)
+    missing_warning: float = Field(0.02, gt=0, le=1)
+    missing_alert: float = Field(0.05, gt=0, le=1)
+    unseen_warning: float = Field(0.01, gt=0, le=1)
+    unseen_alert: float = Field(0.05, gt=0, le=1)
     alpha: float = Field(0.05, gt=0, lt=1)
+    multiple_testing: Literal["holm", "bh", "none"] = "holm"
     distance_threshold: float = Field(0.1, gt=0)
     min_rows: int = Field(500, ge=1)
     dataset_share: float = Field(0.5, gt=0, le=1)
 
     @model_validator(mode="after")
-    def _check_psi_order(self):
-        """The warning threshold cannot exceed the alert threshold."""
-        if self.psi_warning > self.psi_alert:
-            raise ValueError("psi_warning must not exceed psi_alert")
+    def _check_order(self):
+        """A warning threshold cannot exceed its alert threshold."""
+        for name in ("psi", "missing", "unseen"):
+            if getattr(self, f"{name}_warning") > getattr(self, f"{name}_alert"):
+                raise ValueError(f"{name}_warning must not exceed {name}_alert")
         return self
 
 

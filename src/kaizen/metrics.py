@@ -269,6 +269,8 @@ def headline(summary: dict) -> str:
             f"[95 % CI {part['roc_auc_low']:.3f}-{part['roc_auc_high']:.3f}], {part['rows']} rows"
         )
     lines.append(f"decision threshold: {summary['threshold']:.4f} (refuse scores at or above)")
+    if "current_skipped" in summary:
+        lines.append(summary["current_skipped"])
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +32,20 @@ def run(params: Params, *, model: str, schema: str, test: str, current: str, out
     layout = Schema.from_dict(files.read_json(schema))
     pipeline = files.load_model(model)
     parts = {"test": files.read_parquet(test), "current": files.read_parquet(current)}
+    unlabelled = int(parts["current"][layout.target].isna().sum())
     scores = {
         name: predict_scores(pipeline, frame[layout.features])
         for name, frame in parts.items()
-        if len(frame)
+        if len(frame) and not (name == "current" and unlabelled)
     }
     y_test = parts["test"][layout.target].to_numpy()
     summary = M.decision_threshold(y_test, scores["test"].to_numpy(), config)
+    if unlabelled:
+        summary["current_skipped"] = (
+            f"current part unlabelled ({unlabelled} of {len(parts['current'])} rows without an "
+            "outcome): current metrics skipped"
+        )
+        print(f"kaizen evaluate: {summary['current_skipped']}", file=sys.stderr)
     threshold = summary["threshold"]
     with files.atomic_dir(output) as tmp:
         live = Live(str(tmp), dvcyaml=False, save_dvc_exp=False, report=None)

@@ -82,3 +82,25 @@ def test_ingest_errors_write_nothing(tmp_path, update, frame, problem):
     with pytest.raises(KaizenError, match=problem.replace("(", r"\(").replace(")", r"\)")):
         run(tmp_path, update, frame)
     assert not any((tmp_path / name).exists() for name in OUTPUTS)
+
+
+def test_ingest_accepts_an_unlabelled_current_part(tmp_path):
+    """Recent applications without an outcome after current_start: NaN target, counted."""
+    frame = credit_frame()
+    frame.loc[45:, "Status"] = None
+    facts = run(tmp_path, frame=frame)
+    current = files.read_parquet(tmp_path / "current.parquet")
+    assert current["Status"].isna().sum() == 15 and current["Status"].dtype == "float64"
+    assert facts["current"]["unlabelled"] == 15
+    assert facts["current"]["positive_rate"] == pytest.approx(current["Status"].mean())
+    assert files.read_parquet(tmp_path / "reference.parquet")["Status"].dtype == "int8"
+    assert "unlabelled" not in facts["reference"]
+
+
+def test_ingest_rejects_an_unlabelled_reference_row(tmp_path):
+    """A missing outcome before current_start names its data row; nothing is written."""
+    frame = credit_frame()
+    frame.loc[4, "Status"] = None
+    with pytest.raises(KaizenError, match="missing at data row 5 of the reference part"):
+        run(tmp_path, frame=frame)
+    assert not any((tmp_path / name).exists() for name in OUTPUTS)
