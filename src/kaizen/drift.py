@@ -40,6 +40,7 @@ SPIKE_SHARE = 0.10  # a value holding this share of the reference gets its own b
 SMOOTHING = 0.5  # added to every occupied bin's count on both sides (add-1/2, Jeffreys)
 MIN_EXPECTED = 5.0  # chi-squared cells with a smaller expected count are merged
 DECILES = np.linspace(0.1, 0.9, 9)
+KS_EXACT_ROWS = 10_000  # scipy's ks_2samp is exact up to this many rows a side
 STD_FLOOR = 0.001  # normed Wasserstein of a constant reference column (as Evidently does)
 DRIFT, WARNING, STABLE, INSUFFICIENT = "drift", "warning", "stable", "insufficient data"
 SEVERITY = {DRIFT: 0, WARNING: 1, INSUFFICIENT: 2, STABLE: 3}
@@ -135,6 +136,48 @@ def _round(value):
 
 
 @dataclass(frozen=True)
+class Distinct:
+    """A numeric sample as its sorted distinct values and their counts: one sort, then bins,
+    KS and Wasserstein work on the (often far fewer) distinct values: ages, terms, amounts."""
+
+    values: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def of(cls, sample) -> "Distinct":
+        """Distinct non-missing values of `sample`, sorted, with their counts."""
+        values = np.sort(np.asarray(sample, dtype="float64"))
+        values = values[~np.isnan(values)]
+        if not values.size:
+            return cls(values, np.empty(0, dtype="int64"))
+        starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+        return cls(values[starts], np.diff(np.r_[starts, values.size]))
+
+    @property
+    def size(self) -> int:
+        """Number of values (not distinct ones)."""
+        return int(self.counts.sum())
+
+    def quantiles(self, levels) -> np.ndarray:
+        """np.quantile's default (linear) quantiles, from the distinct values."""
+        cumulative = np.cumsum(self.counts)
+        position = np.asarray(levels) * (self.size - 1)
+        below = np.floor(position)
+
+        def value_at(index):  # the index-th smallest value (0-based)
+            return self.values[np.searchsorted(cumulative, index, side="right")]
+
+        low = value_at(below)
+        high = value_at(np.minimum(below + 1, self.size - 1))
+        return low + (position - below) * (high - low)
+
+    def std(self) -> float:
+        """Population standard deviation."""
+        mean = float(np.dot(self.values, self.counts)) / self.size
+        return math.sqrt(float(np.dot((self.values - mean) ** 2, self.counts)) / self.size)
+
+
+@dataclass(frozen=True)
 class Bins:
     """Reference bins of a numeric column: one bin per spike value, then deciles of the rest.
 
@@ -147,17 +190,14 @@ class Bins:
 
     @classmethod
     def fit(cls, reference) -> "Bins":
-        """Bins of the non-missing reference values."""
-        values = np.sort(np.asarray(reference, dtype="float64"))
-        values = values[~np.isnan(values)]
-        if not values.size:
+        """Bins of the non-missing reference values (a sample or its `Distinct` form)."""
+        sample = reference if isinstance(reference, Distinct) else Distinct.of(reference)
+        if not sample.size:
             return cls(np.empty(0), np.empty(0))
-        starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-        lengths = np.diff(np.r_[starts, values.size])
-        spike = lengths >= SPIKE_SHARE * values.size
-        rest = values[np.repeat(~spike, lengths)] if spike.any() else values
-        edges = np.unique(np.quantile(rest, DECILES)) if rest.size else np.empty(0)
-        return cls(values[starts[spike]], edges)
+        spike = sample.counts >= SPIKE_SHARE * sample.size
+        rest = Distinct(sample.values[~spike], sample.counts[~spike])
+        edges = np.unique(rest.quantiles(DECILES)) if rest.size else np.empty(0)
+        return cls(sample.values[spike], edges)
 
     @property
     def size(self) -> int:
@@ -165,20 +205,46 @@ class Bins:
         return self.spikes.size + self.edges.size + 1
 
     def count(self, values) -> np.ndarray:
-        """Counts of the non-missing `values` per bin (spikes first), then a last missing bin."""
-        values = np.asarray(values, dtype="float64")
-        missing = np.isnan(values)
-        present = values[~missing]
+        """Counts of the non-missing values per bin (spikes first), then a last missing bin.
+        `values`: a sample (NaN = missing) or its `Distinct` form (no missing)."""
+        if isinstance(values, Distinct):
+            present, weights, missing = values.values, values.counts, 0
+        else:
+            values = np.asarray(values, dtype="float64")
+            nan = np.isnan(values)
+            present, weights, missing = values[~nan], None, int(nan.sum())
         spike_counts = np.zeros(self.spikes.size, dtype="int64")
         if self.spikes.size:
             where = np.minimum(np.searchsorted(self.spikes, present), self.spikes.size - 1)
             hit = self.spikes[where] == present
-            spike_counts = np.bincount(where[hit], minlength=self.spikes.size)
+            spike_counts = np.bincount(
+                where[hit], None if weights is None else weights[hit], self.spikes.size
+            )
             present = present[~hit]
+            weights = None if weights is None else weights[~hit]
         # side="left": a value equal to an edge falls in the bin that edge closes.
         index = np.searchsorted(self.edges, present, side="left")
-        rest = np.bincount(index, minlength=self.edges.size + 1)
-        return np.concatenate([spike_counts, rest, [missing.sum()]]).astype("int64")
+        rest = np.bincount(index, weights, minlength=self.edges.size + 1)
+        return np.concatenate([spike_counts, rest, [missing]]).astype("int64")
+
+
+def ks_p_value(reference: Distinct, current: Distinct, raw: tuple) -> float:
+    """Two-sample KS p-value as scipy's ks_2samp computes it: exact (scipy) up to 10,000 rows a
+    side, else Smirnov's asymptotic law on the statistic taken from the distinct values."""
+    n_ref, n_cur = reference.size, current.size
+    if max(n_ref, n_cur) <= KS_EXACT_ROWS:
+        return float(stats.ks_2samp(*raw).pvalue)
+    union = np.union1d(reference.values, current.values)
+
+    def cdf(sample: Distinct) -> np.ndarray:
+        cumulative = np.r_[0, np.cumsum(sample.counts)]
+        return cumulative[np.searchsorted(sample.values, union, side="right")] / sample.size
+
+    statistic = float(np.max(np.abs(cdf(reference) - cdf(current))))
+    larger, smaller = max(n_ref, n_cur), min(n_ref, n_cur)
+    return float(
+        np.clip(stats.kstwo.sf(statistic, np.round(larger * smaller / (n_ref + n_cur))), 0, 1)
+    )
 
 
 def numeric_counts(reference, current) -> tuple[np.ndarray, np.ndarray]:
@@ -192,20 +258,22 @@ def categorical_counts(reference, current) -> tuple[np.ndarray, np.ndarray, list
     ref = reference if isinstance(reference, pd.Series) else pd.Series(reference, dtype=object)
     cur = current if isinstance(current, pd.Series) else pd.Series(current, dtype=object)
 
-    def level_counts(values: pd.Series) -> pd.Series:
-        counts = values.value_counts(dropna=True)  # count first, then name the few levels
-        return counts.groupby(counts.index.map(str)).sum()
+    def level_counts(values: pd.Series) -> tuple[pd.Series, int]:
+        counts = values.value_counts(dropna=False)  # count first, then name the few levels
+        missing = counts.index.isna()
+        present = counts[~missing]
+        return present.groupby(present.index.map(str)).sum(), int(counts[missing].sum())
 
-    ref_levels, cur_levels = level_counts(ref), level_counts(cur)
+    (ref_levels, ref_missing), (cur_levels, cur_missing) = level_counts(ref), level_counts(cur)
     levels = sorted(ref_levels.index)
     unseen = sorted(set(cur_levels.index) - set(levels))
 
-    def count(values: pd.Series, found: pd.Series) -> np.ndarray:
+    def count(found: pd.Series, missing: int) -> np.ndarray:
         known = found.reindex(levels, fill_value=0).to_numpy()
         others = int(found.drop(levels, errors="ignore").sum())
-        return np.append(known, [others, int(values.isna().sum())]).astype("int64")
+        return np.append(known, [others, missing]).astype("int64")
 
-    return count(ref, ref_levels), count(cur, cur_levels), unseen
+    return count(ref_levels, ref_missing), count(cur_levels, cur_missing), unseen
 
 
 # --- statistics ----------------------------------------------------------------------------------
@@ -309,9 +377,9 @@ def level(effect: float | None, p_value: float | None, thresholds: tuple[float, 
     return WARNING if effect >= warning else STABLE
 
 
-def _missing(values: pd.Series) -> float | None:
-    """Share of missing values, None for an empty part."""
-    return float(values.isna().mean()) if len(values) else None
+def _share(count: int, total: int) -> float | None:
+    """count / total, None for an empty part."""
+    return count / total if total else None
 
 
 def _enough(n_ref: int, n_cur: int, config: DriftConfig) -> bool:
@@ -322,13 +390,12 @@ def _enough(n_ref: int, n_cur: int, config: DriftConfig) -> bool:
 # --- per feature ---------------------------------------------------------------------------------
 
 
-def wasserstein_normed(reference: np.ndarray, current: np.ndarray) -> float:
+def wasserstein_normed(reference: Distinct, current: Distinct) -> float:
     """Wasserstein-1 distance divided by the reference's standard deviation (floored)."""
-    # Same distance on distinct values weighted by their counts: much faster with ties.
-    ref_values, ref_weights = np.unique(reference, return_counts=True)
-    cur_values, cur_weights = np.unique(current, return_counts=True)
-    value = stats.wasserstein_distance(ref_values, cur_values, ref_weights, cur_weights)
-    return float(value) / max(float(np.std(reference)), STD_FLOOR)
+    value = stats.wasserstein_distance(
+        reference.values, current.values, reference.counts, current.counts
+    )
+    return float(value) / max(reference.std(), STD_FLOOR)
 
 
 def measure_numeric(name: str, reference: pd.Series, current: pd.Series, config: DriftConfig):
@@ -338,17 +405,19 @@ def measure_numeric(name: str, reference: pd.Series, current: pd.Series, config:
     method = config.numeric_method
     value = p_value = dist = None
     if ref_ok.size and cur_ok.size:
-        bins = Bins.fit(ref_ok)
-        ref_counts, cur_counts = bins.count(ref_ok)[:-1], bins.count(cur_ok)[:-1]
+        ref_d = Distinct.of(ref_ok)
+        bins = Bins.fit(ref_d)
+        # PSI alone needs no sorted current sample; KS and Wasserstein do.
+        cur_d = cur_ok if method == "psi" else Distinct.of(cur_ok)
+        ref_counts, cur_counts = bins.count(ref_d)[:-1], bins.count(cur_d)[:-1]
         value = psi(ref_counts, cur_counts)
-        if method == "psi":
-            p_value = chi2_p_value(ref_counts, cur_counts)
+        if isinstance(cur_d, Distinct):
+            p_value = ks_p_value(ref_d, cur_d, (ref_ok, cur_ok))
+            dist = wasserstein_normed(ref_d, cur_d) if method == "wasserstein" else None
         else:
-            p_value = float(stats.ks_2samp(ref_ok, cur_ok).pvalue)
-        if method == "wasserstein":
-            dist = wasserstein_normed(ref_ok, cur_ok)
+            p_value = chi2_p_value(ref_counts, cur_counts)
     effect = dist if method == "wasserstein" else value
-    facts = _facts(name, "numeric", (reference, current), (ref_ok.size, cur_ok.size))
+    facts = _facts(name, "numeric", (ref.size, cur.size), (ref_ok.size, cur_ok.size))
     return FeatureDrift(
         **facts,
         psi=value,
@@ -365,24 +434,22 @@ def measure_categorical(name: str, reference: pd.Series, current: pd.Series, con
     """PSI, chi-squared (and Jensen-Shannon) and unseen levels of a category, before a verdict."""
     method = config.categorical_method
     value = p_value = dist = share = unseen_p = None
-    unseen: list[str] = []
-    n_ref = n_cur = 0
-    if len(reference) and len(current):
-        ref_counts, cur_counts, unseen = categorical_counts(reference, current)
-        n_ref, n_cur = int(ref_counts[:-1].sum()), int(cur_counts[:-1].sum())
-        known_ref, known_cur = ref_counts[:-2], cur_counts[:-2]
-        if known_ref.sum() and known_cur.sum():
-            value = psi(known_ref, known_cur)
-            p_value = chi2_p_value(known_ref, known_cur)
-            if method == "jensenshannon":
-                dist = float(
-                    scipy_distance.jensenshannon(
-                        known_ref / known_ref.sum(), known_cur / known_cur.sum(), base=2
-                    )
+    ref_counts, cur_counts, unseen = categorical_counts(reference, current)
+    n_ref, n_cur = int(ref_counts[:-1].sum()), int(cur_counts[:-1].sum())
+    known_ref, known_cur = ref_counts[:-2], cur_counts[:-2]
+    if known_ref.sum() and known_cur.sum():
+        value = psi(known_ref, known_cur)
+        p_value = chi2_p_value(known_ref, known_cur)
+        if method == "jensenshannon":
+            dist = float(
+                scipy_distance.jensenshannon(
+                    known_ref / known_ref.sum(), known_cur / known_cur.sum(), base=2
                 )
-        share = float(cur_counts[-2] / n_cur) if n_cur else None
+            )
+    if n_ref and n_cur:
+        share = float(cur_counts[-2] / n_cur)
         unseen_p = unseen_p_value(int(cur_counts[-2]), n_ref, n_cur)
-    facts = _facts(name, "categorical", (reference, current), (n_ref, n_cur))
+    facts = _facts(name, "categorical", (len(reference), len(current)), (n_ref, n_cur))
     effect = dist if method == "jensenshannon" else value
     return FeatureDrift(
         **facts,
@@ -401,9 +468,9 @@ def measure_categorical(name: str, reference: pd.Series, current: pd.Series, con
     )
 
 
-def _facts(name: str, kind: str, parts: tuple[pd.Series, pd.Series], present: tuple) -> dict:
+def _facts(name: str, kind: str, rows: tuple[int, int], present: tuple[int, int]) -> dict:
     """The FeatureDrift fields every kind shares: names, missing rates, non-missing counts."""
-    missing_ref, missing_cur = _missing(parts[0]), _missing(parts[1])
+    missing_ref, missing_cur = (_share(n - k, n) for n, k in zip(rows, present))
     change = None if missing_ref is None or missing_cur is None else missing_cur - missing_ref
     return {
         "feature": name,

@@ -397,3 +397,23 @@ def test_default_data_expenses_drifted_age_amount_stable():
     assert items["Age"].verdict == "stable"
     assert items["Amount"].verdict == "stable"
     assert report.features[0].feature == "Expenses"
+
+
+def test_distinct_form_matches_the_raw_sample():
+    """Quantiles, bin counts, std and KS from distinct values equal numpy's and scipy's."""
+    rng = np.random.default_rng(8)
+    sample = np.r_[rng.integers(0, 50, 15_000).astype(float), np.zeros(4000)]
+    other = rng.integers(2, 60, 12_000).astype(float)
+    distinct = drift.Distinct.of(np.r_[sample, [np.nan]])
+    assert distinct.size == sample.size
+    levels = np.linspace(0, 1, 11)
+    assert distinct.quantiles(levels).tolist() == pytest.approx(np.quantile(sample, levels))
+    assert distinct.std() == pytest.approx(np.std(sample))
+    bins = drift.Bins.fit(distinct)
+    assert bins.count(drift.Distinct.of(other)).tolist() == bins.count(other).tolist()
+    expected = stats.ks_2samp(sample, other).pvalue  # asymptotic: both sides > 10,000 rows
+    value = drift.ks_p_value(distinct, drift.Distinct.of(other), (sample, other))
+    assert value == pytest.approx(expected, rel=1e-9, abs=1e-300)
+    small = (sample[:500], other[:400])
+    exact = drift.ks_p_value(drift.Distinct.of(small[0]), drift.Distinct.of(small[1]), small)
+    assert exact == pytest.approx(stats.ks_2samp(*small).pvalue)
