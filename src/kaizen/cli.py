@@ -17,6 +17,8 @@ MODULES = (
     "kaizen.commands.predict",
     "kaizen.commands.report",
     "kaizen.commands.sweep",
+    "kaizen.commands.serve",
+    "kaizen.commands.events",
 )
 
 

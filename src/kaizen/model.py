@@ -108,11 +108,12 @@ def build_pipeline(schema: Schema, config: TrainConfig) -> tuple[Pipeline, list[
 
 
 class Trained(NamedTuple):
-    """A fitted pipeline and what training found out."""
+    """A fitted pipeline, what training found out, and the reference that reason codes use."""
 
     pipeline: Pipeline
     skipped: list[str]
     facts: dict
+    reference: dict
 
 
 def train(frame: pd.DataFrame, schema: Schema, config: TrainConfig) -> Trained:
@@ -135,7 +136,51 @@ def train(frame: pd.DataFrame, schema: Schema, config: TrainConfig) -> Trained:
         "features_model": int(encoded),
         "fit_seconds": round(seconds, 3),
     }
-    return Trained(pipeline, skipped, facts)
+    return Trained(pipeline, skipped, facts, reference_profile(pipeline, frame[schema.features]))
+
+
+def typical(values: pd.Series, categorical: bool) -> str | float | None:
+    """The most frequent category, or the median; None when every value is missing."""
+    if values.isna().all():
+        return None
+    if categorical:
+        return str(values.mode().iloc[0])
+    return float(values.astype("float64").median())
+
+
+def reference_profile(pipeline: Pipeline, features: pd.DataFrame) -> dict:
+    """The average training applicant, for reason codes (kaizen.reasons), from the fitted rows.
+
+    `inputs`: per model input (raw columns and ratios) the median, or for a categorical column
+    the most frequent value; `encoded_means`: the mean of each column the preprocessing step
+    outputs (one-hot, missing indicators, scaled values), keyed by its name.
+    """
+    inputs = pipeline.named_steps["features"].transform(features)
+    categorical = set(_categorical(pipeline))
+    values = {name: typical(inputs[name], name in categorical) for name in inputs.columns}
+    prep = pipeline.named_steps["prep"]
+    encoded = prep.transform(inputs)
+    means = dict(zip(prep.get_feature_names_out(), encoded.mean(axis=0).tolist()))
+    return {"inputs": values, "encoded_means": means}
+
+
+def known_categories(pipeline: Pipeline) -> dict[str, list[str]]:
+    """Per categorical column, the values the fitted encoder knows (the imputer's fill value for
+    missing cells left out): any other value is scored as an all-zero one-hot, i.e. unseen."""
+    cat = pipeline.named_steps["prep"].named_transformers_["cat"]
+    fill = cat.named_steps["impute"].fill_value
+    encoder = cat.named_steps["encode"]
+    return {
+        str(name): [str(value) for value in values if value != fill]
+        for name, values in zip(_categorical(pipeline), encoder.categories_)
+    }
+
+
+def _categorical(pipeline: Pipeline) -> list[str]:
+    """The columns of the fitted preprocessing step's categorical branch."""
+    return next(
+        list(cols) for name, _, cols in pipeline.named_steps["prep"].transformers_ if name == "cat"
+    )
 
 
 def predict_scores(pipeline: Pipeline, features: pd.DataFrame) -> pd.Series:

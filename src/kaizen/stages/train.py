@@ -31,8 +31,11 @@ def run(params: Params, *, train: str, schema: str, model: str, info: str, metri
         "train_rows": trained.facts["rows"],
         "params": config.model_dump(mode="json"),
         "versions": M.library_versions(),
+        "categories": M.known_categories(trained.pipeline),
+        "reference": trained.reference,
     }
     files.save_model(trained.pipeline, model)
+    metadata["model_sha256"] = files.file_sha256(model)  # checked by whoever loads the model
     files.write_json(metadata, info)
     files.write_json({k: v for k, v in trained.facts.items() if k != "fit_seconds"}, metrics)
     return trained.facts

@@ -44,6 +44,12 @@ def test_train_writes_model_metadata_and_facts(fitted, tmp_path, capsys):
     assert info["train_rows"] == len(frame)
     assert info["params"]["model"] == "logreg"
     assert "scikit-learn" in info["versions"]
+    assert info["model_sha256"] == files.file_sha256(tmp_path / "model.joblib")
+    assert info["categories"] == {"Home": sorted(frame["Home"].unique())}
+    assert set(info["reference"]["inputs"]) == {"Income", "Debt", "Amount", "Price", "Home"} | {
+        r["name"] for r in RATIOS
+    }
+    assert set(info["reference"]["encoded_means"]) == set(pipeline[1].get_feature_names_out())
     written = files.read_json(tmp_path / "train.json")
     assert written == {k: v for k, v in facts.items() if k != "fit_seconds"}
 
