@@ -261,7 +261,7 @@ def categorical_counts(reference, current) -> tuple[np.ndarray, np.ndarray, list
     def level_counts(values: pd.Series) -> tuple[pd.Series, int]:
         counts = values.value_counts(dropna=False)  # count first, then name the few levels
         missing = counts.index.isna()
-        present = counts[~missing]
+        present = counts[~missing & (counts.to_numpy() > 0)]  # a category dtype lists every level
         return present.groupby(present.index.map(str)).sum(), int(counts[missing].sum())
 
     (ref_levels, ref_missing), (cur_levels, cur_missing) = level_counts(ref), level_counts(cur)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import html
 import math
 
-from kaizen.monitoring.render import ICONS
-
 WIDTH, HEIGHT, PAD = 640, 260, 44
 COLOURS = {
     "reference": "#7f7f7f",
@@ -129,13 +127,13 @@ def drift_chart(features: list[dict], warning: float, alert: float) -> str:
     height = max(HEIGHT, 30 + 18 * len(rows) + PAD)
     top = max([alert * 1.2] + [item.get("psi") or 0 for item in rows])
     left = 150
-    x = _scale(0, top, left, WIDTH - 20)
+    x = _scale(0, top, left, WIDTH - 60)  # room for the value after the longest bar
     colours = {"drift": "#d62728", "warning": "#ff7f0e", "stable": "#2ca02c"}
     body = []
     for index, item in enumerate(rows):
         y = 20 + 18 * index
         value = item.get("psi") or 0.0
-        colour = colours.get(item.get("verdict"), "#9e9e9e")
+        colour = colours.get(str(item.get("verdict")), "#9e9e9e")
         body.append(
             f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{_e(item["feature"])}</text>'
         )
@@ -164,8 +162,8 @@ def trend_chart(points: list[dict], reference_auc: float | None) -> str:
         for v in (p.get("estimated_auc"), p.get("realised_auc"), reference_auc)
         if v is not None
     ]
-    low = min(values + [0.5]) - 0.02
-    high = min(1.0, max(values + [0.5]) + 0.02)
+    low = max(0.0, min(values, default=0.5) - 0.03)
+    high = min(1.0, max(values, default=0.5) + 0.03)
     count = max(len(points) - 1, 1)
     x = _scale(0, count, PAD + 10, WIDTH - 20)
     y = _scale(low, high, HEIGHT - PAD, PAD / 2)
@@ -213,7 +211,8 @@ def trend_chart(points: list[dict], reference_auc: float | None) -> str:
         p.get("estimated_auc") is not None or p.get("realised_auc") is not None for p in points
     ):
         body.append(
-            f'<text data-series="empty" x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no estimate yet</text>'
+            f'<text data-series="empty" x="{WIDTH / 2}" y="{HEIGHT / 2}" '
+            'text-anchor="middle">no estimate yet</text>'
         )
     return _frame("chart-trend", "Estimated vs realised ROC AUC over recent runs", body)
 
@@ -225,10 +224,12 @@ def signals_rows(signals: list[dict]) -> str:
         colour = LEVEL_COLOURS[item["level"]]
         rows.append(
             f"<tr><td><code>{_e(item['name'])}</code></td>"
-            f'<td style="color:{colour}">{ICONS[item["level"]]} {_e(item["level"])}</td>'
-            f'<td class="n">{_fmt(item.get("value"))}</td><td class="n">{_fmt(item.get("reference"))}</td>'
-            f'<td class="n">{_fmt(item.get("warning"))}</td><td class="n">{_fmt(item.get("critical"))}</td>'
-            f"<td>{_e(item.get('detail', ''))}</td></tr>"
+            f'<td style="color:{colour}">● {_e(item["level"])}</td>'
+            + "".join(
+                f'<td class="n">{_fmt(item.get(key))}</td>'
+                for key in ("value", "reference", "warning", "critical")
+            )
+            + f"<td>{_e(item.get('detail', ''))}</td></tr>"
         )
     return "".join(rows)
 
@@ -250,7 +251,7 @@ def page(report: dict, drift_thresholds: tuple[float, float]) -> str:
 <title>Kaizen monitoring: {_e(level)}</title><style>{STYLE}</style>
 <script>{SCRIPT}</script></head>
 <body>
-<h1 style="color:{LEVEL_COLOURS[level]}">Kaizen monitoring: {ICONS[level]} {_e(level)}</h1>
+<h1 style="color:{LEVEL_COLOURS[level]}">Kaizen monitoring: ● {_e(level)}</h1>
 <p>Window {_e(window['since'] or 'last events')} → {_e(window['until'])}: {window['events']:,}
 events, {window['labelled']:,} with an outcome ({window['matured_labelled']:,} matured). Exit code
 {report['exit_code']} (2 = critical). Estimated ROC AUC {_fmt(est.get('roc_auc'))} ±

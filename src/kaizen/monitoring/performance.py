@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Iterator
 
 import numpy as np
 from scipy import stats
@@ -63,35 +64,38 @@ def expected_cost(score, threshold: float, cost_fn: float, cost_fp: float) -> fl
     return float((cost_fn * p[~refuse].sum() + cost_fp * (1 - p[refuse]).sum()) / max(p.size, 1))
 
 
+def _draws(sample: np.ndarray, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """DRAWS outcome vectors ~ Bernoulli(sample), in batches of at most BATCH_CELLS cells."""
+    per_batch = max(1, BATCH_CELLS // max(sample.size, 1))
+    for start in range(0, DRAWS, per_batch):
+        yield rng.random((min(per_batch, DRAWS - start), sample.size)) < sample
+
+
 def _simulated_spread(score, threshold: float, costs: tuple[float, float], seed: int) -> dict:
     """Standard deviations of realised AUC, default rate and cost with outcomes ~ Bernoulli(p)."""
     p = np.clip(np.asarray(score, dtype="float64"), 0.0, 1.0)
-    n = p.size
     rng = np.random.default_rng(seed)
-    rows = rng.choice(n, SIMULATED_ROWS, replace=False) if n > SIMULATED_ROWS else np.arange(n)
-    sample = p[rows]
+    rows = rng.choice(p.size, SIMULATED_ROWS, replace=False) if p.size > SIMULATED_ROWS else None
+    sample = p if rows is None else p[rows]
     ranks = rankdata(sample)
     refuse = sample >= threshold
-    aucs, rates, cost_values = [], [], []
-    per_batch = max(1, BATCH_CELLS // max(sample.size, 1))
-    for start in range(0, DRAWS, per_batch):
-        draws = rng.random((min(per_batch, DRAWS - start), sample.size)) < sample
+    found: dict[str, list] = {"auc": [], "default_rate": [], "cost": []}
+    for draws in _draws(sample, rng):
         n_pos = draws.sum(axis=1)
-        n_neg = sample.size - n_pos
         with np.errstate(invalid="ignore", divide="ignore"):
-            aucs.append((draws @ ranks - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-        rates.append(n_pos / sample.size)
-        missed = (draws & ~refuse).sum(axis=1)
-        refused_good = (~draws & refuse).sum(axis=1)
-        cost_values.append((costs[0] * missed + costs[1] * refused_good) / sample.size)
-    scale = math.sqrt(sample.size / n) if n else 1.0  # spread shrinks as 1/sqrt(rows)
-
-    def spread(values: list) -> float:
+            found["auc"].append(
+                (draws @ ranks - n_pos * (n_pos + 1) / 2) / (n_pos * (sample.size - n_pos))
+            )
+        found["default_rate"].append(n_pos / sample.size)
+        missed, refused_good = (draws & ~refuse).sum(axis=1), (~draws & refuse).sum(axis=1)
+        found["cost"].append((costs[0] * missed + costs[1] * refused_good) / sample.size)
+    scale = math.sqrt(sample.size / p.size) if p.size else 1.0  # spread shrinks as 1/sqrt(rows)
+    out = {}
+    for name, values in found.items():
         finite = np.concatenate(values)
         finite = finite[np.isfinite(finite)]
-        return float(np.std(finite, ddof=1) * scale) if finite.size > 1 else float("nan")
-
-    return {"auc": spread(aucs), "default_rate": spread(rates), "cost": spread(cost_values)}
+        out[name] = float(np.std(finite, ddof=1) * scale) if finite.size > 1 else float("nan")
+    return out
 
 
 @dataclass(frozen=True)
@@ -232,7 +236,7 @@ def calibration_evidence(y_true, score, edges: np.ndarray, alpha: float = 0.05) 
     two_sided = [min(1.0, 2 * min(g["p_value"], 1 - g["p_value"])) for g in graded]
     adjusted = adjust(two_sided, "holm") if two_sided else np.empty(0)
     failing = [g["grade"] for g, p in zip(graded, adjusted) if p < alpha]
-    expected, realised = expected_auc(score), M.roc_auc(y_true, score)
+    expected, observed = expected_auc(score), M.roc_auc(y_true, score)
     if failing:
         summary = (
             f"calibration not supported: grade(s) {', '.join(map(str, failing))} of the test "
@@ -243,15 +247,15 @@ def calibration_evidence(y_true, score, edges: np.ndarray, alpha: float = 0.05) 
         summary = (
             f"calibration supported on the test split ({len(graded)} grades, Jeffreys, "
             f"Holm-adjusted p >= {alpha}); expected ROC AUC {expected:.3f} vs realised "
-            f"{realised:.3f} there"
+            f"{observed:.3f} there"
         )
     for g, p in zip(graded, adjusted):
         g["p_adjusted_two_sided"] = float(p)
-    return Calibration(not failing, summary, graded, expected, realised)
+    return Calibration(not failing, summary, graded, expected, observed)
 
 
 def realised(
-    y_true, score, threshold: float, costs: tuple[float, float], auc_dev: float, edges
+    y_true, score, threshold: float, costs: tuple[float, float], auc_dev: float, *, edges
 ) -> dict:
     """Realised metrics of labelled events: AUC, Gini, KS, cost, grades, AUC-decline test."""
     y = np.asarray(y_true).astype(int)

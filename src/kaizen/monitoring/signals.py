@@ -58,25 +58,25 @@ def by_threshold(value: float | None, warning: float, critical: float, higher_is
     return WARNING if worse(value, warning) else OK
 
 
-def persist(signal: Signal, previous: list[str], persistence: int) -> Signal:
+def persist(item: Signal, previous: list[str], persistence: int) -> Signal:
     """Apply the persistence rule: `previous` are this signal's past breaches, newest first."""
-    if signal.breach != CRITICAL or persistence <= 1:
-        return signal
+    if item.breach != CRITICAL or persistence <= 1:
+        return item
     streak = previous[: persistence - 1]
     if len(streak) == persistence - 1 and all(level == CRITICAL for level in streak):
-        return signal
+        return item
     seen = 1 + sum(level == CRITICAL for level in streak)
     note = (
         f"critical threshold crossed in {seen} of the last {persistence} windows: critical after "
         f"{persistence} in a row (monitor.persistence)"
     )
-    detail = f"{signal.detail}; {note}" if signal.detail else note
-    return _replace(signal, level=WARNING, detail=detail)
+    detail = f"{item.detail}; {note}" if item.detail else note
+    return _replace(item, level=WARNING, detail=detail)
 
 
-def _replace(signal: Signal, **changes) -> Signal:
+def _replace(item: Signal, **changes) -> Signal:
     """A copy with some fields changed."""
-    return Signal(**{**asdict(signal), **changes})
+    return Signal(**{**asdict(item), **changes})
 
 
 def signal(name: str, breach: str, group: str, **facts) -> Signal:
@@ -212,7 +212,7 @@ def drift_signals(report: D.DriftReport, enough: bool) -> list[Signal]:
                 value=value,
                 warning=getattr(report.config, f"{threshold}_warning"),
                 critical=getattr(report.config, f"{threshold}_alert"),
-                detail=f"largest change: {feature}" if feature else "",
+                detail=f"largest: {feature}" if feature and value else "",
             )
         )
     return out
@@ -420,6 +420,64 @@ def matured_mask(frame: pd.DataFrame, until: dt.datetime, days: int) -> pd.Serie
     return created <= cutoff
 
 
+def outcome_masks(window: Window, days: int) -> tuple[pd.Series, pd.Series]:
+    """(labelled, judged): events with an outcome, and those whose outcome window has passed."""
+    frame = window.frame
+    outcome = frame["outcome"] if "outcome" in frame else pd.Series(np.nan, index=frame.index)
+    labelled = outcome.notna()
+    if "matured" in frame:  # decided by the store's query
+        return labelled, labelled & frame["matured"].astype(bool)
+    return labelled, labelled & matured_mask(frame, window.until, days)
+
+
+def judged_performance(
+    frame: pd.DataFrame, judged: pd.Series, reference: Reference, costs: tuple, edges
+) -> dict | None:
+    """Realised performance of the matured labelled events, with the estimate on the same
+    events and its error (None when there is none)."""
+    if not judged.any():
+        return None
+    y = frame.loc[judged, "outcome"].to_numpy().astype(int)
+    s = frame.loc[judged, "score"].to_numpy(dtype="float64")
+    auc_dev = reference.evaluated.get("test", {}).get("roc_auc", math.nan)
+    found = P.realised(y, s, reference.threshold, costs, auc_dev, edges=edges)
+    found["estimated_auc"] = P.expected_auc(s)
+    found["estimate_error"] = (
+        found["estimated_auc"] - found["roc_auc"] if math.isfinite(found["roc_auc"]) else None
+    )
+    return found
+
+
+def reference_facts(reference: Reference) -> dict:
+    """The figures a window is compared with."""
+    test = reference.evaluated.get("test", {})
+    return {
+        "rows": int(len(reference.features)),
+        "test_rows": int(len(reference.scores)),
+        "roc_auc": test.get("roc_auc"),
+        "cost": test.get("cost"),
+        "default_rate": float(np.mean(reference.labels)),
+        "refusal_rate": float(np.mean(reference.scores >= reference.threshold)),
+        "threshold": reference.threshold,
+        "model_version": reference.model_version,
+    }
+
+
+def window_facts(window: Window, labelled: pd.Series, judged: pd.Series) -> dict:
+    """The window's bounds and counts."""
+    frame = window.frame
+    versions = frame["model_version"].dropna().unique().tolist() if "model_version" in frame else []
+    return {
+        "since": None if window.since is None else window.since.isoformat(),
+        "until": window.until.isoformat(),
+        "events": len(frame),
+        "labelled": int(labelled.sum()),
+        "matured_labelled": int(judged.sum()),
+        "by_time": window.by_time,
+        "model_versions": sorted(str(version) for version in versions),
+    }
+
+
 def analyse(
     window: Window,
     reference: Reference,
@@ -430,9 +488,7 @@ def analyse(
     """Every signal of the window; `history` = previous runs, newest first (see `store`)."""
     config = params.monitor
     frame = window.frame
-    events = len(frame)
-    enough = events >= config.min_events
-    scores = frame["score"].to_numpy(dtype="float64") if events else np.empty(0)
+    scores = frame["score"].to_numpy(dtype="float64") if len(frame) else np.empty(0)
     drift_report = D.analyse(
         reference.features,
         frame,
@@ -441,55 +497,32 @@ def analyse(
         params.drift,
         scores=(reference.scores, scores),
     )
-    evidence = P.calibration_evidence(
-        reference.labels, reference.scores, P.grade_edges(reference.scores, config.grades)
-    )
+    edges = P.grade_edges(reference.scores, config.grades)
+    evidence = P.calibration_evidence(reference.labels, reference.scores, edges)
     costs = (params.evaluate.cost_fn, params.evaluate.cost_fp)
     estimate = P.estimate(scores, reference.threshold, costs, evidence)
-    outcome = frame["outcome"] if "outcome" in frame else pd.Series(np.nan, index=frame.index)
-    labelled = outcome.notna()
-    judged = labelled & (
-        matured_mask(frame, window.until, config.outcome_window_days) if events else labelled
-    )
-    edges = P.grade_edges(reference.scores, config.grades)
-    test = reference.evaluated.get("test", {})
-    realised = None
-    facts = {"default_rate": float(np.mean(reference.labels)), "estimate_error": None}
-    if judged.any():
-        y, s = outcome[judged].to_numpy().astype(int), scores[judged.to_numpy()]
-        realised = P.realised(
-            y, s, reference.threshold, costs, test.get("roc_auc", math.nan), edges
-        )
-        realised["estimated_auc"] = P.expected_auc(s)
-        if math.isfinite(realised["roc_auc"]):
-            facts["estimate_error"] = realised["estimated_auc"] - realised["roc_auc"]
-            realised["estimate_error"] = facts["estimate_error"]
+    labelled, judged = outcome_masks(window, config.outcome_window_days)
+    realised = judged_performance(frame, judged, reference, costs, edges)
+    facts = reference_facts(reference)
+    facts["estimate_error"] = None if realised is None else realised["estimate_error"]
+    enough = len(frame) >= config.min_events
     signals = drift_signals(drift_report, enough)
     signals.append(decision_signal(window, reference, config, enough))
     signals.append(volume_signal(window, [run["events"] for run in history], config))
     signals += performance_signals(estimate, realised, reference, params, facts)
-    breaches = {
-        s.name: [run.get("signals", {}).get(s.name, {}).get("breach", OK) for run in history]
-        for s in signals
-    }
-    signals = [persist(s, breaches[s.name], config.persistence) for s in signals]
-    level = overall(signals, events, config.min_events)
-    notes = _notes(events, labelled, judged, estimate, config)
+    signals = [
+        persist(
+            item,
+            [run.get("signals", {}).get(item.name, {}).get("breach", OK) for run in history],
+            config.persistence,
+        )
+        for item in signals
+    ]
+    level = overall(signals, len(frame), config.min_events)
+    facts.pop("estimate_error")
     return MonitorReport(
         level=level,
-        window={
-            "since": None if window.since is None else window.since.isoformat(),
-            "until": window.until.isoformat(),
-            "events": events,
-            "labelled": int(labelled.sum()),
-            "matured_labelled": int(judged.sum()),
-            "by_time": window.by_time,
-            "model_versions": (
-                sorted(frame["model_version"].dropna().unique().tolist())
-                if "model_version" in frame
-                else []
-            ),
-        },
+        window=window_facts(window, labelled, judged),
         signals=signals,
         drift={
             **drift_report.metrics(),
@@ -497,22 +530,13 @@ def analyse(
         },
         estimated=estimate.to_dict(),
         realised=None if realised is None else M.rounded(_plain(realised)),
-        reference={
-            "rows": int(len(reference.features)),
-            "test_rows": int(len(reference.scores)),
-            "roc_auc": test.get("roc_auc"),
-            "cost": test.get("cost"),
-            "default_rate": facts["default_rate"],
-            "refusal_rate": float(np.mean(reference.scores >= reference.threshold)),
-            "threshold": reference.threshold,
-            "model_version": reference.model_version,
-        },
+        reference=facts,
         calibration=M.rounded(_plain(asdict(evidence))),
         charts={
             "scores": score_histogram(reference.scores, scores),
             "history": _trend(history, estimate, realised, now, level),
         },
-        notes=notes,
+        notes=_notes(len(frame), labelled, judged, estimate, config),
         generated_at=now.isoformat(),
     )
 
