@@ -140,10 +140,11 @@ def announce(report: S.MonitorReport, previous: dict, now: dt.datetime, params) 
 def monitor(args: argparse.Namespace) -> dict:
     """Read the window, analyse, write the reports, alert, store the run."""
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    params = load_params(args.params)
     if args.last is not None and args.last < 1:
         raise KaizenError("--last: must be a positive number of events")
+    span = None if args.window is None else parse_window(args.window)
     until = parse_until(args.until, now)
+    params = load_params(args.params)
     settings = load_settings(db=args.db, model=args.model)
     model = scoring.load(settings.model)
     reference = load_reference(model, settings.pii_fields)
@@ -151,7 +152,7 @@ def monitor(args: argparse.Namespace) -> dict:
     store.check_ready()
     history_store.ensure_tables(store.engine)
     raw_numeric = [name for name in model.schema.numeric if name not in settings.pii_fields]
-    since = None if args.window is None else until - parse_window(args.window)
+    since = None if span is None else until - span
     frame = history_store.read_window(
         store.engine,
         raw_numeric,

@@ -143,7 +143,7 @@ def read_window(
         empty = {name: pd.Series(dtype="float64") for name in ["score", "outcome", *numeric]}
         empty.update({name: pd.Series(dtype="object") for name in text})
         return pd.DataFrame({**empty, "matured": pd.Series(dtype=bool)})
-    frame = pd.concat([part.drop(columns=text) for part in parts], ignore_index=True, copy=False)
+    frame = pd.concat([part.drop(columns=text) for part in parts], ignore_index=True)
     for name in text:  # categories differ per chunk: union them instead of falling to object
         frame[name] = union_categoricals([part[name] for part in parts], ignore_order=True)
     return frame
