@@ -49,12 +49,14 @@ sweep-clean: $(STAMP) ## Remove finished experiments (a long `dvc exp show` slow
 	$(BIN)/kaizen sweep-clean
 
 # --- quality gates -------------------------------------------------------------------------------
-lint: $(STAMP) ## pylint (10/10), flake8, mypy, black --check, workflow lint (actionlint + zizmor)
+lint: $(STAMP) ## pylint (10/10), flake8, mypy, black --check, workflows (actionlint + zizmor), alert rules (promtool)
 	$(BIN)/pylint src tests bench/*.py
 	$(BIN)/flake8 src tests bench
 	$(BIN)/mypy
 	$(BIN)/black --check --quiet src tests bench
 	.ci/lint-workflows
+	@command -v promtool >/dev/null || { echo "promtool missing: apt-get install prometheus (.ci/run does)"; exit 1; }
+	promtool check rules monitoring/alerts.yml
 
 pytest: $(STAMP) ## The whole test suite with the coverage gate (no lint)
 	$(BIN)/pytest
