@@ -55,7 +55,12 @@ def test_serve_simulate_monitor_export_retrain_report(reproduced, tmp_path):
 
     def kaizen(*args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(
-            ["kaizen", *args], cwd=project.path, env=env, capture_output=True, text=True
+            ["kaizen", *args],
+            cwd=project.path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if check and result.returncode != 0:
             pytest.fail(f"kaizen {' '.join(args)}: {result.stdout}{result.stderr}")
