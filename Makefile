@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
 .PHONY: help install repro report sweep promote sweep-clean lint pytest test \
-	bench bench-drift bench-sweep clean
+	bench bench-drift bench-monitor bench-sweep clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -76,6 +76,9 @@ $(EVIDENTLY)/.installed: bench/evidently.lock
 
 bench-drift: $(STAMP) $(EVIDENTLY)/.installed ## Benchmark drift vs Evidently 0.7 -> bench/README.md
 	PYTHONPATH=src $(BIN)/python bench/drift.py --evidently $(EVIDENTLY)/bin/python
+
+bench-monitor: $(STAMP) ## Benchmark kaizen monitor: 100k events (SQLite), 1M (PostgreSQL) -> bench/README.md
+	$(BIN)/python bench/monitor.py
 
 bench-sweep: $(STAMP) ## Benchmark an 8-experiment sweep, -j 1 vs -j 2 -> bench/README.md
 	$(BIN)/python bench/sweep.py

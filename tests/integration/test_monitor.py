@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -50,10 +49,10 @@ class Built:
     reference: pd.DataFrame
     threshold: float
 
-    def params(self, **monitor) -> str:
+    def params(self, **overrides) -> str:
         """A params file with monitor overrides; its path."""
         raw = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
-        raw["monitor"] = {**raw.get("monitor", {}), **monitor}
+        raw["monitor"] = {**raw.get("monitor", {}), **overrides}
         path = self.path / f"params-{uuid.uuid4().hex[:8]}.yaml"
         path.write_text(yaml.safe_dump(raw), encoding="utf-8")
         return str(path)

@@ -60,7 +60,7 @@ def store_events(
         store.record(made[start : start + 5000])
     if outcomes is not None:
         for event, outcome in zip(made, outcomes):
-            if outcome == outcome:  # not NaN
+            if pd.notna(outcome):
                 store.add_feedback(event["prediction_id"], int(outcome), created_at, created_at)
     store.close()
     return [event["prediction_id"] for event in made]
