@@ -5,7 +5,8 @@ Parquet files (bench/evidently_driver.py). Frames: (a) the default data split (r
 2479-4454), (b) a synthetic 100k-row up-sample of the reference part with injected shifts,
 (c) undrifted 200/500/1,000-row windows vs the rest of the reference part (false alarms),
 (d) injected shifts of population PSI 0.25 in 1,000-row windows (detection). Prints markdown
-and writes it into bench/README.md between the `<!-- drift:start -->` / `<!-- drift:end -->` markers.
+and writes it into bench/README.md between the `<!-- drift:start -->` / `<!-- drift:end -->`
+markers.
 
     .venv/bin/python bench/drift.py --evidently bench/.work/evidently-venv/bin/python
 """
