@@ -24,23 +24,12 @@ def promtool() -> str:
 def test_rules_are_valid_and_their_tests_pass():
     """check rules, then the rule unit tests (alerts firing and staying quiet)."""
     tool = promtool()
-    check = subprocess.run(
-        [tool, "check", "rules", "alerts.yml"],
-        cwd=RULES,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert check.returncode == 0, check.stdout + check.stderr
-    test = subprocess.run(
-        [tool, "test", "rules", "alerts.test.yml"],
-        cwd=RULES,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert test.returncode == 0, test.stdout + test.stderr
-    assert "SUCCESS" in test.stdout
+    for args in (("check", "rules", "alerts.yml"), ("test", "rules", "alerts.test.yml")):
+        found = subprocess.run(
+            [tool, *args], cwd=RULES, capture_output=True, text=True, check=False
+        )
+        assert found.returncode == 0, found.stdout + found.stderr
+        assert "SUCCESS" in found.stdout + found.stderr
 
 
 def test_every_monitor_gauge_in_the_rules_is_written():
