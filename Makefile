@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
 .PHONY: help install repro report sweep promote sweep-clean lint pytest test \
-	bench bench-drift bench-monitor bench-sweep clean
+	bench bench-drift bench-monitor bench-sweep bench-serve serve clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -48,8 +48,13 @@ promote: $(STAMP) ## Best experiment by METRIC meeting GUARD -> branch exp/<name
 sweep-clean: $(STAMP) ## Remove finished experiments (a long `dvc exp show` slows DVC down)
 	$(BIN)/kaizen sweep-clean
 
+# --- serving (README: "Serve the model") ---------------------------------------------------------
+serve: $(STAMP) ## Initialise the event store (idempotent) and serve the model on 127.0.0.1:8000
+	$(BIN)/kaizen events init
+	$(BIN)/kaizen serve
+
 # --- quality gates -------------------------------------------------------------------------------
-lint: $(STAMP) ## pylint (10/10), flake8, mypy, black --check, workflows (actionlint + zizmor), alert rules (promtool)
+lint: $(STAMP) ## pylint, flake8, mypy, black, workflows (actionlint + zizmor), hadolint, alert rules (promtool)
 	$(BIN)/pylint src tests bench/*.py
 	$(BIN)/flake8 src tests bench
 	$(BIN)/mypy
@@ -57,6 +62,7 @@ lint: $(STAMP) ## pylint (10/10), flake8, mypy, black --check, workflows (action
 	.ci/lint-workflows
 	@command -v promtool >/dev/null || { echo "promtool missing: apt-get install prometheus (.ci/run does)"; exit 1; }
 	promtool check rules monitoring/alerts.yml
+	$(BIN)/hadolint Dockerfile
 
 pytest: $(STAMP) ## The whole test suite with the coverage gate (no lint)
 	$(BIN)/pytest
@@ -82,6 +88,9 @@ bench-monitor: $(STAMP) ## Benchmark kaizen monitor: 100k events (SQLite), 1M (P
 
 bench-sweep: $(STAMP) ## Benchmark an 8-experiment sweep, -j 1 vs -j 2 -> bench/README.md
 	$(BIN)/python bench/sweep.py
+
+bench-serve: $(STAMP) ## Benchmark the API (store on/off, batches, SQLite vs PostgreSQL) -> bench/README.md
+	$(BIN)/python bench/serve.py
 
 clean: ## Remove caches (not data, not .venv)
 	rm -rf .pytest_cache .coverage htmlcov

@@ -267,7 +267,7 @@ def test_predict_scores_new_applications(ran, tmp_path):
     scored = pd.read_csv(output)
     header = (ROOT / "data/raw/credit_data.csv").read_text(encoding="utf-8").splitlines()[0]
     inputs = [name for name in header.split(",") if name != "Status"]
-    assert list(scored.columns) == inputs + ["score", "decision"]
+    assert list(scored.columns) == inputs + ["score", "decision", "unseen"]
     assert scored["score"].between(0, 1).all()
     np.testing.assert_allclose(scored["score"], expected["score"], atol=2e-6)
     refused = scored["decision"] == "refuse"

@@ -100,7 +100,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         (check_cmd, check),
     ):
         sub.add_argument("--db", help="a path, sqlite:///… or postgresql://… (KAIZEN_DB)")
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(action_handler=handler)
+    cmd.set_defaults(handler=dispatch)
+
+
+def dispatch(args: argparse.Namespace) -> dict:
+    """Run the chosen action (`kaizen events <action>`)."""
+    return args.action_handler(args)
 
 
 def _store(args: argparse.Namespace) -> EventStore:

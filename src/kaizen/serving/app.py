@@ -12,6 +12,7 @@ import uuid
 from typing import AsyncIterator
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -97,7 +98,25 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
         telemetry=NO_TELEMETRY,
     )
     app.include_router(predict.router(request_model))
+    document(app, request_model)
     app.include_router(feedback.router())
     app.include_router(health.router())
     app.add_middleware(RequestContext, fastapi=app)
     return app
+
+
+def document(app: FastAPI, request_model: type[BaseModel]) -> None:
+    """Add the generated request model to the OpenAPI components: the predict route validates
+    its body itself, so FastAPI does not know the model."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            body = request_model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(body.pop("$defs", {}))
+            components[request_model.__name__] = body
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

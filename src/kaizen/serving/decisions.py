@@ -2,9 +2,10 @@
 
 A fitted scikit-learn pipeline costs about the same for one row as for a hundred (its per-call
 overhead dominates), and a durable commit costs one fsync whatever it holds. So one worker
-thread takes every request waiting at that moment, scores their applications in one pipeline
-call, writes all their events in one transaction, and only then releases each request with its
-own answers (dynamic batching and group commit). A request is never answered before its events
+thread takes every request waiting at that moment and scores their applications in one pipeline
+call; a second one writes the events of every batch scored meanwhile in one transaction (while
+the first scores the next batch), and only then releases each request with its own answers
+(dynamic batching and group commit). A request is never answered before its events
 are committed; if the commit fails, every request of that batch fails (503) and none is
 acknowledged.
 """
@@ -18,7 +19,7 @@ import time
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -95,81 +96,101 @@ def events(service: Service, job: Job, decided: list[dict[str, Any]]) -> list[di
     ]
 
 
+def drain(source: queue.SimpleQueue, limit: int, size) -> Iterator[list]:
+    """Batches from a queue: wait for one item, then take every item already waiting, up to
+    `limit` (summed with `size`); a None item ends the stream (after its batch)."""
+    while True:
+        first = source.get()
+        if first is None:
+            return
+        batch, total, end = [first], size(first), False
+        while total < limit:
+            try:
+                item = source.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                end = True
+                break
+            batch.append(item)
+            total += size(item)
+        yield batch
+        if end:
+            return
+
+
 class Batcher:
-    """The one worker thread that scores and stores waiting requests together."""
+    """Two worker threads: one scores the waiting requests together, the other commits what was
+    scored, so that a batch is scored while the previous one is being flushed to disk."""
 
     def __init__(self, service: Service, max_rows: int):
         self.service = service
         self.max_rows = max_rows
-        self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="kaizen-batcher", daemon=True)
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._scored: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._score_loop, name="kaizen-score", daemon=True),
+            threading.Thread(target=self._write_loop, name="kaizen-store", daemon=True),
+        ]
 
     def start(self) -> None:
-        """Start the worker."""
-        self._thread.start()
+        """Start both workers."""
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
-        """Finish the queued jobs, then stop the worker."""
-        self._queue.put(None)
-        self._thread.join()
+        """Finish the queued jobs, then stop both workers."""
+        self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
 
     def submit(self, rows: list[dict[str, Any]], request_id: str, started: float) -> Future:
         """Queue one request; the future gives its stored events (or raises StoreError)."""
         job = Job(rows, request_id, started)
-        self._queue.put(job)
+        self._jobs.put(job)
         return job.future
 
-    def _run(self) -> None:
-        """Take the first waiting job, then every job already queued (up to max_rows)."""
-        while True:
-            job = self._queue.get()
-            if job is None:
-                return
-            jobs, size, stop = [job], len(job.rows), False
-            while size < self.max_rows:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                jobs.append(more)
-                size += len(more.rows)
-            self.process(jobs)
-            if stop:
-                return
+    def _score_loop(self) -> None:
+        for jobs in drain(self._jobs, self.max_rows, lambda job: len(job.rows)):
+            scored = self.score(jobs)
+            if scored:
+                self._scored.put(scored)
+        self._scored.put(None)
 
-    def process(self, jobs: list[Job]) -> None:
-        """Score the jobs in one call and store them in one transaction; settle each future."""
+    def _write_loop(self) -> None:
+        for groups in drain(self._scored, 4 * self.max_rows, len):
+            self.write([pair for group in groups for pair in group])
+
+    def score(self, jobs: list[Job]) -> list[tuple[Job, list[dict[str, Any]]]]:
+        """The jobs' events, scored in one pipeline call; a job that cannot be scored gets its
+        exception (answered 500) without failing the others."""
         try:
             decided = decide(self.service, [row for job in jobs for row in job.rows])
         except Exception as exc:  # pylint: disable=broad-exception-caught  # to its request
             if len(jobs) == 1:
-                jobs[0].future.set_exception(exc)  # answered 500 by its request
-            else:  # one bad job must not fail the others: retry each alone
-                for job in jobs:
-                    self.process([job])
-            return
-        batches, start = [], 0
+                jobs[0].future.set_exception(exc)
+                return []
+            return [pair for job in jobs for pair in self.score([job])]
+        pairs, start = [], 0
         for job in jobs:
-            batches.append(events(self.service, job, decided[start : start + len(job.rows)]))
+            pairs.append((job, events(self.service, job, decided[start : start + len(job.rows)])))
             start += len(job.rows)
+        return pairs
+
+    def write(self, pairs: list[tuple[Job, list[dict[str, Any]]]]) -> None:
+        """Store every event in one transaction, then release each request (or fail them all)."""
+        stored = [event for _, batch in pairs for event in batch]
         try:
-            self.service.store.record([event for batch in batches for event in batch])
+            self.service.store.record(stored)
         except StoreError as exc:
-            self.service.metrics.store_errors.labels("record").inc(len(jobs))
-            for job in jobs:
+            self.service.metrics.store_errors.labels("record").inc(len(pairs))
+            for job, _ in pairs:
                 job.future.set_exception(exc)
             return
-        self._count([event for batch in batches for event in batch])
-        for job, batch in zip(jobs, batches):
-            job.future.set_result(batch)
-
-    def _count(self, stored: list[dict[str, Any]]) -> None:
-        """Prometheus: stored events, scores, decisions."""
         metrics = self.service.metrics
         metrics.stored.inc(len(stored))
         for event in stored:
             metrics.scores.observe(event["score"])
             metrics.decisions.labels(event["decision"]).inc()
+        for job, batch in pairs:
+            job.future.set_result(batch)
