@@ -30,9 +30,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 # pylint: disable=wrong-import-position  # after the repository root is importable
-from pipeline import machine, synthesize  # bench/pipeline.py
-from results import record  # bench/results.py
-from tests.integration.test_serving import (  # pylint: disable=import-error  # root: above
+from pipeline import machine, synthesize  # bench/pipeline.py  # noqa: E402
+from results import record  # bench/results.py  # noqa: E402
+from tests.integration.test_serving import (  # noqa: E402  # pylint: disable=import-error
     Load,
     Server,
     temporary_postgres,

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from kaizen.serving.store import EventStore
-from tests.unit.conftest import fixture_fitted  # pylint: disable=unused-import  # `fitted`
+from tests.unit.conftest import fixture_fitted  # noqa: F401  # pylint: disable=unused-import
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
