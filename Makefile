@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-mlflow repro report sweep promote sweep-clean lint pytest test \
-	bench bench-drift bench-sweep bench-scores bench-serve bench-mlflow serve clean
+	bench bench-drift bench-monitor bench-sweep bench-scores bench-serve bench-mlflow serve clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -76,12 +76,14 @@ serve: $(STAMP) ## Initialise the event store (idempotent) and serve the model o
 	$(BIN)/kaizen serve
 
 # --- quality gates -------------------------------------------------------------------------------
-lint: $(STAMP) ## pylint (10/10), flake8, mypy, black --check, workflow lint (actionlint + zizmor), hadolint
+lint: $(STAMP) ## pylint, flake8, mypy, black, workflows (actionlint + zizmor), hadolint, alert rules (promtool)
 	$(BIN)/pylint src tests bench/*.py
 	$(BIN)/flake8 src tests bench
 	$(BIN)/mypy
 	$(BIN)/black --check --quiet src tests bench
 	.ci/lint-workflows
+	@command -v promtool >/dev/null || { echo "promtool missing: apt-get install prometheus (.ci/run does)"; exit 1; }
+	promtool check rules monitoring/alerts.yml
 	$(BIN)/hadolint Dockerfile
 
 pytest: $(STAMP) ## The whole test suite with the coverage gate (no lint)
@@ -103,6 +105,9 @@ $(EVIDENTLY)/.installed: bench/evidently.lock
 
 bench-drift: $(STAMP) $(EVIDENTLY)/.installed ## Benchmark drift vs Evidently 0.7 -> bench/README.md
 	PYTHONPATH=src $(BIN)/python bench/drift.py --evidently $(EVIDENTLY)/bin/python
+
+bench-monitor: $(STAMP) ## Benchmark kaizen monitor: 100k events (SQLite), 1M (PostgreSQL) -> bench/README.md
+	$(BIN)/python bench/monitor.py
 
 bench-sweep: $(STAMP) ## Benchmark an 8-experiment sweep, -j 1 vs -j 2 -> bench/README.md
 	$(BIN)/python bench/sweep.py

@@ -354,16 +354,67 @@ class DriftConfig(_Section):
     categorical_method: Literal["psi", "chi2", "jensenshannon"] = "psi"
     psi_warning: float = Field(0.10, gt=0)
     psi_alert: float = Field(0.25, gt=0)
+    missing_warning: float = Field(0.02, gt=0, le=1)
+    missing_alert: float = Field(0.05, gt=0, le=1)
+    unseen_warning: float = Field(0.01, gt=0, le=1)
+    unseen_alert: float = Field(0.05, gt=0, le=1)
     alpha: float = Field(0.05, gt=0, lt=1)
+    multiple_testing: Literal["holm", "bh", "none"] = "holm"
     distance_threshold: float = Field(0.1, gt=0)
     min_rows: int = Field(500, ge=1)
     dataset_share: float = Field(0.5, gt=0, le=1)
 
     @model_validator(mode="after")
-    def _check_psi_order(self):
-        """The warning threshold cannot exceed the alert threshold."""
-        if self.psi_warning > self.psi_alert:
-            raise ValueError("psi_warning must not exceed psi_alert")
+    def _check_order(self):
+        """A warning threshold cannot exceed its alert threshold."""
+        for name in ("psi", "missing", "unseen"):
+            if getattr(self, f"{name}_warning") > getattr(self, f"{name}_alert"):
+                raise ValueError(f"{name}_warning must not exceed {name}_alert")
+        return self
+
+
+class MonitorConfig(_Section):
+    """Production monitoring of stored events (read by `kaizen monitor`, not by a DVC stage).
+
+    Warning/critical pairs are absolute changes against the training reference unless said
+    otherwise; a signal is only judged on enough events (else "insufficient data")."""
+
+    min_events: int = Field(500, ge=1)  # window events needed for drift and estimated performance
+    min_labelled: int = Field(300, ge=1)  # matured labelled events needed for realised performance
+    min_defaults: int = Field(20, ge=1)  # ... of which defaults (AUC, calibration need both)
+    outcome_window_days: int = Field(365, ge=0)  # younger events' outcomes are counted, not judged
+    persistence: int = Field(2, ge=1)  # consecutive windows over the critical threshold
+    cooldown_hours: float = Field(24.0, ge=0)  # re-alert a still-breaching signal after this
+    auc_drop_warning: float = Field(0.03, gt=0, lt=1)  # estimated ROC AUC below the evaluated one
+    auc_drop_critical: float = Field(0.05, gt=0, lt=1)
+    auc_test_warning: float = Field(0.05, gt=0, lt=1)  # p-value of the AUC-decline test (ECB)
+    auc_test_critical: float = Field(0.01, gt=0, lt=1)
+    default_rate_warning: float = Field(0.03, gt=0, lt=1)  # expected default rate change
+    default_rate_critical: float = Field(0.06, gt=0, lt=1)
+    decision_rate_warning: float = Field(0.05, gt=0, lt=1)  # refusal rate change
+    decision_rate_critical: float = Field(0.10, gt=0, lt=1)
+    cost_warning: float = Field(0.10, gt=0)  # relative increase of the cost per application
+    cost_critical: float = Field(0.25, gt=0)
+    calibration_warning: float = Field(0.05, gt=0, lt=1)  # smallest Jeffreys p-value of a grade
+    calibration_critical: float = Field(0.01, gt=0, lt=1)
+    estimate_error_warning: float = Field(0.05, gt=0, lt=1)  # |estimated - realised| ROC AUC
+    volume_warning: float = Field(0.5, gt=0, lt=1)  # window events / median of recent windows
+    grades: int = Field(7, ge=2, le=50)  # score grades for calibration (test-split quantiles)
+    history: int = Field(30, ge=1)  # past runs shown in the trend charts
+    runbook: str = "docs/monitoring.md#signals"  # link sent with every alert
+    webhook_retries: int = Field(3, ge=0, le=10)
+    webhook_backoff: float = Field(1.0, ge=0)  # seconds before the first retry, doubled each time
+    webhook_timeout: float = Field(5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_order(self):
+        """Warning before critical: drops and changes grow, p-values shrink."""
+        for name in ("auc_drop", "default_rate", "decision_rate", "cost"):
+            if getattr(self, f"{name}_warning") > getattr(self, f"{name}_critical"):
+                raise ValueError(f"{name}_warning must not exceed {name}_critical")
+        for name in ("auc_test", "calibration"):
+            if getattr(self, f"{name}_warning") < getattr(self, f"{name}_critical"):
+                raise ValueError(f"{name}_critical must not exceed {name}_warning (p-values)")
         return self
 
 
@@ -385,6 +436,7 @@ class Params(_Section):
     evaluate: EvaluateConfig = EvaluateConfig()
     drift: DriftConfig = DriftConfig()
     report: ReportConfig = ReportConfig()
+    monitor: MonitorConfig = MonitorConfig()
 
 
 def _format_error(path: Path, error: ValidationError) -> str:

@@ -165,11 +165,20 @@ def check_numeric(frame: pd.DataFrame, columns: list[str], source: str) -> None:
             )
 
 
-def encode_target(values: pd.Series, positive: str, target: str, source: str) -> pd.Series:
-    """Map the target to 1 (positive) / 0, checking two classes and the positive value."""
-    if values.isna().any():
-        first = values[values.isna()].index[0]
+def encode_target(
+    values: pd.Series, positive: str, target: str, source: str, allow_missing: bool = False
+) -> pd.Series:
+    """Map the target to 1 (positive) / 0, checking two classes and the positive value.
+
+    With `allow_missing`, unlabelled rows (recent applications) become NaN (float64); int8 when
+    every row is labelled."""
+    unlabelled = values.isna()
+    if unlabelled.any() and not allow_missing:
+        first = values[unlabelled].index[0]
         raise KaizenError(f"{source}: target {target!r} is missing at data row {first}")
+    if unlabelled.any():
+        encoded = encode_target(values[~unlabelled], positive, target, source)
+        return encoded.astype("float64").reindex(values.index)
     labels = values.str.strip()
     classes = sorted(labels.unique())
     if len(classes) != 2:
@@ -212,7 +221,9 @@ def clean(frame: pd.DataFrame, schema: Schema, config: DataConfig, source: str) 
         if text_sentinels:
             values = values.mask(values.isin(text_sentinels))
         out[name] = as_object(values)
-    out[schema.target] = encode_target(frame[schema.target], schema.positive, schema.target, source)
+    out[schema.target] = encode_target(
+        frame[schema.target], schema.positive, schema.target, source, allow_missing=True
+    )
     return out
 
 
@@ -326,15 +337,31 @@ def drop_duplicate_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 
 def summarise(frame: pd.DataFrame, schema: Schema) -> dict:
-    """Small, JSON-ready facts about a part: rows, positive rate, missing share."""
+    """Small, JSON-ready facts about a part: rows, positive rate (of the labelled rows), missing
+    share, and the count of unlabelled rows when there are any."""
     rows = len(frame)
-    return {
+    labels = frame[schema.target].dropna()
+    facts = {
         "rows": rows,
-        "positive_rate": round(float(frame[schema.target].mean()), 6) if rows else None,
+        "positive_rate": round(float(labels.mean()), 6) if len(labels) else None,
         "missing_share": (
             round(float(frame[schema.features].isna().to_numpy().mean()), 6) if rows else None
         ),
     }
+    if len(labels) < rows:
+        facts["unlabelled"] = rows - len(labels)
+    return facts
+
+
+def labelled_reference(part: pd.DataFrame, target: str, source: str) -> pd.DataFrame:
+    """The reference part with its target as int8; an unlabelled row there is an error."""
+    unlabelled = part[target].isna()
+    if unlabelled.any():
+        raise KaizenError(
+            f"{source}: target {target!r} is missing at data row {part.index[unlabelled][0]} "
+            "of the reference part (unlabelled rows may only follow data.current_start)"
+        )
+    return part.assign(**{target: part[target].astype("int8")})
 
 
 def check_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
@@ -395,6 +422,9 @@ def ingest(raw: pd.DataFrame, config: DataConfig, source: str) -> Ingested:
     typed = clean(raw, schema, config, source)
     ref, cur = typed.iloc[reference_rows], typed.iloc[current_rows]
     warnings = split_balance(len(ref), len(cur), config.split, source)
+    ref = labelled_reference(ref, schema.target, source)
+    if cur[schema.target].notna().all():
+        cur = cur.assign(**{schema.target: cur[schema.target].astype("int8")})
     dropped = {"reference": 0, "current": 0}
     if config.drop_duplicates:
         ref, dropped["reference"] = drop_duplicate_rows(ref)

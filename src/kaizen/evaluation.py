@@ -53,6 +53,13 @@ def evaluate(
         frame = frames[part]
         if frame.empty:
             continue
+        unlabelled = int(frame[schema.target].isna().sum())
+        if unlabelled:  # only the current part may be unlabelled (ingest keeps the rest labelled)
+            summary[f"{part}_skipped"] = (
+                f"{part} part unlabelled ({unlabelled} of {len(frame)} rows without an outcome): "
+                f"{part} metrics skipped"
+            )
+            continue
         y_true = frame[schema.target].to_numpy()
         score = predict_scores(pipeline, frame[schema.features])
         source = (sources or {}).get(part, part)

@@ -81,6 +81,12 @@ def write_json(data: Any, path: str | Path) -> None:
         tmp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
+def write_text(text: str, path: str | Path) -> None:
+    """Write UTF-8 text, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
 def read_json(path: str | Path) -> Any:
     """Read a JSON file, with a one-line error when it is missing or invalid."""
     path = Path(path)

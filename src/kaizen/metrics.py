@@ -295,6 +295,8 @@ def headline(summary: dict) -> str:
         f"decision threshold: {_number(summary.get('threshold'))} (refuse scores at or above); "
         f"Bayes threshold {_number(summary.get('bayes_threshold'))}"
     )
+    if "current_skipped" in summary:
+        lines.append(summary["current_skipped"])
     return "\n".join(lines)
 
 

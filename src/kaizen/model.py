@@ -256,6 +256,16 @@ def predict_scores(pipeline: Pipeline, features: pd.DataFrame) -> pd.Series:
     return pd.Series(pipeline.predict_proba(features)[:, 1], index=features.index, name="score")
 
 
+def engineered(pipeline: Pipeline, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """`frame` with the model's engineered ratio columns appended, and their names (monitored
+    like any numeric input: a ratio can drift while both its columns look stable)."""
+    step = dict(pipeline.steps).get("features")
+    ratios = list(getattr(step, "ratios", ()))
+    if step is None or not ratios:
+        return frame, []
+    return step.transform(frame), [name for name, _, _ in ratios]
+
+
 def library_versions() -> dict[str, str]:
     """Versions of Python and the libraries that shape the fitted model."""
     versions = {"python": platform.python_version(), "kaizen": __version__}

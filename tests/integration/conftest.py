@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
+import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import yaml
@@ -143,3 +148,67 @@ def build_project(path: Path) -> Project:
     shutil.copytree(ROOT / TEMPLATES, path / TEMPLATES, dirs_exist_ok=True)
     repo.commit("initial")
     return repo
+
+
+# --- PostgreSQL 15 in a temporary folder (the monitor's and the store's tests) -------------------
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip, or fail when the run requires PostgreSQL (CI sets KAIZEN_REQUIRE_POSTGRES=1)."""
+    if os.environ.get("KAIZEN_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"KAIZEN_REQUIRE_POSTGRES=1 but {reason}")
+    pytest.skip(reason)
+
+
+def postgres_binaries() -> Path | None:
+    """The folder of initdb and pg_ctl, from `pg_config --bindir`."""
+    config = shutil.which("pg_config")
+    if config is None:
+        return None
+    found = subprocess.run([config, "--bindir"], capture_output=True, text=True, check=False)
+    folder = Path(found.stdout.strip())
+    return folder if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file() else None
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session", name="postgres")
+def fixture_postgres() -> Iterator[str]:
+    """A PostgreSQL server on 127.0.0.1 in a temporary folder (as `postgres` when run as root,
+    which the server refuses); its URL."""
+    binaries = postgres_binaries()
+    if binaries is None:
+        skip_or_fail("PostgreSQL server binaries not found (pg_config --bindir)")
+    assert binaries is not None
+    prefix: list[str] = []
+    folder = Path(tempfile.mkdtemp(prefix="kaizen-pg-"))
+    if os.geteuid() == 0:
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            skip_or_fail("running as root and no `postgres` user to run the server as")
+        if shutil.which("runuser") is None:
+            skip_or_fail("running as root and no `runuser` to switch to `postgres`")
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data, port = folder / "data", free_port()
+
+    def run(*argv: str) -> None:
+        result = subprocess.run(prefix + list(argv), capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            pytest.fail(f"{' '.join(argv)}: {result.stdout}{result.stderr}")
+
+    run(str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "kaizen", "--no-sync")
+    options = f"-k {shlex.quote(str(folder))} -p {port} -h 127.0.0.1"
+    pg_ctl = str(binaries / "pg_ctl")
+    run(pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
+    try:
+        yield f"postgresql://kaizen@127.0.0.1:{port}/postgres"
+    finally:
+        run(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)

@@ -58,7 +58,7 @@ def test_rows_dropped_and_income_rescaled_show_income_and_the_moved_split():
     text = R.data_change_section(change)
     assert "rows 4,454 → 4,154 (-300)" in text
     assert (
-        "| `Income` | 🟠 warning | 0.0047 | 0.0179 | 8.55 % → 8.76 % | 141.7 → 146.1 (+3.1 %)"
+        "| `Income` | 🟠 warning | 0.0051 | 0.0179 | 8.55 % → 8.76 % | 141.7 → 146.1 (+3.1 %)"
         in (text)
     )
     assert "12 other column(s): no detectable shift." in text

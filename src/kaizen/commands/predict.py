@@ -36,6 +36,7 @@ def score_file(
     model: str,
     source: str,
     output: str,
+    *,
     threshold: float | None = None,
     separator: str = ",",
     reasons: int = 0,
@@ -79,6 +80,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 def predict(args: argparse.Namespace) -> dict:
     """Score a CSV with the saved pipeline."""
     rows = score_file(
-        args.model, args.input, args.output, args.threshold, args.separator, args.reasons
+        args.model,
+        args.input,
+        args.output,
+        threshold=args.threshold,
+        separator=args.separator,
+        reasons=args.reasons,
     )
     return {"rows": rows, "output": args.output}

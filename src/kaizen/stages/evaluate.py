@@ -4,6 +4,7 @@ in-time (test split) and out-of-time (current part) metrics, calibration back-te
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -51,6 +52,13 @@ def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml 
         "test": files.read_parquet(test),
         "current": files.read_parquet(current),
     }
+    unlabelled = int(frames["current"][layout.target].isna().sum())
+    if unlabelled:  # recent applications without outcomes: drift runs, evaluate says so
+        print(
+            f"kaizen evaluate: current part unlabelled ({unlabelled} of "
+            f"{len(frames['current'])} rows without an outcome): current metrics skipped",
+            file=sys.stderr,
+        )
     result = evaluate(
         files.load_model(model),
         train_config(files.read_json(info), info),

@@ -154,6 +154,25 @@ def test_run_bayes_threshold_and_grades(fitted, tmp_path):
     assert len(table) <= 3 and table["n"].sum() == summary["current"]["rows"]
 
 
+def test_run_skips_an_unlabelled_current_part(fitted, tmp_path, capsys):
+    """Recent applications without outcomes: test metrics only, and the summary says why."""
+    frame = files.read_parquet(fitted.current)
+    unlabelled = tmp_path / "unlabelled.parquet"
+    files.write_parquet(
+        frame.assign(Status=np.where(np.arange(len(frame)) % 2, np.nan, 1)), unlabelled
+    )
+    summary = run(fitted, tmp_path / "out", current=unlabelled)
+    assert "current" not in summary and "test" in summary
+    half = len(frame) // 2
+    assert summary["current_skipped"] == (
+        f"current part unlabelled ({half} of {len(frame)} rows without an outcome): "
+        "current metrics skipped"
+    )
+    assert summary["current_skipped"] in capsys.readouterr().err
+    assert summary["current_skipped"] in M.headline(summary)
+    assert not (tmp_path / "out" / "scores" / "current.csv").exists()
+
+
 def test_run_failure_leaves_previous_output(fitted, tmp_path):
     """A one-class current part fails the run and the previous output folder stays intact."""
     output = tmp_path / "out"

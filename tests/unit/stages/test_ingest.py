@@ -122,3 +122,25 @@ def test_a_column_empty_in_the_reference_part_is_an_error(tmp_path):
     frame = credit_frame().assign(Channel=[None] * 42 + ["web"] * 18)
     with pytest.raises(KaizenError, match=r"\(reference part\): column 'Channel' is empty"):
         run(tmp_path, frame=frame)
+
+
+def test_ingest_accepts_an_unlabelled_current_part(tmp_path):
+    """Recent applications without an outcome after current_start: NaN target, counted."""
+    frame = credit_frame()
+    frame.loc[45:, "Status"] = None
+    facts = run(tmp_path, frame=frame)
+    current = files.read_parquet(tmp_path / "current.parquet")
+    assert current["Status"].isna().sum() == 15 and current["Status"].dtype == "float64"
+    assert facts["current"]["unlabelled"] == 15
+    assert facts["current"]["positive_rate"] == pytest.approx(current["Status"].mean())
+    assert files.read_parquet(tmp_path / "reference.parquet")["Status"].dtype == "int8"
+    assert "unlabelled" not in facts["reference"]
+
+
+def test_ingest_rejects_an_unlabelled_reference_row(tmp_path):
+    """A missing outcome before current_start names its data row; nothing is written."""
+    frame = credit_frame()
+    frame.loc[4, "Status"] = None
+    with pytest.raises(KaizenError, match="missing at data row 5 of the reference part"):
+        run(tmp_path, frame=frame)
+    assert not any((tmp_path / name).exists() for name in OUTPUTS)
