@@ -212,10 +212,10 @@ def known_categories(pipeline: Pipeline) -> dict[str, list[str]]:
     missing cells left out): any other value is scored as an all-zero one-hot, i.e. unseen."""
     cat = pipeline.named_steps["prep"].named_transformers_["cat"]
     fill = cat.named_steps["impute"].fill_value
-    encoder = cat.named_steps["encode"]
+    onehot = cat.named_steps["encode"]
     return {
         str(name): [str(value) for value in values if value != fill]
-        for name, values in zip(_categorical(pipeline), encoder.categories_)
+        for name, values in zip(_categorical(pipeline), onehot.categories_)
     }
 
 
