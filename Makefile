@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-mlflow repro report sweep promote sweep-clean lint pytest test \
-	bench bench-drift bench-monitor bench-sweep bench-scores bench-serve bench-mlflow serve clean
+	bench bench-drift bench-monitor bench-sweep bench-scores bench-serve bench-predict bench-mlflow serve clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -117,6 +117,9 @@ bench-scores: $(STAMP) ## Measure what the git copy of the per-row scores costs 
 
 bench-serve: $(STAMP) ## Benchmark the API (store on/off, batches, SQLite vs PostgreSQL) -> bench/README.md
 	$(BIN)/python bench/serve.py
+
+bench-predict: $(STAMP) ## Benchmark kaizen predict on 1M rows vs pandas reading the CSV -> bench/README.md
+	$(BIN)/python bench/predict.py
 
 bench-mlflow: install-mlflow ## Benchmark mlflow models serve (and kaizen serve once it exists) -> bench/README.md
 	$(BIN)/python bench/mlflow_serve.py

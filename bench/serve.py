@@ -6,11 +6,12 @@ bench/README.md between the `<!-- serve:start -->` / `<!-- serve:end -->` marker
   store (SQLite, WAL, synchronous=FULL) and without it (the same server with its store's write
   replaced by a no-op), alternated in the same run;
 - 1,000-row batches through the API (store on): rows/s;
-- the same single-application load on SQLite and on PostgreSQL 15 (a temporary server);
-- `kaizen predict` on 1M SYNTHETIC rows vs pandas.read_csv of the same file.
+- the same single-application load on SQLite and on PostgreSQL 15 (a temporary server).
+
+`kaizen predict` (batch scoring of a CSV) is measured by bench/predict.py.
 
     .venv/bin/python bench/serve.py                       # what `make bench-serve` runs
-    .venv/bin/python bench/serve.py --requests 500 --rows 100000 --no-readme   # quick try
+    .venv/bin/python bench/serve.py --requests 500 --no-readme   # quick try
 """
 
 from __future__ import annotations
@@ -25,12 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 # pylint: disable=wrong-import-position  # after the repository root is importable
-from pipeline import machine, synthesize  # noqa: E402  # bench/pipeline.py
+from pipeline import machine  # noqa: E402  # bench/pipeline.py
 from results import record  # noqa: E402  # bench/results.py
 from tests.integration.test_serving import (  # noqa: E402  # pylint: disable=import-error
     Load,
@@ -57,7 +56,7 @@ APPLICATION = {
     "Amount": 800,
     "Price": 846,
 }
-THROUGHPUT_TARGET, BATCH_TARGET, PREDICT_TARGET = 0.7, 20_000, 3.0
+THROUGHPUT_TARGET, BATCH_TARGET = 0.7, 20_000
 
 
 def server(db: str, store: bool = True) -> Server:
@@ -150,21 +149,7 @@ def sqlite_vs_postgres(work: Path, requests: int) -> tuple[dict, dict | str]:
         return sqlite, f"not measured: {exc}"
 
 
-def predict_vs_read_csv(work: Path, rows: int) -> dict:
-    """Wall time of `kaizen predict` (a fresh process) and of pandas.read_csv on the same file."""
-    data = work / f"applications-{rows}.csv"
-    if not data.exists():
-        synthesize(rows, seed=0, path=data)
-    started = time.perf_counter()
-    pd.read_csv(data)
-    read = time.perf_counter() - started
-    command = [str(BIN / "kaizen"), "predict", "--model", str(MODEL), "--input", str(data)]
-    started = time.perf_counter()
-    subprocess.run(command + ["--output", str(work / "scored.csv")], check=True)
-    return {"read_csv": read, "predict": time.perf_counter() - started}
-
-
-def report(args, onoff, batch, stores, predict) -> str:
+def report(args, onoff, batch, stores) -> str:
     """The markdown section."""
     sqlite, postgres = stores
     verdict = {True: "met", False: "missed"}
@@ -198,15 +183,6 @@ def report(args, onoff, batch, stores, predict) -> str:
         lines.append(f"| single application, PostgreSQL 15 store | {postgres} | | | | |")
     else:
         lines.append(row(f"single application, {CLIENTS} clients, PostgreSQL 15 store", postgres))
-    times = predict["predict"] / predict["read_csv"]
-    lines += [
-        "",
-        f"`kaizen predict` on {args.rows:,} SYNTHETIC rows (credit_data up-sampled, "
-        f"bench/pipeline.py's generator): {predict['predict']:.1f} s wall for the whole "
-        f"command (start-up, read, validate, score, write) vs {predict['read_csv']:.1f} s for "
-        f"`pandas.read_csv` of the same file: {times:.1f} x "
-        f"(target <= 3 x: {verdict[times <= PREDICT_TARGET]}).",
-    ]
     return "\n".join(lines) + "\n"
 
 
@@ -226,7 +202,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batches", type=int, default=40)
-    parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--serve-without-store", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", help=argparse.SUPPRESS)
@@ -243,8 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         onoff = {n: store_on_off(scratch, args.requests, args.rounds, n) for n in (CLIENTS, 32)}
         batch = batches(scratch, args.batches)
         stores = sqlite_vs_postgres(scratch, args.requests)
-        predict = predict_vs_read_csv(work, args.rows)
-    text = report(args, onoff, batch, stores, predict)
+    text = report(args, onoff, batch, stores)
     print(text)
     if not args.no_readme:
         record("serve", text)
