@@ -10,36 +10,52 @@ from importlib import import_module
 from kaizen import KaizenError, __version__
 
 # The registry: each module adds its own subcommands with `register(commands)` and binds a
-# handler `(args) -> result` (printed as one JSON line; None prints nothing).
-MODULES = (
-    "kaizen.stages",
-    "kaizen.commands.summary",
-    "kaizen.commands.predict",
-    "kaizen.commands.report",
-    "kaizen.commands.sweep",
-    "kaizen.commands.data",
-    "kaizen.commands.monitor",
-    "kaizen.commands.simulate",
-    "kaizen.commands.serve",
-    "kaizen.commands.events",
-    "kaizen.commands.mlflow",
-)
+# handler `(args) -> result` (printed as one JSON line; None prints nothing). The keys are the
+# commands each module registers: `kaizen <command>` imports that module only (start-up time:
+# `kaizen predict` need not load SQLAlchemy or MLflow); help and errors import them all.
+MODULES = {
+    "kaizen.stages": ("ingest", "prepare", "train", "evaluate", "drift"),
+    "kaizen.commands.summary": ("summary",),
+    "kaizen.commands.predict": ("predict",),
+    "kaizen.commands.report": ("report",),
+    "kaizen.commands.sweep": ("sweep", "best", "promote", "sweep-clean"),
+    "kaizen.commands.data": ("data",),
+    "kaizen.commands.monitor": ("monitor",),
+    "kaizen.commands.simulate": ("simulate-traffic",),
+    "kaizen.commands.serve": ("serve",),
+    "kaizen.commands.events": ("events",),
+    "kaizen.commands.mlflow": ("mlflow",),
+}
 
 
-def parser() -> argparse.ArgumentParser:
-    """The parser with every registered subcommand."""
+def command_of(argv: list[str]) -> str | None:
+    """The command word of `argv` (the first argument that is not an option or its value)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--params":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser with the subcommands of `argv`'s command (every subcommand without one)."""
     root = argparse.ArgumentParser(prog="kaizen", description=__doc__)
     root.add_argument("--version", action="version", version=f"kaizen {__version__}")
     root.add_argument("--params", default="params.yaml", help="parameters file")
     commands = root.add_subparsers(dest="command", required=True, metavar="command")
-    for name in MODULES:
+    command = command_of(argv or [])
+    wanted = [name for name, words in MODULES.items() if command in words] or list(MODULES)
+    for name in wanted:
         import_module(name).register(commands)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse, run, print a one-line JSON summary; user errors exit 1 with one line, no traceback."""
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser(argv).parse_args(argv)
     try:
         result = args.handler(args)
     except KaizenError as exc:

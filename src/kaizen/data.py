@@ -11,6 +11,9 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 from sklearn.model_selection import train_test_split
 
 from kaizen import KaizenError
@@ -25,6 +28,12 @@ from kaizen.config import (
     parse_date,
 )
 
+# pandas' default `na_values`: a cell holding one of these (after skipinitialspace) is missing.
+NA_VALUES = sorted(
+    {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN"}
+    | {"<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+)
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3's default `str` dtype
 ROW = "row"  # index name: the 1-based data row of the raw file, kept end to end
 NUMERIC_SHARE = 0.95  # a column this numeric is numeric with typos, not categorical
 BALANCE = 0.2  # a split leaving less than this share of rows on one side gets a warning
@@ -69,7 +78,7 @@ def read_raw(path: str | Path, separator: str = ",") -> pd.DataFrame:
 
 def parse_raw(raw: bytes, path: str | Path, separator: str = ",") -> pd.DataFrame:
     """`read_raw` on a CSV's bytes; errors name `path`."""
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise KaizenError(f"{path}: file is empty")
     if b"\x00" in raw[:8192]:
         raise KaizenError(f"{path}: not a CSV file (binary content)")
@@ -90,18 +99,55 @@ def parse_raw(raw: bytes, path: str | Path, separator: str = ",") -> pd.DataFram
         if name in seen:
             raise KaizenError(f"{path}: duplicate column name {name!r}")
         seen.add(name)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), sep=separator, dtype=str, skipinitialspace=True, engine="c"
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        detail = str(exc).strip().splitlines()[-1]
-        raise KaizenError(f"{path}: not a valid CSV ({detail})") from None
+    frame = _read_arrow(text, separator, len(header))
+    if frame is None:
+        frame = _read_pandas(text, separator, path)
     frame.columns = header
     if frame.empty:
         raise KaizenError(f"{path}: no data rows below the header")
     frame.index = pd.RangeIndex(1, len(frame) + 1, name=ROW)
     return frame
+
+
+def _read_pandas(text: str, separator: str, path: str | Path) -> pd.DataFrame:
+    """Every cell as text (pandas' missing markers as NaN), or a one-line error naming `path`."""
+    try:
+        return pd.read_csv(
+            io.StringIO(text), sep=separator, dtype=str, skipinitialspace=True, engine="c"
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        detail = str(exc).strip().splitlines()[-1]
+        raise KaizenError(f"{path}: not a valid CSV ({detail})") from None
+
+
+def _read_arrow(text: str, separator: str, width: int) -> pd.DataFrame | None:
+    """The frame `pd.read_csv(dtype=str, skipinitialspace=True)` reads, parsed by pyarrow's
+    multi-threaded reader (about 5x faster at 1M rows); None whenever that reading could differ
+    (a quoted header, a ragged row, any parse error), and pandas then reads or reports it."""
+    if len(separator) != 1 or '"' in text[: text.find("\n")]:
+        return None
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pcsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pcsv.ParseOptions(delimiter=separator, newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                null_values=NA_VALUES,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    columns = {}
+    for name, values in zip(names, table.columns):
+        if pc.any(pc.starts_with(values, " ")).as_py():  # skipinitialspace, then NA again
+            values = pc.utf8_ltrim(values, " ")
+            values = pc.if_else(pc.is_in(values, pa.array(NA_VALUES)), None, values)
+        columns[name] = values
+    return pa.table(columns).to_pandas(types_mapper={pa.string(): TEXT}.get)
 
 
 def _to_numeric(values: pd.Series) -> pd.Series:
@@ -379,7 +425,9 @@ def coerce_features(frame: pd.DataFrame, schema: Schema, source: str) -> pd.Data
         values = frame[name]
         # pandas >= 3 reads text as the `str` dtype, not object: parse anything non-numeric.
         numeric = pd.api.types.is_numeric_dtype(values)
-        parsed = values if numeric else _to_numeric(values.astype("string"))
+        parsed = values if numeric else _arrow_numbers(values)
+        if parsed is None:
+            parsed = _to_numeric(values.astype("string"))
         bad = values.notna() & pd.Series(parsed, index=values.index).isna()
         if bad.any():
             first = bad[bad].index[0]
@@ -389,8 +437,36 @@ def coerce_features(frame: pd.DataFrame, schema: Schema, source: str) -> pd.Data
             )
         out[name] = np.asarray(parsed, dtype="float64")
     for name in schema.categorical:
-        out[name] = as_object(frame[name].astype("string").str.strip())
+        text = _arrow_categories(frame[name])
+        if text is None:
+            text = as_object(frame[name].astype("string").str.strip())
+        out[name] = text
     return out
+
+
+def _arrow_numbers(values: pd.Series) -> np.ndarray | None:
+    """Text held by pyarrow parsed as float64 by pyarrow (10x pandas' parser); None when the
+    column is not pyarrow text or a value does not parse (pandas then finds and names it)."""
+    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+        return None
+    try:
+        return pc.cast(pa.array(values), pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _arrow_categories(values: pd.Series) -> pd.Series | None:
+    """`as_object` of the stripped text, through a dictionary of the distinct values (the
+    strings are built once per value, not once per row); None when not pyarrow text."""
+    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+        return None
+    text = pa.array(values)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    encoded = pc.utf8_trim_whitespace(text).dictionary_encode()
+    labels = np.append(np.asarray(encoded.dictionary.to_pylist(), dtype=object), np.nan)
+    codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy()
+    return pd.Series(labels[codes], index=values.index, dtype=object)
 
 
 def as_object(values: pd.Series) -> pd.Series:

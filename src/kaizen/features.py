@@ -16,7 +16,10 @@ from kaizen.data import Schema
 
 
 class RatioFeatures(TransformerMixin, BaseEstimator):
-    """Append `numerator / denominator` columns; a zero or missing denominator gives NaN."""
+    """Append `numerator / denominator` columns; a zero or missing denominator gives NaN.
+
+    As the pipeline's first step it also writes every missing text value (None from JSON or
+    MLflow, pd.NA) as NaN, the one marker the imputers treat as missing."""
 
     def __init__(self, ratios: tuple[tuple[str, str, str], ...] = ()):
         self.ratios = ratios
@@ -30,6 +33,9 @@ class RatioFeatures(TransformerMixin, BaseEstimator):
         """Return a copy of X with one column per ratio."""
         check_is_fitted(self)
         out = X.copy()
+        for name in out.columns[out.dtypes == object]:
+            if out[name].isna().any():
+                out[name] = out[name].where(out[name].notna(), np.nan)
         for name, numerator, denominator in self.ratios:
             den = pd.to_numeric(X[denominator], errors="coerce").astype("float64")
             num = pd.to_numeric(X[numerator], errors="coerce").astype("float64")

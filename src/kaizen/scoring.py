@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
 from kaizen import KaizenError, files
 from kaizen.data import Schema
-from kaizen.model import predict_scores
 from kaizen.reasons import Explainer, top_reasons
 
 VERSION_CHARS = 12  # short SHA-256: the model version and the schema version
@@ -44,8 +44,11 @@ class Model:
         return self.sha256[:VERSION_CHARS]
 
     def scores(self, features: pd.DataFrame) -> np.ndarray:
-        """Probability of default per row of `features` (typed by `kaizen.data`)."""
-        return predict_scores(self.pipeline, features).to_numpy()
+        """Probability of default per row of `features` (typed by `kaizen.data`): the
+        pipeline's `predict_proba`, with its preprocessing run by `encode`."""
+        inputs = self.pipeline.named_steps["features"].transform(features)
+        encoded = encode(self.pipeline.named_steps["prep"], inputs)
+        return self.pipeline[2:].predict_proba(encoded)[:, 1]
 
     def reasons(self, features: pd.DataFrame, k: int) -> list[list[tuple[str, float]]]:
         """Per row, at most `k` features that raised the score, largest first."""
@@ -55,7 +58,7 @@ class Model:
         """Scores and reasons (`k` per row, none when 0) with one pass through the
         preprocessing: the same numbers as `scores` and `reasons`, faster on small batches."""
         inputs = self.pipeline.named_steps["features"].transform(features)
-        encoded = self.pipeline.named_steps["prep"].transform(inputs)
+        encoded = encode(self.pipeline.named_steps["prep"], inputs)
         scores = self.pipeline[2:].predict_proba(encoded)[:, 1]
         if not k:
             return scores, [[] for _ in range(len(features))]
@@ -74,6 +77,31 @@ class Model:
             },
             index=features.index,
         )
+
+
+def encode(prep: ColumnTransformer, inputs: pd.DataFrame) -> np.ndarray:
+    """`prep.transform(inputs)`, with the categorical branch run once per distinct combination of
+    its columns' values instead of once per row: its imputer (a constant) and one-hot encoder
+    treat each row alone, so the result is identical, and applications share few combinations
+    (141 in 100,000 rows: that branch's per-value Python work is most of the preprocessing)."""
+    if prep.sparse_output_:
+        return prep.transform(inputs)
+    parts = []
+    for name, transformer, columns in prep.transformers_:
+        if isinstance(transformer, str) and transformer == "drop" or len(columns) == 0:
+            continue
+        if isinstance(transformer, str):  # passthrough: not the pipeline train builds
+            return prep.transform(inputs)
+        block = inputs[list(columns)]
+        if name != "cat" or len(block) < 2:
+            parts.append(transformer.transform(block))
+            continue
+        combination = block.groupby(list(columns), dropna=False, sort=False).ngroup().to_numpy()
+        _, first = np.unique(combination, return_index=True)
+        parts.append(transformer.transform(block.iloc[first])[combination])
+    if not all(isinstance(part, np.ndarray) for part in parts):  # e.g. pandas output configured
+        return prep.transform(inputs)
+    return np.hstack(parts)
 
 
 def read_info(path: str | Path) -> dict:

@@ -99,9 +99,9 @@ class PredictInputs(TransformerMixin, BaseEstimator):
     """`kaizen predict`'s reading of inputs as a first pipeline step: the schema's columns,
     numbers parsed, categories stripped, every missing value NaN.
 
-    MLflow's scoring server hands the model a one-row request with a null category as Python
-    None in an object column; the fitted pipeline's imputer only treats NaN as missing, so
-    without this step such a request scores as an unknown category instead of a missing one.
+    MLflow's scoring server hands the model the request's cells as JSON gave them (numbers
+    possibly as text, categories with spaces, null as None); this step reads them exactly as a
+    CSV row is read, so that the served model scores like `kaizen predict`.
     """
 
     def __init__(self, schema: dict | None = None):

@@ -5,6 +5,7 @@ traceback, no new output file, and a pre-existing output file left as it was.
 """
 
 import argparse
+import importlib
 import json
 import runpy
 import sys
@@ -262,3 +263,35 @@ def test_python_dash_m(monkeypatch, capsys):
         runpy.run_module("kaizen", run_name="__main__")
     assert caught.value.code == 1
     assert_one_line_error(capsys.readouterr().err, "missing.json: file not found")
+
+
+def test_registry_names_what_each_module_registers():
+    """MODULES lists exactly the commands each module registers (the lazy import relies on it)."""
+    for name, words in cli.MODULES.items():
+        commands = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(name).register(commands)
+        assert tuple(commands.choices) == words, name
+
+
+@pytest.mark.parametrize(
+    "argv, command",
+    [
+        (["predict", "--input", "x"], "predict"),
+        (["--params", "p.yaml", "summary"], "summary"),
+        (["--params=p.yaml", "events", "init"], "events"),
+        (["--help"], None),
+        ([], None),
+    ],
+)
+def test_command_of(argv, command):
+    """The command word is found after global options and their values."""
+    assert cli.command_of(argv) == command
+
+
+def test_one_command_imports_its_module_only():
+    """`kaizen predict` builds a parser with predict alone; without a command, with all."""
+    # pylint: disable=protected-access
+    action = cli.parser(["predict"])._subparsers._group_actions[0]
+    assert list(action.choices) == ["predict"]
+    action = cli.parser(["nonsense"])._subparsers._group_actions[0]
+    assert len(action.choices) == sum(len(words) for words in cli.MODULES.values())

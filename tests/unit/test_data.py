@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from kaizen import KaizenError
 from kaizen import data as D
@@ -509,3 +511,91 @@ def test_split_needs_two_rows_per_class():
     data["y"] = 0
     with pytest.raises(KaizenError, match="needs >= 2 rows of each class"):
         D.split_train_test(data, "y", 0.25, 42)
+
+
+# Cells that stress the two readers: pandas' missing markers (bare, quoted, after spaces),
+# spaces, quotes, separators inside quotes, newlines inside quotes, non-ASCII text.
+CELLS = [
+    "",
+    "1",
+    "-2.5",
+    "1e3",
+    "abc",
+    "NA",
+    '"NA"',
+    " NA",
+    "  x",
+    "x  ",
+    " ",
+    "nan",
+    "None",
+    "<NA>",
+    "#N/A",
+    '"a,b"',
+    '"say ""hi"""',
+    '"two\nlines"',
+    "Zürich",
+    " 7 ",
+]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    width=st.integers(2, 4),
+    cells=st.lists(st.sampled_from(CELLS), min_size=1, max_size=24),
+    separator=st.sampled_from([",", ";"]),
+    newline=st.sampled_from(["\n", "\r\n"]),
+)
+def test_arrow_reader_reads_what_pandas_reads(width, cells, separator, newline):
+    """pyarrow's fast path gives exactly pandas' frame (same cells, same missing), or defers."""
+    rows = [cells[i : i + width] for i in range(0, len(cells), width)]
+    rows = [row + ["1"] * (width - len(row)) for row in rows]
+    header = separator.join(f"h{i}" for i in range(width))
+    text = newline.join([header] + [separator.join(row) for row in rows]) + newline
+    expected = D._read_pandas(text, separator, "d.csv")  # pylint: disable=protected-access
+    fast = D._read_arrow(text, separator, width)  # pylint: disable=protected-access
+    if fast is None:
+        return
+    fast.columns = expected.columns
+    pd.testing.assert_frame_equal(fast, expected, check_dtype=False)
+    assert fast.isna().equals(expected.isna())
+
+
+def test_arrow_reader_used_on_clean_files_and_defers_on_ragged_rows():
+    """The fast path reads ordinary files; a row with a missing field goes to pandas."""
+    # pylint: disable=protected-access
+    assert D._read_arrow("a,b\n1,x\n2,y\n", ",", 2) is not None
+    assert D._read_arrow("a,b\n1\n2,y\n", ",", 2) is None
+    assert D._read_arrow('"a",b\n1,x\n', ",", 2) is None
+    assert D._read_arrow("a||b\n1||x\n", "||", 2) is None
+
+
+NUMBERS = ["1", "-2.5", "1e3", "+4", ".5", "7.", "0", "-0", "1E-2", "inf", "-inf", " 3", "x", "1,5"]
+LABELS = ["rent", " rent ", "owner", "Zürich", "\tx", "a b"]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    numbers=st.lists(st.sampled_from(NUMBERS + ["NA", ""]), min_size=1, max_size=12),
+    labels=st.lists(st.sampled_from(LABELS + ["NA", ""]), min_size=12, max_size=12),
+)
+def test_arrow_typing_equals_pandas_typing(numbers, labels):
+    """coerce_features types pyarrow text exactly as it types object text, errors included."""
+    schema = D.Schema("Status", "bad", ["Age"], ["Home"])
+    rows = [f"bad,{n},{labels[i]}" for i, n in enumerate(numbers)]
+    text = "\n".join(["Status,Age,Home"] + rows) + "\n"
+    fast = D._read_arrow(text, ",", 3)  # pylint: disable=protected-access
+    assume(fast is not None)
+    fast.columns = ["Status", "Age", "Home"]
+    fast.index = pd.RangeIndex(1, len(fast) + 1, name=D.ROW)
+    slow = fast.astype(object).where(fast.notna(), np.nan)
+    outcomes = []
+    for frame in (fast, slow):
+        try:
+            outcomes.append(D.coerce_features(frame, schema, "d.csv"))
+        except KaizenError as exc:
+            outcomes.append(str(exc))
+    if isinstance(outcomes[1], str):
+        assert outcomes[0] == outcomes[1]
+    else:
+        pd.testing.assert_frame_equal(outcomes[0], outcomes[1])

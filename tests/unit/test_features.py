@@ -81,3 +81,12 @@ def test_outlier_rows_without_columns():
     mask = outlier_rows(frame, [], 0.01, 0.99)
     assert mask.tolist() == [False, False]
     assert list(mask.index) == [5, 6]
+
+
+def test_ratio_features_write_missing_text_as_nan():
+    """None and pd.NA in a text column become NaN (what the imputers treat as missing)."""
+    X = pd.DataFrame({"Home": ["rent", None, pd.NA, np.nan]}, dtype=object)
+    out = RatioFeatures().fit(X).transform(X)
+    assert out["Home"].iloc[0] == "rent"
+    assert all(isinstance(v, float) and np.isnan(v) for v in out["Home"].iloc[1:])
+    assert X["Home"].iloc[1] is None  # the input is left alone

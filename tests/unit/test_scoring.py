@@ -8,6 +8,9 @@ import pandas as pd
 import pytest
 
 from kaizen import KaizenError, files, scoring
+from kaizen import model as M
+from kaizen.data import Schema
+from tests.unit.helpers import credit_frame, make_params
 
 
 def copy_model(fitted, tmp_path):
@@ -64,3 +67,48 @@ def test_load_names_metadata_from_an_older_train(fitted, tmp_path):
     (tmp_path / "model.json").write_text(json.dumps(info), encoding="utf-8")
     with pytest.raises(KaizenError, match=r"no 'model_sha256' .*dvc repro train"):
         scoring.load(path)
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        {},
+        {"train": {"pca": {"n_components": 3}}},
+        {"train": {"model": "hgb", "categories": {"min_frequency": 20}}},
+    ],
+)
+def test_encode_equals_the_preprocessing_step(update):
+    """The per-combination categorical branch gives prep.transform's matrix exactly, with
+    missing, unseen and infrequent categories among the rows, and the same scores."""
+    schema = Schema("Status", "bad", ["Income", "Debt", "Amount", "Price"], ["Home", "Job"])
+    frame = credit_frame(300)
+    frame["Status"] = (frame["Status"] == "bad").astype("int8")
+    frame["Job"] = np.where(np.arange(300) % 3 == 0, "fixed", "freelance").astype(object)
+    frame.loc[frame.index[::7], "Job"] = "rare"
+    frame["Home"] = frame["Home"].astype(object)
+    pipeline = M.train(frame, schema, make_params(update).train).pipeline
+    new = credit_frame(500, seed=4).astype({"Home": object})
+    new["Job"] = np.array(["fixed", "freelance", "rare", "astronaut", None] * 100, dtype=object)
+    new = new[schema.features]
+    new.loc[new.index[::11], "Home"] = np.nan
+    new.loc[new.index[::13], "Income"] = np.nan
+    inputs = pipeline.named_steps["features"].transform(new)
+    prep = pipeline.named_steps["prep"]
+    assert np.array_equal(scoring.encode(prep, inputs), prep.transform(inputs), equal_nan=True)
+    one = inputs.iloc[:1]
+    assert np.array_equal(scoring.encode(prep, one), prep.transform(one), equal_nan=True)
+
+
+def test_a_missing_category_scores_alike_as_none_or_nan():
+    """JSON null (None) and NaN are the same missing value to the model, whose training rows
+    had missing categories (so that "missing" is a known level, unlike an unseen value)."""
+    schema = Schema("Status", "bad", ["Income", "Debt", "Amount", "Price"], ["Home"])
+    frame = credit_frame(300).astype({"Home": object})
+    frame["Status"] = (frame["Status"] == "bad").astype("int8")
+    frame.loc[frame.index[::4], "Home"] = np.nan
+    pipeline = M.train(frame, schema, make_params().train).pipeline
+    new = credit_frame(1, seed=2)[schema.features].astype({"Home": object})
+    new = new.loc[new.index.repeat(3)].reset_index(drop=True)
+    new["Home"] = pd.Series([None, np.nan, "castle"], dtype=object)  # castle: unseen
+    none, nan, unseen = pipeline.predict_proba(new)[:, 1]
+    assert none == nan != unseen
