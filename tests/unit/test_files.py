@@ -119,3 +119,19 @@ def test_write_json_refuses_infinity(tmp_path):
     with pytest.raises(ValueError):
         files.write_json({"x": float("inf")}, path)
     assert not path.exists()
+
+
+def test_write_rows_round_trips_and_quotes_only_when_needed(tmp_path):
+    """Plain values unquoted; a value with a separator, quote or line break is quoted, and the
+    file reads back to the same frame (missing values as empty cells)."""
+    plain = pd.DataFrame({"a b": ["x", None], "score": [0.000069, 1.0]})
+    path = tmp_path / "plain.csv"
+    files.write_rows(plain, path)
+    assert path.read_text(encoding="utf-8") == "a b,score\nx,0.000069\n,1\n"
+    tricky = pd.DataFrame({"name": ['say "hi"', "a,b", "two\nlines"], "n": [1, 2, 3]})
+    path = tmp_path / "tricky.csv"
+    files.write_rows(tricky, path)
+    back = pd.read_csv(path, dtype={"name": object})
+    assert back["name"].tolist() == tricky["name"].tolist()
+    assert back["n"].tolist() == [1, 2, 3]
+    assert not list(tmp_path.glob(".*.tmp"))
