@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-mlflow repro report sweep promote sweep-clean lint pytest test \
-	bench bench-drift bench-sweep bench-mlflow clean
+	bench bench-drift bench-monitor bench-sweep bench-scores bench-serve bench-predict bench-mlflow serve clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -34,8 +34,10 @@ install-mlflow: ## .venv plus the optional MLflow extra (requirements-mlflow.loc
 	@$(MAKE) --no-print-directory install
 
 # --- pipeline and reports ------------------------------------------------------------------------
+# REPRO_FLAGS: e.g. "--pull --allow-missing" to fetch from the DVC remote (CI: .ci/remote).
+REPRO_FLAGS ?=
 repro: $(STAMP) ## Run the DVC pipeline (ingest, prepare, train, evaluate, drift) and print metrics
-	$(BIN)/dvc repro
+	$(BIN)/dvc repro $(REPRO_FLAGS)
 	@$(BIN)/kaizen summary --metrics metrics/evaluate/metrics.json
 
 BASE ?= main
@@ -44,29 +46,45 @@ report: $(STAMP) ## PR report of the workspace vs BASE (default main) -> report.
 
 # --- experiments (docs/experiments.md) -----------------------------------------------------------
 # GRID: `--grid NAME` (sweeps.yaml) or -S flags, e.g. GRID="-S 'train.model=choice(logreg,hgb)'".
+# Selection is on cross-validated metrics of the train split (cv.*); RULE=one-se prefers the
+# simplest model within one standard error; test.*/current.* need HOLDOUT=--allow-holdout.
 GRID ?= --grid default
 JOBS ?= $(shell nproc)
-METRIC ?= metrics/evaluate/metrics.json:test.roc_auc
-GUARD ?= test.cost<=baseline
+METRIC ?= cv.roc_auc
+GUARD ?= cv.cost<=baseline
+RULE ?= best
+HOLDOUT ?=
 sweep: $(STAMP) ## Queue GRID as dvc experiments, run JOBS workers, leaderboard by METRIC
-	$(BIN)/kaizen sweep $(GRID) --jobs $(JOBS) --metric $(METRIC) $(if $(GUARD),--guard '$(GUARD)')
+	$(BIN)/kaizen sweep $(GRID) --jobs $(JOBS) --metric $(METRIC) --rule $(RULE) $(HOLDOUT) \
+		$(if $(GUARD),--guard '$(GUARD)')
 
 # With MLflow installed and a tracking store set (MLFLOW_TRACKING_URI, or mlruns.db from
 # `kaizen mlflow log`), promote also moves the registered model MODEL's alias champion to its
 # challenger; otherwise that step says why it did nothing.
 MODEL ?= credit
 promote: $(STAMP) ## Best experiment by METRIC meeting GUARD -> branch exp/<name> (or BRANCH=); MLflow champion
-	$(BIN)/kaizen promote --metric $(METRIC) $(if $(GUARD),--guard '$(GUARD)') $(if $(BRANCH),--branch $(BRANCH))
+	$(BIN)/kaizen promote --metric $(METRIC) --rule $(RULE) $(HOLDOUT) \
+		$(if $(GUARD),--guard '$(GUARD)') $(if $(BRANCH),--branch $(BRANCH))
 	$(BIN)/kaizen mlflow promote --name $(MODEL) --if-configured
 
 sweep-clean: $(STAMP) ## Remove finished experiments (a long `dvc exp show` slows DVC down)
 	$(BIN)/kaizen sweep-clean
 
+# --- serving (README: "Serve the model") ---------------------------------------------------------
+serve: $(STAMP) ## Initialise the event store (idempotent) and serve the model on 127.0.0.1:8000
+	$(BIN)/kaizen events init
+	$(BIN)/kaizen serve
+
 # --- quality gates -------------------------------------------------------------------------------
-lint: $(STAMP) ## pylint (10/10), black --check, workflow lint (actionlint + zizmor)
+lint: $(STAMP) ## pylint, flake8, mypy, black, workflows (actionlint + zizmor), hadolint, alert rules (promtool)
 	$(BIN)/pylint src tests bench/*.py
+	$(BIN)/flake8 src tests bench
+	$(BIN)/mypy
 	$(BIN)/black --check --quiet src tests bench
 	.ci/lint-workflows
+	@command -v promtool >/dev/null || { echo "promtool missing: apt-get install prometheus (.ci/run does)"; exit 1; }
+	promtool check rules monitoring/alerts.yml
+	$(BIN)/hadolint Dockerfile
 
 pytest: $(STAMP) ## The whole test suite with the coverage gate (no lint)
 	$(BIN)/pytest
@@ -74,8 +92,9 @@ pytest: $(STAMP) ## The whole test suite with the coverage gate (no lint)
 test: lint pytest ## Lint, then the whole test suite (what CI runs)
 
 # --- benchmarks (bench/README.md) ----------------------------------------------------------------
-bench: $(STAMP) ## Benchmark the pipeline (cold/no-op repro, 100k vs 1M rows) -> bench/README.md
-	$(BIN)/python bench/pipeline.py
+BASELINE ?=
+bench: $(STAMP) ## Benchmark the pipeline (cold/no-op repro [vs BASELINE rev], 100k vs 1M rows)
+	$(BIN)/python bench/pipeline.py $(if $(BASELINE),--baseline $(BASELINE))
 
 # Evidently needs pandas < 3: it gets its own git-ignored environment, from its own lock file.
 EVIDENTLY := bench/.work/evidently-venv
@@ -87,8 +106,20 @@ $(EVIDENTLY)/.installed: bench/evidently.lock
 bench-drift: $(STAMP) $(EVIDENTLY)/.installed ## Benchmark drift vs Evidently 0.7 -> bench/README.md
 	PYTHONPATH=src $(BIN)/python bench/drift.py --evidently $(EVIDENTLY)/bin/python
 
+bench-monitor: $(STAMP) ## Benchmark kaizen monitor: 100k events (SQLite), 1M (PostgreSQL) -> bench/README.md
+	$(BIN)/python bench/monitor.py
+
 bench-sweep: $(STAMP) ## Benchmark an 8-experiment sweep, -j 1 vs -j 2 -> bench/README.md
 	$(BIN)/python bench/sweep.py
+
+bench-scores: $(STAMP) ## Measure what the git copy of the per-row scores costs -> bench/README.md
+	$(BIN)/python bench/scores.py
+
+bench-serve: $(STAMP) ## Benchmark the API (store on/off, batches, SQLite vs PostgreSQL) -> bench/README.md
+	$(BIN)/python bench/serve.py
+
+bench-predict: $(STAMP) ## Benchmark kaizen predict on 1M rows vs pandas reading the CSV -> bench/README.md
+	$(BIN)/python bench/predict.py
 
 bench-mlflow: install-mlflow ## Benchmark mlflow models serve (and kaizen serve once it exists) -> bench/README.md
 	$(BIN)/python bench/mlflow_serve.py

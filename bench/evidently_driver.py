@@ -1,8 +1,9 @@
 """Run Evidently 0.7 DataDriftPreset on Parquet files; runs inside bench/.work/evidently-venv.
 
 Usage: evidently_driver.py JOBS.json OUT.json. Each job names a reference and a current Parquet
-file, the numeric and categorical columns, and the per-type method/threshold (null = Evidently's
-default choice). Writes, per job, the Report.run time and per column the value and the drift flag.
+file, the numeric and categorical columns, the per-type method/threshold (null = Evidently's
+default choice) and how many timed runs (best kept). Writes, per job, the Report.run time and per
+column the value and the drift flag.
 """
 
 import json
@@ -48,13 +49,16 @@ def run_job(job: dict) -> dict:
         for key in ("num_method", "cat_method", "num_threshold", "cat_threshold")
         if job.get(key) is not None
     }
-    report = Report([DataDriftPreset(**options)])
-    start, cpu = time.perf_counter(), time.process_time()
-    snapshot = report.run(
-        Dataset.from_pandas(current, data_definition=definition),
-        Dataset.from_pandas(reference, data_definition=definition),
-    )
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    seconds = cpu = float("inf")
+    for _ in range(int(job.get("repeats", 1))):  # best of `repeats`, as ours is timed
+        report = Report([DataDriftPreset(**options)])
+        start, started_cpu = time.perf_counter(), time.process_time()
+        snapshot = report.run(
+            Dataset.from_pandas(current, data_definition=definition),
+            Dataset.from_pandas(reference, data_definition=definition),
+        )
+        seconds = min(seconds, time.perf_counter() - start)
+        cpu = min(cpu, time.process_time() - started_cpu)
     out = {}
     for metric in snapshot.dict()["metrics"]:
         match = NAME.fullmatch(metric["metric_name"])

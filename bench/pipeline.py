@@ -6,6 +6,11 @@ project's .venv, prints a markdown results table and writes it into bench/README
 
     .venv/bin/python bench/pipeline.py                      # what `make bench` runs
     .venv/bin/python bench/pipeline.py --sizes 5000 20000 --skip-cold --no-readme   # quick try
+
+`--baseline REV` (make bench BASELINE=main) also runs cold `make repro` on a snapshot of the
+git revision REV, alternating with the working tree (`--cold-runs` each), for a side-by-side
+ratio on the same machine load. Both sides run every stage (their `dvc.lock` removed): in a plain
+fresh clone DVC skips the stages whose outputs are all in git, which differs between revisions.
 """
 
 from __future__ import annotations
@@ -135,7 +140,7 @@ def scale_repo(snap: Path, target: Path, data: Path) -> None:
     shutil.copytree(snap / "src", target / "src", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(snap / "dvc.yaml", target / "dvc.yaml")
     params = yaml.safe_load((snap / "params.yaml").read_text(encoding="utf-8"))
-    params["data"].update({"path": str(data), "current_start": 0.3})
+    params["data"].update({"path": str(data), "split": {"by": "share", "current": 0.3}})
     params["train"]["model"] = "logreg"
     (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
 
@@ -160,24 +165,74 @@ def human(rows: int) -> str:
     return f"{rows // 1_000_000}M" if rows % 1_000_000 == 0 else f"{rows // 1000}k"
 
 
-def cold_and_noop(work: Path, noop_runs: int) -> list[str]:
-    """Cold `make repro` in a fresh clone, then the median of no-op `dvc repro` runs."""
-    snap = work / "cold"
-    snap.mkdir()
-    snapshot(snap)
-    log = work / "cold.log"
-    cold = checked(measure("make -o .venv/.installed repro", snap, log), "make repro", log)
+def archive(revision: str, target: Path) -> None:
+    """The files of a git revision, committed in a new repository (like `snapshot`)."""
+    listing = subprocess.run(
+        ["git", "archive", revision], cwd=ROOT, env=environment(), capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(target)], input=listing.stdout, check=True)
+    (target / ".venv").symlink_to(ROOT / ".venv")
+    for args in (("init", "-q", "-b", "main"), ("add", "-A"), ("commit", "-q", "-m", "bench")):
+        git(*args, cwd=target)
+
+
+def cold_run(work: Path, name: str, fill, every_stage: bool = False) -> Run:
+    """Cold `make repro` in a fresh copy made by `fill(folder)`; `every_stage`: without its
+    dvc.lock, so that DVC runs every stage."""
+    folder = work / name
+    folder.mkdir()
+    fill(folder)
+    if every_stage:
+        (folder / "dvc.lock").unlink(missing_ok=True)
+    log = work / f"{name}.log"
+    return checked(measure("make -o .venv/.installed repro", folder, log), "make repro", log)
+
+
+def cold_and_noop(work: Path, noop_runs: int, baseline: str | None, runs: int) -> list[str]:
+    """Cold `make repro` in fresh clones (alternating with `baseline` when given), then the
+    median of no-op `dvc repro` runs."""
+    cold = cold_run(work, "cold", snapshot)
+    colds, bases = [], []
+    for number in range(runs if baseline else 0):
+        bases.append(cold_run(work, f"base-{number}", lambda f: archive(baseline, f), True))
+        colds.append(cold_run(work, f"every-{number}", snapshot, True))
+    snap, log = work / "cold", work / "noop.log"
     noop = [checked(measure("dvc repro", snap, log), "dvc repro", log) for _ in range(noop_runs)]
     wall = statistics.median(run.seconds for run in noop)
     cpu = statistics.median(run.cpu for run in noop)
-    return [
+    lines = [
         "| measure | wall time (s) | CPU time (s) | peak RSS (GB) | target |",
         "|---|---:|---:|---:|---|",
-        f"| cold `make repro` (fresh clone: all stages + summary) | {cold.seconds:.1f} | "
-        f"{cold.cpu:.1f} | {gb(cold.peak_rss)} | - |",
-        f"| no-op `dvc repro`, median of {noop_runs} | {wall:.2f} | {cpu:.2f} | "
-        f"{gb(max(run.peak_rss for run in noop))} | <= 2 s: {'met' if wall <= 2 else 'MISSED'} |",
     ]
+    lines.append(
+        f"| cold `make repro` (fresh clone) | {cold.seconds:.1f} | {cold.cpu:.1f} | "
+        f"{gb(cold.peak_rss)} | - |"
+    )
+    for label, runs_of in (("working tree", colds), (f"`{baseline}`", bases)) if baseline else ():
+        lines.append(
+            f"| cold `make repro`, every stage, {label}, median of {runs} | "
+            f"{statistics.median(r.seconds for r in runs_of):.1f} | "
+            f"{statistics.median(r.cpu for r in runs_of):.1f} | "
+            f"{gb(max(r.peak_rss for r in runs_of))} | - |"
+        )
+    lines.append(
+        f"| no-op `dvc repro`, median of {noop_runs} | {wall:.2f} | {cpu:.2f} | "
+        f"{gb(max(run.peak_rss for run in noop))} | <= 2 s: {'met' if wall <= 2 else 'MISSED'} |"
+    )
+    if baseline:
+        ratio = statistics.median(r.seconds for r in colds) / statistics.median(
+            r.seconds for r in bases
+        )
+        ratio_cpu = statistics.median(r.cpu for r in colds) / statistics.median(
+            r.cpu for r in bases
+        )
+        lines += [
+            "",
+            f"Cold `make repro`, every stage, working tree / `{baseline}`: wall {ratio:.2f}, CPU "
+            f"{ratio_cpu:.2f} (runs alternated; target <= 2: "
+            f"{'met' if max(ratio, ratio_cpu) <= 2 else 'MISSED'}).",
+        ]
+    return lines
 
 
 def scale(work: Path, sizes: list[int], seed: int) -> list[str]:
@@ -273,13 +328,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noop-runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
     parser.add_argument("--skip-cold", action="store_true", help="only the scale runs")
+    parser.add_argument("--baseline", help="also time cold `make repro` of this git revision")
+    parser.add_argument("--cold-runs", type=int, default=3, help="cold runs of each side")
     parser.add_argument("--no-readme", action="store_true", help="print only")
     parser.add_argument("--keep", type=Path, help="new folder to run in and keep (default: temp)")
     args = parser.parse_args(argv)
     given = sys.argv[1:] if argv is None else argv
     command = " ".join([".venv/bin/python bench/pipeline.py", *given])
-    if os.environ.get("MAKELEVEL") and not given:
-        command = "make bench"
+    if os.environ.get("MAKELEVEL") and given in ([], ["--baseline", args.baseline]):
+        command = "make bench" + (f" BASELINE={args.baseline}" if args.baseline else "")
     dirty = " (plus uncommitted changes)" if git("status", "--porcelain", cwd=ROOT).strip() else ""
     lines = [
         f"Date: {datetime.date.today().isoformat()}. Machine: {machine()}.",
@@ -291,10 +348,11 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp) if args.keep is None else args.keep.resolve()
         work.mkdir(exist_ok=True)
         if not args.skip_cold:
-            lines += cold_and_noop(work, args.noop_runs) + [""]
+            lines += cold_and_noop(work, args.noop_runs, args.baseline, args.cold_runs) + [""]
         lines += [
             f"SYNTHETIC data: credit_data rows drawn with replacement (seed {args.seed}), numeric "
-            f"values x (1 + {JITTER} N(0,1)); data.current_start: 0.3, train.model: logreg, "
+            f"values x (1 + {JITTER} N(0,1)); data.split: {{by: share, current: 0.3}}, "
+            "train.model: logreg, "
             "other params as in params.yaml. One fresh process per stage (dvc.yaml `cmd`); peak "
             f"RSS from wait4. Targets: peak RSS < {RSS_TARGET_GB:.0f} GB at "
             f"{human(args.sizes[-1])} rows, t({human(args.sizes[-1])})/t({human(args.sizes[0])})"

@@ -17,6 +17,11 @@ MODULES = (
     "kaizen.commands.predict",
     "kaizen.commands.report",
     "kaizen.commands.sweep",
+    "kaizen.commands.data",
+    "kaizen.commands.monitor",
+    "kaizen.commands.simulate",
+    "kaizen.commands.serve",
+    "kaizen.commands.events",
     "kaizen.commands.mlflow",
 )
 
@@ -42,4 +47,5 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if result is not None:
         print(json.dumps(result, default=str))
-    return 0
+    # A handler may ask for another exit code (kaizen monitor: 2 when critical).
+    return int(result.get("exit_code", 0)) if isinstance(result, dict) else 0

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
+import sys
+from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from kaizen import KaizenError
 
@@ -19,8 +30,86 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _not_bool(value):
+    """YAML `true`/`false` would otherwise pass as the numbers 1/0."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+ISO_MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+def parse_date(value: str, fmt: str | None = None) -> datetime:
+    """An ISO date (`2018-03`, `2018-03-15`, `2018-03-15T08:00`) or, failing that, `value` in
+    the column's own `fmt` (e.g. `Mar-2018` for `%b-%Y`); ValueError when it is neither."""
+    text = value.strip()
+    try:
+        return datetime.fromisoformat(f"{text}-01" if ISO_MONTH.match(text) else text)
+    except ValueError:
+        pass
+    if fmt:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            pass
+    also = f" nor in format {fmt!r}" if fmt else ""
+    raise ValueError(f"{value!r} is not an ISO date such as 2018-03 or 2018-03-15{also}")
+
+
+class RowSplit(_Section):
+    """Current part from a 1-based data row on (the file's row order is its acquisition order)."""
+
+    by: Literal["row"]
+    start: int = Field(ge=2)
+
+    _no_bool = field_validator("start", mode="before")(_not_bool)
+
+
+class ShareSplit(_Section):
+    """The last `current` share of the rows, in file order, is the current part."""
+
+    by: Literal["share"]
+    current: float = Field(gt=0, lt=1)
+
+    _no_bool = field_validator("current", mode="before")(_not_bool)
+
+
+class DateSplit(_Section):
+    """Rows ordered by a date column; those dated `current_from` or later are the current part.
+    The date column is not a feature."""
+
+    by: Literal["date"]
+    column: str
+    format: str | None = None  # strptime format of the column (e.g. "%b-%Y"); None: ISO 8601
+    current_from: str
+
+    @field_validator("current_from", mode="before")
+    @classmethod
+    def _date_to_text(cls, value):
+        """YAML reads an unquoted 2018-03-01 as a date: keep its ISO text."""
+        return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+    @field_validator("current_from")
+    @classmethod
+    def _check_current_from(cls, value, info: ValidationInfo):
+        """A date, so that a typo fails before any data is read."""
+        parse_date(value, info.data.get("format"))
+        return value
+
+
+class NoSplit(_Section):
+    """No current part: every row is reference."""
+
+    by: Literal["none"]
+
+
+Split = Annotated[RowSplit | ShareSplit | DateSplit | NoSplit, Field(discriminator="by")]
+TAGS = ("row", "share", "date", "none")
+
+
 class DataConfig(_Section):
-    """Where the raw data is and how to read it (read by `ingest`)."""
+    """Where the raw data is, how to read it, and how to split it (read by `ingest`)."""
 
     path: str
     target: str
@@ -29,7 +118,9 @@ class DataConfig(_Section):
     columns: dict[str, ColumnKind] = Field(default_factory=dict)
     missing_values: list[str | int | float] = Field(default_factory=list)
     drop_duplicates: bool = True
-    current_start: int | float | Literal["none"] = "none"
+    split: Split = NoSplit(by="none")
+    # Deprecated: replaced by `split` (kept working, migrated by `kaizen data add`).
+    current_start: int | float | Literal["none"] | None = None
 
     @field_validator("current_start", mode="before")
     @classmethod
@@ -48,6 +139,62 @@ class DataConfig(_Section):
         if isinstance(value, int) and value < 2:
             raise ValueError("a row number must be >= 2 (1-based data row)")
         return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _migrate_current_start(cls, data, handler):
+        """The deprecated `current_start` becomes the equivalent `split` (never both)."""
+        config = handler(data)
+        if config.current_start is None:
+            return config
+        if "split" in config.model_fields_set:
+            raise ValueError("current_start is deprecated and replaced by split: keep split only")
+        migrated = dict(data)
+        migrated.pop("current_start")
+        migrated["split"] = split_from_current_start(config.current_start)
+        return handler(migrated)
+
+    @model_validator(mode="after")
+    def _date_column_is_no_feature(self):
+        """The date column of a date split orders the rows; it cannot also be a feature."""
+        column = self.date_column
+        if column is not None and self.columns.get(column, "drop") != "drop":
+            raise ValueError(f"columns.{column}: the date column of split cannot be a feature")
+        return self
+
+    @property
+    def date_column(self) -> str | None:
+        """The column a date split orders by (kept out of the features), else None."""
+        return self.split.column if isinstance(self.split, DateSplit) else None
+
+
+def split_from_current_start(value: int | float | str) -> dict:
+    """The `data.split` equivalent of a deprecated `data.current_start` value."""
+    if value == "none":
+        return {"by": "none"}
+    if isinstance(value, float):
+        return {"by": "share", "current": value}
+    return {"by": "row", "start": value}
+
+
+def flow(mapping: dict) -> str:
+    """A flat mapping in YAML flow style, as a user writes it: `{by: row, start: 2479}`."""
+    return "{" + ", ".join(f"{key}: {value}" for key, value in mapping.items()) + "}"
+
+
+def deprecations(raw: object) -> list[str]:
+    """One message per deprecated key in a parsed params mapping."""
+    data = raw.get("data") if isinstance(raw, dict) else None
+    if not isinstance(data, dict) or "current_start" not in data or "split" in data:
+        return []
+    value = data["current_start"]
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return []
+    return [
+        f"data.current_start is deprecated: write data.split: "
+        f"{flow(split_from_current_start(value))} instead "
+        "(`kaizen data add` migrates it)"
+    ]
 
 
 class PrepareConfig(_Section):
@@ -103,6 +250,36 @@ class RfConfig(_Section):
     class_weight: Literal["balanced", "balanced_subsample"] | None = None
 
 
+class CategoriesConfig(_Section):
+    """One-hot encoding of categorical columns: rare levels pooled, level count capped."""
+
+    # Levels seen in fewer training rows (a count) or a smaller share of them (a fraction) are
+    # pooled into one "infrequent" column; null keeps every level.
+    min_frequency: int | float | None = 5
+    max_categories: int | None = Field(50, ge=2)  # at most this many columns per feature
+    # Warn about a column whose distinct values exceed this share of training rows: an
+    # identifier or free text, better dropped through data.columns.
+    warn_share: float = Field(0.3, gt=0, le=1)
+
+    @field_validator("min_frequency", mode="before")
+    @classmethod
+    def _reject_bool(cls, value):
+        """YAML `true` would otherwise pass as the count 1."""
+        if isinstance(value, bool):
+            raise ValueError("must be a count, a fraction in (0, 1) or null")
+        return value
+
+    @field_validator("min_frequency")
+    @classmethod
+    def _check_min_frequency(cls, value):
+        """A count >= 1 or a fraction in (0, 1), as scikit-learn's OneHotEncoder takes it."""
+        if isinstance(value, int) and value < 1:
+            raise ValueError("a count must be >= 1")
+        if isinstance(value, float) and not 0 < value < 1:
+            raise ValueError("a fraction must lie strictly between 0 and 1")
+        return value
+
+
 class HgbConfig(_Section):
     """HistGradientBoostingClassifier hyper-parameters."""
 
@@ -122,18 +299,24 @@ class TrainConfig(_Section):
     features: FeaturesConfig = FeaturesConfig()
     scaling: Literal["none", "standard", "robust"] = "standard"
     pca: PcaConfig = PcaConfig()
+    categories: CategoriesConfig = CategoriesConfig()
     model: Literal["logreg", "rf", "hgb"] = "logreg"
+    # Recalibration of the model's scores, fitted on out-of-fold predictions of the train split
+    # and saved inside the pipeline: none | sigmoid (Platt) | isotonic.
+    calibration: Literal["none", "sigmoid", "isotonic"] = "none"
     logreg: LogregConfig = LogregConfig()
     rf: RfConfig = RfConfig()
     hgb: HgbConfig = HgbConfig()
 
 
 class EvaluateConfig(_Section):
-    """Evaluation: decision threshold, business costs, bootstrap, importance."""
+    """Evaluation: cross-validation, decision threshold, business costs, calibration buckets."""
 
-    threshold: float | Literal["cost"] = "cost"
+    cv_folds: int = Field(5, ge=2)
+    threshold: float | Literal["cost", "bayes"] = "cost"
     cost_fn: float = Field(5.0, ge=0)
     cost_fp: float = Field(1.0, ge=0)
+    grades: list[float] = Field(default_factory=list)
     bootstrap: int = Field(1000, ge=0)
     permutation_repeats: int = Field(5, ge=1)
     seed: int = 42
@@ -141,10 +324,27 @@ class EvaluateConfig(_Section):
     @field_validator("threshold")
     @classmethod
     def _check_threshold(cls, value):
-        """A probability, or "cost" for the cost-optimal threshold."""
+        """A probability, "cost" (tuned out of fold) or "bayes" (from the costs alone)."""
         if isinstance(value, float) and not 0 <= value <= 1:
-            raise ValueError("must lie in [0, 1] or be 'cost'")
+            raise ValueError("must lie in [0, 1] or be 'cost' or 'bayes'")
         return value
+
+    @field_validator("grades")
+    @classmethod
+    def _check_grades(cls, value):
+        """PD cut-offs of the rating grades: increasing, inside (0, 1)."""
+        if any(not 0 < cut < 1 for cut in value):
+            raise ValueError("each PD cut-off must lie strictly between 0 and 1")
+        if any(b <= a for a, b in zip(value, value[1:])):
+            raise ValueError("PD cut-offs must be strictly increasing")
+        return value
+
+    @model_validator(mode="after")
+    def _check_costs(self):
+        """The Bayes threshold cost_fp / (cost_fp + cost_fn) needs one cost above zero."""
+        if self.cost_fn + self.cost_fp <= 0:
+            raise ValueError("cost_fn and cost_fp cannot both be 0")
+        return self
 
 
 class DriftConfig(_Section):
@@ -154,17 +354,77 @@ class DriftConfig(_Section):
     categorical_method: Literal["psi", "chi2", "jensenshannon"] = "psi"
     psi_warning: float = Field(0.10, gt=0)
     psi_alert: float = Field(0.25, gt=0)
+    missing_warning: float = Field(0.02, gt=0, le=1)
+    missing_alert: float = Field(0.05, gt=0, le=1)
+    unseen_warning: float = Field(0.01, gt=0, le=1)
+    unseen_alert: float = Field(0.05, gt=0, le=1)
     alpha: float = Field(0.05, gt=0, lt=1)
+    multiple_testing: Literal["holm", "bh", "none"] = "holm"
     distance_threshold: float = Field(0.1, gt=0)
     min_rows: int = Field(500, ge=1)
     dataset_share: float = Field(0.5, gt=0, le=1)
 
     @model_validator(mode="after")
-    def _check_psi_order(self):
-        """The warning threshold cannot exceed the alert threshold."""
-        if self.psi_warning > self.psi_alert:
-            raise ValueError("psi_warning must not exceed psi_alert")
+    def _check_order(self):
+        """A warning threshold cannot exceed its alert threshold."""
+        for name in ("psi", "missing", "unseen"):
+            if getattr(self, f"{name}_warning") > getattr(self, f"{name}_alert"):
+                raise ValueError(f"{name}_warning must not exceed {name}_alert")
         return self
+
+
+class MonitorConfig(_Section):
+    """Production monitoring of stored events (read by `kaizen monitor`, not by a DVC stage).
+
+    Warning/critical pairs are absolute changes against the training reference unless said
+    otherwise; a signal is only judged on enough events (else "insufficient data")."""
+
+    min_events: int = Field(500, ge=1)  # window events needed for drift and estimated performance
+    min_labelled: int = Field(300, ge=1)  # matured labelled events needed for realised performance
+    min_defaults: int = Field(20, ge=1)  # ... of which defaults (AUC, calibration need both)
+    outcome_window_days: int = Field(365, ge=0)  # younger events' outcomes are counted, not judged
+    persistence: int = Field(2, ge=1)  # consecutive windows over the critical threshold
+    cooldown_hours: float = Field(24.0, ge=0)  # re-alert a still-breaching signal after this
+    auc_drop_warning: float = Field(0.03, gt=0, lt=1)  # estimated ROC AUC below the evaluated one
+    auc_drop_critical: float = Field(0.05, gt=0, lt=1)
+    auc_test_warning: float = Field(0.05, gt=0, lt=1)  # p-value of the AUC-decline test (ECB)
+    auc_test_critical: float = Field(0.01, gt=0, lt=1)
+    default_rate_warning: float = Field(0.03, gt=0, lt=1)  # expected default rate change
+    default_rate_critical: float = Field(0.06, gt=0, lt=1)
+    decision_rate_warning: float = Field(0.05, gt=0, lt=1)  # refusal rate change
+    decision_rate_critical: float = Field(0.10, gt=0, lt=1)
+    cost_warning: float = Field(0.10, gt=0)  # relative increase of the cost per application
+    cost_critical: float = Field(0.25, gt=0)
+    calibration_warning: float = Field(0.05, gt=0, lt=1)  # smallest Jeffreys p-value of a grade
+    calibration_critical: float = Field(0.01, gt=0, lt=1)
+    estimate_error_warning: float = Field(0.05, gt=0, lt=1)  # |estimated - realised| ROC AUC
+    volume_warning: float = Field(0.5, gt=0, lt=1)  # window events / median of recent windows
+    grades: int = Field(7, ge=2, le=50)  # score grades for calibration (test-split quantiles)
+    history: int = Field(30, ge=1)  # past runs shown in the trend charts
+    runbook: str = "docs/monitoring.md#signals"  # link sent with every alert
+    webhook_retries: int = Field(3, ge=0, le=10)
+    webhook_backoff: float = Field(1.0, ge=0)  # seconds before the first retry, doubled each time
+    webhook_timeout: float = Field(5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_order(self):
+        """Warning before critical: drops and changes grow, p-values shrink."""
+        for name in ("auc_drop", "default_rate", "decision_rate", "cost"):
+            if getattr(self, f"{name}_warning") > getattr(self, f"{name}_critical"):
+                raise ValueError(f"{name}_warning must not exceed {name}_critical")
+        for name in ("auc_test", "calibration"):
+            if getattr(self, f"{name}_warning") < getattr(self, f"{name}_critical"):
+                raise ValueError(f"{name}_critical must not exceed {name}_warning (p-values)")
+        return self
+
+
+class ReportConfig(_Section):
+    """The pull-request report (`kaizen report`): when a change matters."""
+
+    # A significant ROC AUC difference smaller than this is "below the materiality threshold".
+    min_delta_auc: float = Field(0.005, ge=0)
+    # Hosmer-Lemeshow p-value below which the report flags a calibration failure.
+    calibration_alpha: float = Field(0.05, gt=0, lt=1)
 
 
 class Params(_Section):
@@ -175,6 +435,8 @@ class Params(_Section):
     train: TrainConfig = TrainConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
     drift: DriftConfig = DriftConfig()
+    report: ReportConfig = ReportConfig()
+    monitor: MonitorConfig = MonitorConfig()
 
 
 def _format_error(path: Path, error: ValidationError) -> str:
@@ -182,6 +444,10 @@ def _format_error(path: Path, error: ValidationError) -> str:
     first = error.errors()[0]
     # pydantic appends the union branch name (e.g. "int", "literal['none']"); keep the key only.
     keys = [part for part in first["loc"] if not str(part).startswith(("literal[", "function-"))]
+    # A discriminated union puts the tag in the location (data.split.row.start): drop it.
+    keys = [
+        part for i, part in enumerate(keys) if not (i and keys[i - 1] == "split" and part in TAGS)
+    ]
     loc = ".".join(str(part) for part in keys if str(part) not in {"int", "float", "str", "bool"})
     message = first["msg"]
     if first["type"] == "extra_forbidden":
@@ -212,4 +478,7 @@ def load_params(path: str | Path = "params.yaml") -> Params:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise KaizenError(f"{path}: invalid YAML{where}") from None
-    return parse_params(raw, path)
+    params = parse_params(raw, path)
+    for message in deprecations(raw):
+        print(f"kaizen: warning: {path}: {message}", file=sys.stderr)
+    return params

@@ -1,4 +1,5 @@
-"""Reading and validating raw tabular data: schema inference, target, split by acquisition order."""
+"""Reading and validating raw tabular data: schema inference, target, split by acquisition order
+(file rows or a date column)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,20 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from kaizen import KaizenError
-from kaizen.config import DataConfig
+from kaizen.config import (
+    DataConfig,
+    DateSplit,
+    NoSplit,
+    RowSplit,
+    ShareSplit,
+    Split,
+    flow,
+    parse_date,
+)
 
 ROW = "row"  # index name: the 1-based data row of the raw file, kept end to end
 NUMERIC_SHARE = 0.95  # a column this numeric is numeric with typos, not categorical
+BALANCE = 0.2  # a split leaving less than this share of rows on one side gets a warning
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,11 @@ def read_raw(path: str | Path, separator: str = ",") -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise KaizenError(f"{path}: file not found")
-    raw = path.read_bytes()
+    return parse_raw(path.read_bytes(), path, separator)
+
+
+def parse_raw(raw: bytes, path: str | Path, separator: str = ",") -> pd.DataFrame:
+    """`read_raw` on a CSV's bytes; errors name `path`."""
     if not raw.strip():
         raise KaizenError(f"{path}: file is empty")
     if b"\x00" in raw[:8192]:
@@ -94,6 +109,21 @@ def _to_numeric(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values.str.strip(), errors="coerce")
 
 
+def numeric_share(values: pd.Series) -> float:
+    """Share of the non-missing values (strings) that parse as numbers (NaN when none)."""
+    present = values.dropna()
+    return float(_to_numeric(present.astype(str)).notna().mean()) if len(present) else np.nan
+
+
+def column_kind(values: pd.Series) -> str:
+    """The type rule of ingest, for a raw column: numeric when at least NUMERIC_SHARE of its
+    values parse as numbers, categorical otherwise, empty when it has no value."""
+    share = numeric_share(values)
+    if np.isnan(share):
+        return "empty"
+    return "numeric" if share >= NUMERIC_SHARE else "categorical"
+
+
 def infer_schema(frame: pd.DataFrame, config: DataConfig, source: str = "data") -> Schema:
     """Decide numeric vs categorical per column (params overrides win) and check each column."""
     for name in config.columns:
@@ -101,7 +131,7 @@ def infer_schema(frame: pd.DataFrame, config: DataConfig, source: str = "data") 
             raise KaizenError(f"params.yaml: data.columns.{name}: no such column in {source}")
     numeric, categorical = [], []
     for name in frame.columns:
-        if name == config.target:
+        if name in (config.target, config.date_column):
             continue
         kind = config.columns.get(name)
         if kind == "drop":
@@ -112,15 +142,8 @@ def infer_schema(frame: pd.DataFrame, config: DataConfig, source: str = "data") 
                 f"{source}: column {name!r} is empty in every row "
                 f"(drop it with data.columns: {{{name}: drop}})"
             )
-        parsed = _to_numeric(values)
-        share = parsed.notna().mean()
-        if kind == "numeric" or (kind is None and share >= NUMERIC_SHARE):
-            if share < 1:
-                bad = values[parsed.isna()]
-                raise KaizenError(
-                    f"{source}: column {name!r} is numeric but holds text in {len(bad)} row(s), "
-                    f"e.g. {bad.iloc[0]!r} at data row {bad.index[0]}"
-                )
+        if kind == "numeric" or (kind is None and column_kind(values) == "numeric"):
+            check_numeric(frame, [name], source)
             numeric.append(name)
         else:
             categorical.append(name)
@@ -129,11 +152,33 @@ def infer_schema(frame: pd.DataFrame, config: DataConfig, source: str = "data") 
     return Schema(config.target, str(config.positive), numeric, categorical)
 
 
-def encode_target(values: pd.Series, positive: str, target: str, source: str) -> pd.Series:
-    """Map the target to 1 (positive) / 0, checking two classes and the positive value."""
-    if values.isna().any():
-        first = values[values.isna()].index[0]
+def check_numeric(frame: pd.DataFrame, columns: list[str], source: str) -> None:
+    """Raise, naming the first bad row, if a numeric column holds text."""
+    for name in columns:
+        values = frame[name].dropna()
+        parsed = _to_numeric(values)
+        if parsed.isna().any():
+            bad = values[parsed.isna()]
+            raise KaizenError(
+                f"{source}: column {name!r} is numeric but holds text in {len(bad)} row(s), "
+                f"e.g. {bad.iloc[0]!r} at data row {bad.index[0]}"
+            )
+
+
+def encode_target(
+    values: pd.Series, positive: str, target: str, source: str, allow_missing: bool = False
+) -> pd.Series:
+    """Map the target to 1 (positive) / 0, checking two classes and the positive value.
+
+    With `allow_missing`, unlabelled rows (recent applications) become NaN (float64); int8 when
+    every row is labelled."""
+    unlabelled = values.isna()
+    if unlabelled.any() and not allow_missing:
+        first = values[unlabelled].index[0]
         raise KaizenError(f"{source}: target {target!r} is missing at data row {first}")
+    if unlabelled.any():
+        encoded = encode_target(values[~unlabelled], positive, target, source)
+        return encoded.astype("float64").reindex(values.index)
     labels = values.str.strip()
     classes = sorted(labels.unique())
     if len(classes) != 2:
@@ -176,7 +221,9 @@ def clean(frame: pd.DataFrame, schema: Schema, config: DataConfig, source: str) 
         if text_sentinels:
             values = values.mask(values.isin(text_sentinels))
         out[name] = as_object(values)
-    out[schema.target] = encode_target(frame[schema.target], schema.positive, schema.target, source)
+    out[schema.target] = encode_target(
+        frame[schema.target], schema.positive, schema.target, source, allow_missing=True
+    )
     return out
 
 
@@ -189,31 +236,98 @@ def _is_number(value: object) -> bool:
     return True
 
 
-def split_position(n_rows: int, current_start: int | float | str) -> int:
-    """Number of leading rows in the reference part (the rest is current)."""
-    if current_start == "none":
+def split_position(n_rows: int, split: Split) -> int:
+    """Number of leading rows in the reference part of a row, share or no split."""
+    if isinstance(split, NoSplit):
         return n_rows
-    if isinstance(current_start, float):
-        return int(round(n_rows * (1 - current_start)))
-    position = int(current_start) - 1
+    if isinstance(split, ShareSplit):
+        return int(round(n_rows * (1 - split.current)))
+    if not isinstance(split, RowSplit):
+        raise TypeError(f"a {split.by} split has no position")
+    position = split.start - 1
     if position >= n_rows:
         raise KaizenError(
-            f"params.yaml: data.current_start: row {current_start} is beyond the last data row "
+            f"params.yaml: data.split.start: row {split.start} is beyond the last data row "
             f"({n_rows})"
         )
     return position
 
 
-def split_reference_current(
-    frame: pd.DataFrame, current_start: int | float | str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split by acquisition (row) order: earlier rows are reference, later rows current.
+def split_dates(frame: pd.DataFrame, split: DateSplit, source: str) -> pd.Series:
+    """The date column of a date split, parsed; one-line errors for an absent column, a missing
+    date or a value in another format."""
+    name = split.column
+    if name not in frame.columns:
+        raise KaizenError(
+            f"{source}: date column {name!r} not found (data.split.column in params.yaml)"
+        )
+    values = frame[name]
+    if values.isna().any():
+        row = values.index[values.isna()][0]
+        raise KaizenError(
+            f"{source}: date column {name!r} is missing at data row {row} "
+            "(a date split needs a date in every row)"
+        )
+    text = values.astype(str).str.strip()
+    fmt = split.format or "ISO8601"
+    try:
+        dates = pd.to_datetime(text, format=fmt, errors="coerce")
+    except (ValueError, TypeError) as exc:
+        detail = str(exc).strip().splitlines()[0]
+        raise KaizenError(f"{source}: date column {name!r} is not readable ({detail})") from None
+    if dates.isna().any():
+        row = dates.index[dates.isna()][0]
+        raise KaizenError(
+            f"{source}: date column {name!r} holds {values[row]!r} at data row {row}, "
+            f"not a date in format {fmt!r} (data.split.format)"
+        )
+    return dates
 
-    A float is the *share of rows* that goes to current; an int is the 1-based data row where
-    current starts.
+
+def split_rows(frame: pd.DataFrame, split: Split, source: str = "data") -> tuple:
+    """Positions (for `iloc`) of the reference and the current rows of `frame`, raw or typed.
+
+    Row, share and no split: slices in file order (acquisition order). Date split: rows ordered
+    by the date (ties in file order), current from `current_from` on.
     """
-    position = split_position(len(frame), current_start)
-    return frame.iloc[:position], frame.iloc[position:]
+    if not isinstance(split, DateSplit):
+        position = split_position(len(frame), split)
+        return slice(0, position), slice(position, None)
+    dates = split_dates(frame, split, source)
+    start = pd.Timestamp(parse_date(split.current_from, split.format))
+    zone = dates.dt.tz
+    if zone is not None:
+        start = start.tz_localize(zone) if start.tzinfo is None else start.tz_convert(zone)
+    elif start.tzinfo is not None:
+        start = start.tz_convert(None)
+    order = np.argsort(dates.to_numpy(), kind="stable")
+    current = (dates.iloc[order] >= start).to_numpy()
+    return order[~current], order[current]
+
+
+def split_reference_current(
+    frame: pd.DataFrame, split: Split, source: str = "data"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split by acquisition order (file rows, or a date column): earlier rows are reference,
+    later rows current."""
+    reference, current = split_rows(frame, split, source)
+    return frame.iloc[reference], frame.iloc[current]
+
+
+def split_balance(n_reference: int, n_current: int, split: Split, source: str) -> list[str]:
+    """A warning when a split leaves under BALANCE or over 1 - BALANCE of the rows current."""
+    total = n_reference + n_current
+    if isinstance(split, NoSplit) or not total:
+        return []
+    share = n_current / total
+    if BALANCE <= share <= 1 - BALANCE:
+        return []
+    side, rows = ("current", n_current) if share < BALANCE else ("reference", n_reference)
+    return [
+        f"{source}: data.split {flow(split.model_dump(exclude_none=True))} leaves "
+        f"{rows:,} of {total:,} rows ({rows / total:.0%}) in the {side} part, under "
+        f"{BALANCE:.0%}: is the split meant for this file?"
+    ]
 
 
 def drop_duplicate_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -223,15 +337,31 @@ def drop_duplicate_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 
 def summarise(frame: pd.DataFrame, schema: Schema) -> dict:
-    """Small, JSON-ready facts about a part: rows, positive rate, missing share."""
+    """Small, JSON-ready facts about a part: rows, positive rate (of the labelled rows), missing
+    share, and the count of unlabelled rows when there are any."""
     rows = len(frame)
-    return {
+    labels = frame[schema.target].dropna()
+    facts = {
         "rows": rows,
-        "positive_rate": round(float(frame[schema.target].mean()), 6) if rows else None,
+        "positive_rate": round(float(labels.mean()), 6) if len(labels) else None,
         "missing_share": (
             round(float(frame[schema.features].isna().to_numpy().mean()), 6) if rows else None
         ),
     }
+    if len(labels) < rows:
+        facts["unlabelled"] = rows - len(labels)
+    return facts
+
+
+def labelled_reference(part: pd.DataFrame, target: str, source: str) -> pd.DataFrame:
+    """The reference part with its target as int8; an unlabelled row there is an error."""
+    unlabelled = part[target].isna()
+    if unlabelled.any():
+        raise KaizenError(
+            f"{source}: target {target!r} is missing at data row {part.index[unlabelled][0]} "
+            "of the reference part (unlabelled rows may only follow data.current_start)"
+        )
+    return part.assign(**{target: part[target].astype("int8")})
 
 
 def check_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
@@ -275,24 +405,33 @@ class Ingested(NamedTuple):
     reference: pd.DataFrame
     current: pd.DataFrame
     facts: dict
+    warnings: list[str]
 
 
 def ingest(raw: pd.DataFrame, config: DataConfig, source: str) -> Ingested:
-    """Validate and type `raw`, split it by row order, drop duplicates; facts for metrics."""
+    """Validate and type `raw`, split it (data.split), drop duplicates; facts for metrics."""
     if config.target not in raw.columns:
         raise KaizenError(
             f"{source}: target column {config.target!r} not found (data.target in params.yaml)"
         )
-    schema = infer_schema(raw, config, source)
+    reference_rows, current_rows = split_rows(raw, config.split, source)
+    # Issue 8: types are inferred on the reference part only (the current part must not shape
+    # the model), then every row, current included, must parse as those types.
+    schema = infer_schema(raw.iloc[reference_rows], config, f"{source} (reference part)")
+    check_numeric(raw, schema.numeric, source)
     typed = clean(raw, schema, config, source)
-    ref, cur = split_reference_current(typed, config.current_start)
+    ref, cur = typed.iloc[reference_rows], typed.iloc[current_rows]
+    warnings = split_balance(len(ref), len(cur), config.split, source)
+    ref = labelled_reference(ref, schema.target, source)
+    if cur[schema.target].notna().all():
+        cur = cur.assign(**{schema.target: cur[schema.target].astype("int8")})
     dropped = {"reference": 0, "current": 0}
     if config.drop_duplicates:
         ref, dropped["reference"] = drop_duplicate_rows(ref)
         cur, dropped["current"] = drop_duplicate_rows(cur)
     if ref[schema.target].nunique() < 2:
         raise KaizenError(
-            f"{source}: the reference part (rows before data.current_start) has a single class"
+            f"{source}: the reference part (rows before the data.split point) has a single class"
         )
     facts = {
         "rows": len(typed),
@@ -301,7 +440,7 @@ def ingest(raw: pd.DataFrame, config: DataConfig, source: str) -> Ingested:
         "reference": {**summarise(ref, schema), "duplicates_dropped": dropped["reference"]},
         "current": {**summarise(cur, schema), "duplicates_dropped": dropped["current"]},
     }
-    return Ingested(schema, ref, cur, facts)
+    return Ingested(schema, ref, cur, facts, warnings)
 
 
 def split_train_test(

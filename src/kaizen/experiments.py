@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from kaizen import KaizenError
+from kaizen.metrics import PARTS, flatten
 from kaizen.metrics import direction as metric_direction
-from kaizen.metrics import flatten
 
 PARAMS_FILE = "params.yaml"
 FINISHED = ("success", "failed")
@@ -21,6 +21,13 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
 }
 GUARD = re.compile(r"^\s*(?P<metric>[^<>=\s]+)\s*(?P<op><=|>=|<|>)\s*(?P<bound>\S+)\s*$")
+RULES = ("best", "one-se")
+# Simplicity order of the one-SE rule, most important first: model family, then PCA (fewer
+# components is simpler; none keeps every column), then calibration, then regularisation within
+# the family (see `complexity`).
+FAMILIES = {"logreg": 0, "hgb": 1, "rf": 2}
+CALIBRATIONS = {"none": 0, "sigmoid": 1, "isotonic": 2}
+HELD_OUT = ("roc_auc", "cost")  # the winner's held-out figures, reported once
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,7 @@ def expand(calls: list[list[str]]) -> list[list[str]]:
     from dvc.utils.hydra import get_hydra_sweeps
     from hydra.errors import HydraException
 
-    runs = []
+    runs: list[list[str]] = []
     for call in calls:
         for override in call:
             if "=" not in override:
@@ -187,6 +194,28 @@ def parse_guard(text: str) -> Guard:
         raise KaizenError(f"--guard {text}: bound must be a number or 'baseline'") from None
 
 
+def holdout_part(metric: str) -> str | None:
+    """The held-out part (test, current) a metric key measures, or None (cv.*, others)."""
+    first = metric.split(":")[-1].split(".")[0]
+    return first if first in PARTS else None
+
+
+def check_holdout(metric: str, allow: bool, what: str = "--metric") -> None:
+    """Refuse to select on a held-out part: its figure for the winner would be optimistic."""
+    part = holdout_part(metric)
+    if part and not allow:
+        raise KaizenError(
+            f"{what} {metric}: selecting on the {PARTS[part]} part makes the winner's "
+            f"{part} figure optimistic (winner's curse); select on cv.* (e.g. cv.roc_auc) and "
+            "read test/current once for the winner, or pass --allow-holdout"
+        )
+
+
+def se_key(metric: str) -> str:
+    """The standard-error key written beside a cross-validated mean: `cv.roc_auc_se`."""
+    return f"{metric}_se"
+
+
 def _number(value: Any) -> float | None:
     """A finite float, or None for missing or non-numeric values."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -216,24 +245,90 @@ def rank(experiments: list[Experiment], metric: str, way: str) -> list[Experimen
     return sorted(done, key=key)
 
 
-def best(
+def _inf(value: Any) -> float:
+    """A number, with None (no limit: deepest, every component) as infinity."""
+    number = _number(value)
+    return math.inf if number is None else number
+
+
+def complexity(params: dict[str, Any]) -> tuple:
+    """A sort key, simplest first, from an experiment's flat params (`train.*`).
+
+    Lexicographic: model family (logreg < hgb < rf); PCA components (fewer is simpler, none is
+    every column); calibration (none < sigmoid < isotonic); then regularisation in the family:
+    logreg a smaller C; hgb fewer iterations x leaves, shallower, larger leaves, more L2;
+    rf shallower, larger leaves, fewer trees.
+    """
+    model = str(params.get("train.model", "logreg"))
+    key: list[float] = [
+        FAMILIES.get(model, len(FAMILIES)),
+        _inf(params.get("train.pca.n_components")),
+        CALIBRATIONS.get(str(params.get("train.calibration", "none")), len(CALIBRATIONS)),
+    ]
+    if model == "logreg":
+        key += [_inf(params.get("train.logreg.C"))]
+    elif model == "hgb":
+        size = _inf(params.get("train.hgb.max_iter")) * _inf(params.get("train.hgb.max_leaf_nodes"))
+        key += [
+            size,
+            _inf(params.get("train.hgb.max_depth")),
+            -_inf(params.get("train.hgb.min_samples_leaf")),
+            -_inf(params.get("train.hgb.l2_regularization")),
+        ]
+    elif model == "rf":
+        key += [
+            _inf(params.get("train.rf.max_depth")),
+            -_inf(params.get("train.rf.min_samples_leaf")),
+            _inf(params.get("train.rf.n_estimators")),
+        ]
+    return tuple(key)
+
+
+def best(  # pylint: disable=too-many-arguments
     experiments: list[Experiment],
     baseline: Experiment,
     metric: str,
     way: str,
     guards: tuple[Guard, ...] = (),
+    *,
+    rule: str = "best",
 ) -> Experiment:
-    """The best successful experiment that meets every guard."""
+    """The best successful experiment that meets every guard; with `rule="one-se"`, the
+    simplest (`complexity`) of those within one standard error of that best."""
     ranked = [
         e for e in rank(experiments, metric, way) if _number(e.metrics.get(metric)) is not None
     ]
     if not ranked:
         raise KaizenError(f"no successful experiment with {metric} (run `kaizen sweep` first)")
-    for experiment in ranked:
-        if all(passes(guard, experiment, baseline) for guard in guards):
-            return experiment
-    names = ", ".join(str(guard) for guard in guards)
-    raise KaizenError(f"no experiment meets the guard {names} ({len(ranked)} checked)")
+    eligible = [e for e in ranked if all(passes(guard, e, baseline) for guard in guards)]
+    if not eligible:
+        names = ", ".join(str(guard) for guard in guards)
+        raise KaizenError(f"no experiment meets the guard {names} ({len(ranked)} checked)")
+    top = eligible[0]
+    if rule == "best":
+        return top
+    se = _number(top.metrics.get(se_key(metric)))
+    if se is None:
+        raise KaizenError(
+            f"--rule one-se: {metric} has no standard error ({se_key(metric).split(':')[-1]}); "
+            "use a cv.* metric"
+        )
+    value = _inf(top.metrics[metric])
+    within = [e for e in eligible if abs(_inf(e.metrics[metric]) - value) <= se]
+    return min(within, key=lambda e: (complexity(e.params), within.index(e)))
+
+
+def held_out(experiment: Experiment, metric: str) -> str:
+    """The experiment's test and current figures, e.g. 'test.roc_auc 0.838, current.roc_auc
+    0.845' (from the metrics file of `metric`): read once, after selection."""
+    prefix = metric.split(":")[0] + ":" if ":" in metric else ""
+    shown = [
+        f"{part}.{name} {score_text(experiment.metrics.get(f'{prefix}{part}.{name}'))}"
+        for name in HELD_OUT
+        for part in ("test", "current")
+        if f"{prefix}{part}.{name}" in experiment.metrics
+    ]
+    return ", ".join(shown) if shown else "none"
 
 
 def changed_params(rows: list[Experiment]) -> list[str]:
@@ -253,8 +348,17 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def score_text(value: Any) -> str:
+    """A metric value to 4 decimals ('-' when missing)."""
+    number = _number(value)
+    return "-" if number is None else f"{number:.4f}"
+
+
 def leaderboard(experiments: list[Experiment], baseline: Experiment, metric: str, way: str) -> str:
-    """A markdown table: baseline, then experiments best first, failed last; changed params only."""
+    """A markdown table: baseline, then experiments best first, failed last; changed params only.
+
+    A metric with a standard error (cv.*) shows as `mean ± SE`.
+    """
     ordered = rank(experiments, metric, way)
     failed = sorted((e for e in experiments if e.state == "failed"), key=lambda e: e.name)
     params = changed_params([baseline, *ordered, *failed])
@@ -264,7 +368,10 @@ def leaderboard(experiments: list[Experiment], baseline: Experiment, metric: str
     rows = [("base", baseline)] + [(str(i), e) for i, e in enumerate(ordered, 1)]
     rows += [("failed", e) for e in failed]
     for position, row in rows:
-        value = "-" if row.state == "failed" else _cell(row.metrics.get(metric))
+        value = "-" if row.state == "failed" else score_text(row.metrics.get(metric))
+        se = row.metrics.get(se_key(metric))
+        if value != "-" and _number(se) is not None:
+            value += f" ± {score_text(se)}"
         cells = [position, row.name, value, *(_cell(row.params.get(key)) for key in params)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

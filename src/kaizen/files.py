@@ -13,6 +13,7 @@ from typing import Any, Iterator
 
 import joblib
 import pandas as pd
+import pyarrow as pa
 
 from kaizen import KaizenError
 
@@ -47,10 +48,43 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def restored_on_error(path: str | Path) -> Iterator[None]:
+    """If the block raises, put `path` back as it was before it (its bytes, or its absence)."""
+    path = Path(path)
+    backup = None
+    if path.is_file():
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".backup", dir=path.parent)
+        os.close(fd)
+        backup = Path(name)
+        backup.unlink()
+        try:
+            os.link(path, backup)  # cheap; the block replaces the file, never edits it in place
+        except OSError:
+            shutil.copy2(path, backup)
+    try:
+        yield
+    except BaseException:
+        if backup is not None:
+            os.replace(backup, path)
+        else:
+            path.unlink(missing_ok=True)
+        raise
+    finally:
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+
+
 def write_json(data: Any, path: str | Path) -> None:
     """Write `data` as indented JSON, atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def write_text(text: str, path: str | Path) -> None:
+    """Write UTF-8 text, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def read_json(path: str | Path) -> Any:
@@ -75,7 +109,12 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise KaizenError(f"{path}: file not found")
-    return pd.read_parquet(path)
+    try:
+        return pd.read_parquet(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        detail = detail.split(f"{path}': ", 1)[-1].split(". ")[0]  # the reason, not the path
+        raise KaizenError(f"{path}: not a readable Parquet file ({detail})") from None
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path, index: bool = True) -> None:

@@ -21,6 +21,8 @@ from sklearn.metrics import (
 from kaizen import KaizenError
 from kaizen.config import EvaluateConfig
 
+PARTS = {"current": "current, out-of-time", "test": "test, in-time"}  # evaluate's parts, labelled
+
 
 def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
     """ROC AUC by the Mann-Whitney rank formula (ties count half); NaN with one class."""
@@ -107,6 +109,9 @@ LOWER_IS_BETTER = frozenset(
         "brier",
         "log_loss",
         "cost",
+        "bayes_cost",
+        "ece",
+        "hl_statistic",
         "fp",
         "fn",
         "cost_optimal_cost",
@@ -239,7 +244,7 @@ def score_histogram(y_true: np.ndarray, score: np.ndarray, bins: int = 20) -> li
 
 def rounded(values: dict, digits: int = 6) -> dict:
     """Round floats (recursively) so metrics files diff cleanly; NaN becomes None."""
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in values.items():
         if isinstance(value, dict):
             out[key] = rounded(value, digits)
@@ -251,22 +256,47 @@ def rounded(values: dict, digits: int = 6) -> dict:
 
 
 HEADLINE = ("roc_auc", "gini", "ks", "average_precision", "brier", "recall", "precision", "cost")
+CALIBRATION_HEADLINE = ("hl_pvalue", "slope", "ece")
+
+
+def _number(value, digits: int = 4, width: int = 0) -> str:
+    """A number to `digits` decimals, or n/a for a missing one (e.g. no bootstrap resample)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return f"{value:>{width}.{digits}f}"
+    return f"{'n/a':>{width}}"
 
 
 def headline(summary: dict) -> str:
     """A small text table of the key metrics per part, for the end of `make repro`."""
-    parts = [name for name in ("test", "current") if name in summary]
-    lines = [f"{'metric':<20}" + "".join(f"{name:>12}" for name in parts)]
+    parts = [name for name in ("cv", "test", "current") if isinstance(summary.get(name), dict)]
+    lines = [f"{'metric':<24}" + "".join(f"{name:>12}" for name in parts)]
     for key in HEADLINE:
-        cells = "".join(f"{summary[name].get(key, float('nan')):>12.4f}" for name in parts)
-        lines.append(f"{key:<20}{cells}")
-    for name in parts:
+        cells = "".join(_number(summary[name].get(key), width=12) for name in parts)
+        lines.append(f"{key:<24}{cells}")
+    for key in CALIBRATION_HEADLINE:
+        cells = "".join(
+            _number((summary[name].get("calibration") or {}).get(key), width=12) for name in parts
+        )
+        lines.append(f"{'calibration.' + key:<24}{cells}")
+    if "cv" in parts:
+        cv = summary["cv"]
+        lines.append(
+            f"cv: ROC AUC {_number(cv.get('roc_auc'), 3)} ± {_number(cv.get('roc_auc_se'), 3)} "
+            f"(mean ± SE over {cv.get('folds')} folds of the train split)"
+        )
+    for name in (part for part in parts if part != "cv"):
         part = summary[name]
         lines.append(
-            f"{name}: ROC AUC {part['roc_auc']:.3f} "
-            f"[95 % CI {part['roc_auc_low']:.3f}-{part['roc_auc_high']:.3f}], {part['rows']} rows"
+            f"{name}: ROC AUC {_number(part.get('roc_auc'), 3)} [95 % CI "
+            f"{_number(part.get('roc_auc_low'), 3)}-{_number(part.get('roc_auc_high'), 3)}], "
+            f"{part.get('rows')} rows"
         )
-    lines.append(f"decision threshold: {summary['threshold']:.4f} (refuse scores at or above)")
+    lines.append(
+        f"decision threshold: {_number(summary.get('threshold'))} (refuse scores at or above); "
+        f"Bayes threshold {_number(summary.get('bayes_threshold'))}"
+    )
+    if "current_skipped" in summary:
+        lines.append(summary["current_skipped"])
     return "\n".join(lines)
 
 
@@ -277,24 +307,79 @@ def part_metrics(
     config: EvaluateConfig,
     source: str = "a part",
 ) -> dict:
-    """All metrics of one part at the decision threshold."""
+    """All metrics of one part at the decision threshold, and its cost at the Bayes threshold."""
     # Checked first: AUC, its bootstrap and KS are undefined with a single class.
     if len(np.unique(y_true)) < 2:
         raise KaizenError(f"evaluate: {source} has a single class; metrics need both")
     out = score_metrics(y_true, score, config.bootstrap, config.seed)
     out.update(at_threshold(y_true, score, threshold))
     out["cost"] = expected_cost(y_true, score, threshold, config.cost_fn, config.cost_fp)
+    out["bayes_cost"] = expected_cost(
+        y_true, score, bayes_threshold(config), config.cost_fn, config.cost_fp
+    )
     return out
 
 
+def bayes_threshold(config: EvaluateConfig) -> float:
+    """cost_fp / (cost_fp + cost_fn): the cost-optimal threshold when scores are calibrated
+    probabilities (refuse when p * cost_fn >= (1 - p) * cost_fp); nothing is fitted."""
+    return config.cost_fp / (config.cost_fp + config.cost_fn)
+
+
 def decision_threshold(y_true: np.ndarray, score: np.ndarray, config: EvaluateConfig) -> dict:
-    """The cost-optimal threshold on these rows, and the decision threshold params ask for."""
-    optimal, optimal_cost = cost_optimal_threshold(y_true, score, config.cost_fn, config.cost_fp)
+    """The cost-optimal threshold on these rows (out-of-fold scores of the train split: never
+    the rows reported), the Bayes threshold, and the decision threshold params ask for."""
+    optimal, _ = cost_optimal_threshold(y_true, score, config.cost_fn, config.cost_fp)
+    bayes = bayes_threshold(config)
+    chosen = {"cost": optimal, "bayes": bayes}.get(str(config.threshold), config.threshold)
     return {
-        "threshold": optimal if config.threshold == "cost" else float(config.threshold),
+        "threshold": float(chosen),
         "cost_optimal_threshold": optimal,
-        "cost_optimal_cost": optimal_cost,
+        "bayes_threshold": bayes,
     }
+
+
+def mean_se(values) -> tuple[float, float]:
+    """Mean and standard error (sample SD / sqrt(k)) of per-fold values."""
+    values = np.asarray(values, dtype="float64")
+    se = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else float("nan")
+    return float(values.mean()), float(se)
+
+
+def fold_threshold(y_true, score, config: EvaluateConfig) -> float:
+    """The decision threshold params ask for, tuned (for "cost") on these rows only."""
+    return decision_threshold(y_true, score, config)["threshold"]
+
+
+def cv_metrics(y_true, score, fold, config: EvaluateConfig) -> dict:
+    """Mean and standard error over folds of out-of-fold metrics of the train split.
+
+    Each fold's cost uses the threshold tuned on the other folds' out-of-fold scores, so the
+    cost estimate is not the in-sample minimum of the rows it is measured on.
+    """
+    y_true, score, fold = np.asarray(y_true).astype(int), np.asarray(score), np.asarray(fold)
+    per_fold: dict[str, list[float]] = {}
+    for k in np.unique(fold):
+        held, rest = fold == k, fold != k
+        y, s = y_true[held], np.clip(score[held], 0.0, 1.0)
+        threshold = fold_threshold(y_true[rest], score[rest], config)
+        fold_values = {
+            "roc_auc": roc_auc(y, s),
+            "average_precision": float(average_precision_score(y, s)),
+            "ks": ks_statistic(y, s),
+            "brier": float(brier_score_loss(y, s)),
+            "log_loss": float(log_loss(y, s, labels=[0, 1])),
+            "cost": expected_cost(y, s, threshold, config.cost_fn, config.cost_fp),
+            "bayes_cost": expected_cost(
+                y, s, bayes_threshold(config), config.cost_fn, config.cost_fp
+            ),
+        }
+        for key, value in fold_values.items():
+            per_fold.setdefault(key, []).append(value)
+    out: dict[str, Any] = {"folds": len(np.unique(fold)), "rows": int(len(y_true))}
+    for key, values in per_fold.items():
+        out[key], out[f"{key}_se"] = mean_se(values)
+    return out
 
 
 def evenly(count: int, cap: int) -> np.ndarray:

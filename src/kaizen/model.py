@@ -1,4 +1,5 @@
-"""The one model pipeline: features -> outliers -> impute/encode/scale -> optional PCA -> model."""
+"""The one model pipeline: features -> outliers -> impute/encode/scale -> optional PCA -> model
+(optionally recalibrated), its fit, and its cross-validation on the train split."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, RobustScaler, StandardScaler
 
@@ -24,6 +27,7 @@ from kaizen.data import Schema
 from kaizen.features import QuantileClipper, RatioFeatures, remove_outliers
 
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "scipy", "pyarrow")
+CALIBRATION_FOLDS = 5  # inner folds whose out-of-fold predictions fit `train.calibration`
 
 
 def usable_ratios(schema: Schema, config: TrainConfig) -> tuple[list, list[str]]:
@@ -38,6 +42,21 @@ def usable_ratios(schema: Schema, config: TrainConfig) -> tuple[list, list[str]]
 
 
 def build_estimator(config: TrainConfig):
+    """The classifier named by `train.model`, recalibrated when `train.calibration` asks.
+
+    The calibrator (Platt's sigmoid on the classifier's decision function, or isotonic
+    regression) is fitted on out-of-fold predictions of CALIBRATION_FOLDS inner folds, then the
+    classifier is refitted on every row (scikit-learn's `CalibratedClassifierCV(ensemble=False)`);
+    it is the pipeline's last step, so the saved model stays one Pipeline.
+    """
+    classifier = build_classifier(config)
+    if config.calibration == "none":
+        return classifier
+    folds = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=config.seed)
+    return CalibratedClassifierCV(classifier, method=config.calibration, cv=folds, ensemble=False)
+
+
+def build_classifier(config: TrainConfig):
     """The classifier named by `train.model`, with its hyper-parameters."""
     if config.model == "logreg":
         return LogisticRegression(
@@ -73,6 +92,27 @@ def _scaler(kind: str):
     return {"standard": StandardScaler(), "robust": RobustScaler()}.get(kind, "passthrough")
 
 
+def encoder(config: TrainConfig) -> OneHotEncoder:
+    """One-hot encoding; levels rarer than `min_frequency` share one "infrequent" column, at most
+    `max_categories` columns per feature. An unseen level counts as infrequent when that column
+    exists, else it encodes as all zeros."""
+    categories = config.categories
+    return OneHotEncoder(
+        handle_unknown="infrequent_if_exist",
+        min_frequency=categories.min_frequency,
+        max_categories=categories.max_categories,
+        sparse_output=False,
+    )
+
+
+def high_cardinality(frame: pd.DataFrame, columns: list[str], share: float) -> dict[str, int]:
+    """Categorical columns whose distinct values exceed `share` of the rows, with their counts:
+    an identifier or free text, which one-hot encoding turns into one column per value."""
+    rows = max(len(frame), 1)
+    counts = {name: int(frame[name].nunique()) for name in columns}
+    return {name: count for name, count in counts.items() if count > share * rows}
+
+
 def build_pipeline(schema: Schema, config: TrainConfig) -> tuple[Pipeline, list[str]]:
     """The unfitted pipeline for this schema and config, and the ratios it skipped."""
     ratios, skipped = usable_ratios(schema, config)
@@ -92,7 +132,7 @@ def build_pipeline(schema: Schema, config: TrainConfig) -> tuple[Pipeline, list[
     cat = Pipeline(
         [
             ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
-            ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+            ("encode", encoder(config)),
         ]
     )
     prep = ColumnTransformer(
@@ -108,11 +148,12 @@ def build_pipeline(schema: Schema, config: TrainConfig) -> tuple[Pipeline, list[
 
 
 class Trained(NamedTuple):
-    """A fitted pipeline and what training found out."""
+    """A fitted pipeline, what training found out, and the reference that reason codes use."""
 
     pipeline: Pipeline
     skipped: list[str]
     facts: dict
+    reference: dict
 
 
 def train(frame: pd.DataFrame, schema: Schema, config: TrainConfig) -> Trained:
@@ -133,14 +174,96 @@ def train(frame: pd.DataFrame, schema: Schema, config: TrainConfig) -> Trained:
         "outliers_removed": removed,
         "features_in": len(schema.features),
         "features_model": int(encoded),
+        "high_cardinality": high_cardinality(
+            frame, schema.categorical, config.categories.warn_share
+        ),
         "fit_seconds": round(seconds, 3),
     }
-    return Trained(pipeline, skipped, facts)
+    return Trained(pipeline, skipped, facts, reference_profile(pipeline, frame[schema.features]))
+
+
+def typical(values: pd.Series, categorical: bool) -> str | float | None:
+    """The most frequent category, or the median; None when every value is missing."""
+    if values.isna().all():
+        return None
+    if categorical:
+        return str(values.mode().iloc[0])
+    return float(values.astype("float64").median())
+
+
+def reference_profile(pipeline: Pipeline, features: pd.DataFrame) -> dict:
+    """The average training applicant, for reason codes (kaizen.reasons), from the fitted rows.
+
+    `inputs`: per model input (raw columns and ratios) the median, or for a categorical column
+    the most frequent value; `encoded_means`: the mean of each column the preprocessing step
+    outputs (one-hot, missing indicators, scaled values), keyed by its name.
+    """
+    inputs = pipeline.named_steps["features"].transform(features)
+    categorical = set(_categorical(pipeline))
+    values = {name: typical(inputs[name], name in categorical) for name in inputs.columns}
+    prep = pipeline.named_steps["prep"]
+    encoded = prep.transform(inputs)
+    means = dict(zip(prep.get_feature_names_out(), encoded.mean(axis=0).tolist()))
+    return {"inputs": values, "encoded_means": means}
+
+
+def known_categories(pipeline: Pipeline) -> dict[str, list[str]]:
+    """Per categorical column, the values the fitted encoder knows (the imputer's fill value for
+    missing cells left out): any other value is scored as an all-zero one-hot, i.e. unseen."""
+    cat = pipeline.named_steps["prep"].named_transformers_["cat"]
+    fill = cat.named_steps["impute"].fill_value
+    onehot = cat.named_steps["encode"]
+    return {
+        str(name): [str(value) for value in values if value != fill]
+        for name, values in zip(_categorical(pipeline), onehot.categories_)
+    }
+
+
+def _categorical(pipeline: Pipeline) -> list[str]:
+    """The columns of the fitted preprocessing step's categorical branch."""
+    return next(
+        list(cols) for name, _, cols in pipeline.named_steps["prep"].transformers_ if name == "cat"
+    )
+
+
+def cross_validate(
+    frame: pd.DataFrame, schema: Schema, config: TrainConfig, folds: int, seed: int
+) -> pd.DataFrame:
+    """Out-of-fold scores of the train split: stratified, seeded `folds`-fold CV of exactly what
+    `train` does (outlier removal, the pipeline, its calibration) on the other folds' rows.
+
+    Returns a frame indexed like `frame` with the columns y, score and fold.
+    """
+    y_true = frame[schema.target].to_numpy()
+    smallest = int(pd.Series(y_true).value_counts().min()) if len(frame) else 0
+    if len(np.unique(y_true)) < 2 or smallest < folds:
+        raise KaizenError(
+            f"params.yaml: evaluate.cv_folds: {folds} folds need at least {folds} rows of each "
+            f"class in the train split (the smaller class has {smallest})"
+        )
+    score = np.empty(len(frame))
+    fold = np.empty(len(frame), dtype="int64")
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    for number, (fit_rows, held_rows) in enumerate(splitter.split(frame, y_true)):
+        fitted = train(frame.iloc[fit_rows], schema, config).pipeline
+        score[held_rows] = predict_scores(fitted, frame.iloc[held_rows][schema.features])
+        fold[held_rows] = number
+    return pd.DataFrame({"y": y_true, "score": score, "fold": fold}, index=frame.index)
 
 
 def predict_scores(pipeline: Pipeline, features: pd.DataFrame) -> pd.Series:
     """Probability of the positive class, indexed like `features`."""
     return pd.Series(pipeline.predict_proba(features)[:, 1], index=features.index, name="score")
+
+
+def engineered(pipeline: Pipeline, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """`frame` with the model's engineered ratio columns appended, and their names (monitored
+    like any numeric input: a ratio can drift while both its columns look stable)."""
+    step = dict(pipeline.steps).get("features")
+    ratios = list(getattr(step, "ratios", ()))
+    if step is None or not ratios:
+        return frame, []
+    return step.transform(frame), [name for name, _, _ in ratios]
 
 
 def library_versions() -> dict[str, str]:

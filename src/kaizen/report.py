@@ -1,275 +1,106 @@
 """The pull-request report: markdown comparing the workspace (head) with a base revision.
 
-Pure: every input arrives already loaded (see `stages/report.py` for git, dvc and file access).
+Pure: every input arrives already loaded (`commands/report.py` does the git, dvc and file
+access). Sections come from their own modules: significance, charts, datadiff, drift.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
-from kaizen import KaizenError
-from kaizen.data import NUMERIC_SHARE, encode_target
-from kaizen.metrics import (
-    ResampledAuc,
-    batches,
-    direction,
-    percentile_interval,
-    resample_counts,
-    roc_auc,
-)
+from kaizen.charts import curve_charts
+from kaizen.config import ReportConfig
+from kaizen.datadiff import DataChange, data_change_section
+from kaizen.drift import features_table
+from kaizen.markdown import VERDICT_ICONS, details, fmt, is_number, mark
+from kaizen.metrics import PARTS
+from kaizen.significance import BOOTSTRAP, LEVEL, Interval, compare_scores
 
 CAP = 60_000  # characters; GitHub rejects comment bodies over 65,536
-BOOTSTRAP = 2000  # resamples for the ROC AUC difference
-SEED = 42
-LEVEL = 0.95
-GRID = 21  # points per chart line (x = 0, 0.05, ..., 1)
 TOP_FEATURES = 10  # drift table rows shown
-PARTS = {"current": "current, out-of-time", "test": "test, in-time"}
-EVALUATE = "metrics/evaluate/metrics.json"
-
-COLOURS = {"base": "#9e9e9e", "head": "#1f77b4", "chance": "#d9d9d9"}
-VERDICT_ICONS = {"drift": "🔴", "warning": "🟠", "stable": "🟢", "insufficient data": "⚪"}
-
-
-# --- numbers and metric directions -------------------------------------------------------------
-
-
-def is_number(value: object) -> bool:
-    """A real, finite number (not a bool)."""
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
-
-
-def fmt(value: object, signed: bool = False) -> str:
-    """Short human form: ints as is, floats to 4 decimals (or 2 significant digits when tiny)."""
-    if value is None:
-        return "–"
-    if not is_number(value):
-        return str(value)
-    sign = "+" if signed else ""
-    if value == 0:
-        return "0"
-    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 100:
-        return f"{int(value):{sign},d}"
-    value = float(value)
-    if abs(value) < 0.001:
-        return f"{value:{sign}.2g}"
-    text = f"{value:{sign}.4f}".rstrip("0").rstrip(".")
-    return text
+# The evaluate metrics the report's table leads with; the others are folded away.
+HEADLINE = (
+    "current.roc_auc",
+    "test.roc_auc",
+    "cv.roc_auc",
+    "cv.roc_auc_se",
+    "current.cost",
+    "test.cost",
+    "cv.cost",
+    "threshold",
+    "current.calibration.hl_pvalue",
+    "current.calibration.slope",
+    "current.brier",
+)
+# Metrics that only mean something at a given threshold: not marked when the thresholds differ.
+THRESHOLD_DEPENDENT = frozenset({"tp", "fp", "tn", "fn", "precision", "recall", "f1"})
+SOURCES = {
+    "full": "every row (full score copies from the DVC cache)",
+    "git": "the git copies of the scores (evenly thinned on large parts)",
+}
 
 
-def mark(name: str, old: object, new: object) -> str:
-    """✅ when the change improves the metric given its direction, ❌ when it worsens it, else –."""
-    sense = direction(name)
-    if not sense or not is_number(old) or not is_number(new) or old == new:
-        return "–"
-    return "✅" if (new - old) * sense > 0 else "❌"
-
-
-# --- significance ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Interval:  # pylint: disable=too-many-instance-attributes
-    """Head minus base ROC AUC, with its bootstrap interval."""
-
-    part: str
-    rows_base: int
-    rows_head: int
-    auc_base: float
-    auc_head: float
-    low: float
-    high: float
-    paired: bool
-    note: str = ""
-
-    @property
-    def difference(self) -> float:
-        """Head minus base, on all rows."""
-        return self.auc_head - self.auc_base
-
-    @property
-    def significant(self) -> bool:
-        """The interval excludes 0."""
-        return self.low > 0 or self.high < 0
-
-
-def paired_auc_difference(
-    y, base, head, n_resamples: int = BOOTSTRAP, seed: int = SEED
-) -> tuple[float, float]:
-    """Percentile interval of AUC(head) - AUC(base), resampling rows jointly (same labels)."""
-    y, base, head = np.asarray(y), np.asarray(base), np.asarray(head)
-    rng = np.random.default_rng(seed)
-    auc_head, auc_base = ResampledAuc(y, head), ResampledAuc(y, base)
-    values = []
-    for size in batches(len(y), n_resamples):
-        counts = resample_counts(rng, len(y), size)
-        values.extend(auc_head(counts) - auc_base(counts))
-    return percentile_interval(values, LEVEL)
-
-
-def unpaired_auc_difference(
-    y_base, base, y_head, head, n_resamples: int = BOOTSTRAP, seed: int = SEED
-) -> tuple[float, float]:
-    """Percentile interval of AUC(head) - AUC(base) from independent bootstraps of each side."""
-    rng = np.random.default_rng(seed)
-    auc_head, auc_base = ResampledAuc(y_head, head), ResampledAuc(y_base, base)
-    values = []
-    for size in batches(max(len(y_base), len(y_head)), n_resamples):
-        base_counts = resample_counts(rng, len(y_base), size)
-        head_counts = resample_counts(rng, len(y_head), size)
-        values.extend(auc_head(head_counts) - auc_base(base_counts))
-    return percentile_interval(values, LEVEL)
-
-
-def compare_scores(
-    part: str, base: pd.DataFrame, head: pd.DataFrame, n_resamples: int = BOOTSTRAP
-) -> Interval:
-    """Paired interval when both sides scored the same rows with the same labels, else unpaired.
-
-    Frames hold the columns `row`, `y`, `score` written by evaluate.
-    """
-    base = base.set_index("row").sort_index()
-    head = head.set_index("row").sort_index()
-    common = base.index.intersection(head.index)
-    same_rows = len(common) == len(base) == len(head)
-    mismatched = int((base.loc[common, "y"] != head.loc[common, "y"]).sum())
-    common_args = {
-        "part": part,
-        "rows_base": len(base),
-        "rows_head": len(head),
-        "auc_base": roc_auc(base["y"], base["score"]),
-        "auc_head": roc_auc(head["y"], head["score"]),
-    }
-    if same_rows and not mismatched:
-        low, high = paired_auc_difference(
-            head["y"], base.loc[head.index, "score"], head["score"], n_resamples
-        )
-        return Interval(**common_args, low=low, high=high, paired=True)
-    if not same_rows:
-        note = (
-            f"rows differ: base {len(base):,}, head {len(head):,}, {len(common):,} in common "
-            "(data or split changed)"
-        )
-    else:
-        note = f"labels differ on {mismatched:,} of the {len(common):,} rows (data changed)"
-    low, high = unpaired_auc_difference(
-        base["y"], base["score"], head["y"], head["score"], n_resamples
-    )
-    return Interval(**common_args, low=low, high=high, paired=False, note=note)
+def method_text(interval: Interval) -> str:
+    """How the rows were paired, for the verdict sentence."""
+    if not interval.comparable:
+        return interval.note
+    if interval.note:
+        return f"paired bootstrap; {interval.note}"
+    return f"paired bootstrap on the same {interval.rows:,} rows"
 
 
 def interval_sentence(interval: Interval) -> str:
-    """'ROC AUC (current, out-of-time) 0.845 → 0.851 (+0.006), not significant: ...'."""
-    verdict = "significant" if interval.significant else "not significant"
-    method = (
-        f"paired bootstrap on the same {interval.rows_head:,} rows"
-        if interval.paired
-        else f"unpaired bootstraps; {interval.note}"
-    )
+    """'ROC AUC (current, out-of-time) 0.845 → 0.851 (+0.006), **not significant**: ...'."""
+    part = PARTS.get(interval.part, interval.part)
+    if not interval.comparable:
+        return (
+            f"ROC AUC ({part}) {fmt(interval.auc_base)} → {fmt(interval.auc_head)}, "
+            f"**not comparable**: {interval.note}"
+        )
+    verdict = interval.verdict
+    if verdict.endswith("materiality threshold"):
+        verdict += f" ({fmt(interval.min_delta)})"
     return (
-        f"ROC AUC ({PARTS.get(interval.part, interval.part)}) {fmt(interval.auc_base)} → "
-        f"{fmt(interval.auc_head)} ({fmt(interval.difference, signed=True)}), **{verdict}**: "
-        f"{LEVEL * 100:.0f} % CI of the difference "
-        f"[{fmt(interval.low, True)}, {fmt(interval.high, True)}] ({method})"
+        f"ROC AUC ({part}) {fmt(interval.auc_base)} → {fmt(interval.auc_head)} "
+        f"({fmt(interval.difference, signed=True)}), **{verdict}**: {LEVEL * 100:.0f} % CI of "
+        f"the difference [{fmt(interval.low, True)}, {fmt(interval.high, True)}] "
+        f"({method_text(interval)})"
     )
 
 
-# --- charts ------------------------------------------------------------------------------------
+def calibration_failed(values: dict | None, alpha: float) -> bool | None:
+    """Whether a part's Hosmer-Lemeshow p-value is below alpha (None when unknown)."""
+    pvalue = (values or {}).get("hl_pvalue")
+    return pvalue < alpha if is_number(pvalue) else None
 
 
-def roc_on_grid(points: list[dict], points_n: int = GRID) -> list[float]:
-    """True positive rate at evenly spaced false positive rates (linear interpolation)."""
-    frame = pd.DataFrame(points)[["fpr", "tpr"]].astype("float64")
-    frame = frame.groupby("fpr", as_index=False)["tpr"].max().sort_values("fpr")
-    grid = np.linspace(0, 1, points_n)
-    return list(np.interp(grid, frame["fpr"], frame["tpr"]))
-
-
-def pr_on_grid(points: list[dict], points_n: int = GRID) -> list[float]:
-    """Interpolated precision (best precision at recall >= r) at evenly spaced recalls r."""
-    frame = pd.DataFrame(points)[["recall", "precision"]].astype("float64")
-    frame = frame.sort_values("recall")
-    recall = frame["recall"].to_numpy()
-    best = np.maximum.accumulate(frame["precision"].to_numpy()[::-1])[::-1]
-    out = []
-    for r in np.linspace(0, 1, points_n):
-        position = np.searchsorted(recall, r - 1e-12)
-        out.append(float(best[position]) if position < len(best) else 0.0)
-    return out
-
-
-def mermaid_lines(title: str, x_label: str, y_label: str, lines: dict[str, list[float]]) -> str:
-    """A Mermaid `xychart-beta` line chart; colours follow `COLOURS` (the chart has no legend)."""
-    palette = ", ".join(COLOURS[name] for name in lines)
-    body = [
-        "```mermaid",
-        f'%%{{init: {{"themeVariables": {{"xyChart": {{"plotColorPalette": "{palette}"}}}}}}}}%%',
-        "xychart-beta",
-        f'    title "{title}"',
-        f'    x-axis "{x_label}" 0 --> 1',
-        f'    y-axis "{y_label}" 0 --> 1',
-    ]
-    for values in lines.values():
-        body.append("    line [" + ", ".join(f"{v:.3f}" for v in values) + "]")
-    body.append("```")
-    return "\n".join(body)
-
-
-def curve_charts(curves: dict[tuple[str, str], tuple[list | None, list | None]]) -> str:
-    """ROC and precision-recall charts of base vs head per part, from dvclive plot points."""
-    blocks = []
-    specs = {
-        "roc": ("ROC", "false positive rate", "true positive rate", roc_on_grid),
-        "precision_recall": ("Precision-recall", "recall", "precision", pr_on_grid),
-    }
-    for part, label in PARTS.items():
-        charts = []
-        for kind, (name, x_label, y_label, to_grid) in specs.items():
-            base, head = curves.get((kind, part), (None, None))
-            if head is None:
-                continue
-            lines = {}
-            if base is not None:
-                lines["base"] = to_grid(base)
-            lines["head"] = to_grid(head)
-            if kind == "roc":
-                lines["chance"] = list(np.linspace(0, 1, GRID))
-            charts.append(mermaid_lines(f"{name}, {label}", x_label, y_label, lines))
-        if not charts:
-            continue
-        if part == "current" or "current" not in {p for _, p in curves}:
-            blocks.append("\n\n".join(charts))
-        else:
-            blocks.append(details(f"Curves on {label}", "\n\n".join(charts)))
-    if not blocks:
+def calibration_sentence(inputs: "Inputs", part: str) -> str:
+    """'Calibration (current, out-of-time) **❌ fails: p < 0.05**: Hosmer–Lemeshow 30.4
+    (p = 0.0002), slope 0.85, intercept -0.2, ECE 0.024 (base: …).', or '' when not evaluated."""
+    head = ((inputs.head_metrics or {}).get(part) or {}).get("calibration")
+    alpha = inputs.settings.calibration_alpha
+    failed = calibration_failed(head, alpha)
+    if failed is None or head is None:
         return ""
-    legend = (
-        f"Grey: base, blue: head{' (no base curve: first report)' if _no_base(curves) else ''}; "
-        "light grey: chance."
+    outcome = f"❌ fails: p < {fmt(alpha)}" if failed else f"passes: p ≥ {fmt(alpha)}"
+    text = (
+        f"Calibration ({PARTS.get(part, part)}) **{outcome}**: Hosmer–Lemeshow "
+        f"{fmt(head.get('hl_statistic'))} (p = {fmt(head.get('hl_pvalue'))}), slope "
+        f"{fmt(head.get('slope'))}, intercept {fmt(head.get('intercept'))}, ECE "
+        f"{fmt(head.get('ece'))}"
     )
-    return "### Curves\n\n" + legend + "\n\n" + "\n\n".join(blocks)
-
-
-def _no_base(curves: dict) -> bool:
-    """No base curve at all."""
-    return all(base is None for base, _ in curves.values())
-
-
-# --- drift, data change ------------------------------------------------------------------------
+    base = ((inputs.base_metrics or {}).get(part) or {}).get("calibration")
+    if base:
+        text += f" (base: p = {fmt(base.get('hl_pvalue'))}, slope {fmt(base.get('slope'))})"
+    return text + "."
 
 
 def drift_section(metrics: dict | None, features: list | None, base: dict | None = None) -> str:
     """Dataset verdict, score drift, target rate and the most severe features."""
     if metrics is None:
-        return "### Data drift\n\nDrift analysis not available (no `metrics/drift/metrics.json`)."
+        return "### Data drift\n\nDrift analysis not available (no drift metrics in the workspace)."
     verdict = metrics.get("verdict", "?")
     lines = [
         "### Data drift",
@@ -290,7 +121,7 @@ def drift_section(metrics: dict | None, features: list | None, base: dict | None
             f"{fmt(metrics.get('target_rate_current'))} (current)"
         )
     if features:
-        lines += ["", drift_table(features[:TOP_FEATURES])]
+        lines += ["", features_table(features[:TOP_FEATURES])]
         if len(features) > TOP_FEATURES:
             rest = features[TOP_FEATURES:]
             counts = pd.Series([f.get("verdict") for f in rest]).value_counts()
@@ -299,122 +130,11 @@ def drift_section(metrics: dict | None, features: list | None, base: dict | None
     return "\n".join(lines)
 
 
-def drift_table(features: list[dict]) -> str:
-    """One row per feature, in the given (severity) order."""
-    rows = [
-        "| feature | kind | PSI | test | p-value | distance | missing Δ | unseen | verdict |",
-        "|---|---|--:|---|--:|--:|--:|---|---|",
-    ]
-    for item in features:
-        unseen = item.get("unseen") or []
-        if isinstance(unseen, list):
-            unseen = ", ".join(map(str, unseen[:3])) + (" …" if len(unseen) > 3 else "")
-        distance = item.get("distance")
-        distance_text = (
-            f"{fmt(distance)} ({item.get('distance_name', '')})" if distance is not None else "–"
-        )
-        verdict = item.get("verdict", "?")
-        rows.append(
-            f"| {item.get('feature')} | {item.get('kind', '')} | {fmt(item.get('psi'))} | "
-            f"{item.get('test') or '–'} | {fmt(item.get('p_value'))} | {distance_text} | "
-            f"{fmt(item.get('missing_change'), signed=True)} | {unseen or '–'} | "
-            f"{VERDICT_ICONS.get(verdict, '')} {verdict} |"
-        )
-    return "\n".join(rows)
-
-
-def column_kind(values: pd.Series) -> str:
-    """numeric when (almost) every non-missing value parses as a number, else categorical."""
-    present = values.dropna().astype(str).str.strip()
-    present = present[present != ""]
-    if present.empty:
-        return "empty"
-    share = pd.to_numeric(present, errors="coerce").notna().mean()
-    return "numeric" if share >= NUMERIC_SHARE else "categorical"
-
-
-def target_rate(frame: pd.DataFrame, target: str, positive: object) -> float | None:
-    """Share of positive rows, or None when the target is absent or unusable."""
-    if target not in frame.columns:
-        return None
-    try:
-        return float(encode_target(frame[target], str(positive), target, "data").mean())
-    except KaizenError:
-        return None
-
-
-@dataclass(frozen=True)
-class DataChange:  # pylint: disable=too-many-instance-attributes
-    """How the raw data file changed between base and head."""
-
-    path: str
-    rows_base: int | None
-    rows_head: int
-    added: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    retyped: dict[str, tuple[str, str]] = field(default_factory=dict)
-    rate_base: float | None = None
-    rate_head: float | None = None
-    base_path: str | None = None  # when params moved the data to another file
-
-
-def data_change(
-    path: str,
-    base: pd.DataFrame | None,
-    head: pd.DataFrame,
-    target: str,
-    positive: object,
-    base_path: str | None = None,
-) -> DataChange:
-    """Compare two raw frames (strings, as read by `data.read_raw`); `base` None = new file."""
-    if base is None:
-        return DataChange(path, None, len(head), rate_head=target_rate(head, target, positive))
-    shared = [name for name in head.columns if name in base.columns and name != target]
-    retyped = {}
-    for name in shared:
-        kinds = column_kind(base[name]), column_kind(head[name])
-        if kinds[0] != kinds[1]:
-            retyped[name] = kinds
-    return DataChange(
-        path,
-        len(base),
-        len(head),
-        added=[name for name in head.columns if name not in base.columns],
-        removed=[name for name in base.columns if name not in head.columns],
-        retyped=retyped,
-        rate_base=target_rate(base, target, positive),
-        rate_head=target_rate(head, target, positive),
-        base_path=base_path if base_path != path else None,
-    )
-
-
-def data_change_section(change: DataChange) -> str:
-    """Markdown for a changed raw data file."""
-    lines = ["### Raw data changed", ""]
-    if change.rows_base is None:
-        lines.append(f"`{change.path}` is new in head: {change.rows_head:,} rows.")
-        return "\n".join(lines)
-    delta = change.rows_head - change.rows_base
-    source = f"`{change.base_path}` (base) → " if change.base_path else ""
-    lines.append(
-        f"{source}`{change.path}` differs from base: rows {change.rows_base:,} → "
-        f"{change.rows_head:,} ({delta:+,})."
-    )
-    lines.append("")
-    lines.append(f"- columns added: {', '.join(change.added) or 'none'}")
-    lines.append(f"- columns removed: {', '.join(change.removed) or 'none'}")
-    retyped = ", ".join(f"{name} ({a} → {b})" for name, (a, b) in change.retyped.items())
-    lines.append(f"- type changes: {retyped or 'none'}")
-    if change.rate_base is not None or change.rate_head is not None:
-        lines.append(f"- target rate: {fmt(change.rate_base)} → {fmt(change.rate_head)}")
-    return "\n".join(lines)
-
-
-# --- tables ------------------------------------------------------------------------------------
-
-
-def metrics_table(values: dict[str, dict], order: list[str] | None = None) -> str:
-    """`| metric | base | head | change | |` from dvc's {metric: {old, new, diff}}."""
+def metrics_table(
+    values: dict[str, dict], order: list[str] | None = None, unmarked: frozenset = frozenset()
+) -> str:
+    """`| metric | base | head | change | |` from dvc's {metric: {old, new, diff}}; metrics whose
+    last name part is in `unmarked` get no ✅/❌."""
     names = [n for n in (order or []) if n in values] + sorted(
         n for n in values if n not in (order or [])
     )
@@ -423,11 +143,35 @@ def metrics_table(values: dict[str, dict], order: list[str] | None = None) -> st
         entry = values[name]
         old, new = entry.get("old"), entry.get("new")
         change = new - old if is_number(old) and is_number(new) else None
+        sign = "–" if name.split(".")[-1] in unmarked else mark(name, old, new)
         rows.append(
             f"| {name} | {fmt(old)} | {fmt(new)} | "
-            f"{fmt(change, signed=True) if change is not None else '–'} | {mark(name, old, new)} |"
+            f"{fmt(change, signed=True) if change is not None else '–'} | {sign} |"
         )
     return "\n".join(rows)
+
+
+def evaluate_table(file: str, values: dict[str, dict], order: list[str] | None) -> str:
+    """The model-quality table: headline metrics first, the rest in a collapsed section."""
+    threshold = values.get("threshold") or {}
+    differ = threshold.get("old") is not None and threshold.get("old") != threshold.get("new")
+    unmarked = THRESHOLD_DEPENDENT if differ else frozenset()
+    ordered = [n for n in (order or []) if n in values] + sorted(set(values) - set(order or []))
+    lead = [n for n in HEADLINE if n in values]
+    rest = [n for n in ordered if n not in lead]
+    text = f"### Model metrics (`{file}`)\n\n" + metrics_table(
+        {n: values[n] for n in lead}, lead, unmarked
+    )
+    if rest:
+        table = metrics_table({n: values[n] for n in rest}, rest, unmarked)
+        summary = f"{len(rest)} more metrics ({changed({n: values[n] for n in rest})} changed)"
+        text += "\n\n" + details(summary, table)
+    if differ:
+        text += (
+            f"\n\nThe decision thresholds differ ({fmt(threshold.get('old'))} → "
+            f"{fmt(threshold.get('new'))}): counts, precision, recall and F1 are not marked."
+        )
+    return text
 
 
 def params_table(diff: dict[str, dict]) -> str:
@@ -443,17 +187,9 @@ def params_table(diff: dict[str, dict]) -> str:
     )
 
 
-def details(summary: str, body: str) -> str:
-    """A collapsed HTML section (markdown inside renders on GitHub)."""
-    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
-
-
 def changed(values: dict[str, dict]) -> int:
     """Number of metrics whose value changed."""
     return sum(1 for entry in values.values() if entry.get("old") != entry.get("new"))
-
-
-# --- assembly ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -494,6 +230,7 @@ class Inputs:  # pylint: disable=too-many-instance-attributes
 
     base_label: str
     head_label: str
+    evaluate_file: str = ""  # the evaluate stage's metrics file (its table leads the report)
     shas: tuple[str, str] = ("", "")
     metrics_diff: dict[str, dict] = field(default_factory=dict)
     metrics_order: dict[str, list[str]] = field(default_factory=dict)
@@ -511,6 +248,10 @@ class Inputs:  # pylint: disable=too-many-instance-attributes
     images: list[tuple[str, str]] = field(default_factory=list)
     bootstrap: int = BOOTSTRAP
     cap: int = CAP
+    settings: ReportConfig = field(default_factory=ReportConfig)
+    # part -> (base, head): "full" (every row, DVC copy) or "git" (the capped git copy)
+    score_sources: dict[str, tuple[str, str]] = field(default_factory=dict)
+    calibration: dict[str, pd.DataFrame | None] = field(default_factory=dict)  # head's tables
 
 
 def significance(inputs: Inputs) -> list[Interval]:
@@ -519,31 +260,93 @@ def significance(inputs: Inputs) -> list[Interval]:
     for part in PARTS:
         base, head = inputs.scores.get(part, (None, None))
         if base is not None and head is not None and len(base) and len(head):
-            out.append(compare_scores(part, base, head, inputs.bootstrap))
+            out.append(
+                compare_scores(part, base, head, inputs.bootstrap, inputs.settings.min_delta_auc)
+            )
     return out
 
 
-def significance_section(intervals: list[Interval]) -> str:
-    """Table of the ROC AUC differences and their intervals."""
+def source_note(inputs: Inputs, part: str) -> str:
+    """Which score copies a part's test used, and why when it is not every row."""
+    base, head = inputs.score_sources.get(part, ("", ""))
+    if not base or not head:
+        return ""
+    if base == head == "full":
+        return f"paired on {SOURCES['full']}"
+    missing = [side for side, source in (("base", base), ("head", head)) if source != "full"]
+    return (
+        f"full scores of the {' and '.join(missing)} not available (not in the local DVC "
+        f"cache nor on a DVC remote): paired on {SOURCES['git']}"
+    )
+
+
+def significance_section(intervals: list[Interval], inputs: Inputs | None = None) -> str:
+    """Table of the ROC AUC differences, their intervals and verdicts, with notes."""
     if not intervals:
         return ""
     rows = [
         "### Is the difference real?",
         "",
-        f"| part | ROC AUC base → head | difference | {LEVEL * 100:.0f} % CI | method | |",
-        "|---|--:|--:|--:|---|:-:|",
+        f"| part | ROC AUC base → head | difference | {LEVEL * 100:.0f} % CI | rows paired | "
+        "verdict |",
+        "|---|--:|--:|--:|--:|---|",
     ]
     for item in intervals:
-        method = "paired bootstrap" if item.paired else "unpaired bootstraps"
-        verdict = "significant" if item.significant else "not significant"
+        interval = f"[{fmt(item.low, True)}, {fmt(item.high, True)}]" if item.comparable else "–"
         rows.append(
             f"| {PARTS.get(item.part, item.part)} | {fmt(item.auc_base)} → {fmt(item.auc_head)} | "
-            f"{fmt(item.difference, True)} | [{fmt(item.low, True)}, {fmt(item.high, True)}] | "
-            f"{method} | {verdict} |"
+            f"{fmt(item.difference, True) if item.comparable else '–'} | {interval} | "
+            f"{item.rows:,} | {item.verdict} |"
         )
-    notes = [f"- {PARTS.get(i.part, i.part)}: {i.note}; unpaired fallback." for i in intervals]
-    notes = [line for line, i in zip(notes, intervals) if not i.paired]
+    notes = [f"- {PARTS.get(i.part, i.part)}: {i.note}." for i in intervals if i.note]
+    if inputs is not None:
+        notes += [
+            f"- {PARTS.get(i.part, i.part)}: {source_note(inputs, i.part)}."
+            for i in intervals
+            if source_note(inputs, i.part)
+        ]
+        notes.append(
+            f"- Paired bootstrap of the rows both revisions scored ({inputs.bootstrap:,} "
+            f"resamples); materiality threshold {fmt(inputs.settings.min_delta_auc)} "
+            "(`report.min_delta_auc`)."
+        )
     return "\n".join(rows + ([""] + notes if notes else []))
+
+
+def calibration_table(frame: pd.DataFrame) -> str:
+    """The bucket table: count, mean PD, observed rate, Jeffreys interval, binomial test."""
+    rows = [
+        "| bucket | scores | n | mean PD | observed rate | Jeffreys 95 % | binomial p | |",
+        "|--:|---|--:|--:|--:|--:|--:|:-:|",
+    ]
+    for item in frame.to_dict("records"):
+        inside = item["jeffreys_low"] <= item["mean_pd"] <= item["jeffreys_high"]
+        rows.append(
+            f"| {item['bucket']} | {fmt(item['score_low'])}–{fmt(item['score_high'])} | "
+            f"{fmt(int(item['n']))} | {fmt(item['mean_pd'])} | {fmt(item['observed_rate'])} | "
+            f"[{fmt(item['jeffreys_low'])}, {fmt(item['jeffreys_high'])}] | "
+            f"{fmt(item['binom_pvalue'])} | {'✅' if inside else '❌'} |"
+        )
+    return "\n".join(rows)
+
+
+def calibration_section(inputs: Inputs) -> str:
+    """Head's calibration back-test per part: verdict line and bucket table (test collapsed)."""
+    blocks = []
+    for part, label in PARTS.items():
+        frame = inputs.calibration.get(part)
+        sentence = calibration_sentence(inputs, part)
+        if frame is None or frame.empty or not sentence:
+            continue
+        body = (
+            sentence
+            + "\n\n"
+            + calibration_table(frame)
+            + "\n\n✅: the bucket's mean PD lies inside the Jeffreys interval of its observed "
+            "default rate."
+        )
+        blocks.append(body if part == "current" else details(f"Calibration, {label}", body))
+    return "### Calibration back-test\n\n" + "\n\n".join(blocks) if blocks else ""
 
 
 def headline_part(metrics: dict | None) -> str | None:
@@ -560,7 +363,7 @@ def no_changes(inputs: Inputs, intervals: list[Interval]) -> bool:
         and not any(changed(values) for values in inputs.metrics_diff.values())
         and not any(inputs.params_diff.values())
         and inputs.data is None
-        and all(i.paired and i.low == i.high == 0 for i in intervals)
+        and all(i.comparable and i.low == i.high == 0 for i in intervals)
     )
 
 
@@ -599,15 +402,17 @@ def verdict_section(inputs: Inputs, intervals: list[Interval]) -> str:
     title = f"## Kaizen model report: `{inputs.head_label}` vs `{inputs.base_label}`"
     sentences = []
     part = headline_part(inputs.head_metrics)
+    calibration = calibration_sentence(inputs, part) if part else ""
     if part is None:
         sentences.append("No metrics in the workspace: run `dvc repro` before `kaizen report`.")
     elif inputs.base_metrics is None:
-        head = inputs.head_metrics[part]
+        head = (inputs.head_metrics or {})[part]
         sentences.append(
             f"**First report**: the base `{inputs.base_label}` has no metrics yet; head values "
             f"only. ROC AUC ({PARTS[part]}) {fmt(head.get('roc_auc'))} "
             f"[{fmt(head.get('roc_auc_low'))}, {fmt(head.get('roc_auc_high'))}]."
         )
+        sentences.append(calibration)
     elif no_changes(inputs, intervals):
         sentences.append(
             f"**No changes** against `{inputs.base_label}`: metrics, params, data and scores are "
@@ -615,11 +420,13 @@ def verdict_section(inputs: Inputs, intervals: list[Interval]) -> str:
         )
         if inputs.code:
             sentences.append("The code changed without changing any result.")
+        sentences.append(calibration)
     else:
         ordered = sorted(intervals, key=lambda i: i.part != part)
         sentences += [interval_sentence(i) + "." for i in ordered[:1]]
         if not intervals:
             sentences.append("No per-row scores on both sides: no significance test.")
+        sentences.append(calibration)
     sentences += change_sentences(inputs)
     if inputs.drift is not None:
         drift = inputs.drift
@@ -633,7 +440,7 @@ def verdict_section(inputs: Inputs, intervals: list[Interval]) -> str:
         sentences.append(
             f"\n\n_Base `{inputs.base_label}` = `{base_sha}`; head = workspace of `{head_sha}`._"
         )
-    return title + "\n\n" + " ".join(sentences)
+    return title + "\n\n" + " ".join(sentence for sentence in sentences if sentence)
 
 
 def metrics_sections(inputs: Inputs) -> tuple[str, str]:
@@ -642,10 +449,10 @@ def metrics_sections(inputs: Inputs) -> tuple[str, str]:
     for file, values in inputs.metrics_diff.items():
         if not isinstance(values, dict) or not values:
             continue
-        table = metrics_table(values, inputs.metrics_order.get(file))
-        if file == EVALUATE:
-            main = f"### Model metrics (`{file}`)\n\n" + table
+        if file == inputs.evaluate_file:
+            main = evaluate_table(file, values, inputs.metrics_order.get(file))
         else:
+            table = metrics_table(values, inputs.metrics_order.get(file))
             summary = f"<code>{file}</code>: {changed(values)} of {len(values)} changed"
             others.append(details(summary, table))
     if not main and inputs.head_metrics is None:
@@ -661,7 +468,8 @@ def build(inputs: Inputs) -> str:
     sections = [
         Section("verdict", verdict_section(inputs, intervals), 0),
         Section("model metrics", main_metrics, 1),
-        Section("significance", significance_section(intervals), 1),
+        Section("significance", significance_section(intervals, inputs), 1),
+        Section("calibration", calibration_section(inputs), 2),
         Section("params", params_table(inputs.params_diff), 2),
         Section("curves", curve_charts(inputs.curves), 6),
         Section("images", "### Images\n\n" + images if images else "", 6),

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
+import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COPIED = ("src", "dvc.yaml", "params.yaml", ".gitignore", "pyproject.toml", "Makefile")
+TEMPLATES = ".dvc/plots"  # the project's own plot templates, copied after `dvc init`
 SLICE_ROWS = 600  # first rows of credit_data: enough for stable metrics, fast to fit
 FAST_PARAMS = {
-    "data": {"current_start": 0.3},
+    "data": {"split": {"by": "share", "current": 0.3}},
     "evaluate": {"bootstrap": 50, "permutation_repeats": 1},
     "train": {"rf": {"n_estimators": 20}, "hgb": {"max_iter": 20}},
     "drift": {"min_rows": 100},  # 420 reference and 180 current rows: enough for a verdict here
@@ -28,7 +34,8 @@ def merge(base: dict, update: dict) -> dict:
     """Deep-merge `update` into a copy of `base`."""
     out = dict(base)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        # A data.split (a tagged union: `by`) is replaced whole, never merged.
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and "by" not in value:
             out[key] = merge(out[key], value)
         else:
             out[key] = value
@@ -138,5 +145,70 @@ def build_project(path: Path) -> Project:
     repo.run("git", "init", "-q", "-b", "main")
     repo.run("dvc", "init", "-q")
     repo.run("dvc", "config", "core.analytics", "false")
+    shutil.copytree(ROOT / TEMPLATES, path / TEMPLATES, dirs_exist_ok=True)
     repo.commit("initial")
     return repo
+
+
+# --- PostgreSQL 15 in a temporary folder (the monitor's and the store's tests) -------------------
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip, or fail when the run requires PostgreSQL (CI sets KAIZEN_REQUIRE_POSTGRES=1)."""
+    if os.environ.get("KAIZEN_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"KAIZEN_REQUIRE_POSTGRES=1 but {reason}")
+    pytest.skip(reason)
+
+
+def postgres_binaries() -> Path | None:
+    """The folder of initdb and pg_ctl, from `pg_config --bindir`."""
+    config = shutil.which("pg_config")
+    if config is None:
+        return None
+    found = subprocess.run([config, "--bindir"], capture_output=True, text=True, check=False)
+    folder = Path(found.stdout.strip())
+    return folder if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file() else None
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session", name="postgres")
+def fixture_postgres() -> Iterator[str]:
+    """A PostgreSQL server on 127.0.0.1 in a temporary folder (as `postgres` when run as root,
+    which the server refuses); its URL."""
+    binaries = postgres_binaries()
+    if binaries is None:
+        skip_or_fail("PostgreSQL server binaries not found (pg_config --bindir)")
+    assert binaries is not None
+    prefix: list[str] = []
+    folder = Path(tempfile.mkdtemp(prefix="kaizen-pg-"))
+    if os.geteuid() == 0:
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            skip_or_fail("running as root and no `postgres` user to run the server as")
+        if shutil.which("runuser") is None:
+            skip_or_fail("running as root and no `runuser` to switch to `postgres`")
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data, port = folder / "data", free_port()
+
+    def run(*argv: str) -> None:
+        result = subprocess.run(prefix + list(argv), capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            pytest.fail(f"{' '.join(argv)}: {result.stdout}{result.stderr}")
+
+    run(str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "kaizen", "--no-sync")
+    options = f"-k {shlex.quote(str(folder))} -p {port} -h 127.0.0.1"
+    pg_ctl = str(binaries / "pg_ctl")
+    run(pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
+    try:
+        yield f"postgresql://kaizen@127.0.0.1:{port}/postgres"
+    finally:
+        run(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)

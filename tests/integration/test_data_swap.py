@@ -39,7 +39,7 @@ def test_other_data_without_current_part(project):
     """Only `data.*` changes; ratios on absent columns are skipped; evaluate works on test only."""
     write_loans(project.path / "data/raw/loans.csv")
     data = {"path": "data/raw/loans.csv", "target": "default", "positive": 1, "separator": ";"}
-    project.set_params({"data": {**data, "current_start": "none"}})
+    project.set_params({"data": {**data, "split": {"by": "none"}}})
     result = project.run("dvc", "repro")
     ratios = [ratio["name"] for ratio in project.params()["train"]["features"]["ratios"]]
     for name in ratios:

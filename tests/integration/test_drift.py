@@ -10,7 +10,7 @@ def test_repro_drift_writes_the_contract(ran):
     project = ran  # the session's `dvc repro` (drift.min_rows lowered for the 600-row slice)
     metrics = project.json("metrics/drift/metrics.json")
     assert metrics["rows_reference"] + metrics["rows_current"] <= 600
-    assert metrics["features_total"] == len(metrics["psi"]) == 13
+    assert metrics["features_total"] == len(metrics["psi"]) == 16  # 13 columns + 3 ratios
     assert metrics["verdict"] in {"drift", "warning", "stable"}
     assert (
         isinstance(metrics["score_psi"], float) and metrics["score_verdict"] != "insufficient data"

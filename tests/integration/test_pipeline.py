@@ -11,6 +11,10 @@ import pandas as pd
 import pytest
 import yaml
 
+from kaizen.config import TrainConfig
+from kaizen.data import Schema
+from kaizen.metrics import cost_optimal_threshold
+from kaizen.model import cross_validate
 from tests.integration.conftest import ROOT, SLICE_ROWS, Project, copy_project
 
 pytestmark = pytest.mark.integration
@@ -34,6 +38,8 @@ PART_METRICS = (
     "tn",
     "fn",
     "cost",
+    "bayes_cost",
+    "calibration",
 )
 RAN = re.compile(r"^Running stage '([^']+)'", re.MULTILINE)
 SKIPPED = re.compile(r"^Stage '([^']+)' didn't change, skipping", re.MULTILINE)
@@ -153,6 +159,8 @@ def test_repro_writes_every_output(ran, tmp_path):
 
     summary = ran.json("metrics/evaluate/metrics.json")
     assert 0 < summary["threshold"] <= 1
+    assert summary["cv"]["folds"] == 5 and summary["cv"]["roc_auc_se"] > 0
+    full = pd.read_parquet(ran.path / "data/evaluate/scores.parquet")
     for part in ("test", "current"):
         values = summary[part]
         assert set(PART_METRICS) <= set(values), part
@@ -161,8 +169,10 @@ def test_repro_writes_every_output(ran, tmp_path):
         assert values["gini"] == pytest.approx(2 * values["roc_auc"] - 1, abs=1e-5)
         assert values["tp"] + values["fp"] + values["tn"] + values["fn"] == values["rows"]
         scores = pd.read_csv(ran.path / f"metrics/evaluate/scores/{part}.csv")
-        assert len(scores) == values["rows"]
+        assert len(scores) == values["rows"] == (full["part"] == part).sum()
         assert scores["score"].between(0, 1).all()
+        calibration = values["calibration"]
+        assert 0 <= calibration["hl_pvalue"] <= 1 and calibration["slope"] > 0
 
     declared = plots(ran)
     for _, files in declared.values():
@@ -213,7 +223,9 @@ def test_param_changes_rerun_only_downstream_stages(ran, tmp_path):
     assert skipped == stages - {"evaluate"}
     after_evaluate = repo.json("metrics/evaluate/metrics.json")
     assert after_evaluate["test"]["roc_auc"] == after_train["test"]["roc_auc"]
-    assert after_evaluate["cost_optimal_cost"] < after_train["cost_optimal_cost"]
+    assert after_evaluate["cv"]["roc_auc"] == after_train["cv"]["roc_auc"]
+    assert after_evaluate["cv"]["cost"] < after_train["cv"]["cost"]
+    assert after_evaluate["bayes_threshold"] == pytest.approx(1 / 3, abs=1e-6)
 
 
 def test_scoring_code_change_reruns_evaluate_and_drift(ran, tmp_path):
@@ -251,11 +263,36 @@ def test_cold_runs_are_identical(ran, tmp_path):
     for relative in compared:
         first = (ran.path / relative).read_bytes()
         assert first == (again.path / relative).read_bytes(), relative
+    full = [pd.read_parquet(repo.path / "data/evaluate/scores.parquet") for repo in (ran, again)]
+    pd.testing.assert_frame_equal(full[0], full[1])
 
     write_applications(ran, tmp_path / "new.csv")
     for repo, name in ((ran, "first.csv"), (again, "second.csv")):
         predict(repo, "--input", str(tmp_path / "new.csv"), "--output", str(tmp_path / name))
     assert (tmp_path / "first.csv").read_bytes() == (tmp_path / "second.csv").read_bytes()
+
+
+def test_reported_test_cost_is_not_the_in_sample_minimum(ran):
+    """The threshold is tuned on out-of-fold scores of the train split, so the test cost at it is
+    above the minimum cost that tuning on the test rows themselves would have shown; the
+    threshold is the train split's out-of-fold optimum, recomputed here from the data."""
+    summary = ran.json("metrics/evaluate/metrics.json")
+    test = pd.read_csv(ran.path / "metrics/evaluate/scores/test.csv")
+    params = ran.params()["evaluate"]
+    in_sample, minimum = cost_optimal_threshold(
+        test["y"], test["score"], params["cost_fn"], params["cost_fp"]
+    )
+    assert summary["threshold"] != pytest.approx(in_sample, abs=1e-6)
+    assert summary["test"]["cost"] > minimum + 1e-6
+    info = ran.json("models/model.json")
+    train = pd.read_parquet(ran.path / "data/prepare/train.parquet")
+    config = TrainConfig.model_validate(info["params"])
+    layout = Schema.from_dict(info["schema"])
+    oof = cross_validate(train, layout, config, params["cv_folds"], params["seed"])
+    optimal, _ = cost_optimal_threshold(
+        oof["y"], oof["score"], params["cost_fn"], params["cost_fp"]
+    )
+    assert summary["threshold"] == pytest.approx(optimal, abs=1e-6)
 
 
 def test_predict_scores_new_applications(ran, tmp_path):
@@ -267,7 +304,7 @@ def test_predict_scores_new_applications(ran, tmp_path):
     scored = pd.read_csv(output)
     header = (ROOT / "data/raw/credit_data.csv").read_text(encoding="utf-8").splitlines()[0]
     inputs = [name for name in header.split(",") if name != "Status"]
-    assert list(scored.columns) == inputs + ["score", "decision"]
+    assert list(scored.columns) == inputs + ["score", "decision", "unseen"]
     assert scored["score"].between(0, 1).all()
     np.testing.assert_allclose(scored["score"], expected["score"], atol=2e-6)
     refused = scored["decision"] == "refuse"

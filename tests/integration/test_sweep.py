@@ -57,7 +57,7 @@ def sweep_from_edited_code(project) -> tuple[str, str]:
     train = project.path / "src" / "kaizen" / "stages" / "train.py"
     original = train.read_text(encoding="utf-8")
     train.write_text(original + MARKER, encoding="utf-8")
-    args = ("sweep", "--grid", "test", "--jobs", "2", "--metric", "current.roc_auc")
+    args = ("sweep", "--grid", "test", "--jobs", "2", "--metric", "cv.roc_auc")
     with subprocess.Popen(
         [KAIZEN, *args],
         cwd=project.path,
@@ -91,8 +91,11 @@ def check_sweep_output(out: str, err: str) -> None:
     assert "1 of 5 experiments failed" in err
     assert json.loads(out.splitlines()[-1])["failed"] == 1
     table = [line.split("|") for line in out.splitlines() if line.startswith("| ")]
-    ranked = [float(cells[3]) for cells in table if cells[1].strip().isdigit()]
-    assert len(ranked) == 4 and ranked == sorted(ranked, reverse=True)
+    assert table[0][3].strip() == "cv.roc_auc (max)"
+    ranked = [cells[3].split(" ± ") for cells in table if cells[1].strip().isdigit()]
+    means = [float(mean) for mean, _ in ranked]
+    assert len(means) == 4 and means == sorted(means, reverse=True)
+    assert all(float(se) > 0 for _, se in ranked)  # mean ± SE over the folds
     assert table[-1][1].strip() == "failed"
 
 
@@ -137,18 +140,32 @@ def run_sweep_best_promote_clean(project) -> None:
     check_sweep_output(out, err)
     done = check_experiments(project)
 
-    key = "metrics/evaluate/metrics.json:current.roc_auc"
+    key = "metrics/evaluate/metrics.json:cv.roc_auc"
     top = max(done, key=lambda row: row.metrics[key])
-    assert f"best: {top.name}" in out
-    best = kaizen(project, "best", "--metric", "current.roc_auc")
+    assert f"best: {top.name}: cv.roc_auc " in out
+    assert "held out, read once for the winner: test.roc_auc" in out
+    best = kaizen(project, "best", "--metric", "cv.roc_auc")
     assert best.stdout.strip() == top.name, best.stderr
-    brier = "metrics/evaluate/metrics.json:current.brier"
+    brier = "metrics/evaluate/metrics.json:cv.brier"
     low = min(done, key=lambda row: row.metrics[brier])
-    assert kaizen(project, "best", "--metric", "current.brier").stdout.strip() == low.name
+    assert kaizen(project, "best", "--metric", "cv.brier").stdout.strip() == low.name
     assert low.metrics[brier] < max(row.metrics[brier] for row in done)
 
+    # The out-of-time part is refused for selection (winner's curse), unless explicitly allowed.
+    refused = kaizen(project, "best", "--metric", "current.roc_auc")
+    assert refused.returncode == 1 and not refused.stdout
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert refused.stderr.startswith(
+        "kaizen best: error: --metric metrics/evaluate/metrics.json:current.roc_auc: selecting "
+        "on the current, out-of-time part makes the winner's current figure optimistic"
+    )
+    assert "--allow-holdout" in refused.stderr
+    allowed = kaizen(project, "best", "--metric", "current.roc_auc", "--allow-holdout")
+    current = "metrics/evaluate/metrics.json:current.roc_auc"
+    assert allowed.stdout.strip() == max(done, key=lambda row: row.metrics[current]).name
+
     bin_dir = str(Path(sys.executable).parent)
-    project.run("make", "promote", "STAMP=", f"BIN={bin_dir}", "METRIC=current.roc_auc", "GUARD=")
+    project.run("make", "promote", "STAMP=", f"BIN={bin_dir}", "METRIC=cv.roc_auc", "GUARD=")
     branch = project.run("git", "rev-parse", f"refs/heads/exp/{top.name}").stdout.strip()
     assert branch == top.rev
 

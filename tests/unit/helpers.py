@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import subprocess
 from pathlib import Path
 from typing import NamedTuple
 
@@ -11,6 +12,7 @@ import pandas as pd
 import yaml
 
 from kaizen.config import Params, parse_params
+from kaizen.data import ROW, read_raw
 
 ROWS = 60
 RATIOS = [
@@ -18,7 +20,12 @@ RATIOS = [
     {"name": "amount_to_price", "numerator": "Amount", "denominator": "Price"},
 ]
 FAST = {
-    "data": {"path": "data.csv", "target": "Status", "positive": "bad", "current_start": 0.3},
+    "data": {
+        "path": "data.csv",
+        "target": "Status",
+        "positive": "bad",
+        "split": {"by": "share", "current": 0.3},
+    },
     "train": {
         "features": {"ratios": RATIOS},
         "rf": {"n_estimators": 10},
@@ -32,7 +39,8 @@ def merge(base: dict, update: dict) -> dict:
     """Deep-merge `update` into a deep copy of `base`."""
     out = copy.deepcopy(base)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        # A data.split (a tagged union: `by`) is replaced whole, never merged.
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and "by" not in value:
             out[key] = merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
@@ -84,6 +92,70 @@ def write_params(path: Path, update: dict | None = None) -> Path:
     return path
 
 
+def with_text_in(column: str, row: int, value: str) -> pd.DataFrame:
+    """The synthetic table with one typo in a numeric column (row is 0-based)."""
+    frame = credit_frame().astype(str)
+    frame.loc[row, column] = value
+    return frame
+
+
+# The pipeline's bad-input list: each raw file and the fragments of its one-line error
+# (data.target Status, data.positive bad). `ingest` and `kaizen data add` refuse each alike.
+RAW_CASES = {
+    "empty": ("", ["file is empty"]),
+    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ["not a CSV file (binary content)"]),
+    "one_column_text": ("Dear bank\nplease lend me money\n", ["not a CSV with separator ','"]),
+    "duplicate_columns": ("Status,Income,Income\nbad,1,2\n", ["duplicate column name 'Income'"]),
+    "missing_target": (
+        credit_frame().drop(columns="Status"),
+        ["target column 'Status' not found", "data.target"],
+    ),
+    "one_class_target": (
+        credit_frame().assign(Status="good"),
+        ["target 'Status' must have exactly 2 classes, found 1"],
+    ),
+    "no_positive_value": (
+        credit_frame().replace({"Status": {"bad": "default"}}),
+        ["target 'Status' has no value equal to data.positive='bad'"],
+    ),
+    "text_in_numeric": (
+        with_text_in("Income", 9, "abc"),
+        ["column 'Income' is numeric but holds text", "'abc' at data row 10"],
+    ),
+    "empty_column": (
+        credit_frame().assign(Notes=""),
+        ["column 'Notes' is empty in every row", "{Notes: drop}"],
+    ),
+}
+
+
+def write_raw_case(path: Path, content: str | bytes | pd.DataFrame) -> Path:
+    """Write one RAW_CASES content (a frame as CSV, bytes or text as they are) to `path`."""
+    if isinstance(content, pd.DataFrame):
+        write_csv(path, content)
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def edited_credit_data() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The embedded file (base) and a head that drops 300 rows above the default split row
+    (data rows 1,001-1,300) and rescales Income by 1.1 from data row 3,001 on."""
+    base = read_raw(Path(__file__).resolve().parents[2] / "data" / "raw" / "credit_data.csv")
+    head = base.drop(index=range(1001, 1301))
+    later = head.index >= 3001
+    income = pd.to_numeric(head.loc[later, "Income"])
+    head.loc[later, "Income"] = (
+        (income * 1.1)
+        .round()
+        .map(lambda value: np.nan if np.isnan(value) else f"{value:.1f}")  # the file's own format
+    )
+    head.index = pd.RangeIndex(1, len(head) + 1, name=ROW)
+    return base, head
+
+
 def assert_one_line_error(err: str, *fragments: str) -> None:
     """stderr is exactly one `kaizen ...: error:` line holding every fragment, no traceback."""
     lines = err.splitlines()
@@ -118,3 +190,13 @@ class Artefacts(NamedTuple):
             "train.parquet test.parquet model.joblib model.json train.json"
         )
         return cls(root, *(root / name for name in names.split()))
+
+
+def git_repo(path: Path, monkeypatch) -> Path:
+    """`git init` (branch main) at `path`, made the working folder, with a test identity."""
+    monkeypatch.chdir(path)
+    for key in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{key}_NAME", "test")
+        monkeypatch.setenv(f"GIT_{key}_EMAIL", "test@example.com")
+    subprocess.run(["git", "init", "-q", "-b", "main"], check=True)
+    return path

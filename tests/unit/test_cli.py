@@ -14,7 +14,14 @@ import pandas as pd
 import pytest
 
 from kaizen import __version__, cli
-from tests.unit.helpers import assert_one_line_error, credit_frame, write_csv, write_params
+from tests.unit.helpers import (
+    RAW_CASES,
+    assert_one_line_error,
+    credit_frame,
+    write_csv,
+    write_params,
+    write_raw_case,
+)
 
 OLD = '{"old": true}\n'
 INGEST_OUTPUTS = ("reference.parquet", "current.parquet", "schema.json", "ingest.json")
@@ -57,52 +64,11 @@ def assert_contract(capsys, argv: list[str], outputs: list[Path], *fragments: st
     assert not leftovers
 
 
-def with_text_in(column: str, row: int, value: str) -> pd.DataFrame:
-    """The synthetic table with one typo in a numeric column (row is 0-based)."""
-    frame = credit_frame().astype(str)
-    frame.loc[row, column] = value
-    return frame
-
-
-RAW_CASES = {
-    "empty": ("", ["file is empty"]),
-    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ["not a CSV file (binary content)"]),
-    "one_column_text": ("Dear bank\nplease lend me money\n", ["not a CSV with separator ','"]),
-    "duplicate_columns": ("Status,Income,Income\nbad,1,2\n", ["duplicate column name 'Income'"]),
-    "missing_target": (
-        credit_frame().drop(columns="Status"),
-        ["target column 'Status' not found", "data.target"],
-    ),
-    "one_class_target": (
-        credit_frame().assign(Status="good"),
-        ["target 'Status' must have exactly 2 classes, found 1"],
-    ),
-    "no_positive_value": (
-        credit_frame().replace({"Status": {"bad": "default"}}),
-        ["target 'Status' has no value equal to data.positive='bad'"],
-    ),
-    "text_in_numeric": (
-        with_text_in("Income", 9, "abc"),
-        ["column 'Income' is numeric but holds text", "'abc' at data row 10"],
-    ),
-    "empty_column": (
-        credit_frame().assign(Notes=""),
-        ["column 'Notes' is empty in every row", "{Notes: drop}"],
-    ),
-}
-
-
 @pytest.mark.parametrize("case", sorted(RAW_CASES))
 def test_ingest_bad_input_contract(tmp_path, capsys, case):
     """Each malformed raw file fails ingest cleanly, naming the file and the problem."""
     content, fragments = RAW_CASES[case]
-    source = tmp_path / "data.csv"
-    if isinstance(content, pd.DataFrame):
-        write_csv(source, content)
-    elif isinstance(content, bytes):
-        source.write_bytes(content)
-    else:
-        source.write_text(content, encoding="utf-8")
+    source = write_raw_case(tmp_path / "data.csv", content)
     write_params(tmp_path / "params.yaml")
     outputs = [tmp_path / name for name in reversed(INGEST_OUTPUTS)]
     assert_contract(capsys, ingest_argv(tmp_path, source), outputs, str(source), *fragments)
@@ -214,15 +180,23 @@ def test_pipeline_commands(tmp_path, capsys):
     argv += ["--model", f"{t}/m.joblib", "--info", f"{t}/m.json", "--metrics", f"{t}/train.json"]
     assert cli.main(common + argv) == 0
     assert json.loads(capsys.readouterr().out)["rows"] == split["train"]
-    argv = ["evaluate", "--model", f"{t}/m.joblib", "--schema", f"{t}/schema.json"]
+    argv = ["evaluate", "--model", f"{t}/m.joblib", "--info", f"{t}/m.json"]
+    argv += ["--schema", f"{t}/schema.json", "--train", f"{t}/train.parquet"]
     argv += ["--test", f"{t}/test.parquet", "--current", f"{t}/current.parquet"]
-    assert cli.main(common + argv + ["--output", f"{t}/eval"]) == 0
+    argv += ["--output", f"{t}/eval", "--scores", f"{t}/scores.parquet"]
+    assert cli.main(common + argv) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["test"]["rows"] == split["test"]
     assert cli.main(["summary", "--metrics", f"{t}/eval/metrics.json"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split() == ["metric", "test", "current"]
+    assert out.splitlines()[0].split() == ["metric", "cv", "test", "current"]
     assert "decision threshold" in out
+    # evaluate.bootstrap: 0 passes validation and leaves no interval: summary still prints.
+    write_params(tmp_path / "params.yaml", {"evaluate": {"bootstrap": 0}})
+    assert cli.main(common + argv) == 0
+    assert json.loads(capsys.readouterr().out)["test"]["roc_auc_low"] is None
+    assert cli.main(["summary", "--metrics", f"{t}/eval/metrics.json"]) == 0
+    assert "[95 % CI n/a-n/a]" in capsys.readouterr().out
 
 
 def test_stage_input_errors(fitted, tmp_path, capsys):
@@ -239,10 +213,11 @@ def test_stage_input_errors(fitted, tmp_path, capsys):
     argv += ["--metrics", str(tmp_path / "t.json")]
     outputs = [tmp_path / "t.json", tmp_path / "m.joblib", tmp_path / "m.json"]
     assert_contract(capsys, params + argv, outputs, "nope.parquet: file not found")
-    argv = ["evaluate", "--model", str(tmp_path / "x.joblib"), "--schema", str(fitted.schema)]
+    argv = ["evaluate", "--model", str(tmp_path / "x.joblib"), "--info", str(fitted.info)]
+    argv += ["--schema", str(fitted.schema), "--train", str(fitted.train)]
     argv += ["--test", str(fitted.test), "--current", str(fitted.current)]
-    argv += ["--output", str(tmp_path / "eval")]
-    outputs = [tmp_path / "eval" / "metrics.json"]
+    argv += ["--output", str(tmp_path / "eval"), "--scores", str(tmp_path / "s.parquet")]
+    outputs = [tmp_path / "eval" / "metrics.json", tmp_path / "s.parquet"]
     assert_contract(capsys, params + argv, outputs, "x.joblib: model file not found")
     argv = ["summary", "--metrics", str(tmp_path / "none.json")]
     assert cli.main(argv) == 1
@@ -262,19 +237,22 @@ def test_version_and_usage(capsys):
 
 
 def test_handlers_have_subcommands():
-    """Every registered handler has a subcommand and vice versa (nested ones: `mlflow log`)."""
+    """Every registered handler has a subcommand and vice versa."""
 
-    def leaves(parser):
-        # pylint: disable=protected-access
-        groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-        if not groups:
-            return [parser]
-        return [leaf for sub in groups[0].choices.values() for leaf in leaves(sub)]
+    # pylint: disable=protected-access
+    def leaves(parser, prefix="", inherited=None):
+        handler = parser.get_default("handler") or inherited  # a group may dispatch its actions
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not actions:
+            yield prefix.strip(), handler
+        for action in actions:
+            for name, sub in action.choices.items():
+                yield from leaves(sub, f"{prefix} {name}", handler)
 
-    found = leaves(cli.parser())
-    assert len(found) > 10
-    for leaf in found:
-        assert callable(leaf.get_default("handler")), leaf.prog
+    commands = dict(leaves(cli.parser()))
+    assert {"ingest", "report", "data add", "events init", "mlflow log"} <= set(commands)
+    for name, handler in commands.items():
+        assert callable(handler), name
 
 
 def test_python_dash_m(monkeypatch, capsys):

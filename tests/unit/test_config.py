@@ -1,5 +1,6 @@
 """params.yaml -> frozen, validated configuration."""
 
+from datetime import date, datetime
 from pathlib import Path
 
 import pydantic
@@ -7,7 +8,19 @@ import pytest
 import yaml
 
 from kaizen import KaizenError
-from kaizen.config import DataConfig, EvaluateConfig, Params, load_params, parse_params
+from kaizen.config import (
+    DataConfig,
+    DateSplit,
+    EvaluateConfig,
+    NoSplit,
+    Params,
+    RowSplit,
+    ShareSplit,
+    deprecations,
+    load_params,
+    parse_date,
+    parse_params,
+)
 from tests.unit.helpers import params_dict, write_params
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +41,11 @@ def test_defaults_fill_missing_sections():
     assert params.train.outliers.method == "clip"
     assert params.train.pca.n_components is None
     assert params.evaluate.cost_fn == 5.0
-    assert params.data.current_start == "none"
+    assert params.data.split == NoSplit(by="none")
+    assert params.evaluate.cv_folds == 5 and params.evaluate.grades == []
+    assert params.train.calibration == "none"
+    assert params.train.categories.min_frequency == 5
+    assert params.report.min_delta_auc == 0.005
 
 
 def test_sections_are_frozen():
@@ -51,6 +68,32 @@ def test_sections_are_frozen():
         ({"data": {"current_start": True}}, "data.current_start: Value error, must be a row"),
         ({"evaluate": {"threshold": 2.0}}, "evaluate.threshold: Value error, must lie in [0, 1]"),
         ({"prepare": {"test_size": 1}}, "prepare.test_size: Input should be less than 1"),
+        (
+            {"evaluate": {"threshold": "oracle"}},
+            "evaluate.threshold: Input should be a valid number",
+        ),
+        ({"evaluate": {"cv_folds": 1}}, "evaluate.cv_folds: Input should be greater than or"),
+        ({"evaluate": {"grades": [0.2, 0.1]}}, "evaluate.grades: Value error, PD cut-offs must"),
+        ({"evaluate": {"grades": [0, 0.1]}}, "evaluate.grades: Value error, each PD cut-off"),
+        (
+            {"evaluate": {"cost_fn": 0, "cost_fp": 0}},
+            "evaluate: Value error, cost_fn and cost_fp cannot both be 0",
+        ),
+        ({"train": {"calibration": "platt"}}, "train.calibration: Input should be 'none',"),
+        (
+            {"train": {"categories": {"min_frequency": 1.5}}},
+            "train.categories.min_frequency: Value error, a fraction must",
+        ),
+        (
+            {"train": {"categories": {"min_frequency": 0}}},
+            "train.categories.min_frequency: Value error, a count must be >= 1",
+        ),
+        (
+            {"train": {"categories": {"min_frequency": True}}},
+            "train.categories.min_frequency: Value error, must be a count",
+        ),
+        ({"train": {"categories": {"max_categories": 1}}}, "train.categories.max_categories: "),
+        ({"report": {"min_delta_auc": -0.1}}, "report.min_delta_auc: Input should be greater"),
     ],
 )
 def test_invalid_values_name_the_key(update, expected):
@@ -60,6 +103,50 @@ def test_invalid_values_name_the_key(update, expected):
     message = str(caught.value)
     assert message.startswith(f"p.yaml: {expected}"), message
     assert "\n" not in message
+
+
+DATE = {"by": "date", "column": "m"}
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"split": {"by": "row", "start": 1}}, "data.split.start: Input should be greater"),
+        ({"split": {"by": "row", "start": True}}, "data.split.start: Value error, must be a"),
+        ({"split": {"by": "share", "current": 1}}, "data.split.current: Input should be less"),
+        ({"split": {"by": "share", "current": False}}, "data.split.current: Value error"),
+        ({"split": {"by": "month"}}, "data.split: Input tag 'month' found using 'by'"),
+        ({"split": {"start": 3}}, "data.split: Unable to extract tag using discriminator 'by'"),
+        ({"split": {"by": "row", "start": 3, "at": 1}}, "data.split.at: unknown key (typo?)"),
+        (
+            {"split": {**DATE, "current_from": "2018/03"}},
+            "data.split.current_from: Value error, '2018/03' is not an ISO date",
+        ),
+        (
+            {"split": {**DATE, "current_from": "x", "format": "%Y"}},
+            "data.split.current_from: Value error, 'x' is not an ISO date such as 2018-03 or "
+            "2018-03-15 nor in format '%Y'",
+        ),
+        ({"split": DATE}, "data.split.current_from: Field required"),
+        (
+            {"split": {"by": "none"}, "current_start": 3},
+            "data: Value error, current_start is deprecated and replaced by split: keep split only",
+        ),
+        (
+            {"split": {**DATE, "current_from": "2018-03"}, "columns": {"m": "numeric"}},
+            "data: Value error, columns.m: the date column of split cannot be a feature",
+        ),
+    ],
+)
+def test_invalid_splits_name_the_key(data, expected):
+    """Each invalid data.split (or split with the deprecated key) is one line naming the key."""
+    raw = params_dict()
+    del raw["data"]["split"]
+    raw["data"].update(data)
+    with pytest.raises(KaizenError) as caught:
+        parse_params(raw, "p.yaml")
+    assert str(caught.value).startswith(f"p.yaml: {expected}"), str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 def test_several_problems_are_counted():
@@ -87,12 +174,55 @@ def test_top_level_must_be_a_mapping(raw):
         parse_params(raw, "p.yaml")
 
 
-def test_current_start_forms():
-    """A row number, a fraction or 'none' are accepted as such."""
-    base = {"path": "x.csv", "target": "y", "positive": "bad"}
-    assert DataConfig(**base, current_start=10).current_start == 10
-    assert DataConfig(**base, current_start=0.3).current_start == 0.3
-    assert DataConfig(**base, current_start="none").current_start == "none"
+BASE = {"path": "x.csv", "target": "y", "positive": "bad"}
+
+
+@pytest.mark.parametrize(
+    ("old", "split"),
+    [
+        (10, RowSplit(by="row", start=10)),
+        (0.3, ShareSplit(by="share", current=0.3)),
+        ("none", NoSplit(by="none")),
+    ],
+)
+def test_deprecated_current_start_becomes_a_split(old, split):
+    """The old key keeps working: a row number, a share or 'none' become the equal split."""
+    config = DataConfig(**BASE, current_start=old)
+    assert config.split == split
+    assert config.date_column is None
+    assert parse_params({"data": {**BASE, "split": split.model_dump()}}).data.split == split
+
+
+def test_deprecation_message_names_the_replacement(tmp_path, capsys):
+    """Loading a params.yaml with current_start warns once on stderr, naming data.split."""
+    path = tmp_path / "params.yaml"
+    raw = {"data": {**BASE, "current_start": 2479}}
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    assert load_params(path).data.split == RowSplit(by="row", start=2479)
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"kaizen: warning: {path}: data.current_start is deprecated: write data.split: "
+        "{by: row, start: 2479} instead (`kaizen data add` migrates it)"
+    ]
+    assert not deprecations({"data": {**BASE, "split": {"by": "none"}}})
+    assert not deprecations({"data": {**BASE, "current_start": True}})
+    assert not deprecations(["data"])
+    load_params(write_params(tmp_path / "new.yaml"))
+    assert capsys.readouterr().err == ""
+
+
+def test_date_split_forms():
+    """A date split: ISO or column-format current_from, YAML dates, optional format."""
+    split = {"by": "date", "column": "month", "format": "%b-%Y", "current_from": "Mar-2018"}
+    config = DataConfig(**BASE, split=split)
+    assert isinstance(config.split, DateSplit) and config.date_column == "month"
+    assert parse_date(config.split.current_from, "%b-%Y") == datetime(2018, 3, 1)
+    iso = {"by": "date", "column": "day", "current_from": date(2018, 3, 15)}
+    assert DataConfig(**BASE, split=iso).split.current_from == "2018-03-15"
+    assert parse_date("2018-03") == datetime(2018, 3, 1)
+    assert parse_date("2018-03-15T08:30") == datetime(2018, 3, 15, 8, 30)
+    dropped = DataConfig(**BASE, split=split, columns={"month": "drop"})
+    assert dropped.date_column == "month"
 
 
 def test_threshold_forms():

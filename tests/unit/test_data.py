@@ -6,7 +6,7 @@ import pytest
 
 from kaizen import KaizenError
 from kaizen import data as D
-from kaizen.config import DataConfig
+from kaizen.config import DataConfig, DateSplit, NoSplit, RowSplit, ShareSplit
 
 TEXT = "Status,Age,Home,Income\nbad,30,rent,100\ngood, 41 ,owner,\ngood,52,rent,250\n"
 
@@ -245,32 +245,167 @@ def test_is_number():
     assert not D._is_number(None)  # pylint: disable=protected-access
 
 
+def row(start: int) -> RowSplit:
+    """A row split."""
+    return RowSplit(by="row", start=start)
+
+
+def share(current: float) -> ShareSplit:
+    """A share split."""
+    return ShareSplit(by="share", current=current)
+
+
+def by_date(current_from: str, fmt: str | None = "%b-%Y", column: str = "month") -> DateSplit:
+    """A date split on `column`."""
+    return DateSplit(by="date", column=column, format=fmt, current_from=current_from)
+
+
 @pytest.mark.parametrize(
-    ("start", "expected"),
-    [("none", 10), (0.3, 7), (0.25, 8), (2, 1), (7, 6), (10, 9)],
+    ("split", "expected"),
+    [
+        (NoSplit(by="none"), 10),
+        (share(0.3), 7),
+        (share(0.25), 8),
+        (row(2), 1),
+        (row(7), 6),
+        (row(10), 9),
+    ],
 )
-def test_split_position(start, expected):
-    """'none' keeps all rows; a share goes to current; a row number starts current."""
-    assert D.split_position(10, start) == expected
+def test_split_position(split, expected):
+    """No split keeps all rows; a share goes to current; a row number starts current."""
+    assert D.split_position(10, split) == expected
 
 
 def test_split_position_beyond_last_row():
-    """A row number past the data is an error naming the key."""
+    """A row number past the data is an error naming the key; a date split has no position."""
     with pytest.raises(
-        KaizenError, match=r"data.current_start: row 11 is beyond the last data row \(10\)"
+        KaizenError, match=r"data.split.start: row 11 is beyond the last data row \(10\)"
     ):
-        D.split_position(10, 11)
+        D.split_position(10, row(11))
+    with pytest.raises(TypeError):
+        D.split_position(10, by_date("2018-03"))
 
 
 def test_split_reference_current():
-    """Row number, fraction and 'none' split by row order."""
+    """Row number, share and no split cut the file order; slices keep a RangeIndex."""
     frame = pd.DataFrame({"a": range(10)}, index=pd.RangeIndex(1, 11, name=D.ROW))
-    ref, cur = D.split_reference_current(frame, 8)
+    ref, cur = D.split_reference_current(frame, row(8))
     assert list(ref.index) == list(range(1, 8)) and list(cur.index) == [8, 9, 10]
-    ref, cur = D.split_reference_current(frame, 0.2)
+    assert isinstance(cur.index, pd.RangeIndex)
+    ref, cur = D.split_reference_current(frame, share(0.2))
     assert len(ref) == 8 and list(cur["a"]) == [8, 9]
-    ref, cur = D.split_reference_current(frame, "none")
+    ref, cur = D.split_reference_current(frame, NoSplit(by="none"))
     assert len(ref) == 10 and cur.empty
+
+
+MONTHS = ["Jan-2018", "Mar-2018", "Dec-2017", "Feb-2018", "Apr-2018", "Mar-2018", "Jan-2018"]
+
+
+def test_date_split_orders_rows_and_starts_current_at_current_from():
+    """Rows ordered by month (ties in file order); exactly the months from current_from on are
+    current, whether current_from is ISO or in the column's format."""
+    frame = text_frame({"month": MONTHS, "a": list("abcdefg")})
+    for start in ("2018-03", "Mar-2018", "2018-03-01"):
+        ref, cur = D.split_reference_current(frame, by_date(start))
+        assert list(ref["month"]) == ["Dec-2017", "Jan-2018", "Jan-2018", "Feb-2018"]
+        assert list(ref.index) == [3, 1, 7, 4]
+        assert list(cur["month"]) == ["Mar-2018", "Mar-2018", "Apr-2018"]
+        assert list(cur.index) == [2, 6, 5]
+    ref, cur = D.split_reference_current(frame, by_date("2019-01"))
+    assert len(ref) == 7 and cur.empty
+    ref, cur = D.split_reference_current(frame, by_date("2017-01"))
+    assert ref.empty and len(cur) == 7
+
+
+def test_date_split_iso_and_time_zones():
+    """ISO dates need no format; aware dates compare with a naive or an aware current_from."""
+    frame = text_frame({"day": ["2020-01-02", "2020-01-01", "2020-01-03"]})
+    ref, cur = D.split_reference_current(frame, by_date("2020-01-02", None, "day"))
+    assert list(ref.index) == [2] and list(cur.index) == [1, 3]
+    aware = text_frame({"at": ["2020-01-01T23:30:00+00:00", "2020-01-02T00:30:00+00:00"]})
+    for start in ("2020-01-02", "2020-01-02T01:00:00+01:00"):
+        ref, cur = D.split_reference_current(aware, by_date(start, None, "at"))
+        assert list(ref.index) == [1] and list(cur.index) == [2]
+    naive = text_frame({"at": ["2020-01-01T23:30:00", "2020-01-02T00:30:00"]})
+    ref, cur = D.split_reference_current(naive, by_date("2020-01-02T00:00:00+00:00", None, "at"))
+    assert list(ref.index) == [1] and list(cur.index) == [2]
+
+
+@pytest.mark.parametrize(
+    ("columns", "split", "problem"),
+    [
+        ({"a": ["x"]}, by_date("2018-03"), "date column 'month' not found (data.split.column"),
+        (
+            {"month": ["Jan-2018", None]},
+            by_date("2018-03"),
+            "date column 'month' is missing at data row 2 (a date split needs a date in every row)",
+        ),
+        (
+            {"month": ["Jan-2018", "2018-02"]},
+            by_date("2018-03"),
+            "date column 'month' holds '2018-02' at data row 2, not a date in format '%b-%Y' "
+            "(data.split.format)",
+        ),
+        (
+            {"month": ["2018-01-01", "soon"]},
+            by_date("2018-03", None),
+            "date column 'month' holds 'soon' at data row 2, not a date in format 'ISO8601'",
+        ),
+        (
+            {"month": ["2018-01-01T00:00:00+01:00", "2018-01-01T00:00:00+02:00"]},
+            by_date("2018-03", None),
+            "date column 'month' is not readable (",
+        ),
+    ],
+)
+def test_date_split_errors(columns, split, problem):
+    """A missing column, a missing date or a value in another format: one line with the row."""
+    with pytest.raises(KaizenError) as caught:
+        D.split_reference_current(text_frame(columns), split, "f.csv")
+    assert str(caught.value).startswith(f"f.csv: {problem}"), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("n_ref", "n_cur", "split", "expected"),
+    [
+        (80, 20, share(0.2), None),
+        (20, 80, row(21), None),
+        (81, 19, row(82), "leaves 19 of 100 rows (19%) in the current part, under 20%"),
+        (19, 81, row(20), "leaves 19 of 100 rows (19%) in the reference part, under 20%"),
+        (100, 0, by_date("2018-03"), "leaves 0 of 100 rows (0%) in the current part"),
+        (100, 0, NoSplit(by="none"), None),
+        (0, 0, row(2), None),
+    ],
+)
+def test_split_balance_warns_outside_20_80(n_ref, n_cur, split, expected):
+    """A split leaving under 20 % of the rows on one side gets a warning naming the split."""
+    warnings = D.split_balance(n_ref, n_cur, split, "f.csv")
+    if expected is None:
+        assert not warnings
+    else:
+        assert len(warnings) == 1 and expected in warnings[0]
+        assert warnings[0].startswith(f"f.csv: data.split {{by: {split.by}")
+
+
+def test_ingest_date_split_keeps_the_date_out_of_the_features():
+    """ingest on a month column: the date orders and splits the rows and is not a feature."""
+    rows = len(MONTHS)
+    frame = text_frame(
+        {
+            "Status": ["bad", "good"] * 3 + ["bad"],
+            "month": MONTHS,
+            "Income": [str(100 + i) for i in range(rows)],
+        }
+    )
+    parts = D.ingest(frame, config(split=by_date("2018-03").model_dump()), "f.csv")
+    assert parts.schema.features == ["Income"]
+    assert "month" not in parts.reference.columns
+    assert list(parts.reference.index) == [3, 1, 7, 4]
+    assert list(parts.current.index) == [2, 6, 5]
+    assert parts.facts["current"]["rows"] == 3
+    assert not parts.warnings
+    late = D.ingest(frame, config(split=by_date("2018-04").model_dump()), "f.csv")
+    assert late.warnings and "in the current part, under 20%" in late.warnings[0]
 
 
 def test_drop_duplicate_rows():
@@ -340,3 +475,37 @@ def test_as_object():
     out = D.as_object(pd.Series(["a", None], dtype="string"))
     assert out.dtype == object
     assert out.iloc[0] == "a" and is_float_nan(out.iloc[1])
+
+
+def split_frame(rows: int = 40) -> pd.DataFrame:
+    """A target with 25 % positives, indexed by data row."""
+    return pd.DataFrame(
+        {"x": range(rows), "y": [1 if i % 4 == 0 else 0 for i in range(rows)]},
+        index=pd.RangeIndex(1, rows + 1, name="row"),
+    )
+
+
+def test_split_is_stratified_sorted_and_seeded():
+    """Sizes follow test_size, class shares are kept, order is by row, seed reproduces."""
+    data = split_frame()
+    train, test = D.split_train_test(data, "y", 0.25, 1)
+    assert len(train) == 30 and len(test) == 10
+    assert test["y"].sum() in (2, 3)
+    assert train["y"].sum() + test["y"].sum() == 10
+    assert train.index.is_monotonic_increasing and test.index.is_monotonic_increasing
+    assert set(train.index).isdisjoint(test.index)
+    again, _ = D.split_train_test(data, "y", 0.25, 1)
+    assert again.index.equals(train.index)
+    other, _ = D.split_train_test(data, "y", 0.25, 2)
+    assert not other.index.equals(train.index)
+
+
+def test_split_needs_two_rows_per_class():
+    """A class with fewer than two rows cannot be stratified."""
+    data = split_frame(8)
+    data["y"] = [1, 0, 0, 0, 0, 0, 0, 0]
+    with pytest.raises(KaizenError, match=r"needs >= 2 rows of each class, has \{0: 7, 1: 1\}"):
+        D.split_train_test(data, "y", 0.25, 42)
+    data["y"] = 0
+    with pytest.raises(KaizenError, match="needs >= 2 rows of each class"):
+        D.split_train_test(data, "y", 0.25, 42)

@@ -1,5 +1,6 @@
 """Metrics checked against scikit-learn, scipy or brute force."""
 
+import json
 import math
 
 import numpy as np
@@ -7,7 +8,9 @@ import pytest
 from scipy.stats import ks_2samp
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
+from kaizen import KaizenError
 from kaizen import metrics as M
+from kaizen.config import EvaluateConfig
 
 Y = np.array([0, 0, 1, 1, 0, 1, 0, 1, 1, 0])
 SCORE = np.array([0.1, 0.4, 0.35, 0.8, 0.4, 0.4, 0.2, 0.9, 0.55, 0.6])
@@ -178,18 +181,32 @@ def test_rounded():
 
 
 def test_headline():
-    """One row per headline metric, a CI line per part, the threshold."""
+    """One row per headline metric and calibration metric, a CI line per part, thresholds."""
     part = {key: 0.5 for key in M.HEADLINE}
     part.update({"roc_auc": 0.75, "roc_auc_low": 0.7, "roc_auc_high": 0.8, "rows": 12})
-    text = M.headline({"threshold": 0.25, "test": part, "current": part})
-    lines = text.splitlines()
-    assert lines[0].split() == ["metric", "test", "current"]
-    assert lines[1].split() == ["roc_auc", "0.7500", "0.7500"]
+    part["calibration"] = {"hl_pvalue": 0.01, "slope": 0.9, "ece": 0.02}
+    cv = {"roc_auc": 0.76, "roc_auc_se": 0.01, "folds": 5, "cost": 0.4}
+    summary = {"threshold": 0.25, "bayes_threshold": 1 / 6, "cv": cv, "test": part}
+    lines = M.headline({**summary, "current": part}).splitlines()
+    assert lines[0].split() == ["metric", "cv", "test", "current"]
+    assert lines[1].split() == ["roc_auc", "0.7600", "0.7500", "0.7500"]
+    assert "calibration.hl_pvalue n/a 0.0100 0.0100".split() in [line.split() for line in lines]
+    assert "cv: ROC AUC 0.760 ± 0.010 (mean ± SE over 5 folds of the train split)" in lines
     assert "test: ROC AUC 0.750 [95 % CI 0.700-0.800], 12 rows" in lines
-    assert lines[-1] == "decision threshold: 0.2500 (refuse scores at or above)"
+    assert lines[-1] == (
+        "decision threshold: 0.2500 (refuse scores at or above); Bayes threshold 0.1667"
+    )
     only_test = M.headline({"threshold": 0.25, "test": part}).splitlines()
     assert only_test[0].split() == ["metric", "test"]
-    assert len(only_test) == len(M.HEADLINE) + 3
+    assert len(only_test) == len(M.HEADLINE) + len(M.CALIBRATION_HEADLINE) + 3
+
+
+def test_headline_without_bootstrap():
+    """evaluate.bootstrap: 0 leaves the interval empty (null): n/a, not a TypeError."""
+    part = {key: 0.5 for key in M.HEADLINE}
+    part.update({"roc_auc": 0.75, "roc_auc_low": None, "roc_auc_high": None, "rows": 12})
+    text = M.headline({"threshold": 0.25, "test": part})
+    assert "test: ROC AUC 0.750 [95 % CI n/a-n/a], 12 rows" in text.splitlines()
 
 
 @pytest.mark.parametrize(
@@ -212,6 +229,13 @@ def test_headline():
         ("test.roc_auc_low", 1),
         ("metrics/evaluate/metrics.json:current.brier", -1),
         ("test.positive_rate", 0),
+        ("cv.roc_auc", 1),
+        ("cv.roc_auc_se", 0),
+        ("current.bayes_cost", -1),
+        ("current.calibration.ece", -1),
+        ("current.calibration.hl_statistic", -1),
+        ("current.calibration.slope", 0),
+        ("current.calibration.hl_pvalue", 0),
     ],
 )
 def test_direction(name, expected):
@@ -249,3 +273,114 @@ def test_resample_counts_sum_to_rows():
     """Each resample draws as many rows as there are."""
     counts = M.resample_counts(np.random.default_rng(0), 50, 7)
     assert counts.shape == (7, 50) and (counts.sum(axis=1) == 50).all()
+
+
+CONFIG = EvaluateConfig(bootstrap=10, permutation_repeats=1)
+
+
+def test_part_metrics():
+    """Threshold-free metrics plus counts and cost at the threshold."""
+    y = np.array([0, 1, 0, 1])
+    score = np.array([0.2, 0.7, 0.6, 0.9])
+    out = M.part_metrics(y, score, 0.65, CONFIG)
+    assert out["roc_auc"] == 1.0 and out["tp"] == 2 and out["fp"] == 0 and out["cost"] == 0.0
+    out = M.part_metrics(y, score, 0.5, CONFIG)
+    assert out["fp"] == 1 and out["cost"] == pytest.approx(1 / 4)
+    with pytest.raises(KaizenError, match="^evaluate: a part has a single class"):
+        M.part_metrics(np.ones(3), np.ones(3) / 2, 0.5, CONFIG)
+    with pytest.raises(KaizenError, match="^evaluate: t.parquet has a single class"):
+        M.part_metrics(np.zeros(3), np.ones(3) / 2, 0.5, CONFIG, "t.parquet")
+
+
+def test_decision_threshold():
+    """'cost' uses the cost-optimal threshold; 'bayes' cost_fp / (cost_fp + cost_fn); a number is
+    used as is; the optimum and the Bayes threshold are always reported."""
+    y = np.array([0, 0, 1, 1, 0])
+    score = np.array([0.1, 0.3, 0.35, 0.8, 0.6])
+    optimal, _ = M.cost_optimal_threshold(y, score, 5.0, 1.0)
+    assert M.decision_threshold(y, score, CONFIG) == {
+        "threshold": optimal,
+        "cost_optimal_threshold": optimal,
+        "bayes_threshold": pytest.approx(1 / 6),
+    }
+    fixed = M.decision_threshold(y, score, EvaluateConfig(threshold=0.7))
+    assert fixed["threshold"] == 0.7 and fixed["cost_optimal_threshold"] == optimal
+    bayes = M.decision_threshold(y, score, EvaluateConfig(threshold="bayes", cost_fn=3.0))
+    assert bayes["threshold"] == bayes["bayes_threshold"] == 0.25
+
+
+def test_part_metrics_bayes_cost():
+    """bayes_cost is the cost of refusing every score >= cost_fp / (cost_fp + cost_fn)."""
+    y = np.array([0, 1, 0, 1, 0, 0])
+    score = np.array([0.1, 0.15, 0.2, 0.9, 0.5, 0.05])
+    out = M.part_metrics(y, score, 0.6, CONFIG)  # Bayes threshold 1/6: refuse 0.2, 0.9, 0.5
+    assert out["bayes_cost"] == pytest.approx((5.0 * 1 + 1.0 * 2) / 6)
+    assert out["cost"] == pytest.approx(5.0 * 1 / 6)
+
+
+def test_mean_se():
+    """Mean and sample SD / sqrt(k); one value has no SE."""
+    mean, se = M.mean_se([0.8, 0.82, 0.84])
+    assert mean == pytest.approx(0.82) and se == pytest.approx(0.02 / np.sqrt(3))
+    assert np.isnan(M.mean_se([0.8])[1])
+
+
+def test_cv_metrics_tune_each_fold_threshold_on_the_other_folds():
+    """Per-fold metrics averaged; each fold's cost uses the threshold tuned on the other folds,
+    so it is at least the in-sample minimum of that fold."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 300)
+    score = 1 / (1 + np.exp(-(2 * y - 1 + rng.normal(0, 1.5, 300))))
+    fold = np.arange(300) % 3
+    out = M.cv_metrics(y, score, fold, CONFIG)
+    assert out["folds"] == 3 and out["rows"] == 300
+    aucs = [M.roc_auc(y[fold == k], score[fold == k]) for k in range(3)]
+    assert out["roc_auc"] == pytest.approx(np.mean(aucs))
+    assert out["roc_auc_se"] == pytest.approx(np.std(aucs, ddof=1) / np.sqrt(3))
+    costs = []
+    for k in range(3):
+        other = fold != k
+        threshold, _ = M.cost_optimal_threshold(y[other], score[other], 5.0, 1.0)
+        held = fold == k
+        costs.append(M.expected_cost(y[held], score[held], threshold, 5.0, 1.0))
+        assert costs[-1] >= M.cost_optimal_threshold(y[held], score[held], 5.0, 1.0)[1]
+    assert out["cost"] == pytest.approx(np.mean(costs))
+    assert {"brier_se", "log_loss", "average_precision", "ks", "bayes_cost"} <= set(out)
+
+
+def test_clean_plot_nulls_non_finite_numbers():
+    """Infinity and NaN anywhere in the JSON become null; other values are kept."""
+    raw = '{"roc": [{"fpr": 0.0, "threshold": Infinity}, {"x": [NaN, 1]}], "n": "a"}'
+    content = M.clean_plot(json.loads(raw))
+    assert content == {"roc": [{"fpr": 0.0, "threshold": None}, {"x": [None, 1]}], "n": "a"}
+
+
+def test_plot_floats_keep_six_significant_digits():
+    """Last-bit float noise (another CPU) does not reach the plot files kept in git."""
+    noisy = {"roc": [{"fpr": 0.12345678901, "tpr": 0.9999999999999998, "n": 3}]}
+    twin = {"roc": [{"fpr": 0.12345678901000002, "tpr": 0.9999999999999999, "n": 3}]}
+    assert (
+        M.clean_plot(noisy)
+        == M.clean_plot(twin)
+        == {"roc": [{"fpr": 0.123457, "tpr": 1.0, "n": 3}]}
+    )
+
+
+def test_evenly():
+    """All positions up to the cap; beyond it, evenly spaced with both ends kept."""
+    assert M.evenly(4, 10).tolist() == [0, 1, 2, 3]
+    kept = M.evenly(101, 5)
+    assert kept.tolist() == [0, 25, 50, 75, 100]
+    kept = M.evenly(1000, 7)
+    assert kept[0] == 0 and kept[-1] == 999 and len(kept) == 7
+    assert (np.diff(kept) > 0).all()
+
+
+def test_clean_plot_thins_long_lists():
+    """With max_points, long point lists keep evenly spaced points (ends included)."""
+    points = [
+        {"fpr": i / 10, "threshold": float("inf") if i == 0 else 1 - i / 10} for i in range(11)
+    ]
+    kept = M.clean_plot({"roc": points}, max_points=3)["roc"]
+    assert [p["fpr"] for p in kept] == [0.0, 0.5, 1.0]
+    assert kept[0]["threshold"] is None

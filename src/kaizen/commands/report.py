@@ -6,23 +6,26 @@ import io
 import argparse
 import json
 import os
-import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import yaml
+from pydantic import ValidationError
 
 from kaizen import KaizenError, files
 from kaizen import report as R
-from kaizen.data import read_raw
+from kaizen.config import DriftConfig, split_from_current_start
+from kaizen.data import parse_raw
+from kaizen.charts import COLOURS
 from kaizen.commands import runner
-from kaizen.metrics import flatten
+from kaizen.commands.pipeline import stage_option
+from kaizen.config import ReportConfig, load_params
+from kaizen.datadiff import DataChange, Reading, data_change
+from kaizen.markdown import is_number
+from kaizen.metrics import PARTS, flatten
 
-SCORES = "metrics/evaluate/scores/{part}.csv"
-CURVE = "metrics/evaluate/plots/sklearn/{kind}/{part}.json"
-DRIFT = "metrics/drift/metrics.json"
-DRIFT_FEATURES = "metrics/drift/features.json"
 CODE = ("src", "dvc.yaml")  # what can change results without changing params or data
 KINDS = ("roc", "precision_recall")  # dvclive plot names, also the key of their JSON
 
@@ -52,6 +55,42 @@ def parse_scores(raw: bytes | None, source: str) -> pd.DataFrame | None:
     if missing:
         raise KaizenError(f"{source}: missing column(s) {', '.join(sorted(missing))}")
     return frame
+
+
+def parse_table(raw: bytes | None) -> pd.DataFrame | None:
+    """A CSV table (the calibration buckets), or None when missing."""
+    return None if raw is None else pd.read_csv(io.BytesIO(raw))
+
+
+def full_scores(raw: bytes | None, source: str) -> dict[str, pd.DataFrame]:
+    """Every row's scores by part from evaluate's DVC-cached Parquet (empty when missing)."""
+    if raw is None:
+        return {}
+    try:
+        frame = pd.read_parquet(io.BytesIO(raw))
+    except (OSError, ValueError) as exc:
+        raise KaizenError(f"{source}: not a readable Parquet file ({exc})") from None
+    missing = {"part", "row", "y", "score"} - set(frame.columns)
+    if missing:
+        raise KaizenError(f"{source}: missing column(s) {', '.join(sorted(missing))}")
+    return {
+        str(part): rows[["row", "y", "score"]].reset_index(drop=True)
+        for part, rows in frame.groupby("part", observed=True)
+    }
+
+
+def cached_output(commit: str, path: str) -> bytes | None:
+    """A DVC-tracked output as of `commit`, from the local DVC cache or the project's DVC remote;
+    None when neither has it (or when the revision does not track `path`)."""
+    # pylint: disable=import-outside-toplevel
+    import dvc.api  # slow import: only when a report needs it
+    from dvc.exceptions import DvcException
+
+    try:
+        with dvc.api.open(path, repo=".", rev=commit, mode="rb") as handle:
+            return handle.read()
+    except (DvcException, OSError):
+        return None
 
 
 def dvc_output(*args: str) -> str:
@@ -86,28 +125,77 @@ def _blob(commit: str, path: str) -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def raw_data_change(commit: str, params_path: str) -> R.DataChange | None:
-    """Compare the raw data file of base and head when their blobs differ, else None."""
+class Outputs(NamedTuple):
+    """The stage outputs the report reads, under the folders dvc.yaml gives."""
+
+    evaluate: str
+    drift: str
+    drift_features: str
+    scores: str  # .format(part=…)
+    curve: str  # .format(kind=…, part=…)
+    calibration: str  # .format(part=…)
+    full_scores: str  # evaluate's DVC-cached Parquet of every row's score
+
+    @classmethod
+    def from_dvc_yaml(cls) -> "Outputs":
+        """Paths under the evaluate and drift stages' `--output` folders."""
+        evaluate = stage_option("evaluate", "output")
+        drift = stage_option("drift", "output")
+        return cls(
+            evaluate=f"{evaluate}/metrics.json",
+            drift=f"{drift}/metrics.json",
+            drift_features=f"{drift}/features.json",
+            scores=f"{evaluate}/scores/{{part}}.csv",
+            curve=f"{evaluate}/plots/sklearn/{{kind}}/{{part}}.json",
+            calibration=f"{evaluate}/plots/calibration/{{part}}.csv",
+            full_scores=stage_option("evaluate", "scores"),
+        )
+
+
+def raw_data_change(commit: str, params_path: str) -> DataChange | None:
+    """Compare the raw data file of base and head (in git or DVC-tracked) when they differ."""
     head = _data_settings(workspace(params_path))
     base = _data_settings(runner.file_at(commit, params_path))
     path = head.get("path")
-    if not path or not Path(path).is_file():
+    head_bytes = workspace(path) if isinstance(path, str) else None
+    if not isinstance(path, str) or head_bytes is None:
         return None
-    base_path = base.get("path") or path
-    blob = runner.git("hash-object", path).stdout.strip()
-    base_blob = _blob(commit, base_path)
-    if blob == base_blob:
+    base_path = str(base.get("path") or path)
+    base_bytes = runner.data_at(commit, base_path)
+    if base_bytes == head_bytes:
         return None
     separator = head.get("separator", ",")
-    head_frame = read_raw(path, separator)
+    head_frame = parse_raw(head_bytes, path, separator)
     base_frame = None
-    if base_blob is not None:
-        with tempfile.TemporaryDirectory() as folder:
-            copy = Path(folder) / Path(base_path).name
-            copy.write_bytes(runner.file_at(commit, base_path) or b"")
-            base_frame = read_raw(copy, base.get("separator", separator))
-    target, positive = str(head.get("target", "")), head.get("positive", 1)
-    return R.data_change(path, base_frame, head_frame, target, positive, base_path)
+    if base_bytes is not None:
+        base_frame = parse_raw(base_bytes, f"{base_path} (base)", base.get("separator", separator))
+    reading = Reading(
+        str(head.get("target", "")),
+        head.get("positive", 1),
+        drift=_drift_settings(workspace(params_path)),
+        row_starts=(row_split_start(base), row_split_start(head)),
+    )
+    return data_change(path, base_frame, head_frame, reading, base_path=base_path)
+
+
+def row_split_start(data: dict) -> int | None:
+    """The 1-based data row where a row-number split starts current (data.split, or the
+    deprecated data.current_start), None for any other split."""
+    split = data.get("split")
+    if split is None and "current_start" in data:
+        split = split_from_current_start(data["current_start"])
+    if isinstance(split, dict) and split.get("by") == "row" and is_number(split.get("start")):
+        return int(split["start"])
+    return None
+
+
+def _drift_settings(raw: bytes | None) -> DriftConfig:
+    """The head's drift thresholds (defaults when params.yaml lacks or breaks them)."""
+    try:
+        content = yaml.safe_load(raw or b"") or {}
+        return DriftConfig.model_validate(content.get("drift") or {})
+    except (yaml.YAMLError, ValidationError, AttributeError):
+        return DriftConfig()
 
 
 def code_changes(commit: str) -> list[str]:
@@ -140,13 +228,13 @@ def write_images(folder: str, curves: dict, output: str) -> list[tuple[str, str]
     specs = {"roc": ("fpr", "tpr", "ROC"), "precision_recall": ("recall", "precision", "PR")}
     out = []
     for kind, (x_name, y_name, title) in specs.items():
-        figure, axes = pyplot.subplots(1, len(R.PARTS), figsize=(10, 4.5))
-        for axis, part in zip(axes, R.PARTS):
+        figure, axes = pyplot.subplots(1, len(PARTS), figsize=(10, 4.5))
+        for axis, part in zip(axes, PARTS):
             for side, points in zip(("base", "head"), curves.get((kind, part), (None, None))):
                 if points:
                     frame = pd.DataFrame(points)
-                    axis.plot(frame[x_name], frame[y_name], label=side, color=R.COLOURS[side])
-            axis.set(title=f"{title}, {R.PARTS[part]}", xlabel=x_name, ylabel=y_name)
+                    axis.plot(frame[x_name], frame[y_name], label=side, color=COLOURS[side])
+            axis.set(title=f"{title}, {PARTS[part]}", xlabel=x_name, ylabel=y_name)
             axis.legend()
         path = Path(folder) / f"{kind}.png"
         with files.atomic_path(path) as tmp:
@@ -171,7 +259,8 @@ def collect(commit: str, base: str, params_path: str = "params.yaml") -> R.Input
 
 def _read_files(commit: str, base: str, params_path: str) -> R.Inputs:
     """Metrics, scores, curves, drift and raw data of both sides (everything but dvc's views)."""
-    evaluate = R.EVALUATE
+    out = Outputs.from_dvc_yaml()
+    evaluate = out.evaluate
     head_sha = runner.git("rev-parse", "--short", "HEAD", check=False).stdout.strip()
     inputs = R.Inputs(
         base_label=base,
@@ -179,25 +268,37 @@ def _read_files(commit: str, base: str, params_path: str) -> R.Inputs:
         shas=(commit[:7], head_sha),
         base_metrics=parse_json(runner.file_at(commit, evaluate), f"{base}:{evaluate}"),
         head_metrics=parse_json(workspace(evaluate), evaluate),
-        drift=parse_json(workspace(DRIFT), DRIFT),
-        drift_features=parse_json(workspace(DRIFT_FEATURES), DRIFT_FEATURES),
-        base_drift=parse_json(runner.file_at(commit, DRIFT), f"{base}:{DRIFT}"),
+        evaluate_file=evaluate,
+        drift=parse_json(workspace(out.drift), out.drift),
+        drift_features=parse_json(workspace(out.drift_features), out.drift_features),
+        base_drift=parse_json(runner.file_at(commit, out.drift), f"{base}:{out.drift}"),
         data=raw_data_change(commit, params_path),
         code=code_changes(commit),
     )
-    for part in R.PARTS:
-        path = SCORES.format(part=part)
+    base_full = full_scores(cached_output(commit, out.full_scores), f"{base}:{out.full_scores}")
+    head_full = full_scores(workspace(out.full_scores), out.full_scores)
+    for part in PARTS:
+        path = out.scores.format(part=part)
+        # Every row when the full copy exists, else the capped git copy (and the report says so).
         inputs.scores[part] = (
-            parse_scores(runner.file_at(commit, path), f"{base}:{path}"),
-            parse_scores(workspace(path), path),
+            base_full.get(part, parse_scores(runner.file_at(commit, path), f"{base}:{path}")),
+            head_full.get(part, parse_scores(workspace(path), path)),
         )
+        inputs.score_sources[part] = (
+            "full" if part in base_full else "git",
+            "full" if part in head_full else "git",
+        )
+        inputs.calibration[part] = parse_table(workspace(out.calibration.format(part=part)))
         for kind in KINDS:
-            path = CURVE.format(kind=kind, part=part)
+            path = out.curve.format(kind=kind, part=part)
             pair = (
                 parse_json(runner.file_at(commit, path), f"{base}:{path}"),
                 parse_json(workspace(path), path),
             )
-            inputs.curves[(kind, part)] = tuple(p[kind] if p else None for p in pair)
+            inputs.curves[(kind, part)] = (
+                pair[0][kind] if pair[0] else None,
+                pair[1][kind] if pair[1] else None,
+            )
     return inputs
 
 
@@ -210,8 +311,10 @@ def write_report(
 ) -> dict:
     """Build the report of the workspace against `base` and write it to `output` atomically."""
     commit = runner.resolve(base)
+    settings = load_params(params_path).report if Path(params_path).is_file() else ReportConfig()
     inputs = collect(commit, base, params_path)
     inputs.cap = cap
+    inputs.settings = settings
     if images:
         inputs.images = write_images(images, inputs.curves, output)
     text = R.build(inputs)

@@ -61,6 +61,19 @@ def file_at(commit: str, path: str) -> bytes | None:
     return result.stdout if result.returncode == 0 else None
 
 
+def data_at(commit: str, path: str) -> bytes | None:
+    """A data file's bytes at `commit`: from git, or, for a file DVC tracks there (`path.dvc`),
+    through `dvc get` (the DVC cache, else the remote); None when neither exists."""
+    content = file_at(commit, path)
+    if content is not None or file_at(commit, f"{path}.dvc") is None:
+        return content
+    with tempfile.TemporaryDirectory() as folder:
+        copy = os.path.join(folder, os.path.basename(path))
+        dvc("get", ".", path, "--rev", commit, "-o", copy)
+        with open(copy, "rb") as handle:
+            return handle.read()
+
+
 def resolve(base: str) -> str:
     """Full commit id of `base`; a one-line error when it is unknown or this is not a git repo."""
     if git("rev-parse", "--is-inside-work-tree", check=False).returncode != 0:

@@ -8,13 +8,15 @@ import os
 import re
 import sys
 import time
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from kaizen import KaizenError, experiments
 from kaizen.commands import pipeline, runner
 
 GRIDS_FILE = "sweeps.yaml"
-DEFAULT_METRIC = "test.roc_auc"  # a unique key: the file is found among the metrics dvc shows
+# Cross-validated on the train split (mean; `_se` beside it): selecting on test.* or current.*
+# would make the winner's held-out figures optimistic, so those need --allow-holdout.
+DEFAULT_METRIC = "cv.roc_auc"  # a unique key: the file is found among the metrics dvc shows
 
 
 def _echo(message: str) -> None:
@@ -116,21 +118,45 @@ def logs(name: str) -> str:
     return runner.dvc("queue", "logs", name, check=False).stdout
 
 
-def select(
-    metric: str, way: str | None, guards: list[str]
-) -> tuple[experiments.Experiment, list[experiments.Experiment], experiments.Experiment, str, str]:
-    """Baseline, experiments, winner, resolved metric and direction."""
+class Selection(NamedTuple):
+    """What `kaizen best` decided, and from what."""
+
+    baseline: experiments.Experiment
+    rows: list[experiments.Experiment]
+    winner: experiments.Experiment
+    key: str  # the resolved metric, file:key
+    way: str  # max or min
+
+
+def resolve(args: argparse.Namespace, available: set[str]) -> tuple[str, str, tuple]:
+    """Metric key, direction and guards of the selection options, refusing held-out parts
+    unless --allow-holdout."""
+    key = experiments.resolve_metric(args.metric, available)
+    experiments.check_holdout(key, args.allow_holdout)
+    guards = tuple(experiments.parse_guard(text) for text in args.guard)
+    for guard in guards:
+        experiments.check_holdout(guard.metric, args.allow_holdout, "--guard")
+    return key, experiments.objective(key, args.direction), guards
+
+
+def select(args: argparse.Namespace) -> Selection:
+    """The winner by the selection options (metric, direction, guards, rule)."""
     baseline, rows = exp_table()
     available = set(baseline.metrics).union(*(e.metrics for e in rows))
-    key = experiments.resolve_metric(metric, available)
-    chosen = experiments.objective(key, way)
-    parsed = tuple(experiments.parse_guard(text) for text in guards)
+    key, way, guards = resolve(args, available)
+    winner = experiments.best(rows, baseline, key, way, guards, rule=args.rule)
+    return Selection(baseline, rows, winner, key, way)
+
+
+def announce(selection: Selection, rule: str) -> str:
+    """'NAME: cv.roc_auc 0.8434 ± 0.0073 (max, rule best); held out, read once: test.…'."""
+    winner, key = selection.winner, selection.key
+    se = winner.metrics.get(experiments.se_key(key))
+    shown = experiments.score_text(winner.metrics.get(key))
+    shown += f" ± {experiments.score_text(se)}" if se is not None else ""
     return (
-        baseline,
-        rows,
-        experiments.best(rows, baseline, key, chosen, parsed),
-        key,
-        chosen,
+        f"{winner.name}: {key.split(':')[-1]} {shown} ({selection.way}, rule {rule}); held out, "
+        f"read once for the winner: {experiments.held_out(winner, key)}"
     )
 
 
@@ -165,7 +191,18 @@ def _selection(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--metric", default=DEFAULT_METRIC, help="FILE:key or a unique key")
     cmd.add_argument("--direction", choices=("max", "min"), help="default: from the metric name")
     cmd.add_argument(
-        "--guard", action="append", default=[], help="e.g. 'test.cost<=baseline' (repeatable)"
+        "--guard", action="append", default=[], help="e.g. 'cv.cost<=baseline' (repeatable)"
+    )
+    cmd.add_argument(
+        "--rule",
+        choices=experiments.RULES,
+        default="best",
+        help="best: the best mean; one-se: the simplest within one standard error of it",
+    )
+    cmd.add_argument(
+        "--allow-holdout",
+        action="store_true",
+        help="allow selecting (or guarding) on test.* / current.* metrics",
     )
 
 
@@ -201,22 +238,21 @@ def sweep(args: argparse.Namespace) -> dict:
     states = wait(names, args.jobs)
     baseline, rows = exp_table()
     available = set(baseline.metrics).union(*(r.metrics for r in rows))
-    key = experiments.resolve_metric(args.metric, available)
-    way = experiments.objective(key, args.direction)
+    key, way, guards = resolve(args, available)
     print(experiments.leaderboard(rows, baseline, key, way))
     failed = [name for name in names if states[name] == "failed"]
     for name in failed:
         error = experiments.log_error(logs(name))
         _echo(f"failed: {name}: {error} (dvc queue logs {name})")
-    guards = tuple(experiments.parse_guard(text) for text in args.guard)
     try:
-        winner = experiments.best(rows, baseline, key, way, guards).name
+        winner = experiments.best(rows, baseline, key, way, guards, rule=args.rule)
     except KaizenError as exc:
-        winner = None
+        chosen = None
         print(f"best: none ({exc})")
     else:
-        print(f"best: {winner}")
-    summary = {"queued": len(names), "failed": len(failed), "metric": key, "best": winner}
+        chosen = winner.name
+        print(f"best: {announce(Selection(baseline, rows, winner, key, way), args.rule)}")
+    summary = {"queued": len(names), "failed": len(failed), "metric": key, "best": chosen}
     if failed:
         print(json.dumps(summary))
         raise KaizenError(
@@ -227,23 +263,24 @@ def sweep(args: argparse.Namespace) -> dict:
 
 
 def best(args: argparse.Namespace) -> None:
-    """Print the name of the best experiment (details on stderr)."""
-    _, _, winner, key, way = select(args.metric, args.direction, args.guard)
-    _echo(f"best ({way} {key}): {winner.metrics.get(key)}")
-    print(winner.name)
+    """Print the name of the best experiment (details, held-out figures once, on stderr)."""
+    selection = select(args)
+    _echo(f"best: {announce(selection, args.rule)}")
+    print(selection.winner.name)
 
 
 def promote(args: argparse.Namespace) -> dict:
     """Turn the best experiment into a git branch, ready to push."""
-    _, _, winner, key, _ = select(args.metric, args.direction, args.guard)
+    selection = select(args)
+    winner = selection.winner
     target = args.branch or f"exp/{winner.name}"
     branch(winner.name, target)
     _echo(
-        f"promoted {winner.name} ({key} = {winner.metrics.get(key)}) to branch {target}.\n"
+        f"promoted {announce(selection, args.rule)}\nto branch {target}.\n"
         f"Next: git push -u origin {target}, then open a pull request: "
         "CI reruns the pipeline and the CML report compares it with main."
     )
-    return {"experiment": winner.name, "branch": target, "metric": key}
+    return {"experiment": winner.name, "branch": target, "metric": selection.key}
 
 
 def sweep_clean(_args: argparse.Namespace) -> dict:

@@ -1,4 +1,5 @@
-"""drift: reference vs current part, per feature, for the model score and the dataset."""
+"""drift: reference vs current part, per feature (engineered ratios too), for the model score
+and the dataset."""
 
 from __future__ import annotations
 
@@ -6,29 +7,43 @@ from kaizen import drift as D
 from kaizen import files
 from kaizen.config import Params
 from kaizen.data import Schema, check_columns
-from kaizen.model import predict_scores
+from kaizen.model import engineered, predict_scores
 
 HELP = "data and score drift, reference vs current (--output folder)"
-PATHS = ("reference", "current", "schema", "model", "output")
+PATHS = ("reference", "current", "test", "schema", "model", "output")
 
 
 def run(
-    params: Params, *, reference: str, current: str, schema: str, model: str, output: str
+    params: Params,
+    *,
+    reference: str,
+    current: str,
+    test: str,
+    schema: str,
+    model: str,
+    output: str,
 ) -> dict:
-    """Compare both parts; write metrics.json, features.json and summary.md to `output`."""
+    """Compare both parts; write metrics.json, features.json and summary.md to `output`.
+
+    The score reference is the test split's scores: the reference part's own scores are
+    in-sample for its training rows and would make any current part look shifted.
+    """
     layout = Schema.from_dict(files.read_json(schema))
-    parts = {"reference": files.read_parquet(reference), "current": files.read_parquet(current)}
-    for name, path in (("reference", reference), ("current", current)):
+    paths = {"reference": reference, "current": current, "test": test}
+    parts = {name: files.read_parquet(path) for name, path in paths.items()}
+    for name, path in paths.items():
         check_columns(parts[name], layout, path)
     pipeline = files.load_model(model)
     scores = tuple(
-        predict_scores(pipeline, frame[layout.features]) if len(frame) else []
-        for frame in parts.values()
+        predict_scores(pipeline, parts[name][layout.features]) if len(parts[name]) else []
+        for name in ("test", "current")
     )
+    frames = {name: engineered(pipeline, parts[name]) for name in ("reference", "current")}
+    ratios = frames["reference"][1]
     report = D.analyse(
-        parts["reference"],
-        parts["current"],
-        layout.numeric,
+        frames["reference"][0],
+        frames["current"][0],
+        layout.numeric + ratios,
         layout.categorical,
         params.drift,
         scores=scores,

@@ -1,58 +1,115 @@
-"""evaluate: in-time (test split) and out-of-time (current part) metrics, plots and scores."""
+"""evaluate: cross-validation on the train split, the out-of-fold decision threshold, and
+in-time (test split) and out-of-time (current part) metrics, calibration back-tests and scores."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from dvclive import Live
+from pydantic import ValidationError
 
-from kaizen import files
+from kaizen import KaizenError, files
 from kaizen import metrics as M
-from kaizen.config import EvaluateConfig, Params
+from kaizen.config import Params, TrainConfig
 from kaizen.data import Schema
-from kaizen.model import importance, predict_scores, projection
+from kaizen.evaluation import Evaluation, all_scores, evaluate, thinned
 
-HELP = "metrics, plots and scores on the test split and the current part (--output folder)"
-PATHS = ("model", "schema", "test", "current", "output")
-PCA_ROWS = 2000  # points in the PCA scatter (kept small: it lives in git)
-# Plot data and per-row scores live in git: past these sizes they are thinned (evenly spaced
-# points / rows) so that large data sets do not write tens of MB; metrics use every row.
+HELP = "cross-validation, threshold, metrics, calibration and scores (--output folder)"
+PATHS = ("model", "info", "schema", "train", "test", "current", "output", "scores")
+# Plot data and the git copy of the per-row scores live in git: past these sizes they are
+# thinned (evenly spaced points / rows); metrics use every row, and `--scores` (DVC-cached)
+# keeps every row's score for the PR report's paired test.
 CURVE_POINTS = 2000  # points per ROC / precision-recall curve
-ROW_CAP = 5000  # rows per part in the confusion-matrix plot data and in scores/*.csv
+ROW_CAP = 5000  # rows per part in the confusion-matrix plot data
+# Rows per part in scores/*.csv, the report's fallback when the base's full copy is not in the
+# DVC cache. A commit of new scores adds 6.4 bytes per row to the packed repository (measured:
+# bench/README.md, "Score copies"): 20,000 rows keep both parts under 0.3 MB per model change,
+# 100,000 would add 1.3 MB, past 1 GB (GitHub's recommended repository size) in 1,000 changes.
+SCORES_CAP = 20_000
 CURVES = ("roc", "precision_recall")
 
 
-def run(params: Params, *, model: str, schema: str, test: str, current: str, output: str) -> dict:
-    """Score both parts, compute metrics and plots, write them all to the `output` folder."""
-    config = params.evaluate
+def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml passes
+    params: Params,
+    *,
+    model: str,
+    info: str,
+    schema: str,
+    train: str,
+    test: str,
+    current: str,
+    output: str,
+    scores: str,
+) -> dict:
+    """Validate the saved model; write metrics, plots and capped scores to `output` (git) and
+    every row's score to `scores` (DVC cache)."""
     layout = Schema.from_dict(files.read_json(schema))
-    pipeline = files.load_model(model)
-    parts = {"test": files.read_parquet(test), "current": files.read_parquet(current)}
-    scores = {
-        name: predict_scores(pipeline, frame[layout.features])
-        for name, frame in parts.items()
-        if len(frame)
+    frames = {
+        "train": files.read_parquet(train),
+        "test": files.read_parquet(test),
+        "current": files.read_parquet(current),
     }
-    y_test = parts["test"][layout.target].to_numpy()
-    summary = M.decision_threshold(y_test, scores["test"].to_numpy(), config)
-    threshold = summary["threshold"]
+    unlabelled = int(frames["current"][layout.target].isna().sum())
+    if unlabelled:  # recent applications without outcomes: drift runs, evaluate says so
+        print(
+            f"kaizen evaluate: current part unlabelled ({unlabelled} of "
+            f"{len(frames['current'])} rows without an outcome): current metrics skipped",
+            file=sys.stderr,
+        )
+    result = evaluate(
+        files.load_model(model),
+        train_config(files.read_json(info), info),
+        layout,
+        frames,
+        params.evaluate,
+        sources={"test": test, "current": current},
+    )
     with files.atomic_dir(output) as tmp:
-        live = Live(str(tmp), dvcyaml=False, save_dvc_exp=False, report=None)
-        for name, score in scores.items():
-            y_true = parts[name][layout.target].to_numpy()
-            summary[name] = M.part_metrics(
-                y_true, score.to_numpy(), threshold, config, test if name == "test" else current
-            )
-            _log_part(live, tmp, name, y_true, score, threshold)
-        live.summary = M.rounded(summary)
-        live.make_summary()
-        _clean_plots(tmp / "plots" / "sklearn")
-        _log_model_views(tmp, pipeline, parts["test"][layout.features], y_test, config)
-        live.end()
-    return M.rounded(summary)
+        _write(tmp, result)
+        files.write_parquet(all_scores(result.scores), scores)
+    return result.summary
+
+
+def train_config(metadata: dict, source: str) -> TrainConfig:
+    """The train params the model was fitted with (model.json), which cross-validation refits."""
+    try:
+        return TrainConfig.model_validate(metadata["params"])
+    except (KeyError, TypeError, ValidationError):
+        raise KaizenError(f"{source}: no valid train params (rerun `dvc repro train`)") from None
+
+
+def _write(folder: Path, result: Evaluation) -> None:
+    """metrics.json (dvclive), plot data and the git copy of the scores."""
+    live = Live(str(folder), dvcyaml=False, save_dvc_exp=False, report=None)
+    threshold = result.summary["threshold"]
+    for name, frame in result.scores.items():
+        y_true, values = frame["y"].to_numpy(), frame["score"].to_numpy()
+        for kind in CURVES:
+            live.log_sklearn_plot(kind, y_true, values, name=f"{kind}/{name}.json")
+        kept = thinned(frame, ROW_CAP)
+        decision = (kept["score"].to_numpy() >= threshold).astype(int)
+        live.log_sklearn_plot(
+            "confusion_matrix", kept["y"].to_numpy(), decision, name=f"confusion_matrix/{name}.json"
+        )
+        copy = thinned(frame, SCORES_CAP)
+        files.write_csv(
+            copy.assign(score=copy["score"].round(6)), folder / "scores" / f"{name}.csv"
+        )
+        histogram = pd.DataFrame(M.score_histogram(y_true, values))
+        plots = folder / "plots"
+        files.write_csv(histogram, plots / "score_distribution" / f"{name}.csv", False)
+        table = result.calibration[name].round(6)
+        files.write_csv(table, plots / "calibration" / f"{name}.csv", False)
+    live.summary = result.summary
+    live.make_summary()
+    _clean_plots(folder / "plots" / "sklearn")
+    files.write_csv(result.importance, folder / "plots" / "importance.csv", False)
+    for name, points in result.projection.items():
+        files.write_csv(points, folder / "plots" / "projection" / f"{name}.csv", False)
+    live.end()
 
 
 def _clean_plots(folder: Path) -> None:
@@ -61,33 +118,3 @@ def _clean_plots(folder: Path) -> None:
         content = json.loads(path.read_text(encoding="utf-8"))
         points = CURVE_POINTS if path.parent.name in CURVES else None
         files.write_json(M.clean_plot(content, points), path)
-
-
-def _log_part(live: Live, folder: Path, name: str, y_true, score: pd.Series, threshold: float):
-    """Curves, confusion matrix, score histogram and per-row scores of one part."""
-    values = score.to_numpy()
-    for kind in ("roc", "precision_recall", "calibration"):
-        live.log_sklearn_plot(kind, y_true, values, name=f"{kind}/{name}.json")
-    keep = M.evenly(len(values), ROW_CAP)
-    decision = (values[keep] >= threshold).astype(int)
-    live.log_sklearn_plot(
-        "confusion_matrix", y_true[keep], decision, name=f"confusion_matrix/{name}.json"
-    )
-    kept = score.iloc[keep]
-    rows = pd.DataFrame({"y": y_true[keep], "score": kept.round(6)}, index=kept.index)
-    files.write_csv(rows, folder / "scores" / f"{name}.csv")
-    histogram = pd.DataFrame(M.score_histogram(y_true, values))
-    files.write_csv(histogram, folder / "plots" / "score_distribution" / f"{name}.csv", False)
-
-
-def _log_model_views(
-    folder: Path, pipeline, features: pd.DataFrame, y_true, config: EvaluateConfig
-) -> None:
-    """Permutation importance and the 2-D PCA projection of the test set."""
-    table = importance(pipeline, features, y_true, config.permutation_repeats, config.seed)
-    files.write_csv(table, folder / "plots" / "importance.csv", False)
-    points = projection(pipeline, features.iloc[:PCA_ROWS], config.seed)
-    labels = np.asarray(y_true)[:PCA_ROWS].astype(bool)
-    for name, mask in (("positive", labels), ("negative", ~labels)):
-        frame = pd.DataFrame(points[mask].round(5), columns=["pc1", "pc2"])
-        files.write_csv(frame, folder / "plots" / "projection" / f"{name}.csv", False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from kaizen import data as D
 from kaizen import files
 from kaizen.config import Params
@@ -13,9 +15,11 @@ PATHS = ("input", "reference", "current", "schema", "metrics")
 def run(  # pylint: disable=redefined-builtin
     params: Params, *, input: str, reference: str, current: str, schema: str, metrics: str
 ) -> dict:
-    """Validate the `input` CSV, split it by row order, write both parts, the schema and facts."""
+    """Validate the `input` CSV, split it (data.split), write both parts, the schema and facts."""
     raw = D.read_raw(input, params.data.separator)
     parts = D.ingest(raw, params.data, input)
+    for warning in parts.warnings:
+        print(f"kaizen ingest: warning: {warning}", file=sys.stderr)
     files.write_parquet(parts.reference, reference)
     files.write_parquet(parts.current, current)
     files.write_json(parts.schema.to_dict(), schema)

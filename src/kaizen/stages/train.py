@@ -24,15 +24,28 @@ def run(params: Params, *, train: str, schema: str, model: str, info: str, metri
             "data",
             file=sys.stderr,
         )
+    wide = trained.facts["high_cardinality"]
+    for name, count in wide.items():
+        print(
+            f"kaizen train: warning: column {name!r} has {count:,} distinct values in "
+            f"{trained.facts['rows']:,} training rows (> train.categories.warn_share): an "
+            f"identifier or free text? Drop it with data.columns: {{{name}: drop}}",
+            file=sys.stderr,
+        )
     metadata = {
         "schema": layout.to_dict(),
         "ratios_skipped": trained.skipped,
+        "high_cardinality": wide,
         "train_sha256": files.file_sha256(train),
         "train_rows": trained.facts["rows"],
         "params": config.model_dump(mode="json"),
         "versions": M.library_versions(),
+        "categories": M.known_categories(trained.pipeline),
+        "reference": trained.reference,
     }
     files.save_model(trained.pipeline, model)
+    metadata["model_sha256"] = files.file_sha256(model)  # checked by whoever loads the model
     files.write_json(metadata, info)
-    files.write_json({k: v for k, v in trained.facts.items() if k != "fit_seconds"}, metrics)
+    facts = {k: v for k, v in trained.facts.items() if k not in ("fit_seconds", "high_cardinality")}
+    files.write_json(facts, metrics)
     return trained.facts

@@ -5,6 +5,7 @@ import pytest
 
 from kaizen import KaizenError
 from kaizen import files
+from kaizen import scoring
 from kaizen.commands import predict
 from kaizen.model import predict_scores
 from tests.unit.helpers import credit_frame
@@ -21,9 +22,9 @@ def new_applications(tmp_path, frame: pd.DataFrame | None = None):
     return path
 
 
-def test_model_info_path():
+def test_info_path():
     """The metadata JSON sits beside the model."""
-    assert str(predict.model_info_path("models/model.joblib")) == "models/model.json"
+    assert str(scoring.info_path("models/model.joblib")) == "models/model.json"
 
 
 def test_run_scores_every_row(fitted, tmp_path):
@@ -32,7 +33,7 @@ def test_run_scores_every_row(fitted, tmp_path):
     output = tmp_path / "out" / "scored.csv"
     assert predict.score_file(str(fitted.model), str(source), str(output)) == 8
     scored = pd.read_csv(output)
-    assert list(scored.columns) == FEATURES + ["Id", "score"]
+    assert list(scored.columns) == FEATURES + ["Id", "score", "unseen"]
     expected = predict_scores(files.load_model(fitted.model), credit_frame(8, seed=5)[FEATURES])
     assert scored["score"].tolist() == pytest.approx(expected.round(6).tolist(), abs=1e-9)
     assert scored["Id"].tolist() == list(range(100, 108))
@@ -92,3 +93,39 @@ def test_run_argument_errors(fitted, tmp_path):
     with pytest.raises(KaizenError, match=r"lonely.joblib: model file not found"):
         predict.score_file(str(tmp_path / "lonely.joblib"), str(source), out)
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_run_adds_reasons_and_unseen_categories(fitted, tmp_path):
+    """--reasons K adds reason_1..K (features that raised the score); `unseen` lists categories
+    the model never saw, `column=value`, and nothing for a missing value."""
+    frame = credit_frame(4, seed=3)[FEATURES]
+    frame.loc[0, "Home"] = "castle"
+    frame.loc[1, "Home"] = None
+    source = new_applications(tmp_path, frame)
+    output = tmp_path / "scored.csv"
+    predict.score_file(str(fitted.model), str(source), str(output), reasons=2)
+    scored = pd.read_csv(output, keep_default_na=False)
+    assert list(scored.columns)[-3:] == ["unseen", "reason_1", "reason_2"]
+    assert scored["unseen"].tolist() == ["Home=castle", "", "", ""]
+    loaded = scoring.load(fitted.model)
+    features = frame.astype({"Home": object})
+    expected = loaded.reasons(features, 2)
+    for rank in (0, 1):
+        names = [row[rank][0] if rank < len(row) else "" for row in expected]
+        assert scored[f"reason_{rank + 1}"].tolist() == names
+    assert all(scored["reason_1"] != "")
+
+
+def test_unseen_text_joins_columns_per_row():
+    """Several unseen columns in one row are joined with '; '."""
+    features = pd.DataFrame({"A": ["x", "y", "z"], "B": ["p", "q", "r"]})
+    mask = pd.DataFrame({"A": [True, False, True], "B": [True, False, False]})
+    assert predict.unseen_text(mask, features).tolist() == ["A=x; B=p", "", "A=z"]
+
+
+def test_run_rejects_negative_reasons(fitted, tmp_path):
+    """--reasons below 0 is a one-line error."""
+    with pytest.raises(KaizenError, match="^--reasons: must be 0 or more, got -1$"):
+        predict.score_file(
+            str(fitted.model), str(new_applications(tmp_path)), str(tmp_path / "o.csv"), reasons=-1
+        )

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 import types
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from kaizen import KaizenError
+from kaizen.config import DriftConfig
 from kaizen.commands import report as stage
 from kaizen.commands import runner
-from tests.unit.test_report import DRIFT, FEATURES, pr_points, roc_points, scores
+from tests.unit.helpers import git_repo
+from tests.unit.reporting import DRIFT, FEATURES, pr_points, roc_points, scores
+
+ROOT = Path(__file__).resolve().parents[3]
 
 PARAMS = "data:\n  path: data/raw.csv\n  target: Status\n  positive: bad\n"
 DAG = '```mermaid\nflowchart TD\n\tnode1["evaluate"]\n```'
@@ -57,12 +63,9 @@ def raw_csv(rows: int, extra: str = "") -> str:
 @pytest.fixture(name="repo")
 def fixture_repo(tmp_path, monkeypatch):
     """A git repository with one `main` commit holding metrics, scores, curves and raw data."""
-    monkeypatch.chdir(tmp_path)
-    for key in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{key}_NAME", "test")
-        monkeypatch.setenv(f"GIT_{key}_EMAIL", "test@example.com")
-    git("init", "-q", "-b", "main")
+    git_repo(tmp_path, monkeypatch)
     write("params.yaml", PARAMS)
+    write("dvc.yaml", (ROOT / "dvc.yaml").read_text(encoding="utf-8"))  # where outputs live
     write("data/raw.csv", raw_csv(40))
     write_outputs(noise=2.0)
     git("add", "-A")
@@ -77,6 +80,7 @@ def fixture_repo(tmp_path, monkeypatch):
         return DAG if args[0] == "dag" else "{}"
 
     monkeypatch.setattr(stage, "dvc_output", dvc)
+    monkeypatch.setattr(stage, "cached_output", lambda commit, path: None)  # no DVC cache here
     return calls
 
 
@@ -104,18 +108,23 @@ def test_report_paired_on_unchanged_rows(repo):
 
 
 def test_report_on_changed_data_and_drift(repo):  # pylint: disable=unused-argument
-    """Raw data edited (rows dropped, column added): data-change section, unpaired note, drift."""
+    """Raw data edited (rows dropped, column added): data-change section, paired on the common
+    rows, drift."""
     write("data/raw.csv", raw_csv(30, extra="Channel"))
     write_outputs(noise=2.0, rows=slice(50, None))
-    write(stage.DRIFT, DRIFT)
-    write(stage.DRIFT_FEATURES, FEATURES)
+    outputs = stage.Outputs.from_dvc_yaml()
+    write(outputs.drift, DRIFT)
+    write(outputs.drift_features, FEATURES)
     text = (stage.write_report("main", "report.md"), Path("report.md").read_text(encoding="utf-8"))[
         1
     ]
     assert "### Raw data changed" in text
     assert "rows 40 → 30 (-10)" in text and "- columns added: Channel" in text
     assert "- target rate: 0.25 → 0.2667" in text
-    assert "rows differ: base 400, head 350, 350 in common (data or split changed)" in text
+    assert (
+        "rows differ (data or split changed): paired on the 350 rows both revisions scored, of "
+        "base 400 and head 350"
+    ) in text
     assert "**Dataset drift: 🔴 drift**" in text
 
 
@@ -134,21 +143,6 @@ def test_unknown_base_is_a_one_line_error(repo):  # pylint: disable=unused-argum
     with pytest.raises(KaizenError, match="unknown base revision 'nope'.*fetch-depth: 0"):
         stage.write_report("nope", "report.md")
     assert not Path("report.md").exists()
-
-
-def test_outside_git(tmp_path, monkeypatch):
-    """Not a git repository: one line."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
-    with pytest.raises(KaizenError, match="not inside a git repository"):
-        runner.resolve("main")
-
-
-def test_missing_git(monkeypatch):
-    """No git on PATH: one line."""
-    monkeypatch.setenv("PATH", "")
-    with pytest.raises(KaizenError, match="git: command not found"):
-        runner.resolve("main")
 
 
 def test_bad_files_are_named(repo):  # pylint: disable=unused-argument
@@ -234,3 +228,88 @@ def test_code_changes_lists_pipeline_code_only(repo):  # pylint: disable=unused-
     write("notes.txt", "x\n")
     write_outputs(noise=0.5)
     assert stage.code_changes(commit) == ["dvc.yaml", "src/kaizen/model.py"]
+
+
+@pytest.mark.parametrize(
+    ("data", "start"),
+    [
+        ({"split": {"by": "row", "start": 9}}, 9),
+        ({"current_start": 12}, 12),
+        ({"current_start": 0.3}, None),
+        ({"split": {"by": "date", "column": "m", "current_from": "2018-03"}}, None),
+        ({"split": {"by": "row", "start": "x"}}, None),
+        ({}, None),
+    ],
+)
+def test_row_split_start(data, start):
+    """The row where a row-number split starts, from data.split or the deprecated key."""
+    assert stage.row_split_start(data) == start
+
+
+def test_drift_settings_of_the_head():
+    """The head's drift section, or the defaults when it is absent or invalid."""
+    # pylint: disable=protected-access
+    assert stage._drift_settings(b"drift:\n  alpha: 0.01\n").alpha == 0.01
+    assert stage._drift_settings(b"drift:\n  alpha: 7\n") == DriftConfig()
+    assert stage._drift_settings(b"[unclosed") == DriftConfig()
+    assert stage._drift_settings(None) == DriftConfig()
+
+
+def full_copy(frame, parts=("test", "current")) -> bytes:
+    """evaluate's DVC-cached Parquet of every row's score, for `parts`."""
+    frames = [frame.assign(part=part)[["part", "row", "y", "score"]] for part in parts]
+    buffer = io.BytesIO()
+    pd.concat(frames).to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def test_report_pairs_every_row_of_the_full_copies(
+    repo, monkeypatch
+):  # pylint: disable=unused-argument
+    """Full copies on both sides (the base's from the DVC cache): every row is paired, even the
+    rows the git copies left out; without the base's copy, the git copies, and it says so."""
+    full = scores(0, noise=0.5, rows=600)
+    write_outputs(noise=0.5, rows=slice(0, 200))  # the git copies: 200 rows only
+    path = stage.Outputs.from_dvc_yaml().full_scores
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(full_copy(full))
+    asked = []
+
+    def cached(commit, wanted):
+        asked.append((commit, wanted))
+        return full_copy(scores(0, noise=2.0, rows=600))
+
+    monkeypatch.setattr(stage, "cached_output", cached)
+    stage.write_report("main", "report.md")
+    text = Path("report.md").read_text(encoding="utf-8")
+    assert asked == [(runner.resolve("main"), path)]
+    assert "paired bootstrap on the same 600 rows" in text
+    assert "paired on every row (full score copies from the DVC cache)" in text
+    monkeypatch.setattr(stage, "cached_output", lambda commit, wanted: None)
+    stage.write_report("main", "report.md")
+    text = Path("report.md").read_text(encoding="utf-8")
+    assert "paired on the 400 rows both revisions scored, of base 400 and head 600" in text
+    assert "full scores of the base not available" in text
+
+
+def test_report_reads_its_params_section(repo):  # pylint: disable=unused-argument
+    """report.min_delta_auc from params.yaml decides materiality; a bad value is one line."""
+    write_outputs(noise=1.9)
+    write("params.yaml", PARAMS + "report:\n  min_delta_auc: 0.5\n")
+    stage.write_report("main", "report.md")
+    text = Path("report.md").read_text(encoding="utf-8")
+    assert "**significant, below the materiality threshold (0.5)**" in text
+    write("params.yaml", PARAMS + "report:\n  min_delta_auc: -1\n")
+    with pytest.raises(KaizenError, match="params.yaml: report.min_delta_auc: Input should be"):
+        stage.write_report("main", "report.md")
+
+
+def test_full_scores_errors_name_the_file():
+    """A full copy that is not Parquet, or lacks a column, is a one-line error."""
+    with pytest.raises(KaizenError, match="^s.parquet: not a readable Parquet file"):
+        stage.full_scores(b"nope", "s.parquet")
+    buffer = io.BytesIO()
+    pd.DataFrame({"row": [1], "y": [0]}).to_parquet(buffer)
+    with pytest.raises(KaizenError, match="^s.parquet: missing column.s. part, score"):
+        stage.full_scores(buffer.getvalue(), "s.parquet")
+    assert stage.full_scores(None, "s.parquet") == {}

@@ -1,4 +1,4 @@
-"""Sweeps: grids, `dvc exp show` parsing, leaderboard, best selection, queue progress, safety."""
+"""sweep, best, promote, sweep-clean: the dvc queue driven through a fake `runner.execute`."""
 
 from __future__ import annotations
 
@@ -11,181 +11,10 @@ import pytest
 from kaizen import KaizenError, cli, experiments
 from kaizen.commands import runner
 from kaizen.commands import sweep as command
+from tests.unit.helpers import assert_one_line_error
+from tests.unit.test_experiments import AUC, LOG, QUEUE_STATUS, show_json
 
 ROOT = Path(__file__).resolve().parents[3]
-AUC = "metrics/evaluate/metrics.json:test.roc_auc"
-COST = "metrics/evaluate/metrics.json:test.cost"
-
-
-def revision(rev: str, auc: float, cost: float, c: float, error: bool = False) -> dict:
-    """One `revs` entry as `dvc exp show --json` writes it."""
-    return {
-        "rev": rev,
-        "name": None,
-        "error": {"msg": "Experiment run failed", "type": ""} if error else None,
-        "data": {
-            "rev": rev,
-            "params": {"params.yaml": {"data": {"train": {"model": "logreg", "logreg": {"C": c}}}}},
-            "metrics": {
-                "metrics/evaluate/metrics.json": {
-                    "data": {"test": {"roc_auc": auc, "cost": cost}, "rows": 10}
-                },
-                "metrics/ingest.json": {"data": {"rows": 10}},
-            },
-        },
-    }
-
-
-def show_json() -> list[dict]:
-    """A baseline with three successful experiments and a failed one."""
-
-    def entry(name, rev, state="success"):
-        return {"name": name, "executor": {"state": state}, "revs": [rev]}
-
-    head = revision("a" * 40, 0.80, 0.50, 1.0)
-    head.update(
-        name="main",
-        experiments=[
-            entry("low-auc", revision("b" * 40, 0.70, 0.40, 0.01)),
-            entry("top-auc", revision("c" * 40, 0.90, 0.55, 10.0)),
-            entry("mid-auc", revision("d" * 40, 0.85, 0.45, 0.1)),
-            entry("broken", revision("e" * 40, 0.80, 0.50, 1.0, error=True), "failed"),
-        ],
-    )
-    return [{"rev": "workspace", "name": None, "data": {}, "experiments": None}, head]
-
-
-@pytest.fixture(name="shown")
-def fixture_shown():
-    """Parsed baseline and command."""
-    return experiments.parse_show(show_json())
-
-
-def test_parse_show_flattens_params_metrics_and_states(shown):
-    """Baseline is the commit; failed experiments keep their state and error."""
-    baseline, rows = shown
-    assert baseline.name == "main" and baseline.state == "baseline"
-    assert [r.name for r in rows] == ["low-auc", "top-auc", "mid-auc", "broken"]
-    assert rows[1].params["train.logreg.C"] == 10.0
-    assert rows[1].metrics[AUC] == 0.90
-    assert rows[3].state == "failed" and rows[3].error == "Experiment run failed"
-
-
-def test_parse_show_needs_a_commit():
-    """A repository without commits is a one-line error."""
-    with pytest.raises(KaizenError, match="one commit"):
-        experiments.parse_show([{"rev": "workspace"}])
-
-
-def test_rank_and_best_respect_direction(shown):
-    """Maximised metric: highest first; minimised: lowest first; failed never ranked."""
-    baseline, rows = shown
-    assert [r.name for r in experiments.rank(rows, AUC, "max")] == ["top-auc", "mid-auc", "low-auc"]
-    assert [r.name for r in experiments.rank(rows, COST, "min")] == [
-        "low-auc",
-        "mid-auc",
-        "top-auc",
-    ]
-    assert experiments.best(rows, baseline, AUC, "max").name == "top-auc"
-    assert experiments.best(rows, baseline, COST, "min").name == "low-auc"
-
-
-def test_guard_skips_winners_worse_than_baseline(shown):
-    """top-auc costs more than the baseline (0.55 > 0.50): the guard picks mid-auc."""
-    baseline, rows = shown
-    guard = experiments.parse_guard("test.cost<=baseline")
-    assert guard == experiments.Guard("test.cost", "<=", None)
-    assert experiments.best(rows, baseline, AUC, "max", (guard,)).name == "mid-auc"
-    strict = (guard, experiments.parse_guard("test.roc_auc >= 0.86"))
-    with pytest.raises(KaizenError, match="no experiment meets the guard"):
-        experiments.best(rows, baseline, AUC, "max", strict)
-
-
-@pytest.mark.parametrize("text", ["test.cost", "test.cost<=cheap", "test.cost=0.4"])
-def test_parse_guard_rejects_bad_text(text):
-    """A malformed guard names itself."""
-    with pytest.raises(KaizenError, match="--guard"):
-        experiments.parse_guard(text)
-
-
-def test_best_needs_a_successful_experiment(shown):
-    """Only failures: a clear error."""
-    baseline, rows = shown
-    with pytest.raises(KaizenError, match="no successful experiment"):
-        experiments.best(rows[3:], baseline, AUC, "max")
-
-
-def test_leaderboard_orders_rows_and_shows_only_changed_params(shown):
-    """Baseline first, then best to worst, failed last; unchanged params (model) hidden."""
-    baseline, rows = shown
-    table = experiments.leaderboard(rows, baseline, AUC, "max").splitlines()
-    assert table[0] == "| rank | experiment | test.roc_auc (max) | train.logreg.C |"
-    assert [line.split("|")[2].strip() for line in table[2:]] == [
-        "main",
-        "top-auc",
-        "mid-auc",
-        "low-auc",
-        "broken",
-    ]
-    assert table[-1] == "| failed | broken | - | 1 |"
-
-
-@pytest.mark.parametrize(
-    ("metric", "expected"),
-    [
-        ("test.roc_auc", "max"),
-        ("m.json:current.roc_auc_low", "max"),
-        ("test.ks", "max"),
-        ("test.brier", "min"),
-        ("cost_optimal_cost", "min"),
-        ("test.log_loss", "min"),
-    ],
-)
-def test_direction_from_metric_name(metric, expected):
-    """Known metrics have a direction."""
-    assert experiments.objective(metric) == expected
-
-
-def test_direction_unknown_or_overridden():
-    """An unknown metric needs --direction; an override wins."""
-    with pytest.raises(KaizenError, match="--direction"):
-        experiments.objective("test.rows")
-    assert experiments.objective("test.roc_auc", "min") == "min"
-    with pytest.raises(KaizenError, match="max or min"):
-        experiments.objective("test.roc_auc", "up")
-
-
-def test_resolve_metric(shown):
-    """Full names pass; bare keys resolve when unique; ambiguity and absence are errors."""
-    available = set(shown[0].metrics)
-    assert experiments.resolve_metric(AUC, available) == AUC
-    assert experiments.resolve_metric("test.roc_auc", available) == AUC
-    with pytest.raises(KaizenError, match="ambiguous"):
-        experiments.resolve_metric("rows", available)
-    with pytest.raises(KaizenError, match="no such metric"):
-        experiments.resolve_metric("test.f1", available)
-
-
-def test_expand_is_dvc_cartesian_product_per_call():
-    """Each call is a product; calls add up; float range() includes its end."""
-    runs = experiments.expand(
-        [
-            ["train.model=logreg", "train.logreg.C=choice(0.1,1)", "train.scaling=standard,robust"],
-            ["train.model=hgb"],
-        ]
-    )
-    assert len(runs) == 5
-    assert ["train.model=logreg", "train.logreg.C=1", "train.scaling=robust"] in runs
-    floats = experiments.expand([["train.logreg.C=range(0.1,1.0,0.3)"]])
-    assert [run[0] for run in floats][-1] == "train.logreg.C=1.0"
-    assert len(experiments.expand([["train.seed=range(1,4)"]])) == 3
-
-
-@pytest.mark.parametrize("bad", ["train.model", "train.logreg.C=choice(0.1,"])
-def test_expand_rejects_bad_syntax(bad):
-    """A malformed override fails before anything is queued."""
-    with pytest.raises(KaizenError, match="-S"):
-        experiments.expand([[bad]])
 
 
 def test_repository_grids_are_valid():
@@ -218,27 +47,6 @@ def test_grid_file_errors(tmp_path):
         command.load_grid("small", str(tmp_path / "none.yaml"))
 
 
-QUEUE_STATUS = """\
-Task     Name        Created    Status
-f3989fc  mopey-hulk  09:33 AM   Success
-d821e5a  fetid-ulna  09:33 AM   Running
-ee3f87b  bad         09:33 AM   Failed
-ae1834a  old-run     09:01 AM   Success
-
-Worker status: 2 active, 0 idle
-"""
-
-
-def test_queue_status_and_progress():
-    """Statuses by name; progress counts only this sweep's names."""
-    states = experiments.parse_queue_status(QUEUE_STATUS)
-    assert states["fetid-ulna"] == "running" and states["bad"] == "failed"
-    assert experiments.active_workers(QUEUE_STATUS) == 2
-    assert experiments.active_workers("") == 0
-    names = ["mopey-hulk", "fetid-ulna", "bad", "not-listed-yet"]
-    assert experiments.progress(states, names) == {"done": 1, "failed": 1, "pending": 2}
-
-
 def test_wait_ends_when_every_task_finished(monkeypatch):
     """The loop reports progress changes and returns once nothing is pending."""
     polls = iter(
@@ -267,29 +75,6 @@ def test_wait_fails_when_no_worker_runs(monkeypatch):
     assert len(started) == 2  # the first start, then one restart
 
 
-LOG = """\
-Reproducing experiment 'bad'
-Stage 'ingest' didn't change, skipping
-Stage 'prepare' is cached - skipping run, checking out outputs
-Running stage 'train':
-> PYTHONPATH=src python -m kaizen train
-kaizen train: error: params.yaml: train.model: Input should be 'logreg', 'rf' or 'hgb'
-ERROR: failed to reproduce 'train': failed to run: ..., exited with 1
-"""
-
-
-def test_stage_runs_and_log_error():
-    """Which stages ran, and the kaizen error line of a failed run."""
-    assert experiments.stage_runs(LOG) == {
-        "ingest": "skipped",
-        "prepare": "restored",
-        "train": "ran",
-    }
-    assert experiments.log_error(LOG).startswith("kaizen train: error: params.yaml: train.model")
-    assert experiments.log_error("x\nERROR: boom\n") == "ERROR: boom"
-    assert experiments.log_error("") == "no log"
-
-
 def git(path: Path, *args: str) -> None:
     """Run git quietly in `path`."""
     subprocess.run(["git", *args], cwd=path, check=True, capture_output=True)
@@ -312,13 +97,6 @@ def test_untracked_files_under_src_are_refused(tmp_path, monkeypatch, capsys):
     error = capsys.readouterr().err
     assert "kaizen sweep: error: untracked files under src/ (src/new_feature.py)" in error
     assert "git add" in error and len(error.splitlines()) == 1
-
-
-def test_untracked_message_shortens_long_lists():
-    """Many files: three named, the rest counted."""
-    with pytest.raises(KaizenError, match=r"a, b, c and 2 more"):
-        experiments.untracked_error(["a", "b", "c", "d", "e"])
-    experiments.untracked_error([])
 
 
 def test_run_reports_failures_in_one_line(tmp_path, monkeypatch):
@@ -393,20 +171,41 @@ def test_cli_sweep_guard_without_winner_still_reports(monkeypatch, capsys):
     """No experiment meets the guard: the sweep says so and succeeds when nothing failed."""
     fake = FakeDvc(status=QUEUE_STATUS.replace("Failed", "Success"))
     monkeypatch.setattr(runner, "execute", fake)
-    code = cli.main(["sweep", "-S", "train.model=logreg", "--guard", "test.roc_auc>=0.99"])
+    code = cli.main(["sweep", "-S", "train.model=logreg", "--guard", "cv.roc_auc>=0.99"])
     out, _ = capsys.readouterr()
     assert code == 0
-    assert "best: none (no experiment meets the guard test.roc_auc>=0.99" in out
+    assert "best: none (no experiment meets the guard cv.roc_auc>=0.99" in out
     assert json.loads(out.splitlines()[-1])["best"] is None
 
 
 def test_cli_best_prints_only_the_name(dvc, capsys):
-    """stdout is the name (for scripts); direction and guard apply."""
-    assert cli.main(["best", "--metric", "test.cost"]) == 0
+    """stdout is the name (for scripts); direction, guard and rule apply; the winner's held-out
+    figures are printed once, on stderr."""
+    assert cli.main(["best", "--metric", "cv.cost"]) == 0
     assert capsys.readouterr().out == "low-auc\n"
-    assert cli.main(["best", "--guard", "test.cost<=baseline"]) == 0
-    assert capsys.readouterr().out == "mid-auc\n"
+    assert cli.main(["best", "--guard", "cv.cost<=baseline"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "mid-auc\n"
+    assert err == (
+        "best: mid-auc: cv.roc_auc 0.8500 ± 0.0300 (max, rule best); held out, read once for the "
+        "winner: test.roc_auc 0.8400, current.roc_auc 0.8300, test.cost 0.4500, "
+        "current.cost 0.4500\n"
+    )
+    assert cli.main(["best", "--rule", "one-se"]) == 0
+    assert capsys.readouterr().out == "top-auc\n"
     assert not any(call[:3] == ("dvc", "exp", "branch") for call in dvc.calls)
+
+
+def test_cli_best_refuses_held_out_metrics(dvc, capsys):  # pylint: disable=unused-argument
+    """Selecting or guarding on test.* / current.* needs --allow-holdout."""
+    assert cli.main(["best", "--metric", "current.roc_auc"]) == 1
+    err = capsys.readouterr().err
+    assert_one_line_error(err, "kaizen best: error: --metric metrics/evaluate/metrics.json:")
+    assert "current, out-of-time part" in err and "--allow-holdout" in err
+    assert cli.main(["best", "--guard", "test.cost<=baseline"]) == 1
+    assert_one_line_error(capsys.readouterr().err, "--guard test.cost: selecting on the test")
+    assert cli.main(["best", "--metric", "current.roc_auc", "--allow-holdout"]) == 0
+    assert capsys.readouterr().out == "top-auc\n"
 
 
 def test_cli_promote_branches_the_best(dvc, capsys):
@@ -429,3 +228,27 @@ def test_cli_sweep_clean(dvc, monkeypatch, capsys):
     assert json.loads(capsys.readouterr().out) == {"removed": 4}
     assert dvc.ran("dvc", "exp", "remove", "--all-commits")
     assert dvc.ran("dvc", "queue", "remove", "--success", "--failed")
+
+
+def test_stop_waits_until_no_worker_is_left(monkeypatch):
+    """`dvc queue stop`, then poll `dvc queue status` until every worker is gone."""
+    answers = iter(["Worker status: 1 active, 1 idle", "Worker status: 0 active, 1 idle", ""])
+    calls = []
+
+    def fake(*args, check=True):  # pylint: disable=unused-argument
+        calls.append(args)
+        out = next(answers) if args[1:3] == ("queue", "status") else ""
+        return subprocess.CompletedProcess(args, 0, out, "")
+
+    monkeypatch.setattr(runner, "execute", fake)
+    command.stop(poll=0)
+    assert calls[0] == ("dvc", "queue", "stop")
+    assert calls.count(("dvc", "queue", "status")) == 3
+
+
+def test_stop_gives_up_with_a_one_line_error(monkeypatch):
+    """A worker that never leaves: an error naming the wait, not a hang."""
+    status = subprocess.CompletedProcess([], 0, "Worker status: 1 active, 0 idle", "")
+    monkeypatch.setattr(runner, "execute", lambda *args, check=True: status)
+    with pytest.raises(KaizenError, match="workers still running after 0 s"):
+        command.stop(timeout=0, poll=0)

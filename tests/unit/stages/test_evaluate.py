@@ -11,8 +11,7 @@ from kaizen import files
 from kaizen import metrics as M
 from kaizen.config import EvaluateConfig
 from kaizen.data import Schema
-from kaizen import model
-from kaizen.model import build_pipeline, predict_scores
+from kaizen.model import build_pipeline, cross_validate, predict_scores
 from kaizen.stages import evaluate
 from tests.unit.helpers import credit_frame, make_params
 
@@ -27,15 +26,18 @@ def fit(update=None, rows: int = 40):
     return build_pipeline(SCHEMA, make_params({"train": update or {}}).train)[0].fit(X, y), X, y
 
 
-def run(fitted, output, update=None, current=None) -> dict:
-    """Run the evaluate stage on the shared model into `output`."""
+def run(fitted, output, update=None, current=None, info=None) -> dict:
+    """Run the evaluate stage on the shared model into `output` (full scores beside it)."""
     return evaluate.run(
         make_params(update),
         model=str(fitted.model),
+        info=str(info or fitted.info),
         schema=str(fitted.schema),
+        train=str(fitted.train),
         test=str(fitted.test),
         current=str(current or fitted.current),
         output=str(output),
+        scores=str(output.parent / f"{output.name}-scores.parquet"),
     )
 
 
@@ -52,7 +54,8 @@ def fixture_evaluated(fitted, tmp_path_factory):
 
 
 def test_run_summary_matches_scores(fitted, evaluated):
-    """metrics.json equals the returned summary; AUC and threshold agree with the scores."""
+    """metrics.json equals the returned summary; AUC agrees with the scores; the threshold is
+    the cost optimum of the train split's out-of-fold scores, not of the test rows."""
     summary, output = evaluated
     assert files.read_json(output / "metrics.json") == summary
     test = files.read_parquet(fitted.test)
@@ -62,23 +65,46 @@ def test_run_summary_matches_scores(fitted, evaluated):
     assert summary["test"]["roc_auc"] == pytest.approx(
         M.roc_auc(scores["y"], scores["score"]), abs=1e-5
     )
-    optimal, _ = M.cost_optimal_threshold(scores["y"], scores["score"], 5.0, 1.0)
+    train = files.read_parquet(fitted.train)
+    oof = cross_validate(train, SCHEMA, make_params().train, 5, 42)
+    optimal, _ = M.cost_optimal_threshold(oof["y"], oof["score"], 5.0, 1.0)
     assert (
         summary["threshold"]
         == summary["cost_optimal_threshold"]
         == pytest.approx(optimal, abs=1e-6)
     )
+    assert summary["bayes_threshold"] == pytest.approx(1 / 6, abs=1e-6)
+    assert summary["cv"]["folds"] == 5 and summary["cv"]["rows"] == len(train)
+    assert summary["cv"]["roc_auc"] == pytest.approx(
+        np.mean([M.roc_auc(f["y"], f["score"]) for _, f in oof.groupby("fold")]), abs=1e-6
+    )
     for part in ("test", "current"):
         values = summary[part]
         assert values["tp"] + values["fp"] + values["tn"] + values["fn"] == values["rows"]
         assert 0 <= values["roc_auc_low"] <= values["roc_auc"] <= values["roc_auc_high"] <= 1
+        assert {"hl_statistic", "hl_pvalue", "slope", "intercept", "ece"} <= set(
+            values["calibration"]
+        )
+        table = pd.read_csv(output / "plots" / "calibration" / f"{part}.csv")
+        assert table["n"].sum() == values["rows"]
     assert summary["current"]["rows"] == len(files.read_parquet(fitted.current))
+
+
+def test_full_scores_keep_every_row(fitted, evaluated):
+    """The DVC-cached Parquet holds every row of both parts, keyed by the raw data row."""
+    summary, output = evaluated
+    full = pd.read_parquet(output.parent / f"{output.name}-scores.parquet")
+    assert list(full.columns) == ["part", "row", "y", "score"]
+    for part, path in (("test", fitted.test), ("current", fitted.current)):
+        rows = full[full["part"] == part]
+        assert len(rows) == summary[part]["rows"]
+        assert rows["row"].tolist() == list(files.read_parquet(path).index)
 
 
 def test_run_writes_plots_without_infinity(evaluated):
     """Every plot file exists; sklearn plot JSON is strict JSON (no Infinity/NaN)."""
     _, output = evaluated
-    for kind in ("roc", "precision_recall", "calibration", "confusion_matrix"):
+    for kind in ("roc", "precision_recall", "confusion_matrix"):
         for part in ("test", "current"):
             path = output / "plots" / "sklearn" / kind / f"{part}.json"
             text = path.read_text(encoding="utf-8")
@@ -114,6 +140,37 @@ def test_run_fixed_threshold_and_empty_current(fitted, tmp_path):
     test = summary["test"]
     scores = pd.read_csv(tmp_path / "out" / "scores" / "test.csv")
     assert test["tp"] == int(((scores["score"] >= 0.5) & (scores["y"] == 1)).sum())
+    full = pd.read_parquet(tmp_path / "out-scores.parquet")
+    assert set(full["part"]) == {"test"}
+
+
+def test_run_bayes_threshold_and_grades(fitted, tmp_path):
+    """threshold: bayes uses cost_fp / (cost_fp + cost_fn); grades set the calibration buckets."""
+    update = {"evaluate": {"threshold": "bayes", "cost_fn": 3.0, "grades": [0.2, 0.5]}}
+    summary = run(fitted, tmp_path / "out", update)
+    assert summary["threshold"] == summary["bayes_threshold"] == 0.25
+    assert summary["test"]["cost"] == summary["test"]["bayes_cost"]
+    table = pd.read_csv(tmp_path / "out" / "plots" / "calibration" / "current.csv")
+    assert len(table) <= 3 and table["n"].sum() == summary["current"]["rows"]
+
+
+def test_run_skips_an_unlabelled_current_part(fitted, tmp_path, capsys):
+    """Recent applications without outcomes: test metrics only, and the summary says why."""
+    frame = files.read_parquet(fitted.current)
+    unlabelled = tmp_path / "unlabelled.parquet"
+    files.write_parquet(
+        frame.assign(Status=np.where(np.arange(len(frame)) % 2, np.nan, 1)), unlabelled
+    )
+    summary = run(fitted, tmp_path / "out", current=unlabelled)
+    assert "current" not in summary and "test" in summary
+    half = len(frame) // 2
+    assert summary["current_skipped"] == (
+        f"current part unlabelled ({half} of {len(frame)} rows without an outcome): "
+        "current metrics skipped"
+    )
+    assert summary["current_skipped"] in capsys.readouterr().err
+    assert summary["current_skipped"] in M.headline(summary)
+    assert not (tmp_path / "out" / "scores" / "current.csv").exists()
 
 
 def test_run_failure_leaves_previous_output(fitted, tmp_path):
@@ -132,78 +189,22 @@ def test_run_failure_leaves_previous_output(fitted, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.parquet", "out"]
 
 
-def test_part_metrics():
-    """Threshold-free metrics plus counts and cost at the threshold."""
-    y = np.array([0, 1, 0, 1])
-    score = np.array([0.2, 0.7, 0.6, 0.9])
-    out = M.part_metrics(y, score, 0.65, CONFIG)
-    assert out["roc_auc"] == 1.0 and out["tp"] == 2 and out["fp"] == 0 and out["cost"] == 0.0
-    out = M.part_metrics(y, score, 0.5, CONFIG)
-    assert out["fp"] == 1 and out["cost"] == pytest.approx(1 / 4)
-    with pytest.raises(KaizenError, match="^evaluate: a part has a single class"):
-        M.part_metrics(np.ones(3), np.ones(3) / 2, 0.5, CONFIG)
-    with pytest.raises(KaizenError, match="^evaluate: t.parquet has a single class"):
-        M.part_metrics(np.zeros(3), np.ones(3) / 2, 0.5, CONFIG, "t.parquet")
-
-
-def test_decision_threshold():
-    """'cost' uses the cost-optimal threshold; a number is used as is; both are reported."""
-    y = np.array([0, 0, 1, 1, 0])
-    score = np.array([0.1, 0.3, 0.35, 0.8, 0.6])
-    optimal, cost = M.cost_optimal_threshold(y, score, 5.0, 1.0)
-    assert M.decision_threshold(y, score, CONFIG) == {
-        "threshold": optimal,
-        "cost_optimal_threshold": optimal,
-        "cost_optimal_cost": cost,
-    }
-    fixed = M.decision_threshold(y, score, EvaluateConfig(threshold=0.7))
-    assert fixed["threshold"] == 0.7 and fixed["cost_optimal_threshold"] == optimal
-
-
-def test_importance_subsamples_large_tests(monkeypatch):
-    """At most IMPORTANCE_ROWS rows are permuted; one row per input column, sorted."""
-    pipeline, X, y = fit()
-    table = model.importance(pipeline, X, y, CONFIG.permutation_repeats, CONFIG.seed)
-    assert list(table.columns) == ["feature", "importance", "std"]
-    assert sorted(table["feature"]) == sorted(X.columns)
-    monkeypatch.setattr(model, "IMPORTANCE_ROWS", 20)
-    small = model.importance(pipeline, X, y, CONFIG.permutation_repeats, CONFIG.seed)
-    assert len(small) == len(X.columns)
-    assert not small["importance"].equals(table.set_index(table.index)["importance"])
-
-
-def test_projection_uses_model_pca_when_two_axes():
-    """With a 2-axis PCA step the model's own projection is used; otherwise a fresh PCA."""
-    pipeline, X, _ = fit({"pca": {"n_components": 2}})
-    points = model.projection(pipeline, X, 0)
-    np.testing.assert_allclose(points, pipeline[:-1].transform(X))
-    plain, X, _ = fit()
-    points = model.projection(plain, X, 0)
-    assert points.shape == (len(X), 2)
-    prepared = plain[:2].transform(X)
-    variance = np.var(points, axis=0)
-    assert variance[0] >= variance[1]
-    assert variance.sum() <= np.var(prepared, axis=0).sum() + 1e-9
-    three, X, _ = fit({"pca": {"n_components": 3}})
-    assert model.projection(three, X, 0).shape == (len(X), 2)
-
-
-def test_sanitize_plot():
-    """Infinity and NaN anywhere in the JSON become null; other values are kept."""
-    raw = '{"roc": [{"fpr": 0.0, "threshold": Infinity}, {"x": [NaN, 1]}], "n": "a"}'
-    content = M.clean_plot(json.loads(raw))
-    assert content == {"roc": [{"fpr": 0.0, "threshold": None}, {"x": [None, 1]}], "n": "a"}
-
-
-def test_plot_floats_keep_six_significant_digits():
-    """Last-bit float noise (another CPU) does not reach the plot files kept in git."""
-    noisy = {"roc": [{"fpr": 0.12345678901, "tpr": 0.9999999999999998, "n": 3}]}
-    twin = {"roc": [{"fpr": 0.12345678901000002, "tpr": 0.9999999999999999, "n": 3}]}
-    assert (
-        M.clean_plot(noisy)
-        == M.clean_plot(twin)
-        == {"roc": [{"fpr": 0.123457, "tpr": 1.0, "n": 3}]}
-    )
+@pytest.mark.parametrize(
+    ("update", "info", "problem"),
+    [
+        ({"evaluate": {"cv_folds": 50}}, None, "params.yaml: evaluate.cv_folds: 50 folds need"),
+        ({}, {"schema": {}}, "no valid train params (rerun `dvc repro train`)"),
+    ],
+)
+def test_run_cv_errors_write_nothing(fitted, tmp_path, update, info, problem):
+    """Too many folds for the train split, or a model.json without params: one line, no output."""
+    path = None
+    if info is not None:
+        path = tmp_path / "model.json"
+        files.write_json(info, path)
+    with pytest.raises(KaizenError, match=problem.replace("(", r"\(").replace(")", r"\)")):
+        run(fitted, tmp_path / "out", update, info=path)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out-scores.parquet").exists()
 
 
 def test_scores_follow_model(fitted, evaluated):
@@ -216,33 +217,17 @@ def test_scores_follow_model(fitted, evaluated):
     np.testing.assert_allclose(stored.to_numpy(), expected.to_numpy(), atol=1e-6)
 
 
-def test_evenly():
-    """All positions up to the cap; beyond it, evenly spaced with both ends kept."""
-    assert M.evenly(4, 10).tolist() == [0, 1, 2, 3]
-    kept = M.evenly(101, 5)
-    assert kept.tolist() == [0, 25, 50, 75, 100]
-    kept = M.evenly(1000, 7)
-    assert kept[0] == 0 and kept[-1] == 999 and len(kept) == 7
-    assert (np.diff(kept) > 0).all()
-
-
-def test_sanitize_plot_thins_long_lists():
-    """With max_points, long point lists keep evenly spaced points (ends included)."""
-    points = [
-        {"fpr": i / 10, "threshold": float("inf") if i == 0 else 1 - i / 10} for i in range(11)
-    ]
-    kept = M.clean_plot({"roc": points}, max_points=3)["roc"]
-    assert [p["fpr"] for p in kept] == [0.0, 0.5, 1.0]
-    assert kept[0]["threshold"] is None
-
-
 def test_run_caps_rows_and_curve_points(fitted, tmp_path, monkeypatch):
-    """Past ROW_CAP / CURVE_POINTS the stored scores and curves are thinned; metrics are not."""
+    """Past SCORES_CAP / ROW_CAP / CURVE_POINTS the git copies and plot data are thinned;
+    metrics and the DVC-cached full copy are not."""
     monkeypatch.setattr(evaluate, "ROW_CAP", 5)
+    monkeypatch.setattr(evaluate, "SCORES_CAP", 6)
     monkeypatch.setattr(evaluate, "CURVE_POINTS", 4)
     summary = run(fitted, tmp_path / "out")
     scores = pd.read_csv(tmp_path / "out" / "scores" / "current.csv")
-    assert len(scores) == 5 < summary["current"]["rows"]
+    assert len(scores) == 6 < summary["current"]["rows"]
+    full = pd.read_parquet(tmp_path / "out-scores.parquet")
+    assert (full["part"] == "current").sum() == summary["current"]["rows"]
     roc = tmp_path / "out" / "plots" / "sklearn" / "roc" / "current.json"
     roc = json.loads(roc.read_text(encoding="utf-8"))
     assert len(roc["roc"]) <= 4

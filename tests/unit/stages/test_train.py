@@ -44,8 +44,45 @@ def test_train_writes_model_metadata_and_facts(fitted, tmp_path, capsys):
     assert info["train_rows"] == len(frame)
     assert info["params"]["model"] == "logreg"
     assert "scikit-learn" in info["versions"]
+    assert info["high_cardinality"] == {}
+    assert info["model_sha256"] == files.file_sha256(tmp_path / "model.joblib")
+    assert info["categories"] == {"Home": sorted(frame["Home"].unique())}
+    assert set(info["reference"]["inputs"]) == {"Income", "Debt", "Amount", "Price", "Home"} | {
+        r["name"] for r in RATIOS
+    }
+    assert set(info["reference"]["encoded_means"]) == set(pipeline[1].get_feature_names_out())
     written = files.read_json(tmp_path / "train.json")
-    assert written == {k: v for k, v in facts.items() if k != "fit_seconds"}
+    assert written == {
+        k: v for k, v in facts.items() if k not in ("fit_seconds", "high_cardinality")
+    }
+
+
+def test_train_warns_about_high_cardinality(fitted, tmp_path, capsys):
+    """A categorical column with more distinct values than warn_share of the rows is named,
+    with the fix; max_categories caps its one-hot columns."""
+    frame = files.read_parquet(fitted.train)
+    wide = tmp_path / "wide.parquet"
+    files.write_parquet(frame.assign(Home=[f"id{i}" for i in range(len(frame))]), wide)
+    paths = {name.split(".", maxsplit=1)[0]: str(tmp_path / name) for name in OUTPUTS}
+    categories = {"min_frequency": None, "max_categories": 4, "warn_share": 0.5}
+    update = {"train": {"categories": categories}}
+    facts = train.run(
+        make_params(update),
+        train=str(wide),
+        schema=str(fitted.schema),
+        model=paths["model"],
+        info=paths["model"].replace("joblib", "json"),
+        metrics=paths["train"],
+    )
+    err = capsys.readouterr().err
+    assert (
+        f"kaizen train: warning: column 'Home' has {len(frame)} distinct values in {len(frame)} "
+        "training rows (> train.categories.warn_share): an identifier or free text? Drop it "
+        "with data.columns: {Home: drop}\n"
+    ) in err
+    assert facts["high_cardinality"] == {"Home": len(frame)}
+    # 4 numeric + 2 ratios (no missing value, no indicator) + 4 Home columns (3 + infrequent)
+    assert facts["features_model"] == 6 + 4
 
 
 def test_train_removes_outlier_rows(fitted, tmp_path):

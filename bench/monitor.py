@@ -1,0 +1,213 @@
+"""`kaizen monitor` on large windows: 100k events in SQLite, 1M events in PostgreSQL 15.
+
+Events are SYNTHETIC: rows of the current part drawn with replacement (seed 0), scored by the
+repository's model, spread over the 7 days before a fixed `--until`, 30 % of them with an outcome
+(younger than the default 365-day outcome window: counted, not judged). The store is filled through
+`EventStore.record` (the API's own write path) in batches; PostgreSQL runs as in the tests (a
+temporary server on 127.0.0.1, as the `postgres` user when run as root). Each monitor run is a
+fresh process: wall time, CPU time and peak RSS from wait4. Needs `make repro` first.
+
+    .venv/bin/python bench/monitor.py [--rows-sqlite 100000] [--rows-postgres 1000000]
+"""
+
+from __future__ import annotations
+
+# A report script: its measuring function is long and linear on purpose.
+# pylint: disable=too-many-locals
+
+import argparse
+import contextlib
+import datetime as dt
+import os
+import pwd
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import sqlalchemy as sa
+
+from pipeline import ROOT, machine, measure  # bench/pipeline.py
+from results import record  # bench/results.py
+
+from kaizen import files, scoring
+from kaizen.serving.store import FEEDBACK, EventStore
+
+WORK = ROOT / "bench" / ".work" / "monitor"
+UNTIL = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+BATCH = 10_000
+RSS_TARGET_GB = 1.0
+
+
+def events(model: scoring.Model, rows: int, seed: int = 0) -> Iterator[tuple[list, list]]:
+    """Batches of (events, feedback rows) built like the API's."""
+    current = files.read_parquet(ROOT / "data" / "ingest" / "current.parquet")
+    features = current[model.schema.features]
+    rng = np.random.default_rng(seed)
+    for start in range(0, rows, BATCH):
+        size = min(BATCH, rows - start)
+        picked = features.iloc[rng.integers(0, len(features), size)]
+        scores = model.scores(picked)
+        labels = current[model.schema.target].to_numpy()[rng.integers(0, len(current), size)]
+        records = picked.astype(object).where(picked.notna(), None).to_dict("records")
+        offsets = rng.random(size) * 7 * 86400
+        batch, feedback = [], []
+        for index, (inputs, score, offset) in enumerate(zip(records, scores, offsets)):
+            created = UNTIL - dt.timedelta(seconds=float(offset))
+            prediction_id = str(uuid.UUID(int=start + index + 1))
+            batch.append(
+                {
+                    "prediction_id": prediction_id,
+                    "created_at": created,
+                    "request_id": prediction_id,
+                    "model_version": model.version,
+                    "schema_version": model.schema_version,
+                    "inputs": inputs,
+                    "pii_fields": [],
+                    "score": float(score),
+                    "threshold": 0.2,
+                    "decision": "refuse" if score >= 0.2 else "accept",
+                    "reasons": [],
+                    "unseen": {},
+                    "latency_ms": 1.0,
+                }
+            )
+            if rng.random() < 0.3:
+                feedback.append(
+                    {
+                        "prediction_id": prediction_id,
+                        "outcome": int(labels[index]),
+                        "observed_at": created,
+                        "received_at": created,
+                    }
+                )
+        yield batch, feedback
+
+
+def fill(db: str, model: scoring.Model, rows: int) -> float:
+    """Create and fill a store; seconds taken."""
+    started = time.perf_counter()
+    store = EventStore(db)
+    store.init()
+    for batch, feedback in events(model, rows):
+        store.record(batch)
+        with store.engine.begin() as conn:
+            conn.execute(FEEDBACK.insert(), feedback)
+    store.close()
+    return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def postgres(folder: Path) -> Iterator[str]:
+    """A PostgreSQL server on 127.0.0.1 in `folder`; its URL."""
+    bindir = subprocess.run(
+        ["pg_config", "--bindir"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # the server refuses root
+        user = pwd.getpwnam("postgres")
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data = folder / "data"
+    subprocess.run(
+        prefix + [f"{bindir}/initdb", "-D", str(data), "-A", "trust", "-U", "kaizen", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-k {shlex.quote(str(folder))} -p {port} -h 127.0.0.1"
+    ctl = prefix + [f"{bindir}/pg_ctl", "-D", str(data)]
+    subprocess.run(
+        ctl + ["-o", options, "-l", str(folder / "log"), "-w", "start"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql://kaizen@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(ctl + ["-m", "fast", "-w", "stop"], check=False, capture_output=True)
+
+
+def monitor_run(db: str, output: Path, log: Path):
+    """One `kaizen monitor --window 7d` in a fresh process."""
+    command = (
+        f"{ROOT / '.venv' / 'bin' / 'kaizen'} monitor --window 7d --until {UNTIL.isoformat()} "
+        f"--output {shlex.quote(str(output))} --db {shlex.quote(db)}"
+    )
+    run = measure(command, ROOT, log)
+    if run.code not in (0, 2):
+        sys.exit(f"bench: kaizen monitor exited {run.code}; see {log}")
+    return run
+
+
+def main() -> None:
+    """Fill the stores, run the monitor, record the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows-sqlite", type=int, default=100_000)
+    parser.add_argument("--rows-postgres", type=int, default=1_000_000)
+    parser.add_argument("--no-readme", action="store_true")
+    args = parser.parse_args()
+    model = scoring.load(ROOT / "models" / "model.joblib")
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    log = WORK / "log.txt"
+    rows = []
+    sqlite = str(WORK / "events.db")
+    filled = fill(sqlite, model, args.rows_sqlite)
+    runs = [monitor_run(sqlite, WORK / f"sqlite-{i}", log) for i in range(2)]
+    rows.append(("SQLite", args.rows_sqlite, filled, runs))
+    folder = Path(tempfile.mkdtemp(prefix="kaizen-bench-pg-"))
+    try:
+        with postgres(folder) as url:
+            filled = fill(url, model, args.rows_postgres)
+            engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+            with engine.connect() as conn:
+                size = conn.exec_driver_sql("SELECT pg_database_size('postgres')").scalar_one()
+            engine.dispose()
+            runs = [monitor_run(url, WORK / f"postgres-{i}", log) for i in range(2)]
+            rows.append(("PostgreSQL 15", args.rows_postgres, filled, runs))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    lines = [
+        f"Date: {dt.date.today().isoformat()}. Machine: {machine()} (2 shared cores: times are "
+        "noisy). Command: `.venv/bin/python bench/monitor.py` (after `make repro`).",
+        "",
+        "SYNTHETIC events: current-part rows drawn with replacement, scored by the repository's "
+        "model, spread over 7 days, 30 % with an outcome (younger than the 365-day outcome "
+        "window: counted, not judged). `kaizen monitor --window 7d` in a fresh process, twice "
+        "per store (second run: history of one run); peak RSS from wait4. Target: the 1M-event "
+        f"PostgreSQL window under {RSS_TARGET_GB:.0f} GB peak.",
+        "",
+        "| store | window events | fill (s) | run | wall (s) | CPU (s) | peak RSS (GB) | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, count, seconds, measured in rows:
+        for index, run in enumerate(measured, 1):
+            target = "–"
+            if name.startswith("PostgreSQL"):
+                target = "met" if run.peak_rss < RSS_TARGET_GB * 2**30 else "NOT met"
+            lines.append(
+                f"| {name} | {count:,} | {seconds:.0f} | {index} | {run.seconds:.1f} | "
+                f"{run.cpu:.1f} | {run.peak_rss / 2**30:.2f} | {target} |"
+            )
+    lines += [
+        "",
+        f"PostgreSQL database size with {args.rows_postgres:,} events: {size / 2**30:.2f} GB.",
+    ]
+    section = "\n".join(lines) + "\n"
+    print(section)
+    if not args.no_readme:
+        record("monitor", section)
+
+
+if __name__ == "__main__":
+    main()

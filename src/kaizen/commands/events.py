@@ -1,0 +1,179 @@
+"""events: the event store from the command line. `init` creates the tables (idempotent),
+`export` writes a window of events (every field, or a training snapshot), `purge` applies
+retention, `check` runs the integrity check. The store is `--db` or KAIZEN_DB."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from kaizen import KaizenError, files
+from kaizen.scoring import read_info
+from kaizen.serving.settings import load_settings
+from kaizen.serving.store import EVENT_FIELDS, EventStore, utc
+
+JSON_FIELDS = ("reasons", "unseen", "pii_fields")  # exported as JSON text
+
+
+def parse_time(value: str, option: str) -> dt.datetime:
+    """An ISO 8601 date or date-time; without a zone it is UTC."""
+    try:
+        return utc(dt.datetime.fromisoformat(value))
+    except ValueError:
+        raise KaizenError(f"{option}: {value!r} is not an ISO 8601 date or date-time") from None
+
+
+def event_table(events: list[dict]) -> pd.DataFrame:
+    """Every event field, the outcome, then the inputs as columns (PII as stored)."""
+    base = pd.DataFrame(
+        [{k: v for k, v in event.items() if k != "inputs"} for event in events],
+        columns=EVENT_FIELDS + ["outcome", "observed_at"],
+    )
+    for name in JSON_FIELDS:
+        base[name] = [json.dumps(value, separators=(",", ":")) for value in base[name]]
+    base["outcome"] = base["outcome"].astype("Int8")
+    inputs = pd.DataFrame([event["inputs"] for event in events], index=base.index)
+    clash = sorted(set(inputs.columns) & set(base.columns))
+    if clash:
+        raise KaizenError(f"export: input column(s) {', '.join(clash)} clash with event fields")
+    return pd.concat([base, inputs], axis=1)
+
+
+def training_table(
+    events: list[dict], info: dict, negative: str | None
+) -> tuple[pd.DataFrame, list]:
+    """The raw data's columns plus the target (positive label for 1, `negative` for 0); columns
+    that were dropped or hashed as PII are left out (returned as the second item)."""
+    schema = info["schema"]
+    positive = schema["positive"]
+    if negative is None:
+        if positive not in ("1", "1.0", "True", "true"):
+            raise KaizenError(
+                f"--negative: name the target's other class (the positive one is {positive!r})"
+            )
+        negative = "0"
+    scrubbed = sorted({name for event in events for name in event["pii_fields"]})
+    columns = [c for c in schema["numeric"] + schema["categorical"] if c not in scrubbed]
+    table = pd.DataFrame([event["inputs"] for event in events], columns=columns)
+    table[schema["target"]] = [positive if e["outcome"] == 1 else negative for e in events]
+    return table, scrubbed
+
+
+def write_table(table: pd.DataFrame, output: str) -> None:
+    """Parquet or CSV by the file's extension."""
+    suffix = Path(output).suffix.lower()
+    if suffix == ".parquet":
+        files.write_parquet(table.reset_index(drop=True), output)
+    elif suffix == ".csv":
+        files.write_csv(table, output, index=False)
+    else:
+        raise KaizenError(f"--output: {output}: use a .parquet or .csv file")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `events init|export|purge|check`."""
+    cmd = commands.add_parser("events", help="the prediction event store (init, export, purge)")
+    actions = cmd.add_subparsers(dest="action", required=True, metavar="action")
+    init_cmd = actions.add_parser("init", help="create the tables (idempotent)")
+    export_cmd = actions.add_parser("export", help="write a window of events to Parquet or CSV")
+    export_cmd.add_argument("--since", help="ISO date or date-time (inclusive, UTC by default)")
+    export_cmd.add_argument("--until", help="ISO date or date-time (exclusive)")
+    export_cmd.add_argument("--labelled-only", action="store_true", help="events with an outcome")
+    export_cmd.add_argument(
+        "--training", action="store_true", help="raw data columns + target (labelled events)"
+    )
+    export_cmd.add_argument("--model", default="models/model.joblib", help="for --training")
+    export_cmd.add_argument("--negative", help="--training: target value of outcome 0")
+    export_cmd.add_argument("--output", required=True, help="FILE.parquet or FILE.csv")
+    purge_cmd = actions.add_parser("purge", help="delete events created before a date")
+    purge_cmd.add_argument("--before", required=True, help="ISO date or date-time (UTC default)")
+    check_cmd = actions.add_parser("check", help="integrity check of the store")
+    for sub, handler in (
+        (init_cmd, init),
+        (export_cmd, export),
+        (purge_cmd, purge),
+        (check_cmd, check),
+    ):
+        sub.add_argument("--db", help="a path, sqlite:///… or postgresql://… (KAIZEN_DB)")
+        sub.set_defaults(action_handler=handler)
+    cmd.set_defaults(handler=dispatch)
+
+
+def dispatch(args: argparse.Namespace) -> dict:
+    """Run the chosen action (`kaizen events <action>`)."""
+    return args.action_handler(args)
+
+
+def _store(args: argparse.Namespace) -> EventStore:
+    """The store named by --db or KAIZEN_DB."""
+    return EventStore(load_settings(db=args.db).db)
+
+
+def init(args: argparse.Namespace) -> dict:
+    """Create the tables if needed."""
+    store = _store(args)
+    try:
+        return {"db": _safe(store.url), "created": store.init()}
+    finally:
+        store.close()
+
+
+def export(args: argparse.Namespace) -> dict:
+    """Write the window's events."""
+    since = parse_time(args.since, "--since") if args.since else None
+    until = parse_time(args.until, "--until") if args.until else None
+    info = read_info(args.model) if args.training else None
+    store = _store(args)
+    try:
+        store.check_ready()
+        events = store.events(since, until, labelled_only=args.labelled_only or args.training)
+    finally:
+        store.close()
+    left_out: list[str] = []
+    if info is not None:
+        table, left_out = training_table(events, info, args.negative)
+        if left_out:
+            print(f"kaizen events: PII column(s) left out: {', '.join(left_out)}", file=sys.stderr)
+    else:
+        table = event_table(events)
+    write_table(table, args.output)
+    return {"rows": len(table), "output": args.output, "left_out": left_out}
+
+
+def purge(args: argparse.Namespace) -> dict:
+    """Delete events (and their feedback) created before --before."""
+    before = parse_time(args.before, "--before")
+    store = _store(args)
+    try:
+        store.check_ready()
+        return {"before": before.isoformat(), **store.purge(before)}
+    finally:
+        store.close()
+
+
+def check(args: argparse.Namespace) -> dict:
+    """Integrity check; a problem is a one-line error (exit 1)."""
+    store = _store(args)
+    try:
+        store.check_ready()
+        problems = store.integrity()
+        count = store.count()
+    finally:
+        store.close()
+    if problems:
+        raise KaizenError(f"event store: {'; '.join(problems)}")
+    return {"events": count, "integrity": "ok"}
+
+
+def _safe(url: str) -> str:
+    """The store URL without its password."""
+    head, sep, tail = url.rpartition("@")
+    if not sep:
+        return url
+    scheme, _, credentials = head.partition("://")
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{tail}"

@@ -1,0 +1,152 @@
+"""Alerts: which signals to announce, a Slack-compatible payload, and the webhook with retries.
+
+One alert per signal and episode: a signal is announced when it starts breaching (warning or
+critical), when its level rises, or when it still breaches `cooldown_hours` after the last
+alert. An alert that could not be delivered is not recorded, so the next run tries again. A
+failing webhook never stops the run: the report is written first, the failure is logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Callable
+
+from kaizen.monitoring.signals import CRITICAL, RANK, WARNING, Signal
+
+FLAGGED = (WARNING, CRITICAL)
+COLOURS = {WARNING: "#ff7f0e", CRITICAL: "#d62728"}
+
+
+def due(
+    signals: list[Signal], previous: dict[str, dict], now: dt.datetime, cooldown_hours: float
+) -> list[Signal]:
+    """Signals to announce now; `previous` = last run's {signal: {level, alerted_at}}."""
+    out = []
+    for item in signals:
+        if item.level not in FLAGGED:
+            continue
+        before = previous.get(item.name, {})
+        alerted = before.get("alerted_at")
+        rising = RANK[item.level] > RANK.get(before.get("level", "ok"), 1)
+        stale = alerted is not None and now - _aware(alerted) >= dt.timedelta(hours=cooldown_hours)
+        if before.get("level") not in FLAGGED or rising or alerted is None or stale:
+            out.append(item)
+    return out
+
+
+def alerted_at(
+    signals: list[Signal], previous: dict[str, dict], sent: set[str], now: dt.datetime
+) -> dict[str, dt.datetime | None]:
+    """When each signal was last announced in its current episode (None: cleared or unsent)."""
+    out: dict[str, dt.datetime | None] = {}
+    for item in signals:
+        if item.name in sent:
+            out[item.name] = now
+        elif item.level in FLAGGED and previous.get(item.name, {}).get("level") in FLAGGED:
+            last = previous[item.name].get("alerted_at")
+            out[item.name] = None if last is None else _aware(last)
+        else:
+            out[item.name] = None
+    return out
+
+
+def _aware(value) -> dt.datetime:
+    """A datetime (or ISO text) as aware UTC."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def _threshold(item: Signal) -> str:
+    """The threshold the level was judged against."""
+    bound = item.critical if item.level == CRITICAL else item.warning
+    return "–" if bound is None else f"{bound:.4g}"
+
+
+def line(item: Signal, runbook: str) -> str:
+    """One log line per alert."""
+    value = "–" if item.value is None else f"{item.value:.4g}"
+    return (
+        f"ALERT {item.level}: {item.name} = {value} (threshold {_threshold(item)}); "
+        f"{item.detail}; runbook: {runbook}"
+    )
+
+
+def payload(level: str, signals: list[Signal], runbook: str, report_hint: str) -> dict:
+    """Slack-compatible JSON (`text` + `attachments`), with the structured alerts too."""
+    title = f"Kaizen monitoring: {level}: {len(signals)} signal(s) to look at"
+    return {
+        "text": f"{title} ({report_hint}). Runbook: {runbook}",
+        "attachments": [
+            {
+                "color": COLOURS[item.level],
+                "title": f"{item.level}: {item.name}",
+                "text": item.detail,
+                "fields": [
+                    {
+                        "title": "value",
+                        "value": "–" if item.value is None else f"{item.value:.4g}",
+                        "short": True,
+                    },
+                    {"title": "threshold", "value": _threshold(item), "short": True},
+                    {"title": "runbook", "value": runbook, "short": False},
+                ],
+            }
+            for item in signals
+        ],
+        "alerts": [
+            {
+                "signal": item.name,
+                "level": item.level,
+                "value": item.value,
+                "threshold": item.critical if item.level == CRITICAL else item.warning,
+                "runbook": runbook,
+            }
+            for item in signals
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened to one webhook call."""
+
+    ok: bool
+    attempts: int
+    error: str = ""
+
+
+def post(
+    url: str,
+    body: dict,
+    *,
+    retries: int,
+    backoff: float,
+    timeout: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Delivery:
+    """POST JSON; retry network errors, 429 and 5xx with exponential backoff (not other 4xx)."""
+    data = json.dumps(body).encode()
+    error = ""
+    for attempt in range(1, retries + 2):
+        request = urllib.request.Request(
+            url, data=data, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310
+                response.read()
+            return Delivery(True, attempt)
+        except urllib.error.HTTPError as exc:
+            error = f"HTTP {exc.code}"
+            if exc.code < 500 and exc.code != 429:
+                return Delivery(False, attempt, error)
+        except (urllib.error.URLError, OSError) as exc:
+            error = str(getattr(exc, "reason", exc))
+        if attempt <= retries:
+            sleep(backoff * 2 ** (attempt - 1))
+    return Delivery(False, retries + 1, error)

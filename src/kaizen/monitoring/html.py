@@ -1,0 +1,267 @@
+"""report.html: one self-contained page (inline CSS and SVG, no network, no library).
+
+Charts: score distribution of the reference vs the window, per-feature drift (PSI with its
+thresholds), and estimated vs realised ROC AUC over recent runs. A Content-Security-Policy
+forbids every fetch; a few lines of inline script only count the drawn charts
+(`data-charts-drawn` on <body>) for the headless-browser test.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+WIDTH, HEIGHT, PAD = 640, 260, 44
+COLOURS = {
+    "reference": "#7f7f7f",
+    "window": "#1f77b4",
+    "estimated": "#1f77b4",
+    "realised": "#d62728",
+}
+LEVEL_COLOURS = {"ok": "#2ca02c", "warning": "#ff7f0e", "critical": "#d62728"}
+LEVEL_COLOURS["insufficient data"] = "#9e9e9e"
+CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+STYLE = """
+body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:980px;color:#222}
+h1{font-size:22px}h2{font-size:17px;margin-top:28px}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px}
+th{background:#f4f4f4}td.n{text-align:right}.chart{margin:12px 0}
+svg text{font:11px system-ui,sans-serif;fill:#333}.muted{color:#666}
+"""
+SCRIPT = """
+document.addEventListener("DOMContentLoaded", function () {
+  var drawn = 0, charts = document.querySelectorAll("svg.chart");
+  charts.forEach(function (svg) { var box = svg.getBBox(); if (box.width > 0 && box.height > 0
+    && svg.querySelectorAll("[data-series]").length > 0) { drawn += 1; } });
+  document.body.setAttribute("data-charts-drawn", drawn + "/" + charts.length);
+});
+"""
+
+
+def _e(value) -> str:
+    """Escaped text."""
+    return html.escape(str(value), quote=True)
+
+
+def _fmt(value, digits: int = 3) -> str:
+    """A number or an en dash."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _scale(low: float, high: float, start: float, end: float):
+    """Linear map [low, high] -> [start, end]."""
+    span = (high - low) or 1.0
+    return lambda value: start + (value - low) / span * (end - start)
+
+
+def _frame(chart_id: str, title: str, body: list[str], height: int = HEIGHT) -> str:
+    """An SVG chart in a figure."""
+    return (
+        f'<figure class="chart" id="{chart_id}"><figcaption>{_e(title)}</figcaption>'
+        f'<svg class="chart" role="img" aria-label="{_e(title)}" width="{WIDTH}" '
+        f'height="{height}" viewBox="0 0 {WIDTH} {height}" xmlns="http://www.w3.org/2000/svg">'
+        + "".join(body)
+        + "</svg></figure>"
+    )
+
+
+def _axes(x_label: str, y_label: str, y_ticks: list[tuple[float, str]], height=HEIGHT) -> list:
+    """Axis lines, y ticks and labels."""
+    bottom = height - PAD
+    parts = [
+        f'<line x1="{PAD}" y1="{PAD / 2}" x2="{PAD}" y2="{bottom}" stroke="#999"/>',
+        f'<line x1="{PAD}" y1="{bottom}" x2="{WIDTH - 10}" y2="{bottom}" stroke="#999"/>',
+        f'<text x="{WIDTH / 2}" y="{height - 8}" text-anchor="middle">{_e(x_label)}</text>',
+        f'<text x="12" y="{height / 2}" transform="rotate(-90 12 {height / 2})" '
+        f'text-anchor="middle">{_e(y_label)}</text>',
+    ]
+    for y, label in y_ticks:
+        parts.append(f'<text x="{PAD - 4}" y="{y + 4:.1f}" text-anchor="end">{_e(label)}</text>')
+    return parts
+
+
+def _legend(items: list[tuple[str, str]]) -> list[str]:
+    """Colour keys at the top right."""
+    parts = []
+    for index, (label, colour) in enumerate(items):
+        x = WIDTH - 170
+        y = 16 + 16 * index
+        parts.append(f'<rect x="{x}" y="{y - 9}" width="12" height="3" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 18}" y="{y - 4}">{_e(label)}</text>')
+    return parts
+
+
+def score_chart(histogram: dict) -> str:
+    """Share of scores per bin on [0, 1]: reference (test split) vs window."""
+    edges = histogram["edges"]
+    top = max(max(histogram["reference"], default=0), max(histogram["window"], default=0), 0.01)
+    x = _scale(0, 1, PAD, WIDTH - 10)
+    y = _scale(0, top, HEIGHT - PAD, PAD / 2)
+    body = _axes("score", "share of scores", [(y(0), "0"), (y(top), f"{top:.2f}")])
+    for name in ("reference", "window"):
+        points = " ".join(
+            f"{x((edges[i] + edges[i + 1]) / 2):.1f},{y(share):.1f}"
+            for i, share in enumerate(histogram[name])
+        )
+        body.append(
+            f'<polyline data-series="{name}" points="{points}" fill="none" '
+            f'stroke="{COLOURS[name]}" stroke-width="2"/>'
+        )
+    for tick in (0, 0.25, 0.5, 0.75, 1):
+        body.append(
+            f'<text x="{x(tick):.1f}" y="{HEIGHT - PAD + 14}" text-anchor="middle">{tick}</text>'
+        )
+    body += _legend(
+        [("reference (test split)", COLOURS["reference"]), ("window", COLOURS["window"])]
+    )
+    return _frame("chart-scores", "Score distribution: reference vs window", body)
+
+
+def drift_chart(features: list[dict], warning: float, alert: float) -> str:
+    """PSI per feature (horizontal bars), coloured by verdict, with both thresholds."""
+    rows = features[:20]
+    height = max(HEIGHT, 30 + 18 * len(rows) + PAD)
+    top = max([alert * 1.2] + [item.get("psi") or 0 for item in rows])
+    left = 150
+    x = _scale(0, top, left, WIDTH - 60)  # room for the value after the longest bar
+    colours = {"drift": "#d62728", "warning": "#ff7f0e", "stable": "#2ca02c"}
+    body = []
+    for index, item in enumerate(rows):
+        y = 20 + 18 * index
+        value = item.get("psi") or 0.0
+        colour = colours.get(str(item.get("verdict")), "#9e9e9e")
+        body.append(
+            f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{_e(item["feature"])}</text>'
+        )
+        body.append(
+            f'<rect data-series="{_e(item["feature"])}" x="{left}" y="{y}" '
+            f'width="{max(x(value) - left, 1):.1f}" height="13" fill="{colour}"/>'
+        )
+        body.append(f'<text x="{x(value) + 4:.1f}" y="{y + 11}">{value:.3f}</text>')
+    bottom = 20 + 18 * len(rows)
+    for threshold, label in ((warning, "warning"), (alert, "drift")):
+        body.append(
+            f'<line x1="{x(threshold):.1f}" y1="14" x2="{x(threshold):.1f}" y2="{bottom}" '
+            'stroke="#555" stroke-dasharray="4 3"/>'
+        )
+        body.append(
+            f'<text x="{x(threshold) + 3:.1f}" y="{bottom + 14}">{label} {threshold}</text>'
+        )
+    return _frame("chart-drift", "Per-feature drift (PSI on the reference's bins)", body, height)
+
+
+def trend_chart(points: list[dict], reference_auc: float | None) -> str:
+    """Estimated (with a ± 1 s.e. band) and realised ROC AUC per run, oldest first."""
+    values = [
+        v
+        for p in points
+        for v in (p.get("estimated_auc"), p.get("realised_auc"), reference_auc)
+        if v is not None
+    ]
+    low = max(0.0, min(values, default=0.5) - 0.03)
+    high = min(1.0, max(values, default=0.5) + 0.03)
+    count = max(len(points) - 1, 1)
+    x = _scale(0, count, PAD + 10, WIDTH - 20)
+    y = _scale(low, high, HEIGHT - PAD, PAD / 2)
+    body = _axes(
+        "monitor run (oldest → this one)",
+        "ROC AUC",
+        [(y(low), f"{low:.2f}"), (y(high), f"{high:.2f}")],
+    )
+    band = [
+        (i, p["estimated_auc"], p.get("estimated_auc_se") or 0.0)
+        for i, p in enumerate(points)
+        if p.get("estimated_auc") is not None
+    ]
+    if band:
+        upper = [f"{x(i):.1f},{y(v + se):.1f}" for i, v, se in band]
+        lower = [f"{x(i):.1f},{y(v - se):.1f}" for i, v, se in reversed(band)]
+        body.append(f'<polygon points="{" ".join(upper + lower)}" fill="#1f77b4" opacity="0.15"/>')
+    if reference_auc is not None:
+        body.append(
+            f'<line x1="{PAD}" y1="{y(reference_auc):.1f}" x2="{WIDTH - 10}" '
+            f'y2="{y(reference_auc):.1f}" stroke="#7f7f7f" stroke-dasharray="4 3"/>'
+        )
+    for key in ("estimated", "realised"):
+        series = [
+            (i, p[f"{key}_auc"]) for i, p in enumerate(points) if p.get(f"{key}_auc") is not None
+        ]
+        if len(series) > 1:
+            line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in series)
+            body.append(
+                f'<polyline points="{line}" fill="none" stroke="{COLOURS[key]}" stroke-width="2"/>'
+            )
+        for i, v in series:
+            body.append(
+                f'<circle data-series="{key}" cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" '
+                f'fill="{COLOURS[key]}"><title>{key} {v:.3f}</title></circle>'
+            )
+    body += _legend(
+        [
+            ("estimated (± 1 s.e.)", COLOURS["estimated"]),
+            ("realised", COLOURS["realised"]),
+            ("test split (evaluate)", COLOURS["reference"]),
+        ]
+    )
+    if not any(
+        p.get("estimated_auc") is not None or p.get("realised_auc") is not None for p in points
+    ):
+        body.append(
+            f'<text data-series="empty" x="{WIDTH / 2}" y="{HEIGHT / 2}" '
+            'text-anchor="middle">no estimate yet</text>'
+        )
+    return _frame("chart-trend", "Estimated vs realised ROC AUC over recent runs", body)
+
+
+def signals_rows(signals: list[dict]) -> str:
+    """The signals table body."""
+    rows = []
+    for item in signals:
+        colour = LEVEL_COLOURS[item["level"]]
+        rows.append(
+            f"<tr><td><code>{_e(item['name'])}</code></td>"
+            f'<td style="color:{colour}">● {_e(item["level"])}</td>'
+            + "".join(
+                f'<td class="n">{_fmt(item.get(key))}</td>'
+                for key in ("value", "reference", "warning", "critical")
+            )
+            + f"<td>{_e(item.get('detail', ''))}</td></tr>"
+        )
+    return "".join(rows)
+
+
+def page(report: dict, drift_thresholds: tuple[float, float]) -> str:
+    """The whole report.html."""
+    level = report["level"]
+    window = report["window"]
+    est = report["estimated"]
+    notes = "".join(f"<li>{_e(note)}</li>" for note in report.get("notes", []))
+    charts = [
+        score_chart(report["charts"]["scores"]),
+        drift_chart(report["drift"]["features"], *drift_thresholds),
+        trend_chart(report["charts"]["history"], report["reference"].get("roc_auc")),
+    ]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<title>Kaizen monitoring: {_e(level)}</title><style>{STYLE}</style>
+<script>{SCRIPT}</script></head>
+<body>
+<h1 style="color:{LEVEL_COLOURS[level]}">Kaizen monitoring: ● {_e(level)}</h1>
+<p>Window {_e(window['since'] or 'last events')} → {_e(window['until'])}: {window['events']:,}
+events, {window['labelled']:,} with an outcome ({window['matured_labelled']:,} matured). Exit code
+{report['exit_code']} (2 = critical). Estimated ROC AUC {_fmt(est.get('roc_auc'))} ±
+{_fmt(est.get('roc_auc_se'))} (test split {_fmt(report['reference'].get('roc_auc'))}).</p>
+<h2>Charts</h2>
+{''.join(charts)}
+<h2>Signals</h2>
+<table><thead><tr><th>signal</th><th>level</th><th>value</th><th>reference</th><th>warning</th>
+<th>critical</th><th>detail</th></tr></thead><tbody>{signals_rows(report['signals'])}</tbody></table>
+<h2>Notes</h2><ul>{notes}</ul>
+<p class="muted">Calibration evidence: {_e(report['calibration']['summary'])}.</p>
+</body></html>
+"""

@@ -1,0 +1,186 @@
+"""report.md (the PR report's style) and metrics.prom (Prometheus text format) of a monitor run."""
+
+from __future__ import annotations
+
+import math
+
+from kaizen.drift import features_table
+from kaizen.markdown import details, fmt
+
+ICONS = {"ok": "🟢", "warning": "🟠", "critical": "🔴", "insufficient data": "⚪"}
+LEVEL_VALUES = {"insufficient data": -1, "ok": 0, "warning": 1, "critical": 2}
+TOP_FEATURES = 10
+
+
+def _value(value) -> str:
+    """Numbers short, missing as an en dash."""
+    return "–" if value is None else fmt(value)
+
+
+def signals_table(signals: list[dict]) -> str:
+    """One row per signal, worst first."""
+    order = {"critical": 0, "warning": 1, "insufficient data": 2, "ok": 3}
+    rows = [
+        "| signal | level | value | reference | warning | critical | detail |",
+        "|---|---|--:|--:|--:|--:|---|",
+    ]
+    for item in sorted(signals, key=lambda s: (order[s["level"]], s["name"])):
+        rows.append(
+            f"| `{item['name']}` | {ICONS[item['level']]} {item['level']} | "
+            f"{_value(item.get('value'))} | {_value(item.get('reference'))} | "
+            f"{_value(item.get('warning'))} | {_value(item.get('critical'))} | "
+            f"{item.get('detail', '')} |"
+        )
+    return "\n".join(rows)
+
+
+def performance_section(report: dict) -> str:
+    """Estimated (with its band and caveats) and realised performance against the test split."""
+    est, ref = report["estimated"], report["reference"]
+    real = report.get("realised") or {}
+    lines = [
+        "### Performance: estimated from the scores, realised on matured outcomes",
+        "",
+        "| metric | test split (evaluate) | estimated (± 1 s.e.) | realised (matured) |",
+        "|---|--:|--:|--:|",
+        f"| ROC AUC | {_value(ref.get('roc_auc'))} | {_band(est, 'roc_auc')} | "
+        f"{_value(real.get('roc_auc'))} |",
+        f"| default rate | {_value(ref.get('default_rate'))} | {_band(est, 'default_rate')} | "
+        f"{_value(real.get('default_rate'))} |",
+        f"| cost per application | {_value(ref.get('cost'))} | {_band(est, 'cost')} | "
+        f"{_value(real.get('cost'))} |",
+        "",
+        f"Calibration evidence: {report['calibration']['summary']}.",
+    ]
+    if not est.get("supported", True):
+        lines.append(f"**Warning: {est['caveat']}.**")
+    if real:
+        test = real.get("auc_test") or {}
+        lines.append(
+            f"Realised on {real['rows']:,} matured labelled events ({real['defaults']:,} defaults)"
+            f"; Gini {_value(real.get('gini'))}, KS {_value(real.get('ks'))}; AUC-decline test "
+            f"S = {_value(test.get('statistic'))}, p = {_value(test.get('p_value'))}; estimate "
+            f"on the same events {_value(real.get('estimated_auc'))} "
+            f"(error {_value(real.get('estimate_error'))})."
+        )
+        lines += ["", grades_table(real.get("grades") or [])]
+    lines += ["", "Assumptions of the estimate: " + "; ".join(est.get("assumptions", [])) + "."]
+    return "\n".join(lines)
+
+
+def _band(estimate: dict, key: str) -> str:
+    """value ± s.e."""
+    value, se = estimate.get(key), estimate.get(f"{key}_se")
+    if value is None:
+        return "–"
+    return f"{fmt(value)} ± {fmt(se)}" if se is not None else fmt(value)
+
+
+def grades_table(grades: list[dict]) -> str:
+    """Calibration by grade with the one-sided Jeffreys p-value."""
+    rows = [
+        "| grade | scores | events | defaults | PD | default rate | Jeffreys p |",
+        "|--:|---|--:|--:|--:|--:|--:|",
+    ]
+    for g in grades:
+        rows.append(
+            f"| {g['grade']} | [{g['low']:.3f}, {g['high']:.3f}) | {g['rows']} | {g['defaults']} "
+            f"| {g['pd']:.3f} | {g['default_rate']:.3f} | {fmt(g['p_value'])} |"
+        )
+    return details("Calibration by grade (Jeffreys test)", "\n".join(rows))
+
+
+def markdown(report: dict) -> str:
+    """The whole report.md."""
+    window = report["window"]
+    level = report["level"]
+    span = f"{window['since'] or 'the last events'} → {window['until']}"
+    drift = report["drift"]
+    lines = [
+        f"## Kaizen monitoring: {ICONS[level]} {level}",
+        "",
+        f"Window {span}: {window['events']:,} events, {window['labelled']:,} with an outcome "
+        f"({window['matured_labelled']:,} matured). Exit code {report['exit_code']} "
+        "(2 = critical).",
+        "",
+        signals_table(report["signals"]),
+        "",
+        performance_section(report),
+        "",
+        f"### Data drift: {drift['verdict']}",
+        "",
+        f"{drift['features_drift']} of {drift['features_total']} features drifted, score PSI "
+        f"{_value(drift.get('score_psi'))} ({drift['score_verdict']}).",
+        "",
+        features_table(drift["features"][:TOP_FEATURES]),
+    ]
+    if report.get("notes"):
+        lines += ["", "### Notes", ""] + [f"- {note}" for note in report["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def _label(value: str) -> str:
+    """A Prometheus label value, escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _number(value) -> str | None:
+    """Prometheus sample value, None when missing."""
+    if value is None or isinstance(value, bool):
+        return None
+    value = float(value)
+    return None if not math.isfinite(value) else repr(value)
+
+
+def prometheus(report: dict, timestamp: float) -> str:
+    """Gauges of the run in Prometheus text exposition format."""
+    lines = []
+
+    def gauge(name: str, help_text: str, samples: list[tuple[dict, object]]) -> None:
+        written = [(labels, _number(value)) for labels, value in samples]
+        written = [(labels, value) for labels, value in written if value is not None]
+        if not written:
+            return
+        lines.extend([f"# HELP {name} {help_text}", f"# TYPE {name} gauge"])
+        for labels, value in written:
+            text = ",".join(f'{key}="{_label(str(item))}"' for key, item in labels.items())
+            lines.append(f"{name}{{{text}}} {value}" if text else f"{name} {value}")
+
+    gauge(
+        "kaizen_monitor_level",
+        "Overall level: -1 insufficient data, 0 ok, 1 warning, 2 critical.",
+        [({}, LEVEL_VALUES[report["level"]])],
+    )
+    gauge(
+        "kaizen_monitor_signal_level",
+        "Level per signal: -1 insufficient data, 0 ok, 1 warning, 2 critical.",
+        [({"signal": s["name"]}, LEVEL_VALUES[s["level"]]) for s in report["signals"]],
+    )
+    gauge(
+        "kaizen_monitor_signal_value",
+        "Value per signal (PSI, rate, ROC AUC, p-value or cost, see the signal).",
+        [({"signal": s["name"]}, s.get("value")) for s in report["signals"]],
+    )
+    window = report["window"]
+    gauge("kaizen_monitor_window_events", "Events in the window.", [({}, window["events"])])
+    gauge(
+        "kaizen_monitor_window_labelled_events",
+        "Events of the window with a matured outcome.",
+        [({}, window["matured_labelled"])],
+    )
+    gauge(
+        "kaizen_monitor_estimated_roc_auc",
+        "ROC AUC estimated from the scores (CBPE).",
+        [({}, report["estimated"].get("roc_auc"))],
+    )
+    gauge(
+        "kaizen_monitor_realised_roc_auc",
+        "ROC AUC on matured labelled events.",
+        [({}, (report.get("realised") or {}).get("roc_auc"))],
+    )
+    gauge(
+        "kaizen_monitor_last_run_timestamp_seconds",
+        "Unix time of this monitor run.",
+        [({}, timestamp)],
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,40 @@
+"""GET /health (model and store status), /ready (can take traffic), /metrics (Prometheus)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from kaizen.serving.service import Service
+
+
+def router() -> APIRouter:
+    """The operational routes."""
+    api = APIRouter(tags=["operations"])
+
+    @api.get("/health")
+    def health(request: Request) -> dict:
+        """The process is up with its model loaded; says whether the store answers."""
+        service: Service = request.app.state.service
+        return {
+            "status": "ok",
+            "model_version": service.model.version,
+            "schema_version": service.model.schema_version,
+            "threshold": service.threshold,
+            "store": "reachable" if service.store.ping() else "unreachable",
+        }
+
+    @api.get("/ready", responses={503: {"description": "the event store does not answer"}})
+    def ready(request: Request) -> JSONResponse:
+        """200 when predictions can be stored (the store answers), else 503."""
+        reachable = request.app.state.service.store.ping()
+        return JSONResponse({"ready": reachable}, status_code=200 if reachable else 503)
+
+    @api.get("/metrics", response_class=Response)
+    def metrics(request: Request) -> Response:
+        """Prometheus text format."""
+        registry = request.app.state.service.metrics.registry
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return api

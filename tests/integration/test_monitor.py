@@ -1,0 +1,304 @@
+"""`kaizen monitor` on the default data, with SQLite and PostgreSQL stores: the current part
+replayed (Expenses flagged, exit codes by the thresholds), reference rows (no drift), 50 events
+(insufficient data), all outcomes fed back (estimate within 0.03 of realised), the webhook on a
+local server, and report.html in headless Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from kaizen import files, scoring
+from kaizen.cli import main
+from kaizen.commands.pipeline import stage_option
+from kaizen.config import parse_params
+from kaizen.stages import evaluate, ingest, prepare, train
+from tests.unit.monitoring.events import store_events
+from tests.unit.monitoring.test_alerts import webhook
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+)
+
+
+@dataclass
+class Built:
+    """The default data's pipeline outputs at dvc.yaml's paths, in a temporary folder."""
+
+    path: Path
+    model: scoring.Model
+    current: pd.DataFrame
+    reference: pd.DataFrame
+    threshold: float
+
+    def params(self, **overrides) -> str:
+        """A params file with monitor overrides; its path."""
+        raw = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+        raw["monitor"] = {**raw.get("monitor", {}), **overrides}
+        path = self.path / f"params-{uuid.uuid4().hex[:8]}.yaml"
+        path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+        return str(path)
+
+    def replay(self, db: str, frame: pd.DataFrame, *, outcomes: bool = False, age_days=1):
+        """Store `frame`'s rows as events scored by the model, `age_days` old."""
+        features = frame[self.model.schema.features]
+        labels = frame[self.model.schema.target].to_numpy(dtype=float) if outcomes else None
+        created = NOW - dt.timedelta(days=age_days)
+        store_events(
+            db,
+            features,
+            self.model.scores(features),
+            created,
+            outcomes=labels,
+            threshold=self.threshold,
+        )
+
+
+@pytest.fixture(scope="module", name="built")
+def fixture_built(tmp_path_factory) -> Built:
+    """ingest -> prepare -> train -> evaluate on the embedded data (the stages in-process)."""
+    folder = tmp_path_factory.mktemp("default")
+    shutil.copy2(ROOT / "dvc.yaml", folder / "dvc.yaml")
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    raw["evaluate"].update({"bootstrap": 20, "permutation_repeats": 1})
+    params = parse_params(raw)
+
+    def at(stage: str, option: str) -> str:
+        return str(folder / stage_option(stage, option, ROOT / "dvc.yaml"))
+
+    ingest.run(
+        params,
+        input=str(ROOT / "data" / "raw" / "credit_data.csv"),
+        **{name: at("ingest", name) for name in ("reference", "current", "schema", "metrics")},
+    )
+    prepare.run(params, **{name: at("prepare", name) for name in prepare.PATHS})
+    train.run(params, **{name: at("train", name) for name in train.PATHS})
+    evaluate.run(params, **{name: at("evaluate", name) for name in evaluate.PATHS})
+    metrics = files.read_json(Path(at("evaluate", "output")) / "metrics.json")
+    return Built(
+        folder,
+        scoring.load(at("train", "model")),
+        files.read_parquet(at("ingest", "current")),
+        files.read_parquet(at("ingest", "reference")),
+        metrics["threshold"],
+    )
+
+
+@pytest.fixture(name="database", params=["sqlite", "postgresql"])
+def fixture_database(request, tmp_path) -> str:
+    """An empty event store: an SQLite file, or a fresh database on the session's server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "events.db")
+    server = request.getfixturevalue("postgres")
+    name = f"monitor_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(server.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine.dispose()
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+def monitor(built: Built, db: str, output: Path, *args: str, params: str | None = None) -> dict:
+    """`kaizen monitor` in the built folder; (exit code, report.json)."""
+    old = Path.cwd()
+    os.chdir(built.path)
+    try:
+        code = main(
+            ["--params", params or built.params(), "monitor", *args, "--output", str(output)]
+            + ["--db", db, "--model", str(built.path / "models" / "model.joblib")]
+        )
+    finally:
+        os.chdir(old)
+    report = json.loads((output / "report.json").read_text(encoding="utf-8"))
+    return {"code": code, "report": report}
+
+
+def level_of(report: dict, name: str) -> str:
+    """A signal's level."""
+    return next(s["level"] for s in report["signals"] if s["name"] == name)
+
+
+def test_current_part_replayed_flags_expenses(built, database, tmp_path, capsys):
+    """Expenses drifts: warning on the first window (persistence 2), critical and exit 2 on the
+    second; the runs are stored and every output written."""
+    built.replay(database, built.current)
+    first = monitor(built, database, tmp_path / "one", "--window", "7d")
+    assert first["code"] == 0 and first["report"]["level"] == "warning"
+    assert level_of(first["report"], "feature:Expenses") == "warning"
+    assert first["report"]["window"]["events"] == len(built.current)
+    second = monitor(built, database, tmp_path / "two", "--window", "7d")
+    assert second["code"] == 2 and second["report"]["level"] == "critical"
+    flagged = [s["name"] for s in second["report"]["signals"] if s["level"] == "critical"]
+    assert flagged == ["feature:Expenses"]
+    assert len(second["report"]["charts"]["history"]) == 2
+    for name in ("report.json", "report.md", "metrics.prom", "report.html"):
+        assert (tmp_path / "two" / name).stat().st_size > 0
+    assert "ALERT warning: feature:Expenses" in capsys.readouterr().err
+
+
+def test_reference_rows_replayed_show_no_drift(built, tmp_path):
+    """1,000 reference rows as traffic: no feature, score or decision-rate flag."""
+    db = str(tmp_path / "events.db")
+    built.replay(db, built.reference.sample(1000, random_state=3))
+    result = monitor(built, db, tmp_path / "out", "--last", "1000")
+    report = result["report"]
+    drift = [s for s in report["signals"] if s["group"] == "drift"]
+    assert all(s["level"] == "ok" for s in drift), [(s["name"], s["level"]) for s in drift]
+    assert report["drift"]["verdict"] == "stable" and result["code"] == 0
+
+
+def test_fifty_events_are_insufficient_data(built, tmp_path):
+    """50 events: 'insufficient data', no alarm, exit 0."""
+    db = str(tmp_path / "events.db")
+    built.replay(db, built.current.iloc[:50])
+    result = monitor(built, db, tmp_path / "out", "--window", "7d")
+    assert result["report"]["level"] == "insufficient data" and result["code"] == 0
+    assert level_of(result["report"], "feature:Expenses") == "insufficient data"
+    assert level_of(result["report"], "estimated_auc") == "insufficient data"
+
+
+def test_all_outcomes_fed_back_estimate_is_within_003(built, database, tmp_path):
+    """Every outcome of the current part fed back: estimated ROC AUC within 0.03 of realised."""
+    built.replay(database, built.current, outcomes=True)
+    params = built.params(outcome_window_days=0)
+    report = monitor(built, database, tmp_path / "out", "--window", "7d", params=params)["report"]
+    realised, estimated = report["realised"]["roc_auc"], report["estimated"]["roc_auc"]
+    assert report["realised"]["rows"] == len(built.current)
+    assert abs(estimated - realised) < 0.03
+    assert report["realised"]["estimate_error"] == pytest.approx(
+        report["realised"]["estimated_auc"] - realised, abs=1e-5
+    )
+    assert level_of(report, "realised_auc") != "insufficient data"
+
+
+def test_young_outcomes_are_not_judged(built, tmp_path):
+    """Outcomes of events younger than the default 365-day window: counted, not judged."""
+    db = str(tmp_path / "events.db")
+    built.replay(db, built.current, outcomes=True, age_days=30)
+    report = monitor(built, db, tmp_path / "out", "--window", "60d")["report"]
+    assert report["window"]["labelled"] == len(built.current)
+    assert report["window"]["matured_labelled"] == 0 and report["realised"] is None
+    assert level_of(report, "realised_auc") == "insufficient data"
+
+
+def test_webhook_alerts_once_per_episode(built, tmp_path, monkeypatch):
+    """Received on 127.0.0.1 with the signal, value, threshold and runbook; not again while the
+    level holds; a dead webhook loses neither the report nor the exit code."""
+    db = str(tmp_path / "events.db")
+    built.replay(db, built.current)
+    with webhook([]) as (url, received):
+        monkeypatch.setenv("KAIZEN_ALERT_WEBHOOK", url)
+        monitor(built, db, tmp_path / "1", "--window", "7d")
+        monitor(built, db, tmp_path / "2", "--window", "7d")  # warning -> critical: again
+        monitor(built, db, tmp_path / "3", "--window", "7d")  # still critical: quiet
+    assert [[a["signal"] for a in body["alerts"]] for body in received] == [
+        ["feature:Expenses"],
+        ["feature:Expenses"],
+    ]
+    assert [body["alerts"][0]["level"] for body in received] == ["warning", "critical"]
+    assert received[1]["alerts"][0]["threshold"] == 0.25 and received[1]["alerts"][0]["runbook"]
+    monkeypatch.setenv("KAIZEN_ALERT_WEBHOOK", "http://127.0.0.1:9/closed")
+    other = str(tmp_path / "other.db")
+    built.replay(other, built.current)
+    params = built.params(webhook_retries=1, webhook_backoff=0.0)
+    result = monitor(built, other, tmp_path / "4", "--window", "7d", params=params)
+    assert result["code"] == 0 and (tmp_path / "4" / "report.html").is_file()
+
+
+def test_bad_arguments_are_one_line_errors(built, tmp_path, capsys):
+    """A bad window, a missing store: one line naming the problem, no output folder."""
+    old = Path.cwd()
+    os.chdir(built.path)
+    try:
+        assert (
+            main(
+                [
+                    "monitor",
+                    "--window",
+                    "7x",
+                    "--output",
+                    str(tmp_path / "o"),
+                    "--db",
+                    str(tmp_path / "e.db"),
+                ]
+            )
+            == 1
+        )
+        assert "--window: '7x'" in capsys.readouterr().err
+        assert (
+            main(
+                [
+                    "--params",
+                    built.params(),
+                    "monitor",
+                    "--window",
+                    "7d",
+                    "--output",
+                    str(tmp_path / "o"),
+                    "--db",
+                    str(tmp_path / "none.db"),
+                ]
+            )
+            == 1
+        )
+        assert "no such event store" in capsys.readouterr().err
+    finally:
+        os.chdir(old)
+    assert not (tmp_path / "o").exists()
+
+
+def chromium() -> str | None:
+    """Debian's chromium, or None."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_report_html_renders_in_headless_chromium(built, tmp_path):
+    """No console message at all, and every chart drawn (counted by the page itself)."""
+    browser = chromium()
+    if browser is None:
+        if os.environ.get("KAIZEN_REQUIRE_CHROMIUM") == "1":
+            pytest.fail("KAIZEN_REQUIRE_CHROMIUM=1 but no chromium on PATH")
+        pytest.skip("chromium not installed (Debian package `chromium`)")
+    db = str(tmp_path / "events.db")
+    built.replay(db, built.current)
+    monitor(built, db, tmp_path / "out", "--window", "7d")
+    page = (tmp_path / "out" / "report.html").as_uri()
+    result = subprocess.run(
+        [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            page,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    console = [line for line in result.stderr.splitlines() if "CONSOLE" in line]
+    assert console == []
+    assert 'data-charts-drawn="3/3"' in result.stdout
+    for chart in ("chart-scores", "chart-drift", "chart-trend"):
+        assert f'id="{chart}"' in result.stdout

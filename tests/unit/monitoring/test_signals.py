@@ -1,0 +1,138 @@
+"""Levels, the persistence rule, and a window's report."""
+
+import datetime as dt
+
+import pytest
+
+from kaizen.monitoring import signals as S
+from tests.unit.monitoring.conftest import NOW, params, window
+
+
+def test_by_threshold():
+    """Higher (or lower) is worse; no value is insufficient data."""
+    assert S.by_threshold(0.3, 0.1, 0.25) == "critical"
+    assert S.by_threshold(0.1, 0.1, 0.25) == "warning"
+    assert S.by_threshold(0.05, 0.1, 0.25) == "ok"
+    assert S.by_threshold(0.001, 0.05, 0.01, higher_is_worse=False) == "critical"
+    assert S.by_threshold(None, 0.1, 0.25) == S.by_threshold(float("nan"), 0.1, 0.25)
+    assert S.by_threshold(None, 0.1, 0.25) == "insufficient data"
+
+
+def test_persistence_rule():
+    """Critical only after N windows in a row over the critical threshold; else warning."""
+    item = S.signal("x", "critical", "drift", value=1.0, detail="big")
+    first = S.persist(item, [], 2)
+    assert (first.level, first.breach) == ("warning", "critical")
+    assert "crossed in 1 of the last 2 windows" in first.detail
+    assert S.persist(item, ["critical"], 2).level == "critical"
+    assert S.persist(item, ["critical", "ok"], 3).level == "warning"
+    assert S.persist(item, ["critical", "critical"], 3).level == "critical"
+    assert S.persist(item, [], 1).level == "critical"
+    warn = S.signal("y", "warning", "drift")
+    assert S.persist(warn, [], 3) == warn
+
+
+def test_overall_level():
+    """Worst level; a small quiet window is insufficient data."""
+    ok, warn = S.signal("a", "ok", "drift"), S.signal("b", "warning", "drift")
+    assert S.overall([ok, warn], 1000, 500) == "warning"
+    assert S.overall([ok], 1000, 500) == "ok"
+    assert S.overall([ok], 50, 500) == "insufficient data"
+    assert S.overall([S.signal("c", "critical", "drift")], 50, 500) == "critical"
+
+
+def test_undrifted_window_is_ok(reference):
+    """A window from the reference population: no drift signal, exit code 0."""
+    report = S.analyse(window(1500), reference, params(), [], NOW)
+    drift = [s for s in report.signals if s.group == "drift"]
+    assert all(s.level == "ok" for s in drift), [(s.name, s.level) for s in drift]
+    assert report.exit_code == 0
+    assert report.window["events"] == 1500 and report.window["labelled"] == 0
+    assert report.realised is None
+    names = {s.name for s in report.signals}
+    assert {"feature:Income", "feature:Home", "score_psi", "decision_rate", "volume"} <= names
+    assert {"estimated_auc", "realised_auc", "calibration", "estimate_error"} <= names
+
+
+def test_shifted_window_is_flagged_then_critical(reference):
+    """Incomes shifted: warning on the first window (persistence 2), critical on the second."""
+    shifted = window(1500, shift=0.6)
+    first = S.analyse(shifted, reference, params(), [], NOW)
+    income = next(s for s in first.signals if s.name == "feature:Income")
+    assert (income.breach, income.level, first.level, first.exit_code) == (
+        "critical",
+        "warning",
+        "warning",
+        0,
+    )
+    history = [
+        {
+            "events": 1500,
+            "until": NOW.isoformat(),
+            "signals": {s.name: {"breach": s.breach, "level": s.level} for s in first.signals},
+        }
+    ]
+    second = S.analyse(shifted, reference, params(), history, NOW)
+    assert second.level == "critical" and second.exit_code == 2
+    assert len(second.charts["history"]) == 2
+
+
+def test_fifty_events_are_insufficient_data(reference):
+    """50 events: every drift and estimate signal says so; overall insufficient data, exit 0."""
+    report = S.analyse(window(50), reference, params(min_events=500), [], NOW)
+    assert report.level == "insufficient data" and report.exit_code == 0
+    for name in ("feature:Income", "score_psi", "estimated_auc", "realised_auc"):
+        assert next(s for s in report.signals if s.name == name).level == "insufficient data"
+    assert any("fewer than monitor.min_events" in note for note in report.notes)
+
+
+def test_realised_performance_and_estimate_error(reference):
+    """Matured outcomes: realised AUC, ECB test, grades, and |estimate - realised| small."""
+    labelled = window(3000, labelled=True)
+    report = S.analyse(labelled, reference, params(outcome_window_days=0), [], NOW)
+    realised = report.realised
+    assert realised["rows"] == 3000 and realised["auc_test"]["p_value"] is not None
+    assert abs(realised["estimate_error"]) < 0.03
+    auc = next(s for s in report.signals if s.name == "realised_auc")
+    assert auc.level in ("ok", "warning", "critical") and auc.value == pytest.approx(
+        realised["roc_auc"], abs=1e-6
+    )
+
+
+def test_young_outcomes_are_counted_not_judged(reference):
+    """Outcomes of events younger than the outcome window: labelled but not matured."""
+    labelled = window(600, labelled=True)
+    report = S.analyse(labelled, reference, params(outcome_window_days=365), [], NOW)
+    assert report.window["labelled"] == 600 and report.window["matured_labelled"] == 0
+    assert report.realised is None
+    assert any("counted but not judged" in note for note in report.notes)
+    old = window(600, labelled=True)
+    old.frame["created_at"] = NOW - dt.timedelta(days=400)
+    report = S.analyse(old, reference, params(outcome_window_days=365), [], NOW)
+    assert report.window["matured_labelled"] == 600
+
+
+def test_volume_against_recent_windows(reference):
+    """A window far smaller than the recent median is a warning; last-N windows are not judged."""
+    history = [{"events": 5000, "signals": {}}, {"events": 4000, "signals": {}}]
+    report = S.analyse(window(1000), reference, params(), history, NOW)
+    volume = next(s for s in report.signals if s.name == "volume")
+    assert volume.level == "warning" and volume.reference == 4500
+    last = window(1000)
+    last = S.Window(last.frame, None, NOW, by_time=False)
+    volume = next(
+        s for s in S.analyse(last, reference, params(), history, NOW).signals if s.name == "volume"
+    )
+    assert volume.level == "ok" and "not judged" in volume.detail
+    empty = S.Window(window(10).frame.iloc[:0], None, NOW)
+    assert S.volume_signal(empty, [], params().monitor).level == "critical"
+
+
+def test_report_is_json_ready(reference):
+    """to_dict holds every section, numbers rounded, no NaN."""
+    import json  # pylint: disable=import-outside-toplevel
+
+    report = S.analyse(window(800), reference, params(), [], NOW).to_dict()
+    text = json.dumps(report, allow_nan=False)
+    assert set(report) >= {"level", "signals", "estimated", "realised", "drift", "charts"}
+    assert "CBPE" in text

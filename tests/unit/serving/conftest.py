@@ -1,0 +1,46 @@
+"""Fixtures: an initialised SQLite event store and the API on the tiny fitted model."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kaizen.serving.app import create_app
+from kaizen.serving.settings import Settings, load_settings
+from kaizen.serving.store import EventStore
+
+TOKEN = "s3cret-token"
+THRESHOLD = 0.5
+
+
+def application(**changes) -> dict:
+    """One valid application for the tiny model (Income, Debt, Amount, Price, Home)."""
+    base = {"Income": 120.0, "Debt": 30.0, "Amount": 900.0, "Price": 1400.0, "Home": "rent"}
+    return {**base, **changes}
+
+
+@pytest.fixture(name="db")
+def fixture_db(tmp_path) -> str:
+    """Path of an initialised, empty SQLite store."""
+    path = str(tmp_path / "events.db")
+    store = EventStore(path)
+    store.init()
+    store.close()
+    return path
+
+
+@pytest.fixture(name="settings")
+def fixture_settings(fitted, db, monkeypatch) -> Settings:
+    """Settings for the tiny model, the temporary store, a feedback token, threshold 0.5."""
+    for name in ("KAIZEN_PII_FIELDS", "KAIZEN_PII_SALT", "KAIZEN_THRESHOLD", "KAIZEN_DB"):
+        monkeypatch.delenv(name, raising=False)
+    return load_settings(model=fitted.model, db=db, feedback_token=TOKEN, threshold=THRESHOLD)
+
+
+@pytest.fixture(name="client")
+def fixture_client(settings) -> Iterator[TestClient]:
+    """A test client with the lifespan run (model loaded, store opened)."""
+    with TestClient(create_app(settings)) as client:
+        yield client

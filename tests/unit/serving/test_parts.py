@@ -1,0 +1,75 @@
+"""Settings, PII scrubbing and the generated request model."""
+
+import hashlib
+import hmac
+
+import pytest
+from pydantic import ValidationError
+
+from kaizen import KaizenError
+from kaizen.data import Schema
+from kaizen.serving.payloads import application_model, batch_model
+from kaizen.serving.pii import Scrubber
+from kaizen.serving.settings import load_settings
+
+FEATURES = ["Age", "Income", "Home"]
+
+
+def test_settings_from_environment_and_flags(monkeypatch):
+    """KAIZEN_* variables are read; flags given win; the PII list is comma-separated."""
+    monkeypatch.setenv("KAIZEN_MAX_BATCH", "50")
+    monkeypatch.setenv("KAIZEN_DB", "env.db")
+    monkeypatch.setenv("KAIZEN_PII_FIELDS", "Age, Home,")
+    settings = load_settings(db="flag.db", threshold=None)
+    assert settings.max_batch == 50 and settings.db == "flag.db"
+    assert settings.pii_fields == ("Age", "Home")
+    assert settings.threshold is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("KAIZEN_MAX_BATCH", "0", "KAIZEN_MAX_BATCH: Input should be greater than or equal to 1"),
+        ("KAIZEN_THRESHOLD", "1.5", "KAIZEN_THRESHOLD: Input should be less than or equal to 1"),
+        ("KAIZEN_PII_MODE", "blur", "KAIZEN_PII_MODE: Input should be 'hash' or 'drop'"),
+    ],
+)
+def test_bad_setting_is_one_line(monkeypatch, name, value, message):
+    """A bad value names its variable."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(KaizenError) as caught:
+        load_settings()
+    assert str(caught.value) == message
+
+
+def test_scrubber_hashes_with_hmac_or_drops():
+    """hash: HMAC-SHA256 keyed by the salt over the JSON value; drop: the field is gone."""
+    scrub = Scrubber.create(["Age"], "hash", "pepper", FEATURES)
+    out = scrub({"Age": 41, "Income": 3.0, "Home": "rent"})
+    expected = hmac.new(b"pepper", b"41", hashlib.sha256).hexdigest()
+    assert out == {"Age": f"hmac-sha256:{expected}", "Income": 3.0, "Home": "rent"}
+    assert Scrubber.create(["Home"], "drop", None, FEATURES)({"Age": 1, "Home": "x"}) == {"Age": 1}
+    assert Scrubber()({"Age": 1}) == {"Age": 1}
+
+
+def test_scrubber_rejects_unknown_fields_and_a_missing_salt():
+    """A PII field that is not a model input, or hashing without a salt: one-line errors."""
+    with pytest.raises(KaizenError, match="KAIZEN_PII_FIELDS: Name: not a model input"):
+        Scrubber.create(["Name"], "hash", "s", FEATURES)
+    with pytest.raises(KaizenError, match="KAIZEN_PII_SALT: required"):
+        Scrubber.create(["Age"], "hash", None, FEATURES)
+
+
+def test_application_model_types():
+    """Strict finite numbers, nullable; known categories enumerated but others accepted."""
+    model = application_model(
+        Schema("S", "bad", ["Age", "Income"], ["Home"]), {"Home": frozenset({"rent"})}
+    )
+    assert model(Age=None, Income=1, Home="castle").Home == "castle"
+    for bad in ({"Age": "1"}, {"Age": float("inf")}, {"Home": 3}, {"Other": 1}):
+        with pytest.raises(ValidationError):
+            model(**{"Age": 1.0, "Income": 1.0, "Home": "rent", **bad})
+    batch = batch_model(model, 10)
+    with pytest.raises(ValidationError, match="at least 1 item"):
+        batch(applications=[])
+    assert "at most 10" in batch.model_json_schema()["properties"]["applications"]["description"]

@@ -1,0 +1,151 @@
+"""The event store on SQLite: URLs, idempotent init, record, feedback rules, window, purge,
+integrity, readiness errors."""
+
+import datetime as dt
+import sqlite3
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from kaizen import KaizenError
+from kaizen.serving.store import (
+    EventStore,
+    OutcomeConflict,
+    StoreError,
+    UnknownPrediction,
+    database_url,
+    utc,
+)
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def event(created_at: dt.datetime, **changes) -> dict:
+    """One prediction event."""
+    base = {
+        "prediction_id": str(uuid.uuid4()),
+        "created_at": created_at,
+        "request_id": "r",
+        "model_version": "m1",
+        "schema_version": "s1",
+        "inputs": {"Income": 1.0, "Home": "rent"},
+        "pii_fields": [],
+        "score": 0.3,
+        "threshold": 0.5,
+        "decision": "accept",
+        "reasons": [{"feature": "Income", "contribution": 0.1}],
+        "unseen": {},
+        "latency_ms": 2.0,
+    }
+    return {**base, **changes}
+
+
+@pytest.fixture(name="store")
+def fixture_store(db):
+    """The initialised store of the `db` fixture."""
+    store = EventStore(db)
+    yield store
+    store.close()
+
+
+def test_database_url(tmp_path):
+    """Paths and sqlite URLs are SQLite, postgresql:// goes through psycopg 3."""
+    assert database_url(str(tmp_path / "e.db")) == f"sqlite:///{tmp_path / 'e.db'}"
+    assert database_url("sqlite:////x/e.db") == "sqlite:////x/e.db"
+    assert database_url("postgresql://u:p@h:5/d") == "postgresql+psycopg://u:p@h:5/d"
+    assert database_url("postgres://h/d") == "postgresql+psycopg://h/d"
+    with pytest.raises(KaizenError, match="KAIZEN_DB: 'mysql': use a path"):
+        database_url("mysql://h/d")
+    with pytest.raises(KaizenError, match="no such directory"):
+        EventStore(str(tmp_path / "missing" / "e.db"))
+
+
+def test_init_is_idempotent_and_sqlite_is_wal(tmp_path):
+    """First init creates, the second changes nothing; the file is in WAL mode."""
+    store = EventStore(str(tmp_path / "e.db"))
+    assert store.init() is True
+    assert store.init() is False
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    store.check_ready()
+    store.close()
+
+
+def test_store_of_another_version_is_refused(store):
+    """A store written by another Kaizen version: one-line error, at init and at start-up."""
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE kaizen_store SET value = '99'")
+    with pytest.raises(KaizenError, match="event store version 99, this Kaizen reads 1"):
+        store.check_ready()
+    with pytest.raises(KaizenError, match="event store version 99"):
+        store.init()
+
+
+def test_check_ready_errors(tmp_path):
+    """No file, or a file without tables: run `kaizen events init`."""
+    with pytest.raises(KaizenError, match="no such event store"):
+        EventStore(str(tmp_path / "none.db")).check_ready()
+    sa.create_engine(f"sqlite:///{tmp_path / 'bare.db'}").connect().close()
+    with pytest.raises(KaizenError, match="has no tables"):
+        EventStore(str(tmp_path / "bare.db")).check_ready()
+
+
+def test_record_window_and_purge(store):
+    """Events come back in time order with their outcome; the window is [since, until);
+    purge removes older events and their feedback."""
+    first, second, third = (event(T0 + dt.timedelta(days=d)) for d in (0, 1, 2))
+    store.record([second, first])
+    store.record([third])
+    store.add_feedback(first["prediction_id"], 1, T0, T0)
+    assert [e["prediction_id"] for e in store.events()] == [
+        e["prediction_id"] for e in (first, second, third)
+    ]
+    window = store.events(T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=2))
+    assert [e["prediction_id"] for e in window] == [second["prediction_id"]]
+    [labelled] = store.events(labelled_only=True)
+    assert labelled["outcome"] == 1 and labelled["created_at"] == T0
+    assert store.purge(T0 + dt.timedelta(days=1)) == {"predictions": 1, "feedback": 1}
+    assert store.count() == 2 and store.integrity() == []
+
+
+def test_record_is_all_or_nothing(store):
+    """A duplicate id in a batch: StoreError and none of the batch stored."""
+    one = event(T0)
+    with pytest.raises(StoreError):
+        store.record([event(T0), one, dict(one)])
+    assert store.count() == 0
+
+
+def test_feedback_rules(store):
+    """Unknown id, first outcome, identical repeat, conflicting outcome."""
+    known = event(T0)
+    store.record([known])
+    with pytest.raises(UnknownPrediction):
+        store.add_feedback(str(uuid.uuid4()), 1, T0, T0)
+    assert store.add_feedback(known["prediction_id"], 0, T0, T0).created is True
+    again = store.add_feedback(known["prediction_id"], 0, T0 + dt.timedelta(days=3), T0)
+    assert again.created is False and again.observed_at == T0
+    with pytest.raises(OutcomeConflict, match="already has outcome 0"):
+        store.add_feedback(known["prediction_id"], 1, T0, T0)
+
+
+def test_integrity_reports_orphans_and_unreadable_inputs(store, db):
+    """Feedback without its prediction and inputs that are not an object are problems."""
+    store.record([event(T0, inputs=[1, 2])])
+    raw = sqlite3.connect(db)  # foreign keys are off by default outside the store
+    with raw:
+        raw.execute("INSERT INTO feedback VALUES ('nope', 1, '2026-01-01', '2026-01-01')")
+    raw.close()
+    problems = store.integrity()
+    assert "feedback without a prediction: 1" in problems
+    assert any("unreadable inputs" in p for p in problems)
+
+
+def test_utc_and_ping(store, tmp_path):
+    """Naive times are UTC; ping is False once the store is gone."""
+    assert utc(dt.datetime(2026, 1, 1)) == T0
+    assert utc(dt.datetime(2026, 1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1)))) == T0
+    assert store.ping() is True
+    assert EventStore(str(tmp_path / "other.db")).ping() is False
