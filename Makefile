@@ -121,7 +121,7 @@ bench-serve: $(STAMP) ## Benchmark the API (store on/off, batches, SQLite vs Pos
 bench-predict: $(STAMP) ## Benchmark kaizen predict on 1M rows vs pandas reading the CSV -> bench/README.md
 	$(BIN)/python bench/predict.py
 
-bench-mlflow: install-mlflow ## Benchmark mlflow models serve (and kaizen serve once it exists) -> bench/README.md
+bench-mlflow: install-mlflow ## Benchmark kaizen serve (event store on) vs mlflow models serve -> bench/README.md
 	$(BIN)/python bench/mlflow_serve.py
 
 clean: ## Remove caches (not data, not .venv)

@@ -1,15 +1,19 @@
-"""Serving benchmark: the registered model behind `mlflow models serve` (no event store), under a
-fixed load from this script: throughput, p50/p99 latency and server CPU per request. `kaizen
-serve` (with its event store) joins the table, under the same load in the same run, once the
-serving API exists: see `kaizen_server` below.
+"""Serving benchmark: the same registered model behind `kaizen serve` (its event store on: every
+event committed to SQLite before the answer) and behind `mlflow models serve` (no store), under
+the same load from this script, in the same run: throughput, p50/p99 latency and server CPU per
+request (issue 12's target: Kaizen >= MLflow's throughput while logging every event).
 
 In a throw-away copy of the working tree on the full embedded data: `dvc repro`, commit, `kaizen
 mlflow log --register credit` into a local sqlite store, `kaizen predict` on the rows sent (the
-expected scores). Each server then starts on 127.0.0.1 and gets WARMUP requests, then REQUESTS
-one-row POSTs from CONCURRENCY threads on keep-alive connections (bounded by a time limit); every
-answer is checked (HTTP 200, one score equal to `kaizen predict`'s). The load generator shares the
-machine's cores with the server: compare servers measured in one run, not absolute numbers. Writes
-into bench/README.md between `<!-- mlflow-serve:start -->` / `<!-- mlflow-serve:end -->`.
+expected scores), `kaizen events init`. Both servers then start on 127.0.0.1 (one uvicorn worker
+each, both up for the whole run) and get WARMUP requests each; then the load is split into ROUNDS
+rounds, each sending the same one-row POSTs from CONCURRENCY threads on keep-alive connections to
+one server, then to the other, in alternating order (AB, BA, ...), so that a change in the
+machine's load falls on both. Every answer is checked (HTTP 200, one score equal to `kaizen
+predict`'s), and Kaizen's store must hold one event per request answered. The load generator
+shares the machine's cores with the server: compare servers measured in one run, not absolute
+numbers. Writes into bench/README.md between `<!-- mlflow-serve:start -->` /
+`<!-- mlflow-serve:end -->`.
 
     .venv/bin/python bench/mlflow_serve.py               # what `make bench-mlflow` runs
     .venv/bin/python bench/mlflow_serve.py --no-readme --requests 300
@@ -24,11 +28,13 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -41,11 +47,11 @@ from pipeline import machine  # bench/pipeline.py (scripts run as bench/<name>.p
 from results import record
 from sweep import environment, sh, snapshot
 
-from kaizen import cli
-
 ROWS = 200  # distinct applications sent, cycled
 STARTUP_SECONDS = 180
-MODEL = "credit"
+MODEL = "credit"  # registered model name
+KAIZEN_MODEL = "models/model.joblib"  # the file `kaizen mlflow log` registers
+EVENTS = "events.db"  # kaizen serve's store, in the temporary repository
 TOLERANCE = 1e-6  # `kaizen predict` rounds scores to 6 decimals
 
 
@@ -91,29 +97,28 @@ def mlflow_server(port: int, tracking_uri: str) -> Server:
     )
 
 
-# ==================================================================================================
-# KAIZEN SERVE: the other side of the comparison, to write when the serving API lands (it is being
-# built on another branch). Return its Server: the start command (with its event store on, one
-# worker like MLflow's), its readiness path, its scoring path, request body and score. Until this
-# checkout's CLI has a `serve` command (kaizen_available), the benchmark measures MLflow only and
-# says so; once it has one, the benchmark stops here until this function is written.
-# ==================================================================================================
-def kaizen_available() -> bool:
-    """Whether this checkout's CLI has a `serve` command."""
-    commands = next(
-        action.choices
-        for action in cli.parser()._actions  # pylint: disable=protected-access
-        if isinstance(getattr(action, "choices", None), dict)
+def kaizen_server(port: int, db: str) -> Server:
+    """`kaizen serve` (this copy's code) on the model file MLflow registered, its event store on
+    `db`: every decision is committed there before the answer is sent."""
+    return Server(
+        name="`kaizen serve` (event store on: SQLite, every event committed before the answer; "
+        "1 uvicorn worker)",
+        command=[
+            *(sys.executable, "-m", "kaizen", "serve", "--model", KAIZEN_MODEL, "--db", db),
+            *("--host", "127.0.0.1", "--port", str(port)),
+        ],
+        env={"PYTHONPATH": "src"},  # the copy's own code, as in prepare()
+        ready="/ready",  # 200 once the model is loaded and the store answers
+        path="/predict",
+        body=lambda row: json.dumps({"applications": [row]}).encode(),
+        score=lambda answer: float(answer["predictions"][0]["score"]),
     )
-    return "serve" in commands
 
 
-def kaizen_server(port: int) -> Server:
-    """`kaizen serve` with its event store on `port`: to write when `kaizen_available()`."""
-    raise SystemExit(
-        f"bench: `kaizen serve` exists now: write kaizen_server() in {__file__} "
-        f"(command with its event store, paths, request body, score; port {port}), then rerun"
-    )
+def stored_events(db: Path) -> int:
+    """How many prediction events the store holds."""
+    with closing(sqlite3.connect(db)) as connection:
+        return connection.execute("SELECT count(*) FROM predictions").fetchone()[0]
 
 
 def free_port() -> int:
@@ -207,17 +212,16 @@ def send(server: Server, port: int, jobs: list[tuple[dict, float]], deadline: fl
     connection.close()
 
 
-def run_load(
-    server: Server, port: int, pid: int, cases: list[tuple[dict, float]], args: argparse.Namespace
-) -> Load:
-    """WARMUP requests, then REQUESTS from CONCURRENCY threads; wall time and server CPU."""
-    send(server, port, cases[: args.warmup], time.monotonic() + args.time_limit, Load())
-    jobs = [cases[i % len(cases)] for i in range(args.requests)]
-    load = Load()
-    deadline = time.monotonic() + args.time_limit
+def run_round(
+    target: tuple[Server, int, int], jobs: list[tuple[dict, float]], args, out: Load
+) -> None:
+    """`jobs` from CONCURRENCY threads to (server, port, pid); adds wall time and server CPU
+    to `out`."""
+    server, port, pid = target
+    deadline = time.monotonic() + args.time_limit / args.rounds
     threads = [
         threading.Thread(
-            target=send, args=(server, port, jobs[i :: args.concurrency], deadline, load)
+            target=send, args=(server, port, jobs[i :: args.concurrency], deadline, out)
         )
         for i in range(args.concurrency)
     ]
@@ -227,13 +231,30 @@ def run_load(
         thread.start()
     for thread in threads:
         thread.join()
-    load.seconds = time.perf_counter() - began
-    load.cpu = tree_cpu(pid) - cpu
-    return load
+    out.seconds += time.perf_counter() - began
+    out.cpu += tree_cpu(pid) - cpu
+
+
+def measure(
+    servers: list[tuple[Server, int, int]], cases: list[tuple[dict, float]], args
+) -> list[Load]:
+    """WARMUP requests to each (server, port, pid), then REQUESTS to each in ROUNDS rounds, the
+    same requests to both in a round, in alternating order."""
+    for server, port, _ in servers:
+        send(server, port, cases[: args.warmup], time.monotonic() + args.time_limit, Load())
+    jobs = [cases[i % len(cases)] for i in range(args.requests)]
+    loads = [Load() for _ in servers]
+    for turn in range(args.rounds):
+        part = jobs[turn * len(jobs) // args.rounds : (turn + 1) * len(jobs) // args.rounds]
+        order = list(zip(servers, loads))
+        for target, load in order if turn % 2 == 0 else order[::-1]:
+            run_round(target, part, args, load)
+    return loads
 
 
 def prepare(repo: Path, rows: int) -> tuple[str, list[tuple[dict, float]]]:
-    """Reproduce, commit, log + register with MLflow, score the rows with `kaizen predict`."""
+    """Reproduce, commit, log + register with MLflow, score the rows with `kaizen predict`,
+    create `kaizen serve`'s event store."""
     snapshot(repo)
     sh("dvc", "repro", "-q", cwd=repo)
     sh("git", "add", "-A", cwd=repo)
@@ -246,6 +267,7 @@ def prepare(repo: Path, rows: int) -> tuple[str, list[tuple[dict, float]]]:
     raw.to_csv(repo / "rows.csv", index=False)
     sh(*kaizen, "predict", "--input", "rows.csv", "--output", "scored.csv", cwd=repo)
     scores = pd.read_csv(repo / "scored.csv")["score"].tolist()
+    sh(*kaizen, "events", "init", "--db", EVENTS, cwd=repo)
     features = raw[schema["numeric"] + schema["categorical"]].astype(object)
     records = features.where(features.notna(), None).to_dict(orient="records")
     return uri, list(zip(records, scores))
@@ -264,55 +286,60 @@ def row(server: Server, load: Load, requests: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Measure each available server under the same load; print and record the table."""
+    """Measure both servers under the same load, alternated; print and record the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=2000, help="per server")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=100)
-    parser.add_argument("--time-limit", type=float, default=300.0, help="seconds per load run")
+    parser.add_argument("--rounds", type=int, default=4, help="alternations (AB, BA, ...)")
+    parser.add_argument("--time-limit", type=float, default=300.0, help="seconds per server")
     parser.add_argument("--no-readme", action="store_true", help="print only")
     args = parser.parse_args(argv)
     environment()
-    lines = [
-        f"Date: {datetime.date.today().isoformat()}. Machine: {machine()}; load average "
-        f"{os.getloadavg()[0]:.1f} at the start (shared machine).",
-        f"Code: commit {sh('git', 'rev-parse', '--short', 'HEAD', cwd=Path.cwd()).strip()}.",
-        "Command: `make bench-mlflow` (`.venv/bin/python bench/mlflow_serve.py "
-        f"--requests {args.requests} --concurrency {args.concurrency}`).",
-        "",
-        f"One application (the embedded data's first {ROWS} rows, cycled) per POST; "
-        f"{args.warmup} warm-up requests first; {args.concurrency} client threads with keep-alive "
-        "connections on the same machine. A request counts when it answers 200 with "
-        "`kaizen predict`'s score.",
-        "",
-        "| server | requests answered | throughput (req/s) | p50 (ms) | p99 (ms) "
-        "| server CPU per request (ms) | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    notes = []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="kaizen-bench-serve-") as tmp:
         repo = Path(tmp) / "repo"
         repo.mkdir()
         uri, cases = prepare(repo, ROWS)
-        port = free_port()
-        servers = [mlflow_server(port, uri)]
-        if kaizen_available():
-            servers.append(kaizen_server(port))
-        else:
-            notes.append(
-                "`kaizen serve`: not measured: this checkout's CLI has no `serve` command yet "
-                "(the serving API is built on another branch); `kaizen_server()` in "
-                "bench/mlflow_serve.py is where it joins this table."
-            )
-        for server in servers:
-            process = start(server, port, repo, Path(tmp) / "server.log")
-            try:
-                load = run_load(server, port, process.pid, cases, args)
-            finally:
+        ports = free_port(), free_port()
+        servers = [kaizen_server(ports[0], EVENTS), mlflow_server(ports[1], uri)]
+        started: list[tuple[Server, int, subprocess.Popen]] = []
+        try:
+            for server, port in zip(servers, ports):
+                log = Path(tmp) / f"server-{port}.log"
+                started.append((server, port, start(server, port, repo, log)))
+            loads = measure([(s, port, process.pid) for s, port, process in started], cases, args)
+            events = stored_events(repo / EVENTS)
+        finally:
+            for _, _, process in started:
                 stop(process)
-            lines.append(row(server, load, args.requests))
-            notes += [f"{server.name}: first error: {load.errors[0]}"] if load.errors else []
-    lines += ["", *notes]
+    load_after = os.getloadavg()[0]
+    lines = [
+        f"Date: {datetime.date.today().isoformat()}. Machine: {machine()}; load average (1 min) "
+        f"{load_before:.1f} at the start, {load_after:.1f} at the end (shared machine).",
+        f"Code: commit {sh('git', 'rev-parse', '--short', 'HEAD', cwd=Path.cwd()).strip()}.",
+        "Command: `make bench-mlflow` (`.venv/bin/python bench/mlflow_serve.py "
+        f"--requests {args.requests} --concurrency {args.concurrency} --rounds {args.rounds}`).",
+        "",
+        f"One application (the embedded data's first {ROWS} rows, cycled) per POST, the same "
+        f"rows to both servers; {args.warmup} warm-up requests each; then {args.requests} "
+        f"requests per server in {args.rounds} rounds alternating the servers (AB, BA, ...), "
+        f"{args.concurrency} client threads with keep-alive connections on the same machine. A "
+        "request counts when it answers 200 with `kaizen predict`'s score.",
+        "",
+        "| server | requests answered | throughput (req/s) | p50 (ms) | p99 (ms) "
+        "| server CPU per request (ms) | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        *(row(server, load, args.requests) for server, load in zip(servers, loads)),
+        "",
+        f"Events in `kaizen serve`'s store after the run: {events} (warm-up + answered: "
+        f"{args.warmup + len(loads[0].latencies)}).",
+        *(
+            f"{server.name}: first error: {load.errors[0]}"
+            for server, load in zip(servers, loads)
+            if load.errors
+        ),
+    ]
     table = "\n".join(lines)
     print(table)
     if not args.no_readme:
