@@ -133,7 +133,7 @@ def _read_arrow(text: str, separator: str, width: int) -> pd.DataFrame | None:
             read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pcsv.ParseOptions(delimiter=separator, newlines_in_values=True),
             convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+                column_types=dict.fromkeys(names, pa.large_string()),
                 null_values=NA_VALUES,
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
@@ -147,7 +147,7 @@ def _read_arrow(text: str, separator: str, width: int) -> pd.DataFrame | None:
             values = pc.utf8_ltrim(values, " ")
             values = pc.if_else(pc.is_in(values, pa.array(NA_VALUES)), None, values)
         columns[name] = values
-    return pa.table(columns).to_pandas(types_mapper={pa.string(): TEXT}.get)
+    return pa.table(columns).to_pandas(types_mapper={pa.large_string(): TEXT}.get)
 
 
 def _to_numeric(values: pd.Series) -> pd.Series:

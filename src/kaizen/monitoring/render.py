@@ -12,11 +12,6 @@ LEVEL_VALUES = {"insufficient data": -1, "ok": 0, "warning": 1, "critical": 2}
 TOP_FEATURES = 10
 
 
-def _value(value) -> str:
-    """Numbers short, missing as an en dash."""
-    return "–" if value is None else fmt(value)
-
-
 def signals_table(signals: list[dict]) -> str:
     """One row per signal, worst first."""
     order = {"critical": 0, "warning": 1, "insufficient data": 2, "ok": 3}
@@ -27,8 +22,8 @@ def signals_table(signals: list[dict]) -> str:
     for item in sorted(signals, key=lambda s: (order[s["level"]], s["name"])):
         rows.append(
             f"| `{item['name']}` | {ICONS[item['level']]} {item['level']} | "
-            f"{_value(item.get('value'))} | {_value(item.get('reference'))} | "
-            f"{_value(item.get('warning'))} | {_value(item.get('critical'))} | "
+            f"{fmt(item.get('value'))} | {fmt(item.get('reference'))} | "
+            f"{fmt(item.get('warning'))} | {fmt(item.get('critical'))} | "
             f"{item.get('detail', '')} |"
         )
     return "\n".join(rows)
@@ -43,12 +38,12 @@ def performance_section(report: dict) -> str:
         "",
         "| metric | test split (evaluate) | estimated (± 1 s.e.) | realised (matured) |",
         "|---|--:|--:|--:|",
-        f"| ROC AUC | {_value(ref.get('roc_auc'))} | {_band(est, 'roc_auc')} | "
-        f"{_value(real.get('roc_auc'))} |",
-        f"| default rate | {_value(ref.get('default_rate'))} | {_band(est, 'default_rate')} | "
-        f"{_value(real.get('default_rate'))} |",
-        f"| cost per application | {_value(ref.get('cost'))} | {_band(est, 'cost')} | "
-        f"{_value(real.get('cost'))} |",
+        f"| ROC AUC | {fmt(ref.get('roc_auc'))} | {_band(est, 'roc_auc')} | "
+        f"{fmt(real.get('roc_auc'))} |",
+        f"| default rate | {fmt(ref.get('default_rate'))} | {_band(est, 'default_rate')} | "
+        f"{fmt(real.get('default_rate'))} |",
+        f"| cost per application | {fmt(ref.get('cost'))} | {_band(est, 'cost')} | "
+        f"{fmt(real.get('cost'))} |",
         "",
         f"Calibration evidence: {report['calibration']['summary']}.",
     ]
@@ -58,10 +53,10 @@ def performance_section(report: dict) -> str:
         test = real.get("auc_test") or {}
         lines.append(
             f"Realised on {real['rows']:,} matured labelled events ({real['defaults']:,} defaults)"
-            f"; Gini {_value(real.get('gini'))}, KS {_value(real.get('ks'))}; AUC-decline test "
-            f"S = {_value(test.get('statistic'))}, p = {_value(test.get('p_value'))}; estimate "
-            f"on the same events {_value(real.get('estimated_auc'))} "
-            f"(error {_value(real.get('estimate_error'))})."
+            f"; Gini {fmt(real.get('gini'))}, KS {fmt(real.get('ks'))}; AUC-decline test "
+            f"S = {fmt(test.get('statistic'))}, p = {fmt(test.get('p_value'))}; estimate "
+            f"on the same events {fmt(real.get('estimated_auc'))} "
+            f"(error {fmt(real.get('estimate_error'))})."
         )
         lines += ["", grades_table(real.get("grades") or [])]
     lines += ["", "Assumptions of the estimate: " + "; ".join(est.get("assumptions", [])) + "."]
@@ -110,7 +105,7 @@ def markdown(report: dict) -> str:
         f"### Data drift: {drift['verdict']}",
         "",
         f"{drift['features_drift']} of {drift['features_total']} features drifted, score PSI "
-        f"{_value(drift.get('score_psi'))} ({drift['score_verdict']}).",
+        f"{fmt(drift.get('score_psi'))} ({drift['score_verdict']}).",
         "",
         features_table(drift["features"][:TOP_FEATURES]),
     ]
