@@ -2,12 +2,17 @@
 
 import hashlib
 import hmac
+import uuid
 
+import numpy as np
 import pytest
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from pydantic import ValidationError
 
 from kaizen import KaizenError
 from kaizen.data import Schema
+from kaizen.serving.decisions import features, prediction_ids, reason_lists
+from kaizen.serving.metrics import SCORE_BUCKETS, BatchHistogram
 from kaizen.serving.payloads import application_model, batch_model
 from kaizen.serving.pii import Scrubber
 from kaizen.serving.settings import load_settings
@@ -73,3 +78,45 @@ def test_application_model_types():
     with pytest.raises(ValidationError, match="at least 1 item"):
         batch(applications=[])
     assert "at most 10" in batch.model_json_schema()["properties"]["applications"]["description"]
+
+
+def test_prediction_ids_are_random_uuid4():
+    """Batched ids are well-formed version-4 UUIDs, all different."""
+    ids = prediction_ids(2000)
+    parsed = [uuid.UUID(text) for text in ids]
+    assert [str(value) for value in parsed] == ids
+    assert {value.version for value in parsed} == {4}
+    assert {value.variant for value in parsed} == {uuid.RFC_4122}
+    assert len(set(ids)) == 2000 and prediction_ids(0) == []
+
+
+def test_batch_histogram_exports_what_prometheus_histogram_does():
+    """Same buckets (`le`: value <= bound), count and sum as prometheus-client's Histogram."""
+    values = [0.0, 0.05, 0.0500001, 0.42, 0.999, 1.0, 1.5]
+    mine, theirs = CollectorRegistry(), CollectorRegistry()
+    BatchHistogram("kaizen_score", "Scores", SCORE_BUCKETS, mine).observe(np.array(values))
+    reference = Histogram("kaizen_score", "Scores", buckets=SCORE_BUCKETS, registry=theirs)
+    for value in values:
+        reference.observe(value)
+
+    def samples(registry):
+        text = generate_latest(registry).decode()
+        return [line for line in text.splitlines() if "_created" not in line]
+
+    assert samples(mine) == samples(theirs)
+
+
+def test_features_frame_and_reason_lists():
+    """Numbers as float64 (null -> NaN), categories as stripped objects (null -> NaN), as a CSV
+    is typed; reasons: positive contributions only, largest first, at most k."""
+    schema = Schema("S", "bad", ["Age"], ["Home"])
+    frame = features(schema, [{"Age": 3, "Home": " rent "}, {"Age": None, "Home": None}])
+    assert frame["Age"].dtype == "float64" and frame["Home"].dtype == object
+    assert frame["Home"].iloc[0] == "rent" and np.isnan(frame["Age"].iloc[1])
+    assert frame["Home"].isna().iloc[1]
+    values = np.array([[0.5, -1.0, 2.0], [-1.0, -2.0, -0.1]])
+    assert reason_lists(values, ["a", "b", "c"], 2) == [
+        [{"feature": "c", "contribution": 2.0}, {"feature": "a", "contribution": 0.5}],
+        [],
+    ]
+    assert reason_lists(values, ["a", "b", "c"], 0) == [[], []]

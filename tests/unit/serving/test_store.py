@@ -110,6 +110,17 @@ def test_record_window_and_purge(store):
     assert store.count() == 2 and store.integrity() == []
 
 
+def test_record_reads_back_every_field_and_nothing_is_a_no_op(store):
+    """`record` (dicts) and `insert` (tuples in ROW order) store the same event: every field
+    comes back as given (JSON values parsed, times aware UTC)."""
+    given = event(T0 + dt.timedelta(microseconds=7), unseen={"Home": "castle"}, pii_fields=["Age"])
+    store.record([given])
+    store.insert([])
+    [back] = store.events()
+    assert {name: back[name] for name in given} == given
+    assert back["outcome"] is None and store.count() == 1
+
+
 def test_record_is_all_or_nothing(store):
     """A duplicate id in a batch: StoreError and none of the batch stored."""
     one = event(T0)
