@@ -67,11 +67,17 @@ class Answered:
 
 
 def prediction_ids(count: int) -> list[str]:
-    """`count` random UUIDs of version 4 (122 random bits from os.urandom, as uuid.uuid4),
-    from one os.urandom call, formatted column-wise (uuid4() per row: 2-3 ms per 1,000)."""
+    """`count` UUIDs of version 7 (RFC 9562): the Unix time in milliseconds, then 74 random
+    bits from os.urandom, from one os.urandom call, formatted column-wise (uuid4() per row
+    cost 2-3 ms per 1,000). Time-ordered ids are appended at the end of the store's primary-key
+    index; random (version 4) ones land on a different page each, and once the store held 80,000
+    events each 1,000-event commit wrote about seven times as much (46 ms instead of 6 ms).
+    An id tells when the prediction was made (the store records it anyway), not what."""
     raw = np.frombuffer(os.urandom(16 * count), dtype=np.uint8).reshape(count, 16).copy()
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # the RFC 4122 variant
+    now_ms = time.time_ns() // 1_000_000
+    raw[:, :6] = np.frombuffer(now_ms.to_bytes(8, "big")[2:], dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x70  # version 7
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # the RFC 9562 variant
     text = np.full((count, 36), b"-", dtype="S1")
     text[:, HEX_AT] = np.frombuffer(raw.tobytes().hex().encode(), dtype="S1").reshape(count, 32)
     return text.view("S36").ravel().astype(str).tolist()

@@ -2,12 +2,13 @@
 
 import hashlib
 import hmac
+import time
 import uuid
 
 import numpy as np
 import pytest
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from kaizen import KaizenError
 from kaizen.data import Schema
@@ -66,28 +67,48 @@ def test_scrubber_rejects_unknown_fields_and_a_missing_salt():
 
 
 def test_application_model_types():
-    """Strict finite numbers, nullable; known categories enumerated but others accepted."""
-    model = application_model(
+    """Strict finite numbers, nullable; known categories enumerated (documented) but others
+    accepted; validation gives plain dicts; at least one application."""
+    application = application_model(
         Schema("S", "bad", ["Age", "Income"], ["Home"]), {"Home": frozenset({"rent"})}
     )
-    assert model(Age=None, Income=1, Home="castle").Home == "castle"
-    for bad in ({"Age": "1"}, {"Age": float("inf")}, {"Home": 3}, {"Other": 1}):
+    model = TypeAdapter(application)
+    assert model.validate_python({"Age": None, "Income": 1, "Home": "castle"}) == {
+        "Age": None,
+        "Income": 1.0,
+        "Home": "castle",
+    }
+    for bad in (
+        {"Age": "1"},
+        {"Age": float("inf")},
+        {"Home": 3},
+        {"Other": 1},
+        {"Home": "x" * 201},
+    ):
         with pytest.raises(ValidationError):
-            model(**{"Age": 1.0, "Income": 1.0, "Home": "rent", **bad})
-    batch = batch_model(model, 10)
+            model.validate_python({"Age": 1.0, "Income": 1.0, "Home": "rent", **bad})
+    home = model.json_schema()["properties"]["Home"]
+    assert {"const": "rent", "type": "string"} in home["anyOf"][0]["anyOf"]
+    batch = batch_model(application, 10)
     with pytest.raises(ValidationError, match="at least 1 item"):
-        batch(applications=[])
-    assert "at most 10" in batch.model_json_schema()["properties"]["applications"]["description"]
+        batch.validate_json(b'{"applications": []}')
+    assert "at most 10" in batch.json_schema()["properties"]["applications"]["description"]
 
 
-def test_prediction_ids_are_random_uuid4():
-    """Batched ids are well-formed version-4 UUIDs, all different."""
+def test_prediction_ids_are_time_ordered_uuid7():
+    """Batched ids are well-formed version-7 UUIDs carrying the current millisecond, all
+    different, and later batches sort after earlier ones."""
+    before = time.time_ns() // 1_000_000
     ids = prediction_ids(2000)
+    after = time.time_ns() // 1_000_000
     parsed = [uuid.UUID(text) for text in ids]
     assert [str(value) for value in parsed] == ids
-    assert {value.version for value in parsed} == {4}
+    assert {value.version for value in parsed} == {7}
     assert {value.variant for value in parsed} == {uuid.RFC_4122}
+    assert all(before <= value.int >> 80 <= after for value in parsed)
     assert len(set(ids)) == 2000 and prediction_ids(0) == []
+    time.sleep(0.002)
+    assert min(prediction_ids(5)) > max(ids)
 
 
 def test_batch_histogram_exports_what_prometheus_histogram_does():
