@@ -159,7 +159,9 @@ def report(args, onoff, batch, stores) -> str:
         "Command: `.venv/bin/python bench/serve.py` (`make bench-serve`); "
         f"{args.requests} single-application requests per measurement (http.client keep-alive "
         "clients on the same machine), after 200 warm-up requests; "
-        f"{args.rounds} alternating rounds of store on / off, median round shown.",
+        f"{args.rounds} alternating rounds of store on / off, median round shown; "
+        f"{args.batches} requests of 1,000 applications from 2 clients after 2 warm-up ones. "
+        "Each client encodes its request body once and parses every response.",
         "",
         "| measure | requests/s | rows/s | p50 ms | p99 ms | target |",
         "|---|---:|---:|---:|---:|---|",
@@ -201,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--batches", type=int, default=40)
+    parser.add_argument("--batches", type=int, default=100)
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--serve-without-store", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", help=argparse.SUPPRESS)

@@ -32,7 +32,6 @@ from kaizen.serving.store import StoreError, json_text
 
 HYPHENS = (8, 13, 18, 23)  # in the 36 characters of a UUID's text
 HEX_AT = np.array([i for i in range(36) if i not in HYPHENS])
-ANSWER = ("prediction_id", "score", "decision", "reasons", "unseen")  # + model_version
 
 
 @dataclass
@@ -98,11 +97,15 @@ def reason_lists(contributions: np.ndarray, names: list[str], k: int) -> list[li
     if not k:
         return [[] for _ in range(len(contributions))]
     order, picked, positive = top_k(contributions, k)
-    chosen = np.asarray(names, dtype=object)[order].tolist()
-    return [
-        [{"feature": name, "contribution": value} for name, value in zip(row[:n], values[:n])]
-        for row, values, n in zip(chosen, picked.tolist(), positive.tolist())
+    kept = np.arange(order.shape[1]) < positive[:, None]  # the positive prefix of each row
+    flat = [
+        {"feature": name, "contribution": value}
+        for name, value in zip(
+            np.asarray(names, dtype=object)[order[kept]].tolist(), picked[kept].tolist()
+        )
     ]
+    ends = np.cumsum(positive).tolist()
+    return [flat[end - count : end] for end, count in zip(ends, positive.tolist())]
 
 
 def decide(service: Service, rows: list[dict[str, Any]]) -> Decided:
@@ -155,7 +158,17 @@ def answered(service: Service, job: Job, decided: Decided, start: int, stored_at
         )
         for inputs, (prediction_id, score, verdict, why, odd) in zip(job.rows, zip(*columns))
     ]
-    answers = [dict(zip(ANSWER, values), model_version=model.version) for values in zip(*columns)]
+    answers = [
+        {
+            "prediction_id": prediction_id,
+            "score": score,
+            "decision": verdict,
+            "reasons": why,
+            "unseen": odd,
+            "model_version": model.version,
+        }
+        for prediction_id, score, verdict, why, odd in zip(*columns)
+    ]
     body = orjson.dumps({"predictions": answers})
     return Answered(job, rows, body, decided.scores[start:stop], int(np.count_nonzero(refused)))
 
