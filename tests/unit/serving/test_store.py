@@ -13,6 +13,7 @@ from kaizen.serving.store import (
     EventStore,
     OutcomeConflict,
     StoreError,
+    ROW,
     UnknownPrediction,
     database_url,
     utc,
@@ -119,6 +120,18 @@ def test_record_reads_back_every_field_and_nothing_is_a_no_op(store):
     [back] = store.events()
     assert {name: back[name] for name in given} == given
     assert back["outcome"] is None and store.count() == 1
+
+
+def test_insert_splits_into_statements_within_the_parameter_limit(store, monkeypatch):
+    """More events than one statement may bind: several statements in one transaction, all
+    stored, or none when any of them fails."""
+    monkeypatch.setattr(EventStore, "_parameter_limit", lambda self, conn: 2 * len(ROW) + 1)
+    made = [event(T0 + dt.timedelta(seconds=s)) for s in range(5)]
+    store.record(made)
+    assert [e["prediction_id"] for e in store.events()] == [e["prediction_id"] for e in made]
+    with pytest.raises(StoreError):
+        store.record([event(T0) for _ in range(4)] + [made[0]])
+    assert store.count() == 5
 
 
 def test_record_is_all_or_nothing(store):
