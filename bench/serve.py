@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 # pylint: disable=wrong-import-position  # after the repository root is importable
 from pipeline import machine  # noqa: E402  # bench/pipeline.py
 from results import record  # noqa: E402  # bench/results.py
+from kaizen.serving.store import EventStore  # noqa: E402
 from tests.integration.test_serving import (  # noqa: E402  # pylint: disable=import-error
     Load,
     Server,
@@ -112,7 +113,18 @@ def store_on_off(work: Path, requests: int, rounds: int, clients: int) -> tuple[
                 runs.append(load(started.port, requests, clients=clients))
             finally:
                 started.stop()
+            if (stored_count(db) > 0) != store:
+                sys.exit(f"bench: store {'on' if store else 'off'} but {stored_count(db)} events")
     return best(on), best(off)
+
+
+def stored_count(db: str) -> int:
+    """Events in the store (the store-off server must have written none)."""
+    store = EventStore(db)
+    try:
+        return store.count()
+    finally:
+        store.close()
 
 
 def batches(work: Path, count: int) -> dict:
@@ -192,9 +204,8 @@ def serve_without_store(port: str) -> None:
     """The comparison server: everything as served, except that events are not written."""
     # pylint: disable=import-outside-toplevel  # only in the child process
     from kaizen import cli
-    from kaizen.serving.store import EventStore
 
-    EventStore.record = lambda self, events: None  # the one difference
+    EventStore.insert = lambda self, rows: None  # the one difference (every write goes here)
     sys.exit(cli.main(["serve", "--host", "127.0.0.1", "--port", port]))
 
 
