@@ -114,16 +114,24 @@ def decide(service: Service, rows: list[dict[str, Any]]) -> Decided:
     frame = features(model.schema, rows)
     k = service.settings.reasons
     scores, contributions = model.assess(frame, bool(k))
-    unseen: list[dict[str, str]] = [{} for _ in rows]
-    for name, flags in model.unseen(frame).items():
-        for i in np.flatnonzero(flags.to_numpy()):
-            unseen[i][name] = frame[name].iat[i]
     return Decided(
         scores,
         scores >= service.threshold,
         reason_lists(contributions, model.explainer.inputs, k),
-        unseen,
+        unseen_values(frame, model.categories),
     )
+
+
+def unseen_values(frame: pd.DataFrame, categories: dict[str, frozenset[str]]) -> list[dict]:
+    """Per row, `{column: value}` for the categories never seen in training: what
+    `Model.unseen` flags (missing is not unseen), read from the columns' objects (its boolean
+    frame cost 0.6 ms even for one row, a tenth of scoring it)."""
+    unseen: list[dict[str, str]] = [{} for _ in range(len(frame))]
+    for name, known in categories.items():
+        for i, value in enumerate(frame[name].tolist()):
+            if isinstance(value, str) and value not in known:
+                unseen[i][name] = value
+    return unseen
 
 
 def answered(service: Service, job: Job, decided: Decided, start: int, stored_at) -> Answered:

@@ -10,9 +10,9 @@ import pytest
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from pydantic import TypeAdapter, ValidationError
 
-from kaizen import KaizenError
+from kaizen import KaizenError, scoring
 from kaizen.data import Schema
-from kaizen.serving.decisions import features, prediction_ids, reason_lists
+from kaizen.serving.decisions import features, prediction_ids, reason_lists, unseen_values
 from kaizen.serving.metrics import SCORE_BUCKETS, BatchHistogram
 from kaizen.serving.payloads import application_model, batch_model
 from kaizen.serving.pii import Scrubber
@@ -141,3 +141,20 @@ def test_features_frame_and_reason_lists():
         [],
     ]
     assert reason_lists(values, ["a", "b", "c"], 0) == [[], []]
+
+
+def test_unseen_values_match_the_model_flags(fitted):
+    """The categories reported as unseen are exactly those `Model.unseen` flags."""
+    model = scoring.load(fitted.model)
+    rows = [
+        {"Income": 1.0, "Debt": 2.0, "Amount": 3.0, "Price": 4.0, "Home": home}
+        for home in ("rent", " castle ", None, "owner", "boat")
+    ]
+    frame = features(model.schema, rows)
+    flags = model.unseen(frame)
+    expected = [
+        {name: frame[name].iat[i] for name in flags.columns if flags[name].iat[i]}
+        for i in range(len(frame))
+    ]
+    assert unseen_values(frame, model.categories) == expected
+    assert expected[1] == {"Home": "castle"} and expected[2] == {}
