@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 # pylint: disable=wrong-import-position  # after the repository root is importable
 from pipeline import machine  # noqa: E402  # bench/pipeline.py
 from results import record  # noqa: E402  # bench/results.py
+from kaizen.serving.store import EventStore  # noqa: E402
 from tests.integration.test_serving import (  # noqa: E402  # pylint: disable=import-error
     Load,
     Server,
@@ -112,7 +113,18 @@ def store_on_off(work: Path, requests: int, rounds: int, clients: int) -> tuple[
                 runs.append(load(started.port, requests, clients=clients))
             finally:
                 started.stop()
+            if (stored_count(db) > 0) != store:
+                sys.exit(f"bench: store {'on' if store else 'off'} but {stored_count(db)} events")
     return best(on), best(off)
+
+
+def stored_count(db: str) -> int:
+    """Events in the store (the store-off server must have written none)."""
+    store = EventStore(db)
+    try:
+        return store.count()
+    finally:
+        store.close()
 
 
 def batches(work: Path, count: int) -> dict:
@@ -159,7 +171,9 @@ def report(args, onoff, batch, stores) -> str:
         "Command: `.venv/bin/python bench/serve.py` (`make bench-serve`); "
         f"{args.requests} single-application requests per measurement (http.client keep-alive "
         "clients on the same machine), after 200 warm-up requests; "
-        f"{args.rounds} alternating rounds of store on / off, median round shown.",
+        f"{args.rounds} alternating rounds of store on / off, median round shown; "
+        f"{args.batches} requests of 1,000 applications from 2 clients after 2 warm-up ones. "
+        "Each client encodes its request body once and parses every response.",
         "",
         "| measure | requests/s | rows/s | p50 ms | p99 ms | target |",
         "|---|---:|---:|---:|---:|---|",
@@ -190,9 +204,8 @@ def serve_without_store(port: str) -> None:
     """The comparison server: everything as served, except that events are not written."""
     # pylint: disable=import-outside-toplevel  # only in the child process
     from kaizen import cli
-    from kaizen.serving.store import EventStore
 
-    EventStore.record = lambda self, events: None  # the one difference
+    EventStore.insert = lambda self, rows: None  # the one difference (every write goes here)
     sys.exit(cli.main(["serve", "--host", "127.0.0.1", "--port", port]))
 
 
@@ -201,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--batches", type=int, default=40)
+    parser.add_argument("--batches", type=int, default=100)
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--serve-without-store", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", help=argparse.SUPPRESS)

@@ -112,13 +112,21 @@ class Explainer:  # pylint: disable=too-few-public-methods  # prepared once, the
         return (scores[0] - scores[1:]).T
 
 
+def top_k(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of a contributions matrix: the columns of its `k` largest values, largest first
+    (ties by column order, so the result is deterministic), those values, and how many of them
+    are positive (a prefix, since they are sorted). Vectorised: no Python work per row."""
+    order = np.argsort(-values, axis=1, kind="stable")[:, :k]
+    picked = np.take_along_axis(values, order, axis=1)
+    return order, picked, np.count_nonzero(picked > 0, axis=1)
+
+
 def top_reasons(contributions: pd.DataFrame, k: int) -> list[list[tuple[str, float]]]:
     """Per row, at most `k` (feature, contribution) pairs with a positive contribution, largest
-    first (ties by column order, so the result is deterministic)."""
-    values = contributions.to_numpy()
-    names = list(contributions.columns)
-    order = np.argsort(-values, axis=1, kind="stable")[:, :k]
+    first (ties by column order)."""
+    order, picked, positive = top_k(contributions.to_numpy(), k)
+    names = np.asarray(contributions.columns, dtype=object)[order].tolist()
     return [
-        [(names[j], float(row[j])) for j in picks if row[j] > 0]
-        for row, picks in zip(values, order)
+        list(zip(row_names[:count], row_values[:count]))
+        for row_names, row_values, count in zip(names, picked.tolist(), positive.tolist())
     ]

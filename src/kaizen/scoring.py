@@ -54,18 +54,16 @@ class Model:
         """Per row, at most `k` features that raised the score, largest first."""
         return top_reasons(self.explainer.contributions(features), k)
 
-    def assess(self, features: pd.DataFrame, k: int) -> tuple[np.ndarray, list]:
-        """Scores and reasons (`k` per row, none when 0) with one pass through the
-        preprocessing: the same numbers as `scores` and `reasons`, faster on small batches."""
+    def assess(self, features: pd.DataFrame, explain: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and, with `explain`, the contributions matrix (one column per
+        `explainer.inputs`; empty columns without) from one pass through the preprocessing:
+        the same numbers as `scores` and `reasons`, faster on small batches."""
         inputs = self.pipeline.named_steps["features"].transform(features)
         encoded = encode(self.pipeline.named_steps["prep"], inputs)
         scores = self.pipeline[2:].predict_proba(encoded)[:, 1]
-        if not k:
-            return scores, [[] for _ in range(len(features))]
-        contributions = pd.DataFrame(
-            self.explainer.explain(inputs, encoded), columns=self.explainer.inputs
-        )
-        return scores, top_reasons(contributions, k)
+        if not explain:
+            return scores, np.empty((len(features), 0))
+        return scores, self.explainer.explain(inputs, encoded)
 
     def unseen(self, features: pd.DataFrame) -> pd.DataFrame:
         """True where a categorical value was never seen in training (scored as all-zero

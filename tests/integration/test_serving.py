@@ -98,12 +98,13 @@ class Server:
         self.log.close()
 
 
-def call(port: int, method: str, path: str, body: dict | None = None, conn=None):
-    """One HTTP request; (status, parsed JSON or text)."""
+def call(port: int, method: str, path: str, body: dict | bytes | None = None, conn=None):
+    """One HTTP request (a JSON body as a dict, or already encoded); (status, parsed JSON or
+    text)."""
     own = conn is None
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        payload = None if body is None else json.dumps(body).encode()
+        payload = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"} if payload else {}
         conn.request(method, path, payload, headers)
         response = conn.getresponse()
@@ -120,7 +121,8 @@ class Load:  # pylint: disable=too-many-instance-attributes  # what a run counts
 
     def __init__(self, port: int, clients: int, per_client: int | None = None, body=None):
         self.port, self.per_client = port, per_client
-        self.body = body or {"applications": [APPLICATION]}
+        # encoded once: the clients share the machine with the server they load
+        self.body = json.dumps(body or {"applications": [APPLICATION]}).encode()
         self.acknowledged: list[str] = []
         self.errors: list[str] = []
         self.seconds: list[float] = []  # per request (benchmarks read it)

@@ -13,7 +13,7 @@ from typing import Any, AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -106,7 +106,7 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     return app
 
 
-def document(app: FastAPI, request_model: type[BaseModel]) -> None:
+def document(app: FastAPI, request_model: TypeAdapter) -> None:
     """Add the generated request model to the OpenAPI components: the predict route validates
     its body itself, so FastAPI does not know the model."""
     generate = app.openapi
@@ -114,10 +114,10 @@ def document(app: FastAPI, request_model: type[BaseModel]) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
-            body = request_model.model_json_schema(ref_template="#/components/schemas/{model}")
+            body = request_model.json_schema(ref_template="#/components/schemas/{model}")
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(body.pop("$defs", {}))
-            components[request_model.__name__] = body
+            components[body["title"]] = body
             app.openapi_schema = schema
         return app.openapi_schema
 

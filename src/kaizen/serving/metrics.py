@@ -4,12 +4,52 @@ prometheus-client's multiprocess mode would be needed (PROMETHEUS_MULTIPROC_DIR)
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from typing import Iterator
 
+import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.registry import Collector
 
 SCORE_BUCKETS = tuple(round(0.05 * i, 2) for i in range(1, 21))  # 0.05 … 1.0
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class BatchHistogram(Collector):
+    """A histogram without labels that takes a whole array per call (prometheus-client's
+    `Histogram.observe` is one Python call per value: 3-4 ms for the scores of 1,000 rows)."""
+
+    def __init__(self, name: str, documentation: str, buckets: tuple[float, ...], registry):
+        self.name, self.documentation = name, documentation
+        self.bounds = np.array(buckets, dtype="float64")
+        self._counts = np.zeros(len(buckets) + 1, dtype="int64")  # the last one: above all
+        self._sum = 0.0
+        self._lock = threading.Lock()
+        registry.register(self)
+
+    def observe(self, values) -> None:
+        """Count every value in its bucket (`le`: the first upper bound >= the value)."""
+        values = np.asarray(values, dtype="float64").ravel()
+        counts = np.bincount(
+            np.searchsorted(self.bounds, values, side="left"), minlength=len(self._counts)
+        )
+        with self._lock:
+            self._counts += counts
+            self._sum += float(values.sum())
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        """Cumulative buckets, `+Inf` last, and the sum."""
+        with self._lock:
+            cumulative, total = np.cumsum(self._counts).tolist(), self._sum
+        bounds = [repr(float(bound)) for bound in self.bounds] + ["+Inf"]
+        yield HistogramMetricFamily(
+            self.name,
+            self.documentation,
+            buckets=list(zip(bounds, cumulative)),
+            sum_value=total,
+        )
 
 
 @dataclass
@@ -30,9 +70,7 @@ class Metrics:  # pylint: disable=too-many-instance-attributes  # one attribute 
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
-        self.scores = Histogram(
-            "kaizen_score", "Scores returned", buckets=SCORE_BUCKETS, registry=registry
-        )
+        self.scores = BatchHistogram("kaizen_score", "Scores returned", SCORE_BUCKETS, registry)
         self.decisions = Counter(
             "kaizen_decisions", "Decisions returned", ["decision"], registry=registry
         )

@@ -8,41 +8,50 @@ refusing it would turn a data drift into an outage."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema, with_config
+from typing_extensions import TypedDict
 
 from kaizen.data import Schema
 
 FORBID = ConfigDict(extra="forbid")
 
 
-def application_model(schema: Schema, categories: dict[str, frozenset[str]]) -> type[BaseModel]:
-    """The pydantic model of one application for this schema."""
+def application_model(schema: Schema, categories: dict[str, frozenset[str]]) -> type:
+    """The type of one application for this schema: a TypedDict, so that validation gives the
+    plain dicts that scoring reads (a model instance per application, then `model_dump`, cost
+    as much as the validation). A category is validated as a string (what it is: unknown
+    values are accepted) and documented as the known values or any string."""
     fields: dict[str, Any] = {}
     for name in schema.numeric:
-        fields[name] = (float | None, Field(..., allow_inf_nan=False, strict=True))
+        fields[name] = Annotated[float | None, Field(allow_inf_nan=False, strict=True)]
     for name in schema.categorical:
         known = tuple(sorted(categories.get(name, ())))
-        kind = (Literal[known] | str) if known else str
-        fields[name] = (
-            kind | None,
-            Field(..., max_length=200, description=f"known categories: {', '.join(known)}"),
-        )
-    return create_model("Application", __config__=FORBID, **fields)
+        documented: Any = Annotated[
+            ((Literal[known] | str) if known else str) | None, Field(max_length=200)
+        ]
+        fields[name] = Annotated[
+            str | None,
+            Field(max_length=200, description=f"known categories: {', '.join(known)}"),
+            WithJsonSchema(TypeAdapter(documented).json_schema()),
+        ]
+    return typed_dict("Application", fields)
 
 
-def batch_model(application: type[BaseModel], max_batch: int) -> type[BaseModel]:
-    """`{"applications": [...]}`: at least one; more than `max_batch` is refused with 413."""
-    return create_model(
-        "PredictRequest",
-        __config__=FORBID,
-        applications=(
-            list[application],  # type: ignore[valid-type]
-            Field(..., min_length=1, description=f"at most {max_batch} (413 beyond)"),
-        ),
-    )
+def batch_model(application: type, max_batch: int) -> TypeAdapter:
+    """`{"applications": [...]}`: at least one; more than `max_batch` is refused with 413 (by
+    the route, which says how many came)."""
+    items = Field(min_length=1, description=f"at most {max_batch} (413 beyond)")
+    applications: Any = Annotated[list[application], items]  # type: ignore[valid-type]
+    return TypeAdapter(typed_dict("PredictRequest", {"applications": applications}))
+
+
+def typed_dict(name: str, fields: dict[str, Any]) -> Any:
+    """A TypedDict class made at run time, unknown fields forbidden."""
+    make: Any = TypedDict  # a type checker cannot follow fields known only at run time
+    return with_config(FORBID)(make(name, fields))
 
 
 class Reason(BaseModel):

@@ -2,12 +2,18 @@
 
 import hashlib
 import hmac
+import time
+import uuid
 
+import numpy as np
 import pytest
-from pydantic import ValidationError
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from pydantic import TypeAdapter, ValidationError
 
-from kaizen import KaizenError
+from kaizen import KaizenError, scoring
 from kaizen.data import Schema
+from kaizen.serving.decisions import features, prediction_ids, reason_lists, unseen_values
+from kaizen.serving.metrics import SCORE_BUCKETS, BatchHistogram
 from kaizen.serving.payloads import application_model, batch_model
 from kaizen.serving.pii import Scrubber
 from kaizen.serving.settings import load_settings
@@ -61,15 +67,94 @@ def test_scrubber_rejects_unknown_fields_and_a_missing_salt():
 
 
 def test_application_model_types():
-    """Strict finite numbers, nullable; known categories enumerated but others accepted."""
-    model = application_model(
+    """Strict finite numbers, nullable; known categories enumerated (documented) but others
+    accepted; validation gives plain dicts; at least one application."""
+    application = application_model(
         Schema("S", "bad", ["Age", "Income"], ["Home"]), {"Home": frozenset({"rent"})}
     )
-    assert model(Age=None, Income=1, Home="castle").Home == "castle"
-    for bad in ({"Age": "1"}, {"Age": float("inf")}, {"Home": 3}, {"Other": 1}):
+    model = TypeAdapter(application)
+    assert model.validate_python({"Age": None, "Income": 1, "Home": "castle"}) == {
+        "Age": None,
+        "Income": 1.0,
+        "Home": "castle",
+    }
+    for bad in (
+        {"Age": "1"},
+        {"Age": float("inf")},
+        {"Home": 3},
+        {"Other": 1},
+        {"Home": "x" * 201},
+    ):
         with pytest.raises(ValidationError):
-            model(**{"Age": 1.0, "Income": 1.0, "Home": "rent", **bad})
-    batch = batch_model(model, 10)
+            model.validate_python({"Age": 1.0, "Income": 1.0, "Home": "rent", **bad})
+    home = model.json_schema()["properties"]["Home"]
+    assert {"const": "rent", "type": "string"} in home["anyOf"][0]["anyOf"]
+    batch = batch_model(application, 10)
     with pytest.raises(ValidationError, match="at least 1 item"):
-        batch(applications=[])
-    assert "at most 10" in batch.model_json_schema()["properties"]["applications"]["description"]
+        batch.validate_json(b'{"applications": []}')
+    assert "at most 10" in batch.json_schema()["properties"]["applications"]["description"]
+
+
+def test_prediction_ids_are_time_ordered_uuid7():
+    """Batched ids are well-formed version-7 UUIDs carrying the current millisecond, all
+    different, and later batches sort after earlier ones."""
+    before = time.time_ns() // 1_000_000
+    ids = prediction_ids(2000)
+    after = time.time_ns() // 1_000_000
+    parsed = [uuid.UUID(text) for text in ids]
+    assert [str(value) for value in parsed] == ids
+    assert {value.version for value in parsed} == {7}
+    assert {value.variant for value in parsed} == {uuid.RFC_4122}
+    assert all(before <= value.int >> 80 <= after for value in parsed)
+    assert len(set(ids)) == 2000 and prediction_ids(0) == []
+    time.sleep(0.002)
+    assert min(prediction_ids(5)) > max(ids)
+
+
+def test_batch_histogram_exports_what_prometheus_histogram_does():
+    """Same buckets (`le`: value <= bound), count and sum as prometheus-client's Histogram."""
+    values = [0.0, 0.05, 0.0500001, 0.42, 0.999, 1.0, 1.5]
+    mine, theirs = CollectorRegistry(), CollectorRegistry()
+    BatchHistogram("kaizen_score", "Scores", SCORE_BUCKETS, mine).observe(np.array(values))
+    reference = Histogram("kaizen_score", "Scores", buckets=SCORE_BUCKETS, registry=theirs)
+    for value in values:
+        reference.observe(value)
+
+    def samples(registry):
+        text = generate_latest(registry).decode()
+        return [line for line in text.splitlines() if "_created" not in line]
+
+    assert samples(mine) == samples(theirs)
+
+
+def test_features_frame_and_reason_lists():
+    """Numbers as float64 (null -> NaN), categories as stripped objects (null -> NaN), as a CSV
+    is typed; reasons: positive contributions only, largest first, at most k."""
+    schema = Schema("S", "bad", ["Age"], ["Home"])
+    frame = features(schema, [{"Age": 3, "Home": " rent "}, {"Age": None, "Home": None}])
+    assert frame["Age"].dtype == "float64" and frame["Home"].dtype == object
+    assert frame["Home"].iloc[0] == "rent" and np.isnan(frame["Age"].iloc[1])
+    assert frame["Home"].isna().iloc[1]
+    values = np.array([[0.5, -1.0, 2.0], [-1.0, -2.0, -0.1]])
+    assert reason_lists(values, ["a", "b", "c"], 2) == [
+        [{"feature": "c", "contribution": 2.0}, {"feature": "a", "contribution": 0.5}],
+        [],
+    ]
+    assert reason_lists(values, ["a", "b", "c"], 0) == [[], []]
+
+
+def test_unseen_values_match_the_model_flags(fitted):
+    """The categories reported as unseen are exactly those `Model.unseen` flags."""
+    model = scoring.load(fitted.model)
+    rows = [
+        {"Income": 1.0, "Debt": 2.0, "Amount": 3.0, "Price": 4.0, "Home": home}
+        for home in ("rent", " castle ", None, "owner", "boat")
+    ]
+    frame = features(model.schema, rows)
+    flags = model.unseen(frame)
+    expected = [
+        {name: frame[name].iat[i] for name in flags.columns if flags[name].iat[i]}
+        for i in range(len(frame))
+    ]
+    assert unseen_values(frame, model.categories) == expected
+    assert expected[1] == {"Home": "castle"} and expected[2] == {}

@@ -13,6 +13,7 @@ from kaizen.serving.store import (
     EventStore,
     OutcomeConflict,
     StoreError,
+    ROW,
     UnknownPrediction,
     database_url,
     utc,
@@ -108,6 +109,29 @@ def test_record_window_and_purge(store):
     assert labelled["outcome"] == 1 and labelled["created_at"] == T0
     assert store.purge(T0 + dt.timedelta(days=1)) == {"predictions": 1, "feedback": 1}
     assert store.count() == 2 and store.integrity() == []
+
+
+def test_record_reads_back_every_field_and_nothing_is_a_no_op(store):
+    """`record` (dicts) and `insert` (tuples in ROW order) store the same event: every field
+    comes back as given (JSON values parsed, times aware UTC)."""
+    given = event(T0 + dt.timedelta(microseconds=7), unseen={"Home": "castle"}, pii_fields=["Age"])
+    store.record([given])
+    store.insert([])
+    [back] = store.events()
+    assert {name: back[name] for name in given} == given
+    assert back["outcome"] is None and store.count() == 1
+
+
+def test_insert_splits_into_statements_within_the_parameter_limit(store, monkeypatch):
+    """More events than one statement may bind: several statements in one transaction, all
+    stored, or none when any of them fails."""
+    monkeypatch.setattr(EventStore, "_parameter_limit", lambda self, conn: 2 * len(ROW) + 1)
+    made = [event(T0 + dt.timedelta(seconds=s)) for s in range(5)]
+    store.record(made)
+    assert [e["prediction_id"] for e in store.events()] == [e["prediction_id"] for e in made]
+    with pytest.raises(StoreError):
+        store.record([event(T0) for _ in range(4)] + [made[0]])
+    assert store.count() == 5
 
 
 def test_record_is_all_or_nothing(store):
