@@ -16,16 +16,10 @@ from __future__ import annotations
 # pylint: disable=too-many-locals
 
 import argparse
-import contextlib
 import datetime as dt
-import os
-import pwd
 import shlex
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -39,6 +33,10 @@ from results import record  # bench/results.py
 
 from kaizen import files, scoring
 from kaizen.serving.store import FEEDBACK, EventStore
+
+sys.path.insert(0, str(ROOT))
+# pylint: disable-next=wrong-import-position,import-error  # after the repository root
+from tests.integration.conftest import temporary_postgres  # noqa: E402
 
 WORK = ROOT / "bench" / ".work" / "monitor"
 UNTIL = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
@@ -104,39 +102,6 @@ def fill(db: str, model: scoring.Model, rows: int) -> float:
     return time.perf_counter() - started
 
 
-@contextlib.contextmanager
-def postgres(folder: Path) -> Iterator[str]:
-    """A PostgreSQL server on 127.0.0.1 in `folder`; its URL."""
-    bindir = subprocess.run(
-        ["pg_config", "--bindir"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # the server refuses root
-        user = pwd.getpwnam("postgres")
-        os.chown(folder, user.pw_uid, user.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    data = folder / "data"
-    subprocess.run(
-        prefix + [f"{bindir}/initdb", "-D", str(data), "-A", "trust", "-U", "kaizen", "--no-sync"],
-        check=True,
-        capture_output=True,
-    )
-    options = f"-k {shlex.quote(str(folder))} -p {port} -h 127.0.0.1"
-    ctl = prefix + [f"{bindir}/pg_ctl", "-D", str(data)]
-    subprocess.run(
-        ctl + ["-o", options, "-l", str(folder / "log"), "-w", "start"],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql://kaizen@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(ctl + ["-m", "fast", "-w", "stop"], check=False, capture_output=True)
-
-
 def monitor_run(db: str, output: Path, log: Path):
     """One `kaizen monitor --window 7d` in a fresh process."""
     command = (
@@ -165,18 +130,14 @@ def main() -> None:
     filled = fill(sqlite, model, args.rows_sqlite)
     runs = [monitor_run(sqlite, WORK / f"sqlite-{i}", log) for i in range(2)]
     rows.append(("SQLite", args.rows_sqlite, filled, runs))
-    folder = Path(tempfile.mkdtemp(prefix="kaizen-bench-pg-"))
-    try:
-        with postgres(folder) as url:
-            filled = fill(url, model, args.rows_postgres)
-            engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-            with engine.connect() as conn:
-                size = conn.exec_driver_sql("SELECT pg_database_size('postgres')").scalar_one()
-            engine.dispose()
-            runs = [monitor_run(url, WORK / f"postgres-{i}", log) for i in range(2)]
-            rows.append(("PostgreSQL 15", args.rows_postgres, filled, runs))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with temporary_postgres(missing=lambda reason: sys.exit(f"bench: {reason}")) as url:
+        filled = fill(url, model, args.rows_postgres)
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.connect() as conn:
+            size = conn.exec_driver_sql("SELECT pg_database_size('postgres')").scalar_one()
+        engine.dispose()
+        runs = [monitor_run(url, WORK / f"postgres-{i}", log) for i in range(2)]
+        rows.append(("PostgreSQL 15", args.rows_postgres, filled, runs))
     lines = [
         f"Date: {dt.date.today().isoformat()}. Machine: {machine()} (2 shared cores: times are "
         "noisy). Command: `.venv/bin/python bench/monitor.py` (after `make repro`).",

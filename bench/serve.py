@@ -32,11 +32,8 @@ sys.path.insert(0, str(ROOT))
 from pipeline import machine  # noqa: E402  # bench/pipeline.py
 from results import record  # noqa: E402  # bench/results.py
 from kaizen.serving.store import EventStore  # noqa: E402
-from tests.integration.test_serving import (  # noqa: E402  # pylint: disable=import-error
-    Load,
-    Server,
-    temporary_postgres,
-)
+from tests.integration.conftest import temporary_postgres  # noqa: E402
+from tests.integration.test_serving import Load, Server  # noqa: E402
 
 MODEL = ROOT / "models" / "model.joblib"
 METRICS = ROOT / "metrics" / "evaluate" / "metrics.json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -13,7 +14,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 import yaml
@@ -177,23 +178,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session", name="postgres")
-def fixture_postgres() -> Iterator[str]:
-    """A PostgreSQL server on 127.0.0.1 in a temporary folder (as `postgres` when run as root,
-    which the server refuses); its URL."""
+@contextlib.contextmanager
+def temporary_postgres(missing: Callable[[str], None] = skip_or_fail) -> Iterator[str]:
+    """A PostgreSQL server on 127.0.0.1 in a temporary folder, stopped on exit; its URL
+    (database `postgres`). `missing(reason)` is called (and must raise) when it cannot run."""
     binaries = postgres_binaries()
     if binaries is None:
-        skip_or_fail("PostgreSQL server binaries not found (pg_config --bindir)")
-    assert binaries is not None
+        missing("PostgreSQL server binaries not found (pg_config --bindir)")
     prefix: list[str] = []
     folder = Path(tempfile.mkdtemp(prefix="kaizen-pg-"))
-    if os.geteuid() == 0:
+    if os.geteuid() == 0:  # the server refuses root: run it as `postgres`
         try:
             user = pwd.getpwnam("postgres")
         except KeyError:
-            skip_or_fail("running as root and no `postgres` user to run the server as")
+            missing("running as root and no `postgres` user to run the server as")
         if shutil.which("runuser") is None:
-            skip_or_fail("running as root and no `runuser` to switch to `postgres`")
+            missing("running as root and no `runuser` to switch to `postgres`")
         os.chown(folder, user.pw_uid, user.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
     data, port = folder / "data", free_port()
@@ -201,7 +201,7 @@ def fixture_postgres() -> Iterator[str]:
     def run(*argv: str) -> None:
         result = subprocess.run(prefix + list(argv), capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            pytest.fail(f"{' '.join(argv)}: {result.stdout}{result.stderr}")
+            raise RuntimeError(f"{' '.join(argv)}: {result.stdout}{result.stderr}")
 
     run(str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "kaizen", "--no-sync")
     options = f"-k {shlex.quote(str(folder))} -p {port} -h 127.0.0.1"
@@ -212,3 +212,10 @@ def fixture_postgres() -> Iterator[str]:
     finally:
         run(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", name="postgres")
+def fixture_postgres() -> Iterator[str]:
+    """One PostgreSQL server for the session."""
+    with temporary_postgres() as url:
+        yield url

@@ -8,22 +8,18 @@ skip, unless KAIZEN_REQUIRE_POSTGRES=1 (set by .ci/run), which turns the skip in
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
-import pwd
 import shlex
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 import schemathesis
@@ -31,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from kaizen.serving.store import EventStore
+from tests.integration.conftest import free_port
 from tests.unit.conftest import fixture_fitted  # noqa: F401  # pylint: disable=unused-import
 
 pytestmark = pytest.mark.integration
@@ -40,13 +37,6 @@ TOKEN = "integration-token"
 APPLICATION = {"Income": 120.0, "Debt": 30.0, "Amount": 900.0, "Price": 1400.0, "Home": "rent"}
 LOAD_REQUESTS, LOAD_CLIENTS = 5000, 8
 FUZZ_EXAMPLES = 40  # per operation
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
@@ -188,67 +178,7 @@ def server_env(fitted, db: str) -> dict[str, str]:
     }
 
 
-# --- PostgreSQL 15 in a temporary folder -------------------------------------------------------
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip, or fail when the run requires PostgreSQL (CI)."""
-    if os.environ.get("KAIZEN_REQUIRE_POSTGRES") == "1":
-        pytest.fail(f"KAIZEN_REQUIRE_POSTGRES=1 but {reason}")
-    pytest.skip(reason)
-
-
-def postgres_binaries() -> Path | None:
-    """The folder of initdb and pg_ctl, from `pg_config --bindir`."""
-    config = shutil.which("pg_config")
-    if config is None:
-        return None
-    found = subprocess.run([config, "--bindir"], capture_output=True, text=True, check=False)
-    folder = Path(found.stdout.strip())
-    return folder if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file() else None
-
-
-@contextlib.contextmanager
-def temporary_postgres(missing: Callable[[str], None] = skip_or_fail) -> Iterator[str]:
-    """A PostgreSQL server on 127.0.0.1 in a temporary folder, stopped on exit; its URL
-    (database `postgres`). `missing(reason)` is called (and must raise) when it cannot run."""
-    binaries = postgres_binaries()
-    if binaries is None:
-        missing("PostgreSQL server binaries not found (pg_config --bindir)")
-    prefix: list[str] = []
-    folder = Path(tempfile.mkdtemp(prefix="kaizen-pg-"))
-    if os.geteuid() == 0:  # the server refuses root: run it as `postgres`
-        try:
-            user = pwd.getpwnam("postgres")
-        except KeyError:
-            missing("running as root and no `postgres` user to run the server as")
-        if shutil.which("runuser") is None:
-            missing("running as root and no `runuser` to switch to `postgres`")
-        os.chown(folder, user.pw_uid, user.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    data, port = folder / "data", free_port()
-
-    def run(*argv: str) -> None:
-        result = subprocess.run(prefix + list(argv), capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(argv)}: {result.stdout}{result.stderr}")
-
-    run(str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "kaizen", "--no-sync")
-    options = f"-k {shlex.quote(str(folder))} -p {port} -h 127.0.0.1"
-    pg_ctl = str(binaries / "pg_ctl")
-    run(pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
-    try:
-        yield f"postgresql://kaizen@127.0.0.1:{port}/postgres"
-    finally:
-        run(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="session", name="postgres")
-def fixture_postgres() -> Iterator[str]:
-    """One PostgreSQL server for the session."""
-    with temporary_postgres() as url:
-        yield url
+# --- PostgreSQL (the server: tests/integration/conftest.py) --------------------------------------
 
 
 @pytest.fixture(name="pg_db")
