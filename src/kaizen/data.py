@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
-from sklearn.model_selection import train_test_split
 
 from kaizen import KaizenError
 from kaizen.config import (
@@ -84,9 +84,11 @@ def parse_raw(raw: bytes, path: str | Path, separator: str = ",") -> pd.DataFram
         raise KaizenError(f"{path}: not a CSV file (binary content)")
     try:
         text = raw.decode("utf-8-sig")
+        data = raw.removeprefix(codecs.BOM_UTF8)  # the same text as UTF-8, without a copy
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
-    header = next(csv.reader(io.StringIO(text), delimiter=separator), [])
+        data = text.encode("utf-8")
+    header = next(csv.reader(_lines(text), delimiter=separator), [])
     header = [name.strip() for name in header]
     if len(header) < 2:
         raise KaizenError(
@@ -99,7 +101,7 @@ def parse_raw(raw: bytes, path: str | Path, separator: str = ",") -> pd.DataFram
         if name in seen:
             raise KaizenError(f"{path}: duplicate column name {name!r}")
         seen.add(name)
-    frame = _read_arrow(text, separator, len(header))
+    frame = _read_arrow(data, separator, len(header))
     if frame is None:
         frame = _read_pandas(text, separator, path)
     frame.columns = header
@@ -107,6 +109,16 @@ def parse_raw(raw: bytes, path: str | Path, separator: str = ",") -> pd.DataFram
         raise KaizenError(f"{path}: no data rows below the header")
     frame.index = pd.RangeIndex(1, len(frame) + 1, name=ROW)
     return frame
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text`, each with its line break, one at a time (csv.reader reads only the
+    header's; io.StringIO would first copy the whole text)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start) + 1 or len(text)
+        yield text[start:end]
+        start = end
 
 
 def _read_pandas(text: str, separator: str, path: str | Path) -> pd.DataFrame:
@@ -120,16 +132,16 @@ def _read_pandas(text: str, separator: str, path: str | Path) -> pd.DataFrame:
         raise KaizenError(f"{path}: not a valid CSV ({detail})") from None
 
 
-def _read_arrow(text: str, separator: str, width: int) -> pd.DataFrame | None:
+def _read_arrow(data: bytes, separator: str, width: int) -> pd.DataFrame | None:
     """The frame `pd.read_csv(dtype=str, skipinitialspace=True)` reads, parsed by pyarrow's
     multi-threaded reader (about 5x faster at 1M rows); None whenever that reading could differ
     (a quoted header, a ragged row, any parse error), and pandas then reads or reports it."""
-    if len(separator) != 1 or '"' in text[: text.find("\n")]:
+    if len(separator) != 1 or b'"' in data[: data.find(b"\n")]:
         return None
     names = [f"c{i}" for i in range(width)]
     try:
         table = pcsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            pa.BufferReader(data),
             read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pcsv.ParseOptions(delimiter=separator, newlines_in_values=True),
             convert_options=pcsv.ConvertOptions(
@@ -418,7 +430,8 @@ def check_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
 
 
 def coerce_features(frame: pd.DataFrame, schema: Schema, source: str) -> pd.DataFrame:
-    """Select and type the model's input columns from raw (string) data for scoring."""
+    """Select and type the model's input columns from raw (string) data for scoring: numbers as
+    float64, categories (stripped text) as pandas categoricals, missing values as NaN."""
     check_columns(frame, schema, source)
     out = pd.DataFrame(index=frame.index)
     for name in schema.numeric:
@@ -439,7 +452,7 @@ def coerce_features(frame: pd.DataFrame, schema: Schema, source: str) -> pd.Data
     for name in schema.categorical:
         text = _arrow_categories(frame[name])
         if text is None:
-            text = as_object(frame[name].astype("string").str.strip())
+            text = as_object(frame[name].astype("string").str.strip()).astype("category")
         out[name] = text
     return out
 
@@ -456,7 +469,7 @@ def _arrow_numbers(values: pd.Series) -> np.ndarray | None:
 
 
 def _arrow_categories(values: pd.Series) -> pd.Series | None:
-    """`as_object` of the stripped text, through a dictionary of the distinct values (the
+    """The stripped text as a categorical, from pyarrow's dictionary of the distinct values (the
     strings are built once per value, not once per row); None when not pyarrow text."""
     if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
         return None
@@ -464,9 +477,10 @@ def _arrow_categories(values: pd.Series) -> pd.Series | None:
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
     encoded = pc.utf8_trim_whitespace(text).dictionary_encode()
-    labels = np.append(np.asarray(encoded.dictionary.to_pylist(), dtype=object), np.nan)
-    codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy()
-    return pd.Series(labels[codes], index=values.index, dtype=object)
+    codes = encoded.indices.fill_null(-1).to_numpy()
+    labels = pd.Categorical.from_codes(codes, encoded.dictionary.to_pylist())
+    labels = labels.reorder_categories(sorted(labels.categories))  # as pandas orders them
+    return pd.Series(labels, index=values.index)
 
 
 def as_object(values: pd.Series) -> pd.Series:
@@ -528,6 +542,9 @@ def split_train_test(
         raise KaizenError(
             f"prepare: the reference part needs >= 2 rows of each class, has {counts.to_dict()}"
         )
+    # pylint: disable-next=import-outside-toplevel  # scikit-learn's import costs 0.7 s, and
+    from sklearn.model_selection import train_test_split  # reading data (predict) needs none
+
     train, test = train_test_split(
         frame, test_size=test_size, stratify=frame[target], random_state=seed
     )

@@ -22,12 +22,15 @@ usual number on an adverse-action notice).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 
 from kaizen import KaizenError
+
+if TYPE_CHECKING:  # scikit-learn is imported by unpickling the model, not by importing this
+    from sklearn.pipeline import Pipeline
 
 EXACT = "logit"  # contributions in log-odds, exact
 REPLACEMENT = "replacement"  # contributions in probability points, one feature at a time
@@ -58,9 +61,11 @@ class Explainer:  # pylint: disable=too-few-public-methods  # prepared once, the
         self.pipeline = pipeline
         self.inputs = list(reference["inputs"])
         self.reference = reference
-        self.method = (
-            EXACT if isinstance(pipeline.steps[-1][1], LogisticRegression) else REPLACEMENT
-        )
+        # pylint: disable-next=import-outside-toplevel  # loaded with the model, see above
+        from sklearn.linear_model import LogisticRegression
+
+        linear = isinstance(pipeline.steps[-1][1], LogisticRegression)
+        self.method = EXACT if linear else REPLACEMENT
         if self.method == EXACT:
             self._weights, self._means, self._owner_matrix = self._linear_terms()
 

@@ -9,15 +9,19 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.pipeline import Pipeline
 
 from kaizen import KaizenError, files
 from kaizen.data import Schema
 from kaizen.reasons import Explainer, top_reasons
+
+if TYPE_CHECKING:  # unpickling the model imports scikit-learn: importing this module does not,
+    # so that `kaizen predict` reads its input while that import runs
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
 
 VERSION_CHARS = 12  # short SHA-256: the model version and the schema version
 
@@ -94,12 +98,34 @@ def encode(prep: ColumnTransformer, inputs: pd.DataFrame) -> np.ndarray:
         if name != "cat" or len(block) < 2:
             parts.append(transformer.transform(block))
             continue
-        combination = block.groupby(list(columns), dropna=False, sort=False).ngroup().to_numpy()
-        _, first = np.unique(combination, return_index=True)
-        parts.append(transformer.transform(block.iloc[first])[combination])
+        combination, rows = combinations(block)
+        parts.append(transformer.transform(block.iloc[rows])[combination])
     if not all(isinstance(part, np.ndarray) for part in parts):  # e.g. pandas output configured
         return prep.transform(inputs)
     return np.hstack(parts)
+
+
+def combinations(block: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the number of its combination of values (missing counts as a value), and one
+    row holding each combination. Categorical columns (as `data.coerce_features` types them)
+    are combined from their integer codes; other columns are grouped by value."""
+    sizes = [len(dtype.categories) + 1 for dtype in block.dtypes if _categorical(dtype)]
+    if len(sizes) == block.shape[1] and np.prod(sizes, dtype=float) < 2**62:
+        key = np.zeros(len(block), dtype=np.int64)
+        for name, size in zip(block.columns, sizes):
+            key = key * size + block[name].cat.codes.to_numpy() + 1
+        combination, _ = pd.factorize(key)
+    else:
+        combination = block.groupby(list(block.columns), dropna=False, sort=False).ngroup()
+        combination = combination.to_numpy()
+    rows = np.empty(combination.max() + 1, dtype=np.int64)
+    rows[combination] = np.arange(len(block))  # any row of a combination holds its values
+    return combination, rows
+
+
+def _categorical(dtype) -> bool:
+    """Whether a column dtype is pandas' categorical."""
+    return isinstance(dtype, pd.CategoricalDtype)
 
 
 def read_info(path: str | Path) -> dict:
@@ -125,14 +151,22 @@ def categories(info: dict) -> dict[str, frozenset[str]]:
     return {name: frozenset(values) for name, values in info["categories"].items()}
 
 
-def load(path: str | Path) -> Model:
-    """Load a model saved by the train stage, checking its hash; one-line errors otherwise."""
+def verify(path: str | Path) -> dict:
+    """The metadata of a model saved by the train stage, once its file is found to have the
+    SHA-256 recorded there; one-line errors otherwise."""
     path = Path(path)
     info = read_info(path)
     if not path.is_file():
         raise KaizenError(f"{path}: model file not found (run `dvc repro train` first)")
     if files.file_sha256(path) != info["model_sha256"]:
         raise KaizenError(f"{path}: SHA-256 differs from {info_path(path).name} (wrong or corrupt)")
+    return info
+
+
+def load(path: str | Path) -> Model:
+    """Load a model saved by the train stage, checking its hash; one-line errors otherwise."""
+    path = Path(path)
+    info = verify(path)
     try:
         pipeline = files.load_model(path)
     except Exception as exc:  # pylint: disable=broad-exception-caught  # any unpickling failure

@@ -450,6 +450,7 @@ def test_coerce_features_from_raw_strings(tmp_path):
     assert out["Income"].dtype == "float64"
     assert out["Income"].iloc[0] == 100 and np.isnan(out["Income"].iloc[1])
     assert out["Home"].tolist() == ["rent", "owner"]
+    assert isinstance(out["Home"].dtype, pd.CategoricalDtype)
 
 
 def test_coerce_features_numeric_input_passes_through():
@@ -553,7 +554,7 @@ def test_arrow_reader_reads_what_pandas_reads(width, cells, separator, newline):
     header = separator.join(f"h{i}" for i in range(width))
     text = newline.join([header] + [separator.join(row) for row in rows]) + newline
     expected = D._read_pandas(text, separator, "d.csv")  # pylint: disable=protected-access
-    fast = D._read_arrow(text, separator, width)  # pylint: disable=protected-access
+    fast = D._read_arrow(text.encode(), separator, width)  # pylint: disable=protected-access
     if fast is None:
         return
     fast.columns = expected.columns
@@ -564,10 +565,10 @@ def test_arrow_reader_reads_what_pandas_reads(width, cells, separator, newline):
 def test_arrow_reader_used_on_clean_files_and_defers_on_ragged_rows():
     """The fast path reads ordinary files; a row with a missing field goes to pandas."""
     # pylint: disable=protected-access
-    assert D._read_arrow("a,b\n1,x\n2,y\n", ",", 2) is not None
-    assert D._read_arrow("a,b\n1\n2,y\n", ",", 2) is None
-    assert D._read_arrow('"a",b\n1,x\n', ",", 2) is None
-    assert D._read_arrow("a||b\n1||x\n", "||", 2) is None
+    assert D._read_arrow(b"a,b\n1,x\n2,y\n", ",", 2) is not None
+    assert D._read_arrow(b"a,b\n1\n2,y\n", ",", 2) is None
+    assert D._read_arrow(b'"a",b\n1,x\n', ",", 2) is None
+    assert D._read_arrow(b"a||b\n1||x\n", "||", 2) is None
 
 
 NUMBERS = ["1", "-2.5", "1e3", "+4", ".5", "7.", "0", "-0", "1E-2", "inf", "-inf", " 3", "x", "1,5"]
@@ -584,7 +585,7 @@ def test_arrow_typing_equals_pandas_typing(numbers, labels):
     schema = D.Schema("Status", "bad", ["Age"], ["Home"])
     rows = [f"bad,{n},{labels[i]}" for i, n in enumerate(numbers)]
     text = "\n".join(["Status,Age,Home"] + rows) + "\n"
-    fast = D._read_arrow(text, ",", 3)  # pylint: disable=protected-access
+    fast = D._read_arrow(text.encode(), ",", 3)  # pylint: disable=protected-access
     assume(fast is not None)
     fast.columns = ["Status", "Age", "Home"]
     fast.index = pd.RangeIndex(1, len(fast) + 1, name=D.ROW)

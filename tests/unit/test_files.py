@@ -135,3 +135,15 @@ def test_write_rows_round_trips_and_quotes_only_when_needed(tmp_path):
     assert back["name"].tolist() == tricky["name"].tolist()
     assert back["n"].tolist() == [1, 2, 3]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_write_rows_of_successive_frames_equals_one_frame(tmp_path):
+    """Frames written one after another give the bytes of their concatenation; a value needing
+    quotes in a later frame quotes the whole file, as for one frame."""
+    frame = pd.DataFrame({"name": ["a", "b", "c,d", "e"], "score": [0.5, 1.0, 0.25, 0.0]})
+    for rows in (frame.iloc[:2], frame):  # without, then with a value needing quotes
+        whole, parts = tmp_path / "whole.csv", tmp_path / "parts.csv"
+        files.write_rows(rows, whole)
+        files.write_rows((rows.iloc[i : i + 1] for i in range(len(rows))), parts)
+        assert parts.read_bytes() == whole.read_bytes()
+    assert b'"c,d"' in parts.read_bytes() and b'"a"' in parts.read_bytes()

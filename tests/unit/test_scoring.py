@@ -97,6 +97,29 @@ def test_encode_equals_the_preprocessing_step(update):
     assert np.array_equal(scoring.encode(prep, inputs), prep.transform(inputs), equal_nan=True)
     one = inputs.iloc[:1]
     assert np.array_equal(scoring.encode(prep, one), prep.transform(one), equal_nan=True)
+    typed = inputs.astype({"Home": "category", "Job": "category"})  # as coerce_features types
+    assert np.array_equal(scoring.encode(prep, typed), prep.transform(inputs), equal_nan=True)
+
+
+def test_combinations_from_category_codes_match_grouping_by_value():
+    """Categorical columns are combined from their codes: the same partition of the rows as
+    grouping by value (missing a value of its own), and each row's representative holds the
+    same values."""
+    rng = np.random.default_rng(0)
+    block = pd.DataFrame(
+        {
+            "a": rng.choice(np.array(["x", "y", None], dtype=object), 400),
+            "b": rng.choice(np.array(["p", "q", "r", "s", None], dtype=object), 400),
+        }
+    )
+    by_value, _ = scoring.combinations(block)
+    typed = block.astype("category")
+    by_code, rows = scoring.combinations(typed)
+    assert len(np.unique(by_code)) == len(np.unique(by_value)) == len(rows)
+    pairs = set(zip(by_code.tolist(), by_value.tolist()))
+    assert len(pairs) == len(rows)  # one-to-one: the same groups
+    held = typed.iloc[rows].to_numpy()[by_code]
+    assert pd.DataFrame(held).equals(pd.DataFrame(typed.to_numpy()))
 
 
 def test_a_missing_category_scores_alike_as_none_or_nan():

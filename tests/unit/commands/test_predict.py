@@ -1,5 +1,7 @@
 """Batch scoring with the saved pipeline."""
 
+import sys
+
 import pandas as pd
 import pytest
 
@@ -77,6 +79,31 @@ def test_run_rejects_bad_input(fitted, tmp_path, column, value, problem):
         predict.score_file(str(fitted.model), str(source), str(output))
     assert str(caught.value) == f"{source}: {problem}"
     assert not output.exists()
+
+
+def test_scoring_in_chunks_writes_the_same_file(fitted, tmp_path, monkeypatch):
+    """Chunks scored on the pool and written one after another give the one-chunk file."""
+    frame = credit_frame(50, seed=3)[FEATURES]
+    frame.loc[4, "Home"] = "castle"
+    source = new_applications(tmp_path, frame)
+    whole, parts = tmp_path / "whole.csv", tmp_path / "parts.csv"
+    predict.score_file(str(fitted.model), str(source), str(whole), threshold=0.3, reasons=2)
+    monkeypatch.setattr(predict, "CHUNK", 7)
+    predict.score_file(str(fitted.model), str(source), str(parts), threshold=0.3, reasons=2)
+    assert parts.read_bytes() == whole.read_bytes()
+    assert "Home=castle" in whole.read_text(encoding="utf-8")
+
+
+def test_reading_while_loading_restores_the_switch_interval(fitted, tmp_path):
+    """The short switch interval of the read lasts only that long, errors included."""
+    before = sys.getswitchinterval()
+    source = new_applications(tmp_path)
+    predict.score_file(str(fitted.model), str(source), str(tmp_path / "ok.csv"))
+    assert sys.getswitchinterval() == before
+    source.write_text("Income,Debt\n1,2\n", encoding="utf-8")
+    with pytest.raises(KaizenError, match="missing column"):
+        predict.score_file(str(fitted.model), str(source), str(tmp_path / "no.csv"))
+    assert sys.getswitchinterval() == before
 
 
 def test_run_argument_errors(fitted, tmp_path):
