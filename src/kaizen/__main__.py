@@ -1,7 +1,5 @@
 """`python -m kaizen <command>`."""
 
-import sys
+from kaizen.cli import run
 
-from kaizen.cli import main
-
-sys.exit(main())
+run()

@@ -7,7 +7,7 @@ traceback, no new output file, and a pre-existing output file left as it was.
 import argparse
 import importlib
 import json
-import runpy
+import subprocess
 import sys
 from pathlib import Path
 
@@ -256,13 +256,12 @@ def test_handlers_have_subcommands():
         assert callable(handler), name
 
 
-def test_python_dash_m(monkeypatch, capsys):
+def test_python_dash_m(tmp_path):
     """`python -m kaizen` runs the same main and exits with its code."""
-    monkeypatch.setattr(sys, "argv", ["kaizen", "summary", "--metrics", "missing.json"])
-    with pytest.raises(SystemExit) as caught:
-        runpy.run_module("kaizen", run_name="__main__")
-    assert caught.value.code == 1
-    assert_one_line_error(capsys.readouterr().err, "missing.json: file not found")
+    argv = [sys.executable, "-m", "kaizen", "summary", "--metrics", "missing.json"]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert_one_line_error(done.stderr, "missing.json: file not found")
 
 
 def test_registry_names_what_each_module_registers():
@@ -295,3 +294,29 @@ def test_one_command_imports_its_module_only():
     assert list(action.choices) == ["predict"]
     action = cli.parser(["nonsense"])._subparsers._group_actions[0]
     assert len(action.choices) == sum(len(words) for words in cli.MODULES.values())
+
+
+RUN = """
+import atexit, sys, threading, time
+from kaizen import cli
+atexit.register(lambda: print("exit handler ran", flush=True))
+if "--thread" in sys.argv:
+    sys.argv.remove("--thread")
+    threading.Thread(target=lambda: (time.sleep(0.3), print("thread finished"))).start()
+cli.run()
+"""
+
+
+@pytest.mark.parametrize("thread", [False, True])
+def test_console_script_exits_with_the_code_after_exit_handlers_and_threads(tmp_path, thread):
+    """`run` (the console script) skips only the interpreter's teardown: the command's code and
+    output, the exit handlers, and a thread still running are all kept."""
+    argv = ["predict", "--model", str(tmp_path / "none.joblib"), "--input", "in.csv"]
+    argv += ["--output", str(tmp_path / "o.csv")] + (["--thread"] if thread else [])
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, *argv], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert done.stderr == f"kaizen predict: error: {tmp_path / 'none.json'}: file not found\n"
+    expected = ["exit handler ran"] + (["thread finished"] if thread else [])
+    assert sorted(done.stdout.splitlines()) == sorted(expected)
