@@ -84,7 +84,9 @@ def prediction_ids(count: int) -> list[str]:
 
 def features(schema: Schema, rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The model's input frame from validated applications: numbers as float64 (null -> NaN),
-    categories as objects (null -> NaN), as `kaizen.data.coerce_features` types a CSV."""
+    categories as objects (null -> NaN). `kaizen.data.coerce_features` types a CSV's categories
+    as pandas categoricals instead (cheaper at a million rows); the pipeline gives both the same
+    scores, and at a batch's size plain objects cost less to build."""
     columns = {name: np.array([r[name] for r in rows], dtype="float64") for name in schema.numeric}
     for name in schema.categorical:
         values = [np.nan if r[name] is None else r[name].strip() for r in rows]
