@@ -109,7 +109,11 @@ def combinations(block: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the number of its combination of values (missing counts as a value), and one
     row holding each combination. Categorical columns (as `data.coerce_features` types them)
     are combined from their integer codes; other columns are grouped by value."""
-    sizes = [len(dtype.categories) + 1 for dtype in block.dtypes if _categorical(dtype)]
+    sizes = [
+        len(dtype.categories) + 1
+        for dtype in block.dtypes
+        if isinstance(dtype, pd.CategoricalDtype)
+    ]
     if len(sizes) == block.shape[1] and np.prod(sizes, dtype=float) < 2**62:
         key = np.zeros(len(block), dtype=np.int64)
         for name, size in zip(block.columns, sizes):
@@ -121,11 +125,6 @@ def combinations(block: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     rows = np.empty(combination.max() + 1, dtype=np.int64)
     rows[combination] = np.arange(len(block))  # any row of a combination holds its values
     return combination, rows
-
-
-def _categorical(dtype) -> bool:
-    """Whether a column dtype is pandas' categorical."""
-    return isinstance(dtype, pd.CategoricalDtype)
 
 
 def read_info(path: str | Path) -> dict:
@@ -165,8 +164,13 @@ def verify(path: str | Path) -> dict:
 
 def load(path: str | Path) -> Model:
     """Load a model saved by the train stage, checking its hash; one-line errors otherwise."""
+    return unpickle(path, verify(path))
+
+
+def unpickle(path: str | Path, info: dict) -> Model:
+    """The model at `path` with its metadata `info`, as `verify(path)` returned it (the file
+    hashed once: `kaizen predict` verifies, then reads while this imports scikit-learn)."""
     path = Path(path)
-    info = verify(path)
     try:
         pipeline = files.load_model(path)
     except Exception as exc:  # pylint: disable=broad-exception-caught  # any unpickling failure
