@@ -29,8 +29,8 @@ import pandas as pd
 
 from results import record  # bench/results.py (scripts run as bench/<name>.py)
 
-from kaizen import data as D
-from kaizen import drift
+from kaizen.pipeline import data as D
+from kaizen.drift import statistics, verdicts
 from kaizen.config import DataConfig, DriftConfig, RowSplit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,11 +110,11 @@ def synthetic(reference: pd.DataFrame, seed: int = 7) -> tuple[pd.DataFrame, pd.
 
 
 def time_ours(ref, cur, schema, config: DriftConfig, repeats: int) -> tuple[float, dict]:
-    """Best-of-`repeats` CPU seconds of drift.analyse, and its features by name."""
+    """Best-of-`repeats` CPU seconds of verdicts.analyse, and its features by name."""
     best = float("inf")
     for _ in range(repeats):
         start = time.process_time()
-        report = drift.analyse(ref, cur, schema.numeric, schema.categorical, config)
+        report = verdicts.analyse(ref, cur, schema.numeric, schema.categorical, config)
         best = min(best, time.process_time() - start)
     return best, {item.feature: item for item in report.features}
 
@@ -128,7 +128,7 @@ def run_evidently(python: str, jobs: list[dict]) -> dict:
     return json.loads(out_path.read_text(encoding="utf-8"))
 
 
-def explain(label: str, item: drift.FeatureDrift, theirs: dict) -> str:
+def explain(label: str, item: verdicts.FeatureDrift, theirs: dict) -> str:
     """Why our flag and Evidently's differ for one column."""
     adjusted = item.components.get("distribution", {}).get("p_adjusted")
     if item.flags and item.flags != ["distribution"]:
@@ -243,9 +243,9 @@ def false_alarms(reference: pd.DataFrame, schema: D.Schema, python: str) -> tupl
         flagged.setdefault(("Evidently 0.7 defaults", size), []).extend(theirs)
         for label, mine, _, _ in SETUPS:
             config = DriftConfig(**{**mine, "min_rows": 100})
-            report = drift.analyse(ref, cur, schema.numeric, schema.categorical, config)
-            verdicts = [item.verdict in ("drift", "warning") for item in report.features]
-            flagged.setdefault((f"ours, {label}", size), []).extend(verdicts)
+            report = verdicts.analyse(ref, cur, schema.numeric, schema.categorical, config)
+            ours = [item.verdict in ("drift", "warning") for item in report.features]
+            flagged.setdefault((f"ours, {label}", size), []).extend(ours)
     labels = ["Evidently 0.7 defaults"] + [f"ours, {label}" for label, *_ in SETUPS]
     met = True
     lines = [
@@ -283,7 +283,7 @@ def population_psi(reference: pd.Series, pool: np.ndarray, kind: str, share: flo
     `share`: the population value of the injected shift, not a sample estimate."""
     values = reference.dropna()
     if kind == "numeric":
-        bins = drift.Bins.fit(values.to_numpy())
+        bins = statistics.Bins.fit(values.to_numpy())
         base = bins.count(values.to_numpy())[:-1].astype(float)
         moved = bins.count(np.resize(pool, 10_000).astype(float))[:-1].astype(float)
     else:
@@ -329,7 +329,7 @@ def detection(reference: pd.DataFrame, schema: D.Schema) -> tuple[list, bool]:
         hit = rng.random(len(cur)) < share
         cur.loc[cur.index[hit], name] = rng.choice(pool, hit.sum())
         for label, mine, _, _ in SETUPS:
-            report = drift.analyse(
+            report = verdicts.analyse(
                 ref, cur, schema.numeric, schema.categorical, DriftConfig(**mine)
             )
             items = {item.feature: item for item in report.features}

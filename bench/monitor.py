@@ -31,7 +31,8 @@ import sqlalchemy as sa
 from pipeline import ROOT, machine, measure  # bench/pipeline.py
 from results import record  # bench/results.py
 
-from kaizen import files, scoring
+from kaizen.io import files
+from kaizen.bundle import scoring
 from kaizen.serving.store import FEEDBACK, EventStore
 
 sys.path.insert(0, str(ROOT))

@@ -76,7 +76,7 @@ def measure(data: Path, output: Path, rounds: int) -> dict[str, list]:
 START = [
     sys.executable,
     "-c",
-    "import os, sys, pandas, pyarrow.csv, kaizen.data, joblib; joblib.load(sys.argv[1]); "
+    "import os, sys, pandas, pyarrow.csv, kaizen.pipeline.data, joblib; joblib.load(sys.argv[1]); "
     "os._exit(0)",
 ]
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from results import record  # bench/results.py (scripts run as bench/<name>.py)
 
-from kaizen import experiments
+from kaizen.experiments import selection as experiments
 from kaizen.commands import sweep
 
 ROOT = Path(__file__).resolve().parents[1]

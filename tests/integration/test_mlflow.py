@@ -19,8 +19,8 @@ import pytest
 from kaizen import cli
 from kaizen.commands import mlflow as kaizen_mlflow
 from kaizen.commands import pipeline
-from kaizen.files import file_sha256
-from kaizen.metrics import flatten
+from kaizen.io.files import file_sha256
+from kaizen.pipeline.metrics import flatten
 from tests.extras import require
 from tests.integration.conftest import Project, copy_project
 

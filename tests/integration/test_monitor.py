@@ -19,7 +19,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from kaizen import files, scoring
+from kaizen.io import files
+from kaizen.bundle import scoring
 from kaizen.cli import main
 from kaizen.commands.pipeline import stage_option
 from kaizen.config import parse_params

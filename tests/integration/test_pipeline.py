@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from kaizen.config import TrainConfig
-from kaizen.data import Schema
-from kaizen.metrics import cost_optimal_threshold
-from kaizen.model import cross_validate
+from kaizen.pipeline.data import Schema
+from kaizen.pipeline.metrics import cost_optimal_threshold
+from kaizen.pipeline.model import cross_validate
 from tests.integration.conftest import ROOT, SLICE_ROWS, Project, copy_project
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kaizen import experiments
+from kaizen.experiments import selection as experiments
 from kaizen.commands import sweep
 from tests.integration.conftest import environment
 
@@ -30,7 +30,7 @@ _snapshot_run = run
 
 def run(params, **paths):
     \"\"\"Marker wrapper (test only).\"\"\"
-    from kaizen import files as _files
+    from kaizen.io import files as _files
 
     result = _snapshot_run(params, **paths)
     _files.write_json({**_files.read_json(paths["metrics"]), "marker": 1}, paths["metrics"])

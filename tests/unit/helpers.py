@@ -12,7 +12,7 @@ import pandas as pd
 import yaml
 
 from kaizen.config import Params, parse_params
-from kaizen.data import ROW, read_raw
+from kaizen.pipeline.data import ROW, read_raw
 
 ROWS = 60
 RATIOS = [

@@ -42,7 +42,7 @@ def imported(path: Path) -> set[str]:
             names.update(a.name for a in node.names if a.name.split(".")[0] == "kaizen")
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "kaizen":
             names.add(node.module)
-            # `from kaizen import data` imports the module kaizen.data
+            # `from kaizen import data` imports the module kaizen.pipeline.data
             names.update(f"{node.module}.{a.name}" for a in node.names)
     return names
 
@@ -110,5 +110,5 @@ def test_closure_follows_lazy_and_package_imports(tmp_path, monkeypatch):
 def test_a_removed_dependency_is_named():
     """Dropping a module from a stage's deps fails with the module's name."""
     spec = dict(stages()["evaluate"])
-    spec["deps"] = [d for d in spec["deps"] if d != "src/kaizen/model.py"]
-    assert missing_deps("evaluate", spec) == ["src/kaizen/model.py"]
+    spec["deps"] = [d for d in spec["deps"] if d != "src/kaizen/pipeline/model.py"]
+    assert missing_deps("evaluate", spec) == ["src/kaizen/pipeline/model.py"]

@@ -24,10 +24,11 @@ from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
-from kaizen import KaizenError, files
+from kaizen import KaizenError
+from kaizen.io import files
 from kaizen.commands import runner
 from kaizen.config import RowSplit, Split, flow, parse_params, split_from_current_start
-from kaizen.data import ingest, parse_raw
+from kaizen.pipeline.data import ingest, parse_raw
 
 SNAPSHOTS = Path("data/raw")  # where snapshots land (beside the embedded data and its README)
 PARQUET = (".parquet", ".pq")

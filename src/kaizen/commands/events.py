@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from kaizen import KaizenError, files
-from kaizen.scoring import read_info
+from kaizen import KaizenError
+from kaizen.io import files
+from kaizen.bundle.scoring import read_info
 from kaizen.serving.settings import load_settings
 from kaizen.serving.store import EVENT_FIELDS, EventStore, utc
 

@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import kaizen
-from kaizen import KaizenError, experiments, files, tracking
+from kaizen import KaizenError
+from kaizen.experiments import selection as experiments
+from kaizen.io import files
+from kaizen.experiments import tracking
 from kaizen.commands import pipeline, runner
 from kaizen.commands.sweep import exp_table
 from kaizen.config import load_params
-from kaizen.data import Schema
+from kaizen.pipeline.data import Schema
 
 DEFAULT_URI = "sqlite:///mlruns.db"  # git-ignored; MLFLOW_TRACKING_URI or --tracking-uri win
 TRACKING_URI = "MLFLOW_TRACKING_URI"
@@ -34,7 +37,7 @@ CHALLENGER, CHAMPION = "challenger", "champion"
 MODEL_ARTIFACT = "model"
 EXAMPLE_ROWS = 5
 # What loading the pipeline imports: the model's libraries, skops (its file format) and what
-# kaizen's own transformers import (kaizen.features -> kaizen.config: pydantic, PyYAML).
+# kaizen's own transformers import (kaizen.pipeline.features -> kaizen.config: pydantic, PyYAML).
 MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "scipy", "skops", "pydantic", "pyyaml")
 
 

@@ -18,10 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from kaizen import KaizenError, files, scoring
+from kaizen import KaizenError
+from kaizen.io import files
+from kaizen.bundle import scoring
 from kaizen.commands.pipeline import stage_option
 from kaizen.config import load_params
-from kaizen.model import engineered
+from kaizen.pipeline.model import engineered
 from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S
 from kaizen.monitoring import store as history_store

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from kaizen import KaizenError
-from kaizen.metrics import flatten
+from kaizen.pipeline.metrics import flatten
 
 DVC_FILE = "dvc.yaml"
 LOCK_FILE = "dvc.lock"

@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kaizen import KaizenError, files, scoring
-from kaizen.data import Schema, coerce_features, read_raw
+from kaizen import KaizenError
+from kaizen.io import files
+from kaizen.bundle import scoring
+from kaizen.pipeline.data import Schema, coerce_features, read_raw
 
 
 def unseen_text(mask: pd.DataFrame, features: pd.DataFrame) -> pd.Series:

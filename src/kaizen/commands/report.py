@@ -14,17 +14,18 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
-from kaizen import KaizenError, files
-from kaizen import report as R
+from kaizen import KaizenError
+from kaizen.io import files
+from kaizen.reporting import report as R
 from kaizen.config import DriftConfig, split_from_current_start
-from kaizen.data import parse_raw
-from kaizen.charts import COLOURS
+from kaizen.pipeline.data import parse_raw
+from kaizen.reporting.charts import COLOURS
 from kaizen.commands import runner
 from kaizen.commands.pipeline import stage_option
 from kaizen.config import ReportConfig, load_params
-from kaizen.datadiff import DataChange, Reading, data_change
-from kaizen.markdown import is_number
-from kaizen.metrics import PARTS, flatten
+from kaizen.reporting.datadiff import DataChange, Reading, data_change
+from kaizen.format import is_number
+from kaizen.pipeline.metrics import PARTS, flatten
 
 CODE = ("src", "dvc.yaml")  # what can change results without changing params or data
 KINDS = ("roc", "precision_recall")  # dvclive plot names, also the key of their JSON

@@ -21,9 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kaizen import KaizenError, files, scoring
+from kaizen import KaizenError
+from kaizen.io import files
+from kaizen.bundle import scoring
 from kaizen.commands.pipeline import stage_option
-from kaizen.data import Schema, coerce_features, encode_target, read_raw
+from kaizen.pipeline.data import Schema, coerce_features, encode_target, read_raw
 
 TOKEN_ENV = "KAIZEN_FEEDBACK_TOKEN"
 SEED = 7

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from kaizen import files, metrics
+from kaizen.io import files
+from kaizen.pipeline import metrics
 
 
 def register(commands: argparse._SubParsersAction) -> None:

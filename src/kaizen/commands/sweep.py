@@ -10,7 +10,8 @@ import sys
 import time
 from typing import Callable, NamedTuple
 
-from kaizen import KaizenError, experiments
+from kaizen import KaizenError
+from kaizen.experiments import selection as experiments
 from kaizen.commands import pipeline, runner
 
 GRIDS_FILE = "sweeps.yaml"

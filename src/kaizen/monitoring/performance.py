@@ -25,8 +25,8 @@ import numpy as np
 from scipy import stats
 from scipy.stats import rankdata
 
-from kaizen import metrics as M
-from kaizen.drift import adjust
+from kaizen.pipeline import metrics as M
+from kaizen.drift.statistics import adjust
 
 ASSUMPTIONS = (
     "the scores are calibrated probabilities of default for this population (checked on the "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from kaizen.drift import features_table
-from kaizen.markdown import details, fmt
+from kaizen.drift.rendering import features_table
+from kaizen.format import details, fmt
 
 ICONS = {"ok": "🟢", "warning": "🟠", "critical": "🔴", "insufficient data": "⚪"}
 LEVEL_VALUES = {"insufficient data": -1, "ok": 0, "warning": 1, "critical": 2}

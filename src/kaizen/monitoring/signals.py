@@ -18,14 +18,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kaizen import drift as D
-from kaizen import metrics as M
+from kaizen.drift import verdicts
+from kaizen.pipeline import metrics as M
 from kaizen.config import Params
 from kaizen.monitoring import performance as P
 
 OK, WARNING, CRITICAL, INSUFFICIENT = "ok", "warning", "critical", "insufficient data"
 RANK = {INSUFFICIENT: 0, OK: 1, WARNING: 2, CRITICAL: 3}
-FROM_DRIFT = {D.DRIFT: CRITICAL, D.WARNING: WARNING, D.STABLE: OK, D.INSUFFICIENT: INSUFFICIENT}
+FROM_DRIFT = {
+    verdicts.DRIFT: CRITICAL,
+    verdicts.WARNING: WARNING,
+    verdicts.STABLE: OK,
+    verdicts.INSUFFICIENT: INSUFFICIENT,
+}
 EXIT_CODES = {CRITICAL: 2}  # anything else exits 0
 
 
@@ -161,12 +166,12 @@ class MonitorReport:  # pylint: disable=too-many-instance-attributes
 # --- signals -------------------------------------------------------------------------------------
 
 
-def drift_signals(report: D.DriftReport, enough: bool) -> list[Signal]:
+def drift_signals(report: verdicts.DriftReport, enough: bool) -> list[Signal]:
     """Per-feature distribution drift, score drift, missing-share and unseen-level changes."""
     out = []
     for item in report.features:
         part = item.components.get("distribution", {})
-        breach = FROM_DRIFT[part.get("verdict", D.INSUFFICIENT)] if enough else INSUFFICIENT
+        breach = FROM_DRIFT[part.get("verdict", verdicts.INSUFFICIENT)] if enough else INSUFFICIENT
         out.append(
             signal(
                 f"feature:{item.feature}",
@@ -489,7 +494,7 @@ def analyse(
     config = params.monitor
     frame = window.frame
     scores = frame["score"].to_numpy(dtype="float64") if len(frame) else np.empty(0)
-    drift_report = D.analyse(
+    drift_report = verdicts.analyse(
         reference.features,
         frame,
         reference.numeric,

@@ -17,8 +17,9 @@ from pydantic import TypeAdapter
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kaizen import KaizenError, __version__, scoring
-from kaizen.data import Schema
+from kaizen import KaizenError, __version__
+from kaizen.bundle import scoring
+from kaizen.pipeline.data import Schema
 from kaizen.serving.decisions import Batcher
 from kaizen.serving.payloads import application_model, batch_model
 from kaizen.serving.routers import feedback, health, predict

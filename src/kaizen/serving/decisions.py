@@ -25,8 +25,8 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from kaizen.data import Schema
-from kaizen.reasons import top_k
+from kaizen.pipeline.data import Schema
+from kaizen.bundle.reasons import top_k
 from kaizen.serving.service import Service
 from kaizen.serving.store import StoreError, json_text
 
@@ -84,9 +84,9 @@ def prediction_ids(count: int) -> list[str]:
 
 def features(schema: Schema, rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The model's input frame from validated applications: numbers as float64 (null -> NaN),
-    categories as objects (null -> NaN). `kaizen.data.coerce_features` types a CSV's categories
-    as pandas categoricals instead (cheaper at a million rows); the pipeline gives both the same
-    scores, and at a batch's size plain objects cost less to build."""
+    categories as objects (null -> NaN). `pipeline.data.coerce_features` types a CSV's
+    categories as pandas categoricals instead (cheaper at a million rows); the pipeline gives
+    both the same scores, and at a batch's size plain objects cost less to build."""
     columns = {name: np.array([r[name] for r in rows], dtype="float64") for name in schema.numeric}
     for name in schema.categorical:
         values = [np.nan if r[name] is None else r[name].strip() for r in rows]

@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema, with_config
 from typing_extensions import TypedDict
 
-from kaizen.data import Schema
+from kaizen.pipeline.data import Schema
 
 FORBID = ConfigDict(extra="forbid")
 

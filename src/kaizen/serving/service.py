@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kaizen import KaizenError, files, scoring
+from kaizen import KaizenError
+from kaizen.io import files
+from kaizen.bundle import scoring
 from kaizen.serving.metrics import Metrics
 from kaizen.serving.pii import Scrubber
 from kaizen.serving.settings import Settings

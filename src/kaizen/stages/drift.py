@@ -3,11 +3,11 @@ and the dataset."""
 
 from __future__ import annotations
 
-from kaizen import drift as D
-from kaizen import files
+from kaizen.drift import rendering, verdicts
+from kaizen.io import files
 from kaizen.config import Params
-from kaizen.data import Schema, check_columns
-from kaizen.model import engineered, predict_scores
+from kaizen.pipeline.data import Schema, check_columns
+from kaizen.pipeline.model import engineered, predict_scores
 
 HELP = "data and score drift, reference vs current (--output folder)"
 PATHS = ("reference", "current", "test", "schema", "model", "output")
@@ -40,7 +40,7 @@ def run(
     )
     frames = {name: engineered(pipeline, parts[name]) for name in ("reference", "current")}
     ratios = frames["reference"][1]
-    report = D.analyse(
+    report = verdicts.analyse(
         frames["reference"][0],
         frames["current"][0],
         layout.numeric + ratios,
@@ -53,5 +53,5 @@ def run(
     with files.atomic_dir(output) as tmp:
         files.write_json(metrics, tmp / "metrics.json")
         files.write_json([item.to_dict() for item in report.features], tmp / "features.json")
-        (tmp / "summary.md").write_text(D.summary_markdown(report), encoding="utf-8")
+        (tmp / "summary.md").write_text(rendering.summary_markdown(report), encoding="utf-8")
     return {key: value for key, value in metrics.items() if key != "psi"}

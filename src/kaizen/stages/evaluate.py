@@ -11,11 +11,12 @@ import pandas as pd
 from dvclive import Live
 from pydantic import ValidationError
 
-from kaizen import KaizenError, files
-from kaizen import metrics as M
+from kaizen import KaizenError
+from kaizen.io import files
+from kaizen.pipeline import metrics as M
 from kaizen.config import Params, TrainConfig
-from kaizen.data import Schema
-from kaizen.evaluation import Evaluation, all_scores, evaluate, thinned
+from kaizen.pipeline.data import Schema
+from kaizen.pipeline.evaluation import Evaluation, all_scores, evaluate, thinned
 
 HELP = "cross-validation, threshold, metrics, calibration and scores (--output folder)"
 PATHS = ("model", "info", "schema", "train", "test", "current", "output", "scores")

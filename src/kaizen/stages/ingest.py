@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from kaizen import data as D
-from kaizen import files
+from kaizen.pipeline import data as D
+from kaizen.io import files
 from kaizen.config import Params
 
 HELP = "validate the raw CSV, split it into reference and current parts"

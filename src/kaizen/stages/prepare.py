@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kaizen import files
+from kaizen.io import files
 from kaizen.config import Params
-from kaizen.data import Schema, split_train_test
+from kaizen.pipeline.data import Schema, split_train_test
 
 HELP = "stratified train/test split of the reference part"
 PATHS = ("reference", "schema", "train", "test")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from kaizen import files
-from kaizen import model as M
+from kaizen.io import files
+from kaizen.pipeline import model as M
 from kaizen.config import Params
-from kaizen.data import Schema
+from kaizen.pipeline.data import Schema
 
 HELP = "fit and save the model pipeline (+ its metadata JSON: --info)"
 PATHS = ("train", "schema", "model", "info", "metrics")

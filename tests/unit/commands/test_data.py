@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from kaizen import KaizenError, files
+from kaizen import KaizenError
+from kaizen.io import files
 from kaizen.commands import data as C
 
 ROOT = Path(__file__).resolve().parents[3]

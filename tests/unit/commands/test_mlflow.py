@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kaizen import KaizenError, cli, files
+from kaizen import KaizenError, cli
+from kaizen.io import files
 from kaizen.commands import mlflow as command
 from kaizen.commands import runner
-from kaizen.experiments import Experiment
-from kaizen.tracking import PredictInputs
+from kaizen.experiments.selection import Experiment
+from kaizen.experiments.tracking import PredictInputs
 from tests.extras import require
 from tests.unit.helpers import assert_one_line_error
 
@@ -173,7 +174,7 @@ def test_log_model_round_trip(store, fitted, monkeypatch):
     assert [c.name for c in pyfunc.metadata.get_input_schema().inputs] == list(features.columns)
     requirements = (local / "requirements.txt").read_text(encoding="utf-8").split()
     assert set(command.model_requirements()) <= set(requirements)
-    assert (local / "code" / "kaizen" / "features.py").is_file()
+    assert (local / "code" / "kaizen" / "pipeline" / "features.py").is_file()
 
 
 def test_fluent_uri_puts_the_variable_back(store, monkeypatch):

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from kaizen import KaizenError
-from kaizen import files
-from kaizen import scoring
+from kaizen.io import files
+from kaizen.bundle import scoring
 from kaizen.commands import predict
-from kaizen.model import predict_scores
+from kaizen.pipeline.model import predict_scores
 from tests.unit.helpers import credit_frame
 
 FEATURES = ["Income", "Debt", "Amount", "Price", "Home"]

@@ -17,7 +17,7 @@ from kaizen.config import DriftConfig
 from kaizen.commands import report as stage
 from kaizen.commands import runner
 from tests.unit.helpers import git_repo
-from tests.unit.reporting import DRIFT, FEATURES, pr_points, roc_points, scores
+from tests.unit.reporting.samples import DRIFT, FEATURES, pr_points, roc_points, scores
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from kaizen import KaizenError, cli, experiments
+from kaizen import KaizenError, cli
+from kaizen.experiments import selection as experiments
 from kaizen.commands import runner
 from kaizen.commands import sweep as command
 from tests.unit.helpers import assert_one_line_error
-from tests.unit.test_experiments import AUC, LOG, QUEUE_STATUS, show_json
+from tests.unit.experiments.test_selection import AUC, LOG, QUEUE_STATUS, show_json
 
 ROOT = Path(__file__).resolve().parents[3]
 

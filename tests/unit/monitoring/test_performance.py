@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kaizen import metrics as M
+from kaizen.pipeline import metrics as M
 from kaizen.monitoring import performance as P
 
 

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from kaizen import KaizenError, scoring
+from kaizen import KaizenError
+from kaizen.bundle import scoring
 from kaizen.serving.app import create_app
 from kaizen.serving.service import decision_threshold
 from kaizen.serving.settings import load_settings

@@ -10,8 +10,9 @@ import pytest
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from pydantic import TypeAdapter, ValidationError
 
-from kaizen import KaizenError, scoring
-from kaizen.data import Schema
+from kaizen import KaizenError
+from kaizen.bundle import scoring
+from kaizen.pipeline.data import Schema
 from kaizen.serving.decisions import features, prediction_ids, reason_lists, unseen_values
 from kaizen.serving.metrics import SCORE_BUCKETS, BatchHistogram
 from kaizen.serving.payloads import application_model, batch_model

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kaizen import KaizenError, files
+from kaizen import KaizenError
+from kaizen.io import files
 from kaizen.config import DriftConfig
-from kaizen.drift import SEVERITY, score_drift_test
-from kaizen.model import predict_scores
+from kaizen.drift.verdicts import SEVERITY, score_drift_test
+from kaizen.pipeline.model import predict_scores
 from kaizen.cli import main
 from kaizen.stages import drift
 from tests.unit.helpers import make_params

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from kaizen import KaizenError
-from kaizen import files
-from kaizen import metrics as M
+from kaizen.io import files
+from kaizen.pipeline import metrics as M
 from kaizen.config import EvaluateConfig
-from kaizen.data import Schema
-from kaizen.model import build_pipeline, cross_validate, predict_scores
+from kaizen.pipeline.data import Schema
+from kaizen.pipeline.model import build_pipeline, cross_validate, predict_scores
 from kaizen.stages import evaluate
 from tests.unit.helpers import credit_frame, make_params
 

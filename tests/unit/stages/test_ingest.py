@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from kaizen import KaizenError
-from kaizen import files
+from kaizen.io import files
 from kaizen.stages import ingest
 from tests.unit.helpers import credit_frame, make_params, write_csv
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from kaizen import files
+from kaizen.io import files
 from kaizen.stages import prepare
 from tests.unit.helpers import make_params
 

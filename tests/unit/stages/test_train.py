@@ -3,8 +3,8 @@
 import pytest
 
 from kaizen import KaizenError
-from kaizen import files
-from kaizen.model import predict_scores
+from kaizen.io import files
+from kaizen.pipeline.model import predict_scores
 from kaizen.stages import train
 from tests.unit.helpers import RATIOS, make_params
 

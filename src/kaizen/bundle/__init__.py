@@ -1,0 +1,1 @@
+"""The deployable model: scoring path and reason codes."""

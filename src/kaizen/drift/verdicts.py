@@ -1,0 +1,407 @@
+"""Data and score drift between a reference sample and a current sample (pure functions).
+
+Each feature is judged on three separate questions, each with its own effect size, its own
+thresholds and its own significance test:
+- distribution: PSI on the reference's bins (numeric: a value holding >= 10 % of the reference
+  gets its own bin, deciles of the rest; categorical: one bin per reference level), on the
+  non-missing, known values only, with add-1/2 smoothed shares (no epsilon floor decides a
+  verdict). The test is the one `numeric_method` / `categorical_method` names: Pearson
+  chi-squared on the same bins for psi/chi2/jensenshannon (cells with an expected count under 5
+  merged), two-sample KS for ks/wasserstein. With wasserstein/jensenshannon the distance is the
+  effect size instead of PSI.
+- missing: the change of the missing share (Fisher's exact test), against missing_warning/alert;
+- unseen: the share of current values in levels the reference never had (binomial test against
+  the rule-of-three bound 3/n of a level absent from n reference values), against
+  unseen_warning/alert.
+A component is flagged only when its test is significant after a Holm (or Benjamini-Hochberg)
+adjustment across every test of every feature and its effect reaches the warning threshold
+(drift at the alert threshold): a p-value alone flags negligible shifts in large samples, an
+effect alone flags sampling noise in small ones, and 13 unadjusted tests flag about half of
+undrifted windows somewhere. `min_rows` counts non-missing values: with fewer on either side the
+distribution verdict is "insufficient data" (a missing-share or unseen flag still shows).
+Only what the chosen methods need is computed (KS and distances are None otherwise).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import distance as scipy_distance
+
+from kaizen.config import DriftConfig
+from kaizen.drift.statistics import (
+    Bins,
+    Distinct,
+    adjust,
+    categorical_counts,
+    chi2_p_value,
+    ks_p_value,
+    missing_p_value,
+    psi,
+    unseen_p_value,
+    wasserstein_normed,
+)
+
+DRIFT, WARNING, STABLE, INSUFFICIENT = "drift", "warning", "stable", "insufficient data"
+
+
+SEVERITY = {DRIFT: 0, WARNING: 1, INSUFFICIENT: 2, STABLE: 3}
+
+
+COMPONENTS = ("distribution", "missing", "unseen")
+
+
+DIGITS = 6
+
+
+@dataclass(frozen=True)
+class FeatureDrift:  # pylint: disable=too-many-instance-attributes
+    """Drift statistics and verdict of one feature (the `features.json` record).
+
+    `components` holds, per question (distribution, missing, unseen), the effect, the raw and
+    the adjusted p-value and the component's verdict; `flags` lists the flagged components.
+    """
+
+    feature: str
+    kind: str
+    psi: float | None
+    test: str
+    p_value: float | None
+    distance: float | None
+    distance_name: str
+    missing_reference: float | None
+    missing_current: float | None
+    missing_change: float | None
+    unseen: list[str] = field(default_factory=list)
+    unseen_share: float | None = None
+    n_reference: int = 0
+    n_current: int = 0
+    components: dict[str, dict] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    verdict: str = STABLE
+    method: str = "psi"
+
+    def to_dict(self) -> dict:
+        """JSON-ready record, floats rounded."""
+        return _round(asdict(self))
+
+
+@dataclass(frozen=True)
+class DriftReport:  # pylint: disable=too-many-instance-attributes
+    """Everything the drift stage writes: dataset facts, features by severity, score drift."""
+
+    verdict: str
+    rows_reference: int
+    rows_current: int
+    features: list[FeatureDrift]
+    score_psi: float | None
+    score_verdict: str
+    target_rate_reference: float | None
+    target_rate_current: float | None
+    config: DriftConfig
+    score_p_value: float | None = None
+
+    def metrics(self) -> dict:
+        """The `metrics.json` content."""
+        counts = {verdict: 0 for verdict in SEVERITY}
+        for item in self.features:
+            counts[item.verdict] += 1
+        total = len(self.features)
+        return {
+            "verdict": self.verdict,
+            "rows_reference": self.rows_reference,
+            "rows_current": self.rows_current,
+            "features_total": total,
+            "features_drift": counts[DRIFT],
+            "features_warning": counts[WARNING],
+            "drifted_share": _round(counts[DRIFT] / total if total else 0.0),
+            "score_psi": _round(self.score_psi),
+            "score_verdict": self.score_verdict,
+            "target_rate_reference": _round(self.target_rate_reference),
+            "target_rate_current": _round(self.target_rate_current),
+            "psi": {item.feature: _round(item.psi) for item in self.features},
+        }
+
+
+def _round(value):
+    """Round floats to DIGITS (recursively); NaN and infinities become None (strict JSON)."""
+    if isinstance(value, dict):
+        return {key: _round(item) for key, item in value.items()}
+    if isinstance(value, (float, np.floating)):
+        return round(float(value), DIGITS) if math.isfinite(value) else None
+    return value
+
+
+def level(effect: float | None, p_value: float | None, thresholds: tuple[float, float], alpha):
+    """drift at the alert threshold, warning at the warning threshold, both only if significant."""
+    if effect is None or p_value is None or p_value >= alpha:
+        return STABLE
+    warning, alert = thresholds
+    if effect >= alert:
+        return DRIFT
+    return WARNING if effect >= warning else STABLE
+
+
+def _share(count: int, total: int) -> float | None:
+    """count / total, None for an empty part."""
+    return count / total if total else None
+
+
+def _enough(n_ref: int, n_cur: int, config: DriftConfig) -> bool:
+    """Both sides reach drift.min_rows."""
+    return min(n_ref, n_cur) >= config.min_rows
+
+
+def measure_numeric(name: str, reference: pd.Series, current: pd.Series, config: DriftConfig):
+    """PSI and the chosen test (and distance) of a numeric feature, before any verdict."""
+    ref, cur = reference.to_numpy(dtype="float64"), current.to_numpy(dtype="float64")
+    ref_ok, cur_ok = ref[~np.isnan(ref)], cur[~np.isnan(cur)]
+    method = config.numeric_method
+    value = p_value = dist = None
+    if ref_ok.size and cur_ok.size:
+        ref_d = Distinct.of(ref_ok)
+        bins = Bins.fit(ref_d)
+        # PSI alone needs no sorted current sample; KS and Wasserstein do.
+        cur_d = cur_ok if method == "psi" else Distinct.of(cur_ok)
+        ref_counts, cur_counts = bins.count(ref_d)[:-1], bins.count(cur_d)[:-1]
+        value = psi(ref_counts, cur_counts)
+        if isinstance(cur_d, Distinct):
+            p_value = ks_p_value(ref_d, cur_d, (ref_ok, cur_ok))
+            dist = wasserstein_normed(ref_d, cur_d) if method == "wasserstein" else None
+        else:
+            p_value = chi2_p_value(ref_counts, cur_counts)
+    effect = dist if method == "wasserstein" else value
+    facts = _facts(name, "numeric", (ref.size, cur.size), (ref_ok.size, cur_ok.size))
+    return FeatureDrift(
+        **facts,
+        psi=value,
+        test="chi2" if method == "psi" else "ks",
+        p_value=p_value,
+        distance=dist,
+        distance_name="wasserstein_normed",
+        components={"distribution": {"effect": effect, "p_value": p_value}},
+        method=method,
+    )
+
+
+def measure_categorical(name: str, reference: pd.Series, current: pd.Series, config: DriftConfig):
+    """PSI, chi-squared (and Jensen-Shannon) and unseen levels of a category, before a verdict."""
+    method = config.categorical_method
+    value = p_value = dist = share = unseen_p = None
+    ref_counts, cur_counts, unseen = categorical_counts(reference, current)
+    n_ref, n_cur = int(ref_counts[:-1].sum()), int(cur_counts[:-1].sum())
+    known_ref, known_cur = ref_counts[:-2], cur_counts[:-2]
+    if known_ref.sum() and known_cur.sum():
+        value = psi(known_ref, known_cur)
+        p_value = chi2_p_value(known_ref, known_cur)
+        if method == "jensenshannon":
+            dist = float(
+                scipy_distance.jensenshannon(
+                    known_ref / known_ref.sum(), known_cur / known_cur.sum(), base=2
+                )
+            )
+    if n_ref and n_cur:
+        share = float(cur_counts[-2] / n_cur)
+        unseen_p = unseen_p_value(int(cur_counts[-2]), n_ref, n_cur)
+    facts = _facts(name, "categorical", (len(reference), len(current)), (n_ref, n_cur))
+    effect = dist if method == "jensenshannon" else value
+    return FeatureDrift(
+        **facts,
+        psi=value,
+        test="chi2",
+        p_value=p_value,
+        distance=dist,
+        distance_name="jensenshannon",
+        unseen=unseen,
+        unseen_share=share,
+        components={
+            "distribution": {"effect": effect, "p_value": p_value},
+            "unseen": {"effect": share, "p_value": unseen_p},
+        },
+        method=method,
+    )
+
+
+def _facts(name: str, kind: str, rows: tuple[int, int], present: tuple[int, int]) -> dict:
+    """The FeatureDrift fields every kind shares: names, missing rates, non-missing counts."""
+    missing_ref, missing_cur = (_share(n - k, n) for n, k in zip(rows, present))
+    change = None if missing_ref is None or missing_cur is None else missing_cur - missing_ref
+    return {
+        "feature": name,
+        "kind": kind,
+        "missing_reference": missing_ref,
+        "missing_current": missing_cur,
+        "missing_change": change,
+        "n_reference": int(present[0]),
+        "n_current": int(present[1]),
+    }
+
+
+def _with_missing(item: FeatureDrift, rows: tuple[int, int]) -> FeatureDrift:
+    """Add the missing-share component (Fisher's exact test on missing counts)."""
+    missing = (
+        rows[0] - item.n_reference,
+        rows[1] - item.n_current,
+    )  # unseen values count as present
+    change = None if item.missing_change is None else abs(item.missing_change)
+    components = dict(item.components)
+    components["missing"] = {"effect": change, "p_value": missing_p_value(missing, rows)}
+    return replace(item, components=components)
+
+
+def decide(items: list[FeatureDrift], rows: tuple[int, int], config: DriftConfig) -> list:
+    """Verdicts of every feature, p-values adjusted across all their tests (one family)."""
+    items = [_with_missing(item, rows) for item in items]
+    tests = [
+        (i, name, part["p_value"])
+        for i, item in enumerate(items)
+        for name, part in item.components.items()
+        if part["p_value"] is not None
+    ]
+    adjusted = adjust([p for _, _, p in tests], config.multiple_testing)
+    found: dict[tuple[int, str], float] = {
+        (i, name): float(value) for (i, name, _), value in zip(tests, adjusted)
+    }
+    return [
+        _decide_one(item, {name: found.get((i, name)) for name in COMPONENTS}, rows, config)
+        for i, item in enumerate(items)
+    ]
+
+
+def _decide_one(
+    item: FeatureDrift, p_adjusted: dict, rows: tuple[int, int], config: DriftConfig
+) -> FeatureDrift:
+    """Each component's verdict, then the feature's: its worst flag, else the distribution's."""
+    distance = item.method in ("wasserstein", "jensenshannon")
+    thresholds = {
+        "distribution": (
+            (config.distance_threshold,) * 2 if distance else (config.psi_warning, config.psi_alert)
+        ),
+        "missing": (config.missing_warning, config.missing_alert),
+        "unseen": (config.unseen_warning, config.unseen_alert),
+    }
+    present = _enough(item.n_reference, item.n_current, config)
+    enough = {"distribution": present, "missing": _enough(*rows, config), "unseen": present}
+    components = {}
+    for name in [name for name in COMPONENTS if name in item.components]:
+        part = item.components[name]
+        verdict = (
+            level(part["effect"], p_adjusted[name], thresholds[name], config.alpha)
+            if enough[name]
+            else INSUFFICIENT
+        )
+        components[name] = {**part, "p_adjusted": p_adjusted[name], "verdict": verdict}
+    flags = [name for name, part in components.items() if part["verdict"] in (DRIFT, WARNING)]
+    verdict = components["distribution"]["verdict"]
+    if flags:
+        verdict = DRIFT if any(components[name]["verdict"] == DRIFT for name in flags) else WARNING
+    return replace(item, components=components, flags=flags, verdict=verdict)
+
+
+def numeric_drift(name: str, reference: pd.Series, current: pd.Series, config: DriftConfig):
+    """One numeric feature measured and decided on its own (its tests are the family)."""
+    item = measure_numeric(name, reference, current, config)
+    return decide([item], (len(reference), len(current)), config)[0]
+
+
+def categorical_drift(name: str, reference: pd.Series, current: pd.Series, config: DriftConfig):
+    """One categorical feature measured and decided on its own (its tests are the family)."""
+    item = measure_categorical(name, reference, current, config)
+    return decide([item], (len(reference), len(current)), config)[0]
+
+
+def by_severity(features: list[FeatureDrift]) -> list[FeatureDrift]:
+    """Drift, warning, insufficient data, stable; then PSI, largest first."""
+    return sorted(
+        features,
+        key=lambda item: (SEVERITY[item.verdict], -(item.psi if item.psi is not None else -1)),
+    )
+
+
+def score_drift(reference, current, config: DriftConfig) -> tuple[float | None, str]:
+    """PSI of the model score on the reference's bins, with the PSI verdict rule (one test)."""
+    value, _, verdict = score_drift_test(reference, current, config)
+    return value, verdict
+
+
+def score_drift_test(reference, current, config: DriftConfig):
+    """(PSI, chi-squared p-value, verdict) of the model score: reference scores should be
+    out-of-sample (test split or out-of-fold), never the training rows' own scores."""
+    ref = np.asarray(reference, dtype="float64")
+    cur = np.asarray(current, dtype="float64")
+    ref, cur = ref[~np.isnan(ref)], cur[~np.isnan(cur)]
+    if not ref.size or not cur.size:
+        return None, None, INSUFFICIENT
+    bins = Bins.fit(ref)
+    ref_counts, cur_counts = bins.count(ref)[:-1], bins.count(cur)[:-1]
+    value = psi(ref_counts, cur_counts)
+    p_value = chi2_p_value(ref_counts, cur_counts)
+    if not _enough(ref.size, cur.size, config):
+        return value, p_value, INSUFFICIENT
+    thresholds = (config.psi_warning, config.psi_alert)
+    return value, p_value, level(value, p_value, thresholds, config.alpha)
+
+
+def dataset_verdict(
+    features: list[FeatureDrift], score_verdict: str, rows_current: int, config: DriftConfig
+) -> str:
+    """Drift when enough features drift or the score drifts; warning on any flag; else stable."""
+    if rows_current < config.min_rows:
+        return INSUFFICIENT
+    verdicts = [item.verdict for item in features]
+    share = verdicts.count(DRIFT) / len(verdicts) if verdicts else 0.0
+    if (verdicts and share >= config.dataset_share) or score_verdict == DRIFT:
+        return DRIFT
+    if {DRIFT, WARNING} & {*verdicts, score_verdict}:
+        return WARNING
+    if INSUFFICIENT in verdicts and STABLE not in verdicts:
+        return INSUFFICIENT
+    return STABLE
+
+
+def target_rate(frame: pd.DataFrame, target: str) -> float | None:
+    """Mean of the 0/1 target where labels exist, None without labels."""
+    if target not in frame.columns or frame[target].notna().sum() == 0:
+        return None
+    return float(frame[target].dropna().astype("float64").mean())
+
+
+def analyse(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    numeric: list[str],
+    categorical: list[str],
+    config: DriftConfig,
+    *,
+    scores: tuple[Any, Any] | None = None,
+    target: str | None = None,
+) -> DriftReport:
+    """Drift of every feature, of the score (reference, current) and the dataset verdict.
+
+    `scores` are (reference, current) model scores; the reference ones should come from rows
+    the model did not train on (test split or out-of-fold).
+    """
+    measured = [measure_numeric(name, reference[name], current[name], config) for name in numeric]
+    measured += [
+        measure_categorical(name, reference[name], current[name], config) for name in categorical
+    ]
+    features = decide(measured, (len(reference), len(current)), config)
+    score_psi, score_p, score_verdict = (
+        (None, None, INSUFFICIENT) if scores is None else score_drift_test(*scores, config)
+    )
+    return DriftReport(
+        verdict=dataset_verdict(features, score_verdict, len(current), config),
+        rows_reference=len(reference),
+        rows_current=len(current),
+        features=by_severity(features),
+        score_psi=score_psi,
+        score_verdict=score_verdict,
+        target_rate_reference=target_rate(reference, target) if target else None,
+        target_rate_current=target_rate(current, target) if target else None,
+        config=config,
+        score_p_value=score_p,
+    )

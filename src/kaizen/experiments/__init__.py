@@ -1,0 +1,1 @@
+"""Experiments: dvc views and selection, the MLflow mirror."""

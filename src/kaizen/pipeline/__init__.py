@@ -1,0 +1,1 @@
+"""Training-side computation: data, split, features, model, evaluation, metrics."""

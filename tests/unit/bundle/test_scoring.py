@@ -1,0 +1,139 @@
+"""Loading a saved model: hash check before unpickling, one-line errors, versions, unseen."""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kaizen import KaizenError
+from kaizen.io import files
+from kaizen.bundle import scoring
+from kaizen.pipeline import model as M
+from kaizen.pipeline.data import Schema
+from tests.unit.helpers import credit_frame, make_params
+
+
+def copy_model(fitted, tmp_path):
+    """A private copy of the fitted model and its metadata."""
+    shutil.copy(fitted.model, tmp_path / "model.joblib")
+    shutil.copy(fitted.info, tmp_path / "model.json")
+    return tmp_path / "model.joblib"
+
+
+def test_load_gives_versions_and_scores(fitted):
+    """Model version = short SHA-256 of the file; schema version from schema + categories."""
+    loaded = scoring.load(fitted.model)
+    assert loaded.version == files.file_sha256(fitted.model)[:12]
+    assert len(loaded.schema_version) == 12
+    features = pd.DataFrame(
+        {"Income": [100.0], "Debt": [10.0], "Amount": [500.0], "Price": [900.0], "Home": ["rent"]}
+    )
+    assert 0 <= loaded.scores(features)[0] <= 1
+    assert loaded.categories == {"Home": frozenset({"rent", "owner", "other"})}
+
+
+def test_unseen_mask(fitted):
+    """Unseen = a value outside the training categories; missing is not unseen."""
+    loaded = scoring.load(fitted.model)
+    features = pd.DataFrame({"Home": ["rent", "castle", np.nan]}, dtype=object)
+    assert loaded.unseen(features)["Home"].tolist() == [False, True, False]
+
+
+def test_load_refuses_a_changed_file(fitted, tmp_path):
+    """A file whose hash differs from model.json is never unpickled."""
+    path = copy_model(fitted, tmp_path)
+    with open(path, "ab") as handle:
+        handle.write(b"tampered")
+    with pytest.raises(KaizenError, match=r"model.joblib: SHA-256 differs from model.json"):
+        scoring.load(path)
+
+
+def test_load_reports_a_corrupt_file(fitted, tmp_path):
+    """Bytes that match the recorded hash but do not unpickle: one line naming the file."""
+    path = copy_model(fitted, tmp_path)
+    path.write_bytes(b"not a pickle")
+    info = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
+    info["model_sha256"] = files.file_sha256(path)
+    (tmp_path / "model.json").write_text(json.dumps(info), encoding="utf-8")
+    with pytest.raises(KaizenError, match=r"model.joblib: corrupt model file \(\w+\)$"):
+        scoring.load(path)
+
+
+def test_load_names_metadata_from_an_older_train(fitted, tmp_path):
+    """model.json without the hash (an older train stage): retrain, says the error."""
+    path = copy_model(fitted, tmp_path)
+    info = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
+    del info["model_sha256"]
+    (tmp_path / "model.json").write_text(json.dumps(info), encoding="utf-8")
+    with pytest.raises(KaizenError, match=r"no 'model_sha256' .*dvc repro train"):
+        scoring.load(path)
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        {},
+        {"train": {"pca": {"n_components": 3}}},
+        {"train": {"model": "hgb", "categories": {"min_frequency": 20}}},
+    ],
+)
+def test_encode_equals_the_preprocessing_step(update):
+    """The per-combination categorical branch gives prep.transform's matrix exactly, with
+    missing, unseen and infrequent categories among the rows, and the same scores."""
+    schema = Schema("Status", "bad", ["Income", "Debt", "Amount", "Price"], ["Home", "Job"])
+    frame = credit_frame(300)
+    frame["Status"] = (frame["Status"] == "bad").astype("int8")
+    frame["Job"] = np.where(np.arange(300) % 3 == 0, "fixed", "freelance").astype(object)
+    frame.loc[frame.index[::7], "Job"] = "rare"
+    frame["Home"] = frame["Home"].astype(object)
+    pipeline = M.train(frame, schema, make_params(update).train).pipeline
+    new = credit_frame(500, seed=4).astype({"Home": object})
+    new["Job"] = np.array(["fixed", "freelance", "rare", "astronaut", None] * 100, dtype=object)
+    new = new[schema.features]
+    new.loc[new.index[::11], "Home"] = np.nan
+    new.loc[new.index[::13], "Income"] = np.nan
+    inputs = pipeline.named_steps["features"].transform(new)
+    prep = pipeline.named_steps["prep"]
+    assert np.array_equal(scoring.encode(prep, inputs), prep.transform(inputs), equal_nan=True)
+    one = inputs.iloc[:1]
+    assert np.array_equal(scoring.encode(prep, one), prep.transform(one), equal_nan=True)
+    typed = inputs.astype({"Home": "category", "Job": "category"})  # as coerce_features types
+    assert np.array_equal(scoring.encode(prep, typed), prep.transform(inputs), equal_nan=True)
+
+
+def test_combinations_from_category_codes_match_grouping_by_value():
+    """Categorical columns are combined from their codes: the same partition of the rows as
+    grouping by value (missing a value of its own), and each row's representative holds the
+    same values."""
+    rng = np.random.default_rng(0)
+    block = pd.DataFrame(
+        {
+            "a": rng.choice(np.array(["x", "y", None], dtype=object), 400),
+            "b": rng.choice(np.array(["p", "q", "r", "s", None], dtype=object), 400),
+        }
+    )
+    by_value, _ = scoring.combinations(block)
+    typed = block.astype("category")
+    by_code, rows = scoring.combinations(typed)
+    assert len(np.unique(by_code)) == len(np.unique(by_value)) == len(rows)
+    pairs = set(zip(by_code.tolist(), by_value.tolist()))
+    assert len(pairs) == len(rows)  # one-to-one: the same groups
+    held = typed.iloc[rows].to_numpy()[by_code]
+    assert pd.DataFrame(held).equals(pd.DataFrame(typed.to_numpy()))
+
+
+def test_a_missing_category_scores_alike_as_none_or_nan():
+    """JSON null (None) and NaN are the same missing value to the model, whose training rows
+    had missing categories (so that "missing" is a known level, unlike an unseen value)."""
+    schema = Schema("Status", "bad", ["Income", "Debt", "Amount", "Price"], ["Home"])
+    frame = credit_frame(300).astype({"Home": object})
+    frame["Status"] = (frame["Status"] == "bad").astype("int8")
+    frame.loc[frame.index[::4], "Home"] = np.nan
+    pipeline = M.train(frame, schema, make_params().train).pipeline
+    new = credit_frame(1, seed=2)[schema.features].astype({"Home": object})
+    new = new.loc[new.index.repeat(3)].reset_index(drop=True)
+    new["Home"] = pd.Series([None, np.nan, "castle"], dtype=object)  # castle: unseen
+    none, nan, unseen = pipeline.predict_proba(new)[:, 1]
+    assert none == nan != unseen
