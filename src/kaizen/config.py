@@ -427,6 +427,14 @@ class ReportConfig(_Section):
     calibration_alpha: float = Field(0.05, gt=0, lt=1)
 
 
+class BundleConfig(_Section):
+    """The deployable bundle (`models/bundle/`)."""
+
+    # Applicant rows of the reference part copied into the bundle (seeded sample): personal
+    # data, off by default; the reference profile (per-feature distributions) is always there.
+    reference_rows: int = Field(0, ge=0)
+
+
 class Params(_Section):
     """The whole `params.yaml`."""
 
@@ -435,6 +443,7 @@ class Params(_Section):
     train: TrainConfig = TrainConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
     drift: DriftConfig = DriftConfig()
+    bundle: BundleConfig = BundleConfig()
     report: ReportConfig = ReportConfig()
     monitor: MonitorConfig = MonitorConfig()
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from kaizen.stages import ingest, prepare, train
+from kaizen.stages import bundle, evaluate, ingest, prepare, train
 from tests.unit.helpers import Artefacts, make_params, write_csv, write_params
 
 
@@ -39,3 +41,32 @@ def fixture_fitted(tmp_path_factory) -> Artefacts:
         metrics=str(paths.train_metrics),
     )
     return paths
+
+
+@pytest.fixture(scope="session", name="bundled")
+def fixture_bundled(fitted, tmp_path_factory) -> Path:
+    """The bundle of the fitted pipeline (evaluate, then the bundle stage; read-only)."""
+    root = tmp_path_factory.mktemp("bundled")
+    params = make_params({"evaluate": {"bootstrap": 20, "permutation_repeats": 1}})
+    evaluate.run(
+        params,
+        model=str(fitted.model),
+        info=str(fitted.info),
+        schema=str(fitted.schema),
+        train=str(fitted.train),
+        test=str(fitted.test),
+        current=str(fitted.current),
+        output=str(root / "evaluate"),
+        scores=str(root / "scores.parquet"),
+    )
+    bundle.run(
+        params,
+        model=str(fitted.model),
+        info=str(fitted.info),
+        metrics=str(root / "evaluate" / "metrics.json"),
+        calibration=str(root / "evaluate" / "plots" / "calibration" / "test.csv"),
+        scores=str(root / "scores.parquet"),
+        reference=str(fitted.reference),
+        output=str(root / "bundle"),
+    )
+    return root / "bundle"

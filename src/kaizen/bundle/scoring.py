@@ -49,11 +49,8 @@ class Model:
         return self.sha256[:VERSION_CHARS]
 
     def scores(self, features: pd.DataFrame) -> np.ndarray:
-        """Probability of default per row of `features` (typed by `kaizen.pipeline.data`): the
-        pipeline's `predict_proba`, with its preprocessing run by `encode`."""
-        inputs = self.pipeline.named_steps["features"].transform(features)
-        encoded = encode(self.pipeline.named_steps["prep"], inputs)
-        return self.pipeline[2:].predict_proba(encoded)[:, 1]
+        """Probability of default per row of `features` (typed by `kaizen.pipeline.data`)."""
+        return score(self.pipeline, features)
 
     def reasons(self, features: pd.DataFrame, k: int) -> list[list[tuple[str, float]]]:
         """Per row, at most `k` features that raised the score, largest first."""
@@ -80,6 +77,14 @@ class Model:
             },
             index=features.index,
         )
+
+
+def score(pipeline: Pipeline, features: pd.DataFrame) -> np.ndarray:
+    """Probability of default per row: the one scoring path (evaluate, drift, predict, the API,
+    the monitor). The pipeline's `predict_proba`, with its preprocessing run by `encode`."""
+    inputs = pipeline.named_steps["features"].transform(features)
+    encoded = encode(pipeline.named_steps["prep"], inputs)
+    return pipeline[2:].predict_proba(encoded)[:, 1]
 
 
 def encode(prep: ColumnTransformer, inputs: pd.DataFrame) -> np.ndarray:
@@ -128,15 +133,17 @@ def combinations(block: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return combination, rows
 
 
-def read_info(path: str | Path) -> dict:
-    """The metadata saved beside a model, checked for what scoring needs."""
-    info = files.read_json(info_path(path))
+def read_info(path: str | Path, info: str | Path | None = None) -> dict:
+    """The metadata of a model (`info`, default the JSON beside it), checked for what scoring
+    needs."""
+    source = Path(info) if info is not None else info_path(path)
+    found = files.read_json(source)
     for key in ("schema", "model_sha256", "categories", "reference"):
-        if key not in info:
+        if key not in found:
             raise KaizenError(
-                f"{info_path(path)}: no {key!r} (saved by an older version: `dvc repro train`)"
+                f"{source}: no {key!r} (saved by an older version: `dvc repro train`)"
             )
-    return info
+    return found
 
 
 def schema_version(info: dict) -> str:
@@ -151,21 +158,22 @@ def categories(info: dict) -> dict[str, frozenset[str]]:
     return {name: frozenset(values) for name, values in info["categories"].items()}
 
 
-def verify(path: str | Path) -> dict:
-    """The metadata of a model saved by the train stage, once its file is found to have the
-    SHA-256 recorded there; one-line errors otherwise."""
+def verify(path: str | Path, info: str | Path | None = None) -> dict:
+    """The metadata of a model saved by the train stage (`info`, default the JSON beside it),
+    once the model file is found to have the SHA-256 recorded there; one-line errors otherwise."""
     path = Path(path)
-    info = read_info(path)
+    found = read_info(path, info)
     if not path.is_file():
         raise KaizenError(f"{path}: model file not found (run `dvc repro train` first)")
-    if files.file_sha256(path) != info["model_sha256"]:
-        raise KaizenError(f"{path}: SHA-256 differs from {info_path(path).name} (wrong or corrupt)")
-    return info
+    if files.file_sha256(path) != found["model_sha256"]:
+        name = Path(info).name if info is not None else info_path(path).name
+        raise KaizenError(f"{path}: SHA-256 differs from {name} (wrong or corrupt)")
+    return found
 
 
-def load(path: str | Path) -> Model:
+def load(path: str | Path, info: str | Path | None = None) -> Model:
     """Load a model saved by the train stage, checking its hash; one-line errors otherwise."""
-    return unpickle(path, verify(path))
+    return unpickle(path, verify(path, info))
 
 
 def unpickle(path: str | Path, info: dict) -> Model:

@@ -126,6 +126,15 @@ def write_csv(frame: pd.DataFrame, path: str | Path, index: bool = True) -> None
         frame.to_csv(tmp, index=index)
 
 
+def read_records(path: str | Path) -> list[dict[str, Any]]:
+    """A small CSV (a metrics table) as one dict per row; a one-line error if unreadable."""
+    path = Path(path)
+    try:
+        return pd.read_csv(path).to_dict(orient="records")
+    except (OSError, ValueError) as exc:
+        raise KaizenError(f"{path}: cannot read ({type(exc).__name__})") from None
+
+
 def write_rows(frames: pd.DataFrame | Iterable[pd.DataFrame], path: str | Path) -> None:
     """Write a frame's columns (not its index), or the rows of successive frames with the same
     columns, as CSV with pyarrow's writer, atomically: about 10x `to_csv` at 1M rows. Each frame

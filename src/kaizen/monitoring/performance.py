@@ -145,24 +145,10 @@ def estimate(
 # --- realised performance ------------------------------------------------------------------------
 
 
-def delong_se(y_true, score) -> float:
-    """DeLong standard error of the ROC AUC (placement values), NaN with one class."""
-    y = np.asarray(y_true).astype(bool)
-    s = np.asarray(score, dtype="float64")
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
-    if n_pos < 2 or n_neg < 2:
-        return float("nan")
-    ranks = rankdata(s)
-    positive_placement = (ranks[y] - rankdata(s[y])) / n_neg  # share of negatives below
-    negative_placement = 1 - (ranks[~y] - rankdata(s[~y])) / n_pos
-    variance = positive_placement.var(ddof=1) / n_pos + negative_placement.var(ddof=1) / n_neg
-    return float(math.sqrt(variance))
-
-
 def auc_decline_test(auc_dev: float, y_true, score) -> dict:
     """ECB AUC-decline test: S = (AUC_dev - AUC_now) / s.e.(AUC_now), p = 1 - Phi(S)."""
     auc_now = M.roc_auc(y_true, score)
-    se = delong_se(y_true, score)
+    se = M.delong_se(y_true, score)
     if not (math.isfinite(auc_now) and math.isfinite(se)) or se == 0:
         return {
             "auc_dev": auc_dev,

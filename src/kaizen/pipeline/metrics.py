@@ -403,3 +403,17 @@ def clean_plot(value: Any, max_points: int | None = None) -> Any:
         keep = evenly(len(value), max_points) if max_points else range(len(value))
         return [clean_plot(value[i], max_points) for i in keep]
     return value
+
+
+def delong_se(y_true, score) -> float:
+    """DeLong standard error of the ROC AUC (placement values), NaN with one class."""
+    y = np.asarray(y_true).astype(bool)
+    s = np.asarray(score, dtype="float64")
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos < 2 or n_neg < 2:
+        return float("nan")
+    ranks = rankdata(s)
+    positive_placement = (ranks[y] - rankdata(s[y])) / n_neg  # share of negatives below
+    negative_placement = 1 - (ranks[~y] - rankdata(s[~y])) / n_pos
+    variance = positive_placement.var(ddof=1) / n_pos + negative_placement.var(ddof=1) / n_neg
+    return float(math.sqrt(variance))

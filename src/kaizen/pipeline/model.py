@@ -22,6 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, RobustScaler, StandardScaler
 
 from kaizen import KaizenError, __version__
+from kaizen.bundle import scoring
 from kaizen.config import TrainConfig
 from kaizen.pipeline.data import Schema
 from kaizen.pipeline.features import QuantileClipper, RatioFeatures, remove_outliers
@@ -252,8 +253,9 @@ def cross_validate(
 
 
 def predict_scores(pipeline: Pipeline, features: pd.DataFrame) -> pd.Series:
-    """Probability of the positive class, indexed like `features`."""
-    return pd.Series(pipeline.predict_proba(features)[:, 1], index=features.index, name="score")
+    """Probability of the positive class, indexed like `features`: the bundle's one scoring path
+    (`bundle.scoring.score`), so that evaluation scores exactly as production does."""
+    return pd.Series(scoring.score(pipeline, features), index=features.index, name="score")
 
 
 def engineered(pipeline: Pipeline, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -10,7 +10,7 @@ from types import ModuleType
 
 from kaizen.config import load_params
 
-STAGES = ("ingest", "prepare", "train", "evaluate", "drift")
+STAGES = ("ingest", "prepare", "train", "evaluate", "drift", "bundle")
 
 
 def module(name: str) -> ModuleType:

@@ -3,6 +3,7 @@ and the dataset."""
 
 from __future__ import annotations
 
+from kaizen.bundle import scoring
 from kaizen.drift import rendering, verdicts
 from kaizen.io import files
 from kaizen.config import Params
@@ -10,10 +11,10 @@ from kaizen.pipeline.data import Schema, check_columns
 from kaizen.pipeline.model import engineered, predict_scores
 
 HELP = "data and score drift, reference vs current (--output folder)"
-PATHS = ("reference", "current", "test", "schema", "model", "output")
+PATHS = ("reference", "current", "test", "schema", "model", "info", "output")
 
 
-def run(
+def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml passes
     params: Params,
     *,
     reference: str,
@@ -21,6 +22,7 @@ def run(
     test: str,
     schema: str,
     model: str,
+    info: str,
     output: str,
 ) -> dict:
     """Compare both parts; write metrics.json, features.json and summary.md to `output`.
@@ -33,7 +35,7 @@ def run(
     parts = {name: files.read_parquet(path) for name, path in paths.items()}
     for name, path in paths.items():
         check_columns(parts[name], layout, path)
-    pipeline = files.load_model(model)
+    pipeline = scoring.load(model, info).pipeline  # its SHA-256 checked against `info`
     scores = tuple(
         predict_scores(pipeline, parts[name][layout.features]) if len(parts[name]) else []
         for name in ("test", "current")

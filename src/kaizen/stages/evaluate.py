@@ -12,6 +12,7 @@ from dvclive import Live
 from pydantic import ValidationError
 
 from kaizen import KaizenError
+from kaizen.bundle import scoring
 from kaizen.io import files
 from kaizen.pipeline import metrics as M
 from kaizen.config import Params, TrainConfig
@@ -61,7 +62,7 @@ def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml 
             file=sys.stderr,
         )
     result = evaluate(
-        files.load_model(model),
+        scoring.load(model, info).pipeline,  # its SHA-256 checked against `info`
         train_config(files.read_json(info), info),
         layout,
         frames,

@@ -52,7 +52,7 @@ def test_estimate_band_and_caveat():
     score, y = calibrated(4000, seed=1)
     found = P.estimate(score, 0.3, (5.0, 1.0))
     assert found.rows == 4000 and found.supported and found.caveat == ""
-    assert found.roc_auc_se == pytest.approx(P.delong_se(y, score), rel=0.35)
+    assert found.roc_auc_se == pytest.approx(M.delong_se(y, score), rel=0.35)
     assert found.default_rate == pytest.approx(score.mean())
     assert 0 < found.default_rate_se < 0.02 and found.cost_se > 0
     bad = P.Calibration(False, "calibration not supported: grade 3")
@@ -77,8 +77,8 @@ def test_delong_se_against_the_bootstrap():
     for _ in range(300):
         rows = rng.integers(0, y.size, y.size)
         aucs.append(M.roc_auc(y[rows], score[rows]))
-    assert P.delong_se(y, score) == pytest.approx(np.std(aucs), rel=0.15)
-    assert np.isnan(P.delong_se([1, 0], [0.2, 0.1]))
+    assert M.delong_se(y, score) == pytest.approx(np.std(aucs), rel=0.15)
+    assert np.isnan(M.delong_se([1, 0], [0.2, 0.1]))
 
 
 def test_auc_decline_test():

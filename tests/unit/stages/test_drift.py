@@ -60,6 +60,7 @@ def run_stage(fitted, output, current=None, update=None):
         test=str(fitted.test),
         schema=str(fitted.schema),
         model=str(fitted.model),
+        info=str(fitted.info),
         output=str(output),
     )
 
@@ -136,6 +137,8 @@ def test_cli_runs_the_stage(fitted, tmp_path, capsys):
             str(fitted.schema),
             "--model",
             str(fitted.model),
+            "--info",
+            str(fitted.info),
             "--output",
             str(output),
         ]

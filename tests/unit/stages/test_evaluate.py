@@ -193,15 +193,19 @@ def test_run_failure_leaves_previous_output(fitted, tmp_path):
     ("update", "info", "problem"),
     [
         ({"evaluate": {"cv_folds": 50}}, None, "params.yaml: evaluate.cv_folds: 50 folds need"),
-        ({}, {"schema": {}}, "no valid train params (rerun `dvc repro train`)"),
+        ({}, {"params": None}, "no valid train params (rerun `dvc repro train`)"),
+        ({}, {"model_sha256": None}, "no 'model_sha256' (saved by an older version"),
     ],
 )
 def test_run_cv_errors_write_nothing(fitted, tmp_path, update, info, problem):
-    """Too many folds for the train split, or a model.json without params: one line, no output."""
+    """Too many folds for the train split, a model.json without params or without what the
+    loader checks: one line, no output."""
     path = None
     if info is not None:
         path = tmp_path / "model.json"
-        files.write_json(info, path)
+        found = files.read_json(fitted.info)
+        found.update(info)
+        files.write_json({k: v for k, v in found.items() if v is not None}, path)
     with pytest.raises(KaizenError, match=problem.replace("(", r"\(").replace(")", r"\)")):
         run(fitted, tmp_path / "out", update, info=path)
     assert not (tmp_path / "out").exists() and not (tmp_path / "out-scores.parquet").exists()

@@ -1,0 +1,217 @@
+"""The bundle: the one deployable unit that training produces and production reads.
+
+`models/bundle/` holds the fitted pipeline (`model.joblib`), the test split's per-row scores
+(`test_scores.parquet`: row, score, label, for performance estimation) and `bundle.json`: the
+input schema and known categories, the decision threshold and the rule that chose it, the
+evaluated figures production compares against, the reference profile for drift
+(`bundle.profile`), library versions, the training data's SHA-256 and every other file's
+SHA-256. Loading checks every hash once; nothing else of the workspace is read by `serve`,
+`predict`, `monitor`, `simulate-traffic`, `events export` or `mlflow log`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kaizen import KaizenError
+from kaizen.bundle import scoring
+from kaizen.bundle.profile import FeatureProfile
+from kaizen.io import files
+from kaizen.pipeline.metrics import delong_se
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+FORMAT_VERSION = 1
+INFO = "bundle.json"
+MODEL = "model.joblib"
+TEST_SCORES = "test_scores.parquet"
+REFERENCE_ROWS = "reference_rows.parquet"  # only with `bundle.reference_rows` > 0: personal data
+QUANTILES = tuple(np.round(np.linspace(0, 1, 21), 2))
+RULES = {
+    "cost": "cost-optimal on the out-of-fold scores of the train split (evaluate.threshold: cost)",
+    "bayes": "cost_fp / (cost_fp + cost_fn) (evaluate.threshold: bayes)",
+    "fixed": "set in params.yaml (evaluate.threshold: a number)",
+}
+
+
+class Frozen(BaseModel):
+    """Immutable, no unknown keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Threshold(Frozen):
+    """The decision threshold (refuse when score >= value) and the rule that chose it."""
+
+    value: float = Field(ge=0, le=1)
+    rule: Literal["cost", "bayes", "fixed"]
+    description: str
+
+
+class Evaluated(Frozen):
+    """The evaluated figures production compares against (test split unless named)."""
+
+    test: dict[str, Any]  # evaluate's test metrics, as metrics/evaluate/metrics.json has them
+    cv: dict[str, Any]  # cross-validated figures of the train split
+    rows: int
+    roc_auc: float
+    roc_auc_se: float  # DeLong
+    default_rate: float
+    refusal_rate: float  # share of test scores >= the threshold
+    score_quantiles: list[float]  # 0 %, 5 %, …, 100 % of the test scores
+    calibration: list[dict[str, Any]]  # by score bucket or grade (evaluate's calibration table)
+
+
+class BundleInfo(Frozen):
+    """`bundle.json`."""
+
+    format_version: Literal[1] = 1  # FORMAT_VERSION
+    version: str  # the model's short SHA-256: the `model_version` of every event it scores
+    schema_version: str
+    model: dict[str, Any]  # the train stage's model metadata: schema, categories, reasons' base
+    threshold: Threshold
+    evaluated: Evaluated
+    profile: dict[str, FeatureProfile]
+    libraries: dict[str, str]
+    train_sha256: str
+    files: dict[str, str]  # every other file of the bundle -> its SHA-256
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A verified, loaded bundle."""
+
+    path: Path
+    info: BundleInfo
+    model: scoring.Model
+
+    @property
+    def version(self) -> str:
+        """The model version (short SHA-256 of model.joblib)."""
+        return self.info.version
+
+    @property
+    def threshold(self) -> float:
+        """The decision threshold the bundle was evaluated with."""
+        return self.info.threshold.value
+
+    def test_scores(self) -> pd.DataFrame:
+        """The test split's row, score and label (checked at load)."""
+        return files.read_parquet(self.path / TEST_SCORES)
+
+
+def threshold_rule(setting: float | str, value: float) -> Threshold:
+    """The threshold with the `evaluate.threshold` rule that chose it."""
+    rule: Literal["cost", "bayes", "fixed"] = (
+        setting if setting in ("cost", "bayes") else "fixed"  # type: ignore[assignment]
+    )
+    return Threshold(value=value, rule=rule, description=RULES[rule])
+
+
+def evaluated_figures(
+    metrics: dict, test: pd.DataFrame, calibration: list[dict], threshold: float
+) -> Evaluated:
+    """What production compares against, from evaluate's metrics and the test scores."""
+    scores, labels = test["score"].to_numpy(), test["label"].to_numpy()
+    return Evaluated(
+        test=metrics["test"],
+        cv=metrics.get("cv", {}),
+        rows=len(test),
+        roc_auc=float(metrics["test"]["roc_auc"]),
+        roc_auc_se=_finite(delong_se(labels, scores)),
+        default_rate=float(np.mean(labels)) if len(labels) else math.nan,
+        refusal_rate=float(np.mean(scores >= threshold)) if len(scores) else math.nan,
+        score_quantiles=np.quantile(scores, QUANTILES).round(6).tolist() if len(scores) else [],
+        calibration=calibration,
+    )
+
+
+def describe(  # pylint: disable=too-many-arguments
+    model: scoring.Model,
+    metadata: dict,
+    *,
+    evaluated: dict,
+    setting: float | str,
+    test: pd.DataFrame,
+    calibration: list[dict],
+    profiled: dict[str, FeatureProfile],
+) -> dict[str, Any]:
+    """bundle.json's content (without the file hashes `save` adds)."""
+    threshold = threshold_rule(setting, evaluated["threshold"])
+    return {
+        "version": model.version,
+        "schema_version": model.schema_version,
+        "model": metadata,
+        "threshold": threshold,
+        "evaluated": evaluated_figures(evaluated, test, calibration, threshold.value),
+        "profile": profiled,
+        "libraries": metadata.get("versions", {}),
+        "train_sha256": metadata["train_sha256"],
+    }
+
+
+def _finite(value: float) -> float:
+    """The s.e., or a one-line error: JSON has no NaN, and production needs the figure."""
+    if not math.isfinite(value):
+        raise KaizenError("bundle: the test split needs both classes for the AUC's s.e.")
+    return float(value)
+
+
+def save(folder: Path, pipeline_file: str | Path, info: dict, frames: dict[str, pd.DataFrame]):
+    """Write the bundle into `folder` (an empty temporary folder: the caller renames it): the
+    model file copied, each frame as Parquet, then bundle.json with every file's SHA-256."""
+    folder = Path(folder)
+    (folder / MODEL).write_bytes(Path(pipeline_file).read_bytes())
+    for name, frame in frames.items():
+        files.write_parquet(frame, folder / name)
+    hashes = {name: files.file_sha256(folder / name) for name in [MODEL, *frames]}
+    if hashes[MODEL] != info["model"]["model_sha256"]:
+        raise KaizenError(f"{pipeline_file}: SHA-256 differs from its model.json (rerun train)")
+    document = BundleInfo.model_validate({**info, "files": hashes})
+    files.write_json(document.model_dump(mode="json"), folder / INFO)
+
+
+def verify(folder: str | Path) -> BundleInfo:
+    """`bundle.json`, validated, once every file it lists has its recorded SHA-256."""
+    folder = Path(folder)
+    path = folder / INFO
+    if not path.is_file():
+        raise KaizenError(f"{folder}: not a bundle (no {INFO}; run `dvc repro bundle`)")
+    try:
+        info = BundleInfo.model_validate(files.read_json(path))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "document"
+        raise KaizenError(f"{path}: {where}: {error['msg']}") from None
+    for name, digest in info.files.items():
+        if not (folder / name).is_file():
+            raise KaizenError(f"{folder / name}: missing from the bundle")
+        if files.file_sha256(folder / name) != digest:
+            raise KaizenError(f"{folder / name}: SHA-256 differs from {INFO} (wrong or corrupt)")
+    if info.files.get(MODEL) != info.model.get("model_sha256"):
+        raise KaizenError(f"{path}: the model's SHA-256 differs from its metadata")
+    return info
+
+
+def unpack(folder: str | Path, info: BundleInfo) -> Bundle:
+    """The bundle whose `bundle.json` `verify` returned, with its pipeline unpickled."""
+    folder = Path(folder)
+    return Bundle(folder, info, scoring.unpickle(folder / MODEL, info.model))
+
+
+def load(folder: str | Path) -> Bundle:
+    """Verify every hash of the bundle in `folder`, then load it; one-line errors."""
+    return unpack(folder, verify(folder))
+
+
+def pipeline_of(bundle: Bundle) -> Pipeline:
+    """The fitted scikit-learn pipeline."""
+    return bundle.model.pipeline

@@ -1,0 +1,55 @@
+"""bundle: the one deployable folder (models/bundle/): the fitted pipeline, bundle.json (schema,
+threshold and its rule, evaluated figures, reference profile, versions, hashes) and the test
+split's scores. Production (serve, predict, monitor) reads nothing else."""
+
+from __future__ import annotations
+
+from kaizen.bundle import artifact, profile, scoring
+from kaizen.config import Params
+from kaizen.io import files
+from kaizen.pipeline.model import engineered
+
+HELP = "the deployable bundle: model, bundle.json, test scores (--output folder)"
+PATHS = ("model", "info", "metrics", "calibration", "scores", "reference", "output")
+
+
+def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml passes
+    params: Params,
+    *,
+    model: str,
+    info: str,
+    metrics: str,
+    calibration: str,
+    scores: str,
+    reference: str,
+    output: str,
+) -> dict:
+    """Verify the trained model, gather what production needs, write the folder atomically."""
+    metadata = scoring.verify(model, info)
+    loaded = scoring.unpickle(model, metadata)
+    raw = files.read_parquet(reference)
+    frame, ratios = engineered(loaded.pipeline, raw)
+    test = files.read_parquet(scores)
+    test = test.loc[test["part"] == "test", ["row", "score", "y"]].rename(columns={"y": "label"})
+    document = artifact.describe(
+        loaded,
+        metadata,
+        evaluated=files.read_json(metrics),
+        setting=params.evaluate.threshold,
+        test=test,
+        calibration=files.read_records(calibration),
+        profiled=profile.build(frame, loaded.schema.numeric + ratios, loaded.schema.categorical),
+    )
+    frames = {artifact.TEST_SCORES: test.reset_index(drop=True)}
+    if params.bundle.reference_rows:
+        sample = raw.sample(min(params.bundle.reference_rows, len(raw)), random_state=0)
+        frames[artifact.REFERENCE_ROWS] = sample[loaded.schema.features].reset_index(drop=True)
+    with files.atomic_dir(output) as tmp:
+        artifact.save(tmp, model, document, frames)
+    return {
+        "version": loaded.version,
+        "threshold": document["threshold"].value,
+        "rule": document["threshold"].rule,
+        "features_profiled": len(document["profile"]),
+        "reference_rows": len(frames.get(artifact.REFERENCE_ROWS, [])),
+    }
