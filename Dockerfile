@@ -1,4 +1,4 @@
-# The prediction API (`kaizen serve`). The model is a pipeline output, so build after
+# The prediction API (`kaizen serve`). The bundle is a pipeline output, so build after
 # `make repro` (.github/workflows/deploy.yml does):
 #   docker build -t kaizen .
 #   docker run --rm -v kaizen-data:/data kaizen kaizen events init     # once: the event store
@@ -23,13 +23,12 @@ RUN groupadd --system --gid 10001 kaizen \
     && chown kaizen:kaizen /data
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-COPY models/model.joblib models/model.json models/
-COPY metrics/evaluate/metrics.json metrics/evaluate/
+# The one deployable folder (model, threshold, reference profile, hashes): nothing else.
+COPY models/bundle/ models/bundle/
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    KAIZEN_MODEL=/app/models/model.joblib \
-    KAIZEN_METRICS=/app/metrics/evaluate/metrics.json \
+    KAIZEN_BUNDLE=/app/models/bundle \
     KAIZEN_DB=/data/events.db
 USER 10001:10001
 VOLUME ["/data"]

@@ -50,7 +50,7 @@ from sweep import environment, sh, snapshot
 ROWS = 200  # distinct applications sent, cycled
 STARTUP_SECONDS = 180
 MODEL = "credit"  # registered model name
-KAIZEN_MODEL = "models/model.joblib"  # the file `kaizen mlflow log` registers
+KAIZEN_BUNDLE = "models/bundle"  # its model.joblib is what `kaizen mlflow log` registers
 EVENTS = "events.db"  # kaizen serve's store, in the temporary repository
 TOLERANCE = 1e-6  # `kaizen predict` rounds scores to 6 decimals
 
@@ -104,7 +104,7 @@ def kaizen_server(port: int, db: str) -> Server:
         name="`kaizen serve` (event store on: SQLite, every event committed before the answer; "
         "1 uvicorn worker)",
         command=[
-            *(sys.executable, "-m", "kaizen", "serve", "--model", KAIZEN_MODEL, "--db", db),
+            *(sys.executable, "-m", "kaizen", "serve", "--bundle", KAIZEN_BUNDLE, "--db", db),
             *("--host", "127.0.0.1", "--port", str(port)),
         ],
         env={"PYTHONPATH": "src"},  # the copy's own code, as in prepare()

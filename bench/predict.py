@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline import machine, synthesize  # noqa: E402  # bench/pipeline.py
 from results import record  # noqa: E402  # bench/results.py
 
-MODEL = ROOT / "models" / "model.joblib"
+BUNDLE = ROOT / "models" / "bundle"
 BIN = Path(sys.executable).parent
 TARGET = 3.0  # issue 9: `kaizen predict` total time <= 3 x pandas reading the same CSV
 
@@ -59,7 +59,7 @@ def in_process_read(data: Path) -> float:
 
 def measure(data: Path, output: Path, rounds: int) -> dict[str, list]:
     """`rounds` alternated runs of each side."""
-    predict = [str(BIN / "kaizen"), "predict", "--model", str(MODEL), "--input", str(data)]
+    predict = [str(BIN / "kaizen"), "predict", "--bundle", str(BUNDLE), "--input", str(data)]
     predict += ["--output", str(output)]
     read = [sys.executable, "-c", f"import pandas; pandas.read_csv({str(data)!r})"]
     runs: dict[str, list] = {"predict": [], "read": [], "read_in_process": [], "start": []}
@@ -67,7 +67,7 @@ def measure(data: Path, output: Path, rounds: int) -> dict[str, list]:
         runs["read"].append(timed(read))
         runs["read_in_process"].append(in_process_read(data))
         runs["predict"].append(timed(predict))
-        runs["start"].append(timed(START + [str(MODEL)]))
+        runs["start"].append(timed(START + [str(BUNDLE / "model.joblib")]))
     return runs
 
 
@@ -127,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-readme", action="store_true")
     args = parser.parse_args(argv)
     args.load = os.getloadavg()[0]
-    if not MODEL.exists():
-        sys.exit(f"bench: {MODEL} not found: run `make repro` first")
+    if not BUNDLE.exists():
+        sys.exit(f"bench: {BUNDLE} not found: run `make repro` first")
     work = ROOT / "bench" / ".work" / "predict"
     work.mkdir(parents=True, exist_ok=True)
     data = work / f"applications-{args.rows}.csv"

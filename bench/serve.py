@@ -35,8 +35,7 @@ from kaizen.serving.store import EventStore  # noqa: E402
 from tests.integration.conftest import temporary_postgres  # noqa: E402
 from tests.integration.test_serving import Load, Server  # noqa: E402
 
-MODEL = ROOT / "models" / "model.joblib"
-METRICS = ROOT / "metrics" / "evaluate" / "metrics.json"
+BUNDLE = ROOT / "models" / "bundle"
 BIN = Path(sys.executable).parent
 CLIENTS = 8
 APPLICATION = {
@@ -62,9 +61,7 @@ def server(db: str, store: bool = True) -> Server:
     argv = None
     if not store:
         argv = [sys.executable, __file__, "--serve-without-store"]
-    started = Server(
-        {"KAIZEN_MODEL": str(MODEL), "KAIZEN_METRICS": str(METRICS), "KAIZEN_DB": db}, argv
-    )
+    started = Server({"KAIZEN_BUNDLE": str(BUNDLE), "KAIZEN_DB": db}, argv)
     if argv is not None:
         started.argv += ["--port", str(started.port)]
     return started.start()
@@ -219,8 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     args.load = os.getloadavg()[0]
     if args.serve_without_store:
         serve_without_store(args.port)
-    if not MODEL.exists():
-        sys.exit(f"bench: {MODEL} not found: run `make repro` first")
+    if not BUNDLE.exists():
+        sys.exit(f"bench: {BUNDLE} not found: run `make repro` first")
     work = ROOT / "bench" / ".work" / "serve"
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=work) as tmp:

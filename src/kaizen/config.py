@@ -435,6 +435,15 @@ class BundleConfig(_Section):
     reference_rows: int = Field(0, ge=0)
 
 
+class MonitorParams(_Section):
+    """What `kaizen monitor` reads: costs, drift methods and thresholds, monitor thresholds.
+    The bundle carries the ones it was built with, so a deployment needs no params.yaml."""
+
+    evaluate: EvaluateConfig = EvaluateConfig()
+    drift: DriftConfig = DriftConfig()
+    monitor: MonitorConfig = MonitorConfig()
+
+
 class Params(_Section):
     """The whole `params.yaml`."""
 

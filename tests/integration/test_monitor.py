@@ -6,10 +6,12 @@ local server, and report.html in headless Chromium."""
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +26,8 @@ from kaizen.bundle import scoring
 from kaizen.cli import main
 from kaizen.commands.pipeline import stage_option
 from kaizen.config import parse_params
-from kaizen.stages import evaluate, ingest, prepare, train
+from kaizen.stages import bundle, evaluate, ingest, prepare, train
+from tests.integration.conftest import free_port
 from tests.unit.monitoring.events import store_events
 from tests.unit.monitoring.test_alerts import webhook
 
@@ -58,8 +61,11 @@ class Built:
         path.write_text(yaml.safe_dump(raw), encoding="utf-8")
         return str(path)
 
-    def replay(self, db: str, frame: pd.DataFrame, *, outcomes: bool = False, age_days=1):
-        """Store `frame`'s rows as events scored by the model, `age_days` old."""
+    def replay(
+        self, db: str, frame: pd.DataFrame, *, outcomes: bool = False, age_days=1, version=None
+    ):
+        """Store `frame`'s rows as events scored by the model (as model `version`, default the
+        bundle's), `age_days` old."""
         features = frame[self.model.schema.features]
         labels = frame[self.model.schema.target].to_numpy(dtype=float) if outcomes else None
         created = NOW - dt.timedelta(days=age_days)
@@ -70,6 +76,7 @@ class Built:
             created,
             outcomes=labels,
             threshold=self.threshold,
+            model_version=version or self.model.version,
         )
 
 
@@ -93,6 +100,7 @@ def fixture_built(tmp_path_factory) -> Built:
     prepare.run(params, **{name: at("prepare", name) for name in prepare.PATHS})
     train.run(params, **{name: at("train", name) for name in train.PATHS})
     evaluate.run(params, **{name: at("evaluate", name) for name in evaluate.PATHS})
+    bundle.run(params, **{name: at("bundle", name) for name in bundle.PATHS})
     metrics = files.read_json(Path(at("evaluate", "output")) / "metrics.json")
     return Built(
         folder,
@@ -124,7 +132,7 @@ def monitor(built: Built, db: str, output: Path, *args: str, params: str | None 
     try:
         code = main(
             ["--params", params or built.params(), "monitor", *args, "--output", str(output)]
-            + ["--db", db, "--model", str(built.path / "models" / "model.joblib")]
+            + ["--db", db, "--bundle", str(built.path / "models" / "bundle")]
         )
     finally:
         os.chdir(old)
@@ -164,6 +172,78 @@ def test_reference_rows_replayed_show_no_drift(built, tmp_path):
     drift = [s for s in report["signals"] if s["group"] == "drift"]
     assert all(s["level"] == "ok" for s in drift), [(s["name"], s["level"]) for s in drift]
     assert report["drift"]["verdict"] == "stable" and result["code"] == 0
+
+
+def test_events_of_another_model_version_are_never_judged(built, tmp_path, capsys):
+    """A window scored partly by another model (a retrain since): those events are counted and
+    named, and only the bundle's own events are judged against it."""
+    db = str(tmp_path / "events.db")
+    built.replay(db, built.reference.sample(600, random_state=4))
+    built.replay(db, built.current.head(300), version="0123456789ab")
+    result = monitor(built, db, tmp_path / "out", "--window", "7d")
+    assert result["report"]["window"]["events"] == 600
+    err = capsys.readouterr().err
+    assert (
+        "300 event(s) of the window were scored by other model versions (0123456789ab (300))" in err
+    )
+    assert f"not by bundle {built.model.version}" in err
+
+
+def test_serve_and_monitor_from_a_folder_holding_only_the_bundle(built, tmp_path):
+    """A deployment: an empty folder with a copied bundle (its default path) and the event
+    database; `kaizen serve` answers and stores, `kaizen monitor` judges the stored events with
+    the bundle's settings (no params.yaml, no dvc.yaml, no data)."""
+    deployed = tmp_path / "deployed"
+    shutil.copytree(built.path / "models" / "bundle", deployed / "models" / "bundle")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAIZEN_")}
+    kaizen = [str(Path(shutil.which("python") or "python")), "-m", "kaizen"]
+    env["PYTHONPATH"] = str(ROOT / "src")
+    subprocess.run(kaizen + ["events", "init"], cwd=deployed, env=env, check=True)
+    port = free_port()
+    server = subprocess.Popen(  # pylint: disable=consider-using-with
+        kaizen + ["serve", "--port", str(port)],
+        cwd=deployed,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        rows = built.current.head(60)[built.model.schema.features]
+        body = {"applications": rows.astype(object).where(rows.notna(), None).to_dict("records")}
+        answer = post_when_up(port, "/predict", body)
+        assert len(answer["predictions"]) == 60
+        assert {p["model_version"] for p in answer["predictions"]} == {built.model.version}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    done = subprocess.run(
+        kaizen + ["monitor", "--last", "60", "--output", "out"],
+        cwd=deployed,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads((deployed / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["window"]["events"] == 60 and report["level"] == "insufficient data"
+    assert sorted(p.name for p in deployed.iterdir()) == ["events.db", "models", "out"]
+
+
+def post_when_up(port: int, path: str, body: dict, timeout: float = 60.0) -> dict:
+    """POST JSON once the server on 127.0.0.1:`port` accepts connections; the decoded answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("POST", path, json.dumps(body), {"content-type": "application/json"})
+            response = connection.getresponse()
+            assert response.status == 200, response.read()
+            return json.loads(response.read())
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def test_fifty_events_are_insufficient_data(built, tmp_path):

@@ -112,8 +112,8 @@ def predict(repo: Project, *args: str, check: bool = True):
         "-m",
         "kaizen",
         "predict",
-        "--model",
-        "models/model.joblib",
+        "--bundle",
+        "models/bundle",
         *args,
         check=check,
     )
@@ -229,18 +229,19 @@ def test_param_changes_rerun_only_downstream_stages(ran, tmp_path):
 
 
 def test_scoring_code_change_reruns_evaluate_and_drift(ran, tmp_path):
-    """Editing `predict_scores` (used by evaluate and drift, not by ingest/prepare) makes DVC
-    list both stages as changed: their deps cover every module they import."""
+    """Editing the one scoring function (used by evaluate, drift and bundle, not by
+    ingest/prepare) makes DVC list those stages as changed: their deps cover every module they
+    import."""
     repo = copy_project(ran, tmp_path / "repo")
     assert not json.loads(repo.run("dvc", "status", "--json").stdout)
-    model = repo.path / "src" / "kaizen" / "model.py"
-    text = model.read_text(encoding="utf-8")
+    scoring = repo.path / "src" / "kaizen" / "bundle" / "scoring.py"
+    text = scoring.read_text(encoding="utf-8")
     # Same scores (the last column of a binary predict_proba is the positive class), new code.
-    edited = text.replace("predict_proba(features)[:, 1]", "predict_proba(features)[:, -1]")
+    edited = text.replace("predict_proba(encoded)[:, 1]", "predict_proba(encoded)[:, -1]")
     assert edited != text
-    model.write_text(edited, encoding="utf-8")
+    scoring.write_text(edited, encoding="utf-8")
     changed = set(json.loads(repo.run("dvc", "status", "--json").stdout))
-    assert {"evaluate", "drift"} <= changed
+    assert {"evaluate", "drift", "bundle"} <= changed
     assert not {"ingest", "prepare"} & changed
 
 

@@ -28,7 +28,10 @@ from schemathesis.checks import not_a_server_error
 
 from kaizen.serving.store import EventStore
 from tests.integration.conftest import free_port
-from tests.unit.conftest import fixture_fitted  # noqa: F401  # pylint: disable=unused-import
+from tests.unit.conftest import (  # noqa: F401  # pylint: disable=unused-import
+    fixture_bundled,
+    fixture_fitted,
+)
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,10 +171,10 @@ def initialised(db: str) -> str:
     return db
 
 
-def server_env(fitted, db: str) -> dict[str, str]:
-    """Environment of a server on the tiny model and this store."""
+def server_env(bundled: Path, db: str) -> dict[str, str]:
+    """Environment of a server on the tiny model's bundle and this store."""
     return {
-        "KAIZEN_MODEL": str(fitted.model),
+        "KAIZEN_BUNDLE": str(bundled),
         "KAIZEN_DB": db,
         "KAIZEN_THRESHOLD": "0.5",
         "KAIZEN_FEEDBACK_TOKEN": TOKEN,
@@ -195,10 +198,10 @@ def fixture_pg_db(postgres) -> Iterator[str]:
 # --- tests ---------------------------------------------------------------------------------------
 
 
-def test_load_every_acknowledged_prediction_is_stored(fitted, tmp_path):
+def test_load_every_acknowledged_prediction_is_stored(bundled, tmp_path):
     """5,000 requests from 8 concurrent clients: no error, stored events == acknowledged."""
     db = initialised(str(tmp_path / "events.db"))
-    server = Server(server_env(fitted, db)).start()
+    server = Server(server_env(bundled, db)).start()
     try:
         load = Load(server.port, LOAD_CLIENTS, LOAD_REQUESTS // LOAD_CLIENTS).run().join()
     finally:
@@ -209,12 +212,12 @@ def test_load_every_acknowledged_prediction_is_stored(fitted, tmp_path):
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_kill_9_under_load_loses_no_acknowledged_prediction(fitted, tmp_path, request, backend):
+def test_kill_9_under_load_loses_no_acknowledged_prediction(bundled, tmp_path, request, backend):
     """SIGKILL while 8 clients send; after a restart the store passes its integrity check and
     holds every acknowledged prediction."""
     db = request.getfixturevalue("pg_db") if backend == "postgresql" else None
     db = db or initialised(str(tmp_path / "events.db"))
-    server = Server(server_env(fitted, db)).start()
+    server = Server(server_env(bundled, db)).start()
     load = Load(server.port, LOAD_CLIENTS).run()
     deadline = time.monotonic() + 60
     while len(load.acknowledged) < 300 and time.monotonic() < deadline:
@@ -223,7 +226,7 @@ def test_kill_9_under_load_loses_no_acknowledged_prediction(fitted, tmp_path, re
     load.stop.set()
     load.join()
     assert len(load.acknowledged) >= 300, server.output()
-    restarted = Server(server_env(fitted, db)).start()
+    restarted = Server(server_env(bundled, db)).start()
     try:
         status, body = call(restarted.port, "POST", "/predict", {"applications": [APPLICATION]})
         assert status == 200
@@ -272,17 +275,15 @@ def dockerfile() -> tuple[dict[str, str], list[str], list[str]]:
     return env, command, health
 
 
-def test_dockerfile_command_and_environment_serve(fitted, tmp_path):
+def test_dockerfile_command_and_environment_serve(bundled, tmp_path):
     """The image's CMD with its ENV (paths pointed at this machine, bound to 127.0.0.1 on a
     free port) serves /health and /predict, and its HEALTHCHECK command passes."""
     env, command, health = dockerfile()
     assert command == ["kaizen", "serve", "--host", "0.0.0.0", "--port", "8000"]
-    assert {"KAIZEN_MODEL", "KAIZEN_DB", "KAIZEN_METRICS"} <= set(env)
+    assert {"KAIZEN_BUNDLE", "KAIZEN_DB"} <= set(env)
     env.pop("PATH")  # the image's venv; here the project's
     db = initialised(str(tmp_path / "events.db"))
-    metrics = tmp_path / "metrics.json"
-    metrics.write_text('{"threshold": 0.4}', encoding="utf-8")
-    env.update(KAIZEN_MODEL=str(fitted.model), KAIZEN_DB=db, KAIZEN_METRICS=str(metrics))
+    env.update(KAIZEN_BUNDLE=str(bundled), KAIZEN_DB=db)
     server = Server(env)
     server.argv = [str(KAIZEN)] + command[1:]
     server.argv[server.argv.index("0.0.0.0")] = "127.0.0.1"
@@ -300,11 +301,11 @@ def test_dockerfile_command_and_environment_serve(fitted, tmp_path):
         server.stop()
 
 
-def test_no_server_error_on_any_generated_input(fitted, tmp_path):
+def test_no_server_error_on_any_generated_input(bundled, tmp_path):
     """Whatever schemathesis generates from the server's own OpenAPI document, for every
     operation, never a 5xx (derandomized: the same cases every run)."""
     db = initialised(str(tmp_path / "events.db"))
-    server = Server(server_env(fitted, db)).start()
+    server = Server(server_env(bundled, db)).start()
     try:
         api = schemathesis.openapi.from_url(f"http://127.0.0.1:{server.port}/openapi.json")
         operations = [result.ok() for result in api.get_all_operations()]

@@ -117,12 +117,12 @@ def test_params_missing_file_contract(tmp_path, capsys):
     assert_contract(capsys, argv, outputs, f"{tmp_path / 'params.yaml'}: file not found")
 
 
-def predict_argv(fitted, source: Path, output: Path) -> list[str]:
-    """`kaizen predict` on the shared model."""
+def predict_argv(bundled: Path, source: Path, output: Path) -> list[str]:
+    """`kaizen predict` on the shared bundle."""
     return [
         "predict",
-        "--model",
-        str(fitted.model),
+        "--bundle",
+        str(bundled),
         "--input",
         str(source),
         "--output",
@@ -137,7 +137,7 @@ def predict_argv(fitted, source: Path, output: Path) -> list[str]:
         ("text", ["column 'Debt' holds text 'lots' at data row 4", "expects a number"]),
     ],
 )
-def test_predict_bad_input_contract(fitted, tmp_path, capsys, change, fragments):
+def test_predict_bad_input_contract(bundled, tmp_path, capsys, change, fragments):
     """New applications lacking a model column or with text in a numeric one."""
     frame = credit_frame(6, seed=3).drop(columns="Status").astype(str)
     if change == "drop":
@@ -146,15 +146,15 @@ def test_predict_bad_input_contract(fitted, tmp_path, capsys, change, fragments)
         frame.loc[3, "Debt"] = "lots"
     source = write_csv(tmp_path / "new.csv", frame)
     output = tmp_path / "out" / "scored.csv"
-    argv = predict_argv(fitted, source, output)
+    argv = predict_argv(bundled, source, output)
     assert_contract(capsys, argv, [output], str(source), *fragments)
 
 
-def test_predict_cli_success(fitted, tmp_path, capsys):
+def test_predict_cli_success(bundled, tmp_path, capsys):
     """predict prints rows and output as JSON and writes the scored CSV."""
     source = write_csv(tmp_path / "new.csv", credit_frame(7, seed=3).drop(columns="Status"))
     output = tmp_path / "scored.csv"
-    argv = predict_argv(fitted, source, output) + ["--threshold", "0.4"]
+    argv = predict_argv(bundled, source, output) + ["--threshold", "0.4"]
     assert cli.main(argv) == 0
     assert json.loads(capsys.readouterr().out) == {"rows": 7, "output": str(output)}
     scored = pd.read_csv(output)
@@ -311,12 +311,13 @@ cli.run()
 def test_console_script_exits_with_the_code_after_exit_handlers_and_threads(tmp_path, thread):
     """`run` (the console script) skips only the interpreter's teardown: the command's code and
     output, the exit handlers, and a thread still running are all kept."""
-    argv = ["predict", "--model", str(tmp_path / "none.joblib"), "--input", "in.csv"]
+    argv = ["predict", "--bundle", str(tmp_path / "none"), "--input", "in.csv"]
     argv += ["--output", str(tmp_path / "o.csv")] + (["--thread"] if thread else [])
     done = subprocess.run(
         [sys.executable, "-c", RUN, *argv], capture_output=True, text=True, check=False
     )
     assert done.returncode == 1
-    assert done.stderr == f"kaizen predict: error: {tmp_path / 'none.json'}: file not found\n"
+    expected_error = f"{tmp_path / 'none'}: not a bundle (no bundle.json; run `dvc repro bundle`)"
+    assert done.stderr == f"kaizen predict: error: {expected_error}\n"
     expected = ["exit handler ran"] + (["thread finished"] if thread else [])
     assert sorted(done.stdout.splitlines()) == sorted(expected)

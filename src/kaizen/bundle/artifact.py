@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from kaizen import KaizenError
 from kaizen.bundle import scoring
 from kaizen.bundle.profile import FeatureProfile
+from kaizen.config import MonitorParams
 from kaizen.io import files
 from kaizen.pipeline.metrics import delong_se
 
@@ -82,6 +83,7 @@ class BundleInfo(Frozen):
     profile: dict[str, FeatureProfile]
     libraries: dict[str, str]
     train_sha256: str
+    monitoring: dict[str, Any]  # params.yaml's evaluate, drift, monitor sections (MonitorParams)
     files: dict[str, str]  # every other file of the bundle -> its SHA-256
 
 
@@ -97,6 +99,10 @@ class Bundle:
     def version(self) -> str:
         """The model version (short SHA-256 of model.joblib)."""
         return self.info.version
+
+    def monitoring(self) -> MonitorParams:
+        """The costs, drift and monitor settings the bundle was built with."""
+        return MonitorParams.model_validate(self.info.monitoring)
 
     @property
     def threshold(self) -> float:
@@ -143,6 +149,7 @@ def describe(  # pylint: disable=too-many-arguments
     test: pd.DataFrame,
     calibration: list[dict],
     profiled: dict[str, FeatureProfile],
+    monitoring: dict[str, Any],
 ) -> dict[str, Any]:
     """bundle.json's content (without the file hashes `save` adds)."""
     threshold = threshold_rule(setting, evaluated["threshold"])
@@ -155,6 +162,7 @@ def describe(  # pylint: disable=too-many-arguments
         "profile": profiled,
         "libraries": metadata.get("versions", {}),
         "train_sha256": metadata["train_sha256"],
+        "monitoring": monitoring,
     }
 
 
@@ -167,7 +175,9 @@ def _finite(value: float) -> float:
 
 def save(folder: Path, pipeline_file: str | Path, info: dict, frames: dict[str, pd.DataFrame]):
     """Write the bundle into `folder` (an empty temporary folder: the caller renames it): the
-    model file copied, each frame as Parquet, then bundle.json with every file's SHA-256."""
+    model file copied, each frame as Parquet, then bundle.json with every file's SHA-256. Files
+    get the umask's permissions (an image's non-root user reads them), except the optional
+    applicant rows (personal data: 0600)."""
     folder = Path(folder)
     (folder / MODEL).write_bytes(Path(pipeline_file).read_bytes())
     for name, frame in frames.items():
@@ -177,6 +187,10 @@ def save(folder: Path, pipeline_file: str | Path, info: dict, frames: dict[str, 
         raise KaizenError(f"{pipeline_file}: SHA-256 differs from its model.json (rerun train)")
     document = BundleInfo.model_validate({**info, "files": hashes})
     files.write_json(document.model_dump(mode="json"), folder / INFO)
+    for name in [INFO, *hashes]:  # readable as the umask says, but applicant rows stay 0600
+        if name != REFERENCE_ROWS:
+            files.shared(folder / name)
+    files.shared(folder)
 
 
 def verify(folder: str | Path) -> BundleInfo:

@@ -60,9 +60,8 @@ class Model:
         """Scores and, with `explain`, the contributions matrix (one column per
         `explainer.inputs`; empty columns without) from one pass through the preprocessing:
         the same numbers as `scores` and `reasons`, faster on small batches."""
-        inputs = self.pipeline.named_steps["features"].transform(features)
-        encoded = encode(self.pipeline.named_steps["prep"], inputs)
-        scores = self.pipeline[2:].predict_proba(encoded)[:, 1]
+        inputs, encoded = prepared(self.pipeline, features)
+        scores = probability(self.pipeline, encoded)
         if not explain:
             return scores, np.empty((len(features), 0))
         return scores, self.explainer.explain(inputs, encoded)
@@ -82,8 +81,17 @@ class Model:
 def score(pipeline: Pipeline, features: pd.DataFrame) -> np.ndarray:
     """Probability of default per row: the one scoring path (evaluate, drift, predict, the API,
     the monitor). The pipeline's `predict_proba`, with its preprocessing run by `encode`."""
+    return probability(pipeline, prepared(pipeline, features)[1])
+
+
+def prepared(pipeline: Pipeline, features: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The model inputs (raw columns and ratios) and the preprocessed matrix."""
     inputs = pipeline.named_steps["features"].transform(features)
-    encoded = encode(pipeline.named_steps["prep"], inputs)
+    return inputs, encode(pipeline.named_steps["prep"], inputs)
+
+
+def probability(pipeline: Pipeline, encoded: np.ndarray) -> np.ndarray:
+    """The estimator's probability of default for a preprocessed matrix."""
     return pipeline[2:].predict_proba(encoded)[:, 1]
 
 

@@ -14,8 +14,8 @@ import pandas as pd
 
 from kaizen import KaizenError
 from kaizen.io import files
-from kaizen.bundle.scoring import read_info
-from kaizen.serving.settings import load_settings
+from kaizen.bundle import artifact
+from kaizen.serving.settings import bundle_folder, load_settings
 from kaizen.serving.store import EVENT_FIELDS, EventStore, utc
 
 JSON_FIELDS = ("reasons", "unseen", "pii_fields")  # exported as JSON text
@@ -88,7 +88,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     export_cmd.add_argument(
         "--training", action="store_true", help="raw data columns + target (labelled events)"
     )
-    export_cmd.add_argument("--model", default="models/model.joblib", help="for --training")
+    export_cmd.add_argument(
+        "--bundle", help="for --training: its schema (KAIZEN_BUNDLE, default models/bundle)"
+    )
     export_cmd.add_argument("--negative", help="--training: target value of outcome 0")
     export_cmd.add_argument("--output", required=True, help="FILE.parquet or FILE.csv")
     purge_cmd = actions.add_parser("purge", help="delete events created before a date")
@@ -128,7 +130,7 @@ def export(args: argparse.Namespace) -> dict:
     """Write the window's events."""
     since = parse_time(args.since, "--since") if args.since else None
     until = parse_time(args.until, "--until") if args.until else None
-    info = read_info(args.model) if args.training else None
+    info = artifact.verify(bundle_folder(args.bundle)).model if args.training else None
     store = _store(args)
     try:
         store.check_ready()

@@ -26,7 +26,8 @@ from kaizen.experiments import tracking
 from kaizen.commands import pipeline, runner
 from kaizen.commands.sweep import exp_table
 from kaizen.config import load_params
-from kaizen.pipeline.data import Schema
+from kaizen.bundle import artifact
+from kaizen.serving.settings import bundle_folder
 
 DEFAULT_URI = "sqlite:///mlruns.db"  # git-ignored; MLFLOW_TRACKING_URI or --tracking-uri win
 TRACKING_URI = "MLFLOW_TRACKING_URI"
@@ -166,13 +167,13 @@ def record(mlflow_client, run_id: str, logged, *, params: dict, metrics: dict, t
     )
 
 
-def log_model(uri: str, run_id: str, model: str, info: dict, train: str) -> str:
-    """Log the fitted pipeline (behind `PredictInputs`) as an MLflow scikit-learn model in
-    `run_id`; its model URI."""
+def log_model(uri: str, run_id: str, bundle: artifact.Bundle, train: str) -> str:
+    """Log the bundle's fitted pipeline (behind `PredictInputs`) as an MLflow scikit-learn
+    model in `run_id`; its model URI."""
     import skops.io  # pylint: disable=import-outside-toplevel
 
-    schema = Schema.from_dict(info["schema"])
-    fitted = tracking.served_model(files.load_model(model), schema)
+    schema = bundle.model.schema
+    fitted = tracking.served_model(bundle.model.pipeline, schema)
     example = files.read_parquet(train)[schema.features].head(EXAMPLE_ROWS)
     with fluent_uri(uri) as mlflow, mlflow.start_run(run_id=run_id):
         model_info = mlflow.sklearn.log_model(
@@ -233,6 +234,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     cmd = sub.add_parser("log", help="log the workspace's pipeline run (params, metrics, model)")
     _uri_option(cmd)
     cmd.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="MLflow experiment name")
+    cmd.add_argument("--bundle", help="the model's bundle (KAIZEN_BUNDLE, default models/bundle)")
     cmd.add_argument("--register", metavar="NAME", help=f"register the model; alias {CHALLENGER}")
     cmd.add_argument(
         "--experiments", action="store_true", help="also mirror `dvc exp show` as nested runs"
@@ -274,11 +276,10 @@ def log(args: argparse.Namespace) -> dict:
     """Log the workspace's pipeline run: params, metrics, plot data, the model, tags."""
     import_mlflow()
     stages = pipeline.metric_files()
-    model = pipeline.stage_option("train", "model")
-    info_path = pipeline.stage_option("train", "info")
+    bundle = artifact.load(bundle_folder(args.bundle))  # every hash checked
     train = pipeline.stage_option("train", "train")
     commit = committed_run([pipeline.LOCK_FILE, args.params, *stages])
-    info = files.read_json(info_path)
+    info = bundle.info.model
     params = tracking.run_params(load_params(args.params).model_dump(mode="json"))
     numbers, texts = read_metrics(stages)
     lock_sha = files.file_sha256(pipeline.LOCK_FILE)
@@ -295,7 +296,7 @@ def log(args: argparse.Namespace) -> dict:
             mlflow_client.log_artifact(run_id, plot, str(Path(plot).parent))
         model_uri = logged.tags.get(tracking.MODEL_URI) if logged else None
         if model_uri is None:
-            model_uri = log_model(uri, run_id, model, info, train)
+            model_uri = log_model(uri, run_id, bundle, train)
             mlflow_client.set_tag(run_id, tracking.MODEL_URI, model_uri)
         result: dict[str, Any] = {
             "tracking_uri": uri,

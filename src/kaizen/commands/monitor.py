@@ -1,10 +1,13 @@
-"""monitor: a window of stored prediction events against the training reference.
+"""monitor: a window of stored prediction events against the bundle that scored them.
 
 `kaizen monitor (--window 7d | --last N) [--until T] --output DIR` reads the window from the
-event store (`--db` or KAIZEN_DB, as `kaizen serve`), writes DIR/report.json, report.md,
-metrics.prom and report.html (each atomically, before anything else can fail), announces new
-breaches (log, and KAIZEN_ALERT_WEBHOOK when set), stores the run in the same database and exits
-0 for ok / warning / insufficient data, 2 for critical. Thresholds: `monitor` in params.yaml.
+event store (`--db` or KAIZEN_DB, as `kaizen serve`) and judges it against the bundle
+(`--bundle` or KAIZEN_BUNDLE: its reference profile, test scores, threshold and figures; events
+scored by another model version are counted, never judged against this one). It writes
+DIR/report.json, report.md, metrics.prom and report.html (each atomically, before anything else
+can fail), announces new breaches (log, and KAIZEN_ALERT_WEBHOOK when set), stores the run in
+the same database and exits 0 for ok / warning / insufficient data, 2 for critical. Thresholds:
+`monitor` (and `drift`, `evaluate` costs) of params.yaml when there is one, else the bundle's.
 """
 
 from __future__ import annotations
@@ -17,16 +20,17 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from kaizen import KaizenError
-from kaizen.io import files
-from kaizen.bundle import scoring
-from kaizen.commands.pipeline import stage_option
+from kaizen.bundle import artifact, profile
 from kaizen.config import load_params
+from kaizen.io import files
 from kaizen.pipeline.model import engineered
 from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S
 from kaizen.monitoring import store as history_store
+from kaizen.serving.service import decision_threshold
 from kaizen.serving.settings import load_settings
 from kaizen.serving.store import EventStore, utc
 
@@ -51,7 +55,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     cmd.add_argument("--until", help="end of the window (ISO 8601, UTC if no zone; default now)")
     cmd.add_argument("--output", required=True, help="folder for report.json/md/html, metrics.prom")
     cmd.add_argument("--db", help="event store (default KAIZEN_DB, as kaizen serve)")
-    cmd.add_argument("--model", help="served model (default KAIZEN_MODEL or dvc.yaml's train)")
+    cmd.add_argument("--bundle", help="the served bundle (KAIZEN_BUNDLE, default models/bundle)")
     cmd.set_defaults(handler=monitor)
 
 
@@ -73,28 +77,43 @@ def parse_until(text: str | None, now: dt.datetime) -> dt.datetime:
         raise KaizenError(f"--until: {text!r} is not an ISO 8601 date or date-time") from None
 
 
-def load_reference(model: scoring.Model, pii: tuple[str, ...]) -> S.Reference:
-    """Training reference (drift stage's inputs), test-split scores and evaluate's figures."""
-    schema = model.schema
-    test = files.read_parquet(stage_option("drift", "test"))
-    evaluated = files.read_json(Path(stage_option("evaluate", "output")) / "metrics.json")
-    settings_threshold = os.environ.get("KAIZEN_THRESHOLD")
-    threshold = float(settings_threshold) if settings_threshold else evaluated["threshold"]
-    reference, ratios = engineered(
-        model.pipeline, files.read_parquet(stage_option("drift", "reference"))
-    )
-    numeric = [name for name in schema.numeric + ratios if name not in pii]
-    categorical = [name for name in schema.categorical if name not in pii]
+def load_reference(bundle: artifact.Bundle, pii: tuple[str, ...], threshold: float) -> S.Reference:
+    """The bundle's reference profile (inputs and engineered ratios), test-split scores and
+    evaluated figures."""
+    info = bundle.info
+    kinds = {name: item.kind for name, item in info.profile.items() if name not in pii}
+    test = bundle.test_scores()
     return S.Reference(
-        features=reference,
-        numeric=numeric,
-        categorical=categorical,
-        scores=model.scores(test[schema.features]),
-        labels=test[schema.target].to_numpy(),
-        threshold=float(threshold),
-        evaluated=evaluated,
-        model_version=model.version,
+        features=profile.rebuild(info.profile),
+        numeric=[name for name, kind in kinds.items() if kind == "numeric"],
+        categorical=[name for name, kind in kinds.items() if kind == "categorical"],
+        scores=test["score"].to_numpy(),
+        labels=test["label"].to_numpy(),
+        threshold=threshold,
+        evaluated={
+            "threshold": info.threshold.value,
+            "cv": info.evaluated.cv,
+            "test": info.evaluated.test,
+        },
+        model_version=bundle.version,
     )
+
+
+def scored_by(frame: pd.DataFrame, version: str) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The window's events scored by model `version`, and the event count of every other
+    version (never judged against this bundle)."""
+    versions = frame["model_version"].astype(str)
+    others = versions[versions != version].value_counts()
+    counts = {str(name): int(count) for name, count in others.items()}
+    if counts:
+        listed = ", ".join(f"{name} ({count:,})" for name, count in sorted(counts.items()))
+        print(
+            f"kaizen monitor: {sum(counts.values()):,} event(s) of the window were scored by "
+            f"other model versions ({listed}), not by bundle {version}: left out, never judged "
+            "against it",
+            file=sys.stderr,
+        )
+    return frame[(versions == version).to_numpy()].reset_index(drop=True), counts
 
 
 def write_outputs(report: dict, output: Path, params, timestamp: float) -> None:
@@ -139,21 +158,23 @@ def announce(report: S.MonitorReport, previous: dict, now: dt.datetime, params) 
     return {item.name for item in due}
 
 
-def monitor(args: argparse.Namespace) -> dict:
+def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-locals
     """Read the window, analyse, write the reports, alert, store the run."""
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     if args.last is not None and args.last < 1:
         raise KaizenError("--last: must be a positive number of events")
     span = None if args.window is None else parse_window(args.window)
     until = parse_until(args.until, now)
-    params = load_params(args.params)
-    settings = load_settings(db=args.db, model=args.model)
-    model = scoring.load(settings.model)
-    reference = load_reference(model, settings.pii_fields)
+    settings = load_settings(db=args.db, bundle=args.bundle)
+    bundle = artifact.load(settings.bundle)
+    # A checkout's params.yaml (thresholds tuned since the bundle was built) wins; a deployment
+    # holding only the bundle uses the settings the bundle was built with.
+    params = load_params(args.params) if Path(args.params).is_file() else bundle.monitoring()
+    reference = load_reference(bundle, settings.pii_fields, decision_threshold(settings, bundle))
     store = EventStore(settings.db)
     store.check_ready()
     history_store.ensure_tables(store.engine)
-    raw_numeric = [name for name in model.schema.numeric if name not in settings.pii_fields]
+    raw_numeric = [name for name in bundle.model.schema.numeric if name not in settings.pii_fields]
     since = None if span is None else until - span
     frame = history_store.read_window(
         store.engine,
@@ -166,7 +187,8 @@ def monitor(args: argparse.Namespace) -> dict:
     )
     if args.last is not None:
         since = history_store.window_bounds(store.engine, until, args.last)
-    frame, _ = engineered(model.pipeline, frame)
+    frame, others = scored_by(frame, bundle.version)
+    frame, _ = engineered(bundle.model.pipeline, frame)
     past = history_store.history(store.engine, params.monitor.history)
     window = S.Window(frame, since, until, by_time=args.window is not None)
     report = S.analyse(window, reference, params, past, now)
@@ -185,6 +207,8 @@ def monitor(args: argparse.Namespace) -> dict:
         "run_id": run_id,
         "events": len(frame),
         "flagged": flagged,
+        "model_version": bundle.version,
+        "other_versions": others,
         "estimated_auc": _finite(content["estimated"].get("roc_auc")),
         "output": str(args.output),
     }

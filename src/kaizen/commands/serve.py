@@ -1,6 +1,6 @@
 """serve: the prediction API (FastAPI on uvicorn). Flags override `KAIZEN_*` variables; the
-model and the event store are checked before the server starts, so that a missing or corrupt
-model, or a store without tables, stops it with one line."""
+bundle and the event store are checked before the server starts, so that a missing or corrupt
+bundle, or a store without tables, stops it with one line."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     cmd = commands.add_parser("serve", help="serve the model over HTTP (prediction API)")
     cmd.add_argument("--host", default="127.0.0.1")
     cmd.add_argument("--port", type=int, default=8000)
-    cmd.add_argument("--model", help="model file (KAIZEN_MODEL, default models/model.joblib)")
+    cmd.add_argument(
+        "--bundle", help="the deployable folder (KAIZEN_BUNDLE, default models/bundle)"
+    )
     cmd.add_argument("--db", help="event store: a path, sqlite:///… or postgresql://… (KAIZEN_DB)")
     cmd.add_argument("--threshold", type=float, help="refuse scores >= this (KAIZEN_THRESHOLD)")
     cmd.add_argument("--max-batch", type=int, help="applications per request (KAIZEN_MAX_BATCH)")
@@ -31,7 +33,7 @@ def serve(args: argparse.Namespace) -> None:
     from kaizen.serving.service import Service
 
     settings = load_settings(
-        model=args.model, db=args.db, threshold=args.threshold, max_batch=args.max_batch
+        bundle=args.bundle, db=args.db, threshold=args.threshold, max_batch=args.max_batch
     )
     service = Service.open(settings)
     uvicorn.run(

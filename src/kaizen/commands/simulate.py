@@ -23,9 +23,10 @@ import pandas as pd
 
 from kaizen import KaizenError
 from kaizen.io import files
-from kaizen.bundle import scoring
+from kaizen.bundle import artifact
 from kaizen.commands.pipeline import stage_option
 from kaizen.pipeline.data import Schema, coerce_features, encode_target, read_raw
+from kaizen.serving.settings import bundle_folder
 
 TOKEN_ENV = "KAIZEN_FEEDBACK_TOKEN"
 SEED = 7
@@ -51,14 +52,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     cmd.add_argument("--batch", type=int, default=100, help="applications per request")
     cmd.add_argument(
-        "--model", default=None, help="model whose schema the rows follow (default: train's)"
+        "--bundle",
+        help="bundle whose schema the rows follow (KAIZEN_BUNDLE, default models/bundle)",
     )
     cmd.set_defaults(handler=simulate)
 
 
-def read_rows(path: str, model_path: str) -> tuple[pd.DataFrame, pd.Series]:
+def read_rows(path: str, bundle: Path) -> tuple[pd.DataFrame, pd.Series]:
     """Typed features and the 0/1 outcome (NaN when unknown) of every row."""
-    layout = Schema.from_dict(scoring.read_info(model_path)["schema"])
+    layout = Schema.from_dict(artifact.verify(bundle).model["schema"])
     if Path(path).suffix.lower() == ".parquet":
         frame = files.read_parquet(path)
         features = coerce_features(frame, layout, path)
@@ -110,9 +112,8 @@ def simulate(args: argparse.Namespace) -> dict:
         raise KaizenError("--rate: must be positive")
     if args.batch < 1:
         raise KaizenError("--batch: must be positive")
-    model = args.model or os.environ.get("KAIZEN_MODEL") or stage_option("train", "model")
     source = args.input or stage_option("ingest", "current")
-    features, outcome = read_rows(source, model)
+    features, outcome = read_rows(source, bundle_folder(args.bundle))
     if features.empty:
         raise KaizenError(f"{source}: no rows to send")
     base = args.url.rstrip("/")

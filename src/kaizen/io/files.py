@@ -78,6 +78,21 @@ def restored_on_error(path: str | Path) -> Iterator[None]:
             backup.unlink(missing_ok=True)
 
 
+def umask() -> int:
+    """The process's file-creation mask."""
+    current = os.umask(0o077)
+    os.umask(current)
+    return current
+
+
+def shared(path: str | Path) -> None:
+    """Give `path` the permissions a plain `open` would under the umask (files are written
+    0600 by the atomic helpers): for outputs that another user reads, e.g. the bundle in an
+    image that runs as a non-root user."""
+    path = Path(path)
+    path.chmod((0o777 if path.is_dir() else 0o666) & ~umask())
+
+
 def write_json(data: Any, path: str | Path) -> None:
     """Write `data` as indented JSON, atomically."""
     with atomic_path(path) as tmp:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from kaizen.drift import verdicts
 from kaizen.pipeline import metrics as M
-from kaizen.config import Params
+from kaizen.config import MonitorParams, Params
 from kaizen.monitoring import performance as P
 
 OK, WARNING, CRITICAL, INSUFFICIENT = "ok", "warning", "critical", "insufficient data"
@@ -253,7 +253,11 @@ def volume_signal(window: Window, previous_events: list[int], config) -> Signal:
 
 
 def performance_signals(
-    estimate: P.Estimate, realised: dict | None, reference: Reference, params: Params, facts: dict
+    estimate: P.Estimate,
+    realised: dict | None,
+    reference: Reference,
+    params: Params | MonitorParams,
+    facts: dict,
 ) -> list[Signal]:
     """Estimated AUC, default rate and cost; realised AUC test, calibration, cost, error."""
     config = params.monitor
@@ -486,7 +490,7 @@ def window_facts(window: Window, labelled: pd.Series, judged: pd.Series) -> dict
 def analyse(
     window: Window,
     reference: Reference,
-    params: Params,
+    params: Params | MonitorParams,
     history: list[dict],
     now: dt.datetime,
 ) -> MonitorReport:

@@ -1,5 +1,5 @@
-"""The FastAPI application. The model is loaded and its hash checked once, in the lifespan (or
-before, by `kaizen serve`, so that a bad model stops start-up with one line); the routes are
+"""The FastAPI application. The bundle is loaded and its hashes checked once, in the lifespan
+(or before, by `kaizen serve`, so that a bad bundle stops start-up with one line); the routes are
 declared from the schema saved beside it. Every response carries `X-Request-ID` (the client's,
 when it sends a usable one). FastAPI's built-in OpenTelemetry is switched off: no telemetry."""
 
@@ -18,7 +18,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kaizen import KaizenError, __version__
-from kaizen.bundle import scoring
+from kaizen.bundle import artifact, scoring
 from kaizen.pipeline.data import Schema
 from kaizen.serving.decisions import Batcher
 from kaizen.serving.payloads import application_model, batch_model
@@ -72,7 +72,7 @@ class RequestContext:  # pylint: disable=too-few-public-methods  # an ASGI middl
 def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     """The application for `settings`; `service`: already opened by the caller (else the
     lifespan opens one)."""
-    info = scoring.read_info(settings.model)
+    info = (service.bundle.info if service else artifact.verify(settings.bundle)).model
     schema = Schema.from_dict(info["schema"])
     application = application_model(schema, scoring.categories(info))
     request_model = batch_model(application, settings.max_batch)
@@ -81,7 +81,7 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = service or Service.open(settings)
         if opened.model.schema_version != scoring.schema_version(info):
-            raise KaizenError(f"{settings.model}: model.json changed during start-up")
+            raise KaizenError(f"{settings.bundle}: bundle.json changed during start-up")
         batcher = Batcher(opened, settings.max_batch)
         batcher.start()
         app.state.service, app.state.batcher = opened, batcher

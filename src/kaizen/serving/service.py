@@ -1,13 +1,11 @@
-"""What the routes share, opened once at start-up: the loaded and hash-checked model, the
+"""What the routes share, opened once at start-up: the loaded and hash-checked bundle, the
 decision threshold, the event store (reachable and initialised), the PII policy, the metrics."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kaizen import KaizenError
-from kaizen.io import files
-from kaizen.bundle import scoring
+from kaizen.bundle import artifact, scoring
 from kaizen.serving.metrics import Metrics
 from kaizen.serving.pii import Scrubber
 from kaizen.serving.settings import Settings
@@ -19,6 +17,7 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
     """What the routes share: the loaded model, the decision threshold, the store, metrics."""
 
     settings: Settings
+    bundle: artifact.Bundle
     model: scoring.Model
     threshold: float
     store: EventStore
@@ -27,8 +26,9 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
 
     @classmethod
     def open(cls, settings: Settings) -> "Service":
-        """Load and check the model, resolve the threshold, reach the store; one-line errors."""
-        model = scoring.load(settings.model)
+        """Load and check the bundle, resolve the threshold, reach the store; one-line errors."""
+        bundle = artifact.load(settings.bundle)
+        model = bundle.model
         scrub = Scrubber.create(
             settings.pii_fields,
             settings.pii_mode,
@@ -37,18 +37,15 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
         )
         store = EventStore(settings.db)
         store.check_ready()
-        return cls(settings, model, decision_threshold(settings), store, scrub, Metrics())
+        threshold = decision_threshold(settings, bundle)
+        return cls(settings, bundle, model, threshold, store, scrub, Metrics())
 
     def close(self) -> None:
         """Release the store's connections."""
         self.store.close()
 
 
-def decision_threshold(settings: Settings) -> float:
-    """KAIZEN_THRESHOLD, or the threshold the model was evaluated with."""
-    if settings.threshold is not None:
-        return settings.threshold
-    value = files.read_json(settings.metrics).get("threshold")
-    if not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise KaizenError(f"{settings.metrics}: no 'threshold' in [0, 1] (set KAIZEN_THRESHOLD)")
-    return float(value)
+def decision_threshold(settings: Settings, bundle: artifact.Bundle) -> float:
+    """KAIZEN_THRESHOLD (validated with the settings), or the threshold the bundle was
+    evaluated with (validated with bundle.json): the one threshold rule of serve and monitor."""
+    return settings.threshold if settings.threshold is not None else bundle.threshold

@@ -19,11 +19,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KAIZEN_", extra="forbid", frozen=True)
 
-    model: Path = Path("models/model.joblib")
+    bundle: Path = Path("models/bundle")  # the deployable folder: model, threshold, reference
     db: str = DEFAULT_DB
     feedback_token: SecretStr | None = None
-    threshold: float | None = Field(None, ge=0, le=1)
-    metrics: Path = Path("metrics/evaluate/metrics.json")  # where the default threshold is read
+    threshold: float | None = Field(None, ge=0, le=1)  # default: the bundle's
     max_batch: int = Field(1000, ge=1)
     reasons: int = Field(4, ge=0, description="reason codes per application")
     pii_fields: Annotated[tuple[str, ...], NoDecode] = ()
@@ -48,3 +47,8 @@ def load_settings(**flags: object) -> Settings:
         error = exc.errors()[0]
         name = str(error["loc"][0]) if error["loc"] else "settings"
         raise KaizenError(f"KAIZEN_{name.upper()}: {error['msg']}") from None
+
+
+def bundle_folder(flag: str | Path | None) -> Path:
+    """The bundle folder: the flag, else KAIZEN_BUNDLE, else models/bundle."""
+    return load_settings(bundle=flag).bundle

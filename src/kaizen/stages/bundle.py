@@ -5,7 +5,7 @@ split's scores. Production (serve, predict, monitor) reads nothing else."""
 from __future__ import annotations
 
 from kaizen.bundle import artifact, profile, scoring
-from kaizen.config import Params
+from kaizen.config import MonitorParams, Params
 from kaizen.io import files
 from kaizen.pipeline.model import engineered
 
@@ -39,6 +39,9 @@ def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml 
         test=test,
         calibration=files.read_records(calibration),
         profiled=profile.build(frame, loaded.schema.numeric + ratios, loaded.schema.categorical),
+        monitoring=MonitorParams(
+            evaluate=params.evaluate, drift=params.drift, monitor=params.monitor
+        ).model_dump(mode="json"),
     )
     frames = {artifact.TEST_SCORES: test.reset_index(drop=True)}
     if params.bundle.reference_rows:

@@ -89,11 +89,11 @@ def test_export_every_field_with_a_window(filled, tmp_path, capsys):
     assert run(capsys, *args)["rows"] == 2
 
 
-def test_export_training_snapshot(filled, fitted, tmp_path, capsys):
+def test_export_training_snapshot(filled, bundled, tmp_path, capsys):
     """--training: the raw columns in schema order plus the target with its own labels; PII
     columns are left out and said so."""
     out = tmp_path / "snapshot.csv"
-    argv = ["events", "export", "--db", filled, "--training", "--model", str(fitted.model)]
+    argv = ["events", "export", "--db", filled, "--training", "--bundle", str(bundled)]
     summary = run(capsys, *argv, "--negative", "good", "--output", str(out))
     assert summary["rows"] == 2 and summary["left_out"] == []
     table = pd.read_csv(out)
@@ -103,13 +103,13 @@ def test_export_training_snapshot(filled, fitted, tmp_path, capsys):
     assert_one_line_error(capsys.readouterr().err, "--negative: name the target's other class")
 
 
-def test_export_training_leaves_out_pii_columns(filled, fitted, tmp_path, capsys):
+def test_export_training_leaves_out_pii_columns(filled, bundled, tmp_path, capsys):
     """A column that was hashed in any labelled event is not training data."""
     store = EventStore(filled)
     store.add_feedback("00000000-0000-4000-8000-000000000002", 1, T0, T0)
     store.close()
     out = tmp_path / "snapshot.parquet"
-    argv = ["events", "export", "--db", filled, "--training", "--model", str(fitted.model)]
+    argv = ["events", "export", "--db", filled, "--training", "--bundle", str(bundled)]
     assert cli.main(argv + ["--negative", "good", "--output", str(out)]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["left_out"] == ["Home"]

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from kaizen import KaizenError, cli
+from kaizen.bundle import artifact
 from kaizen.io import files
 from kaizen.commands import mlflow as command
 from kaizen.commands import runner
@@ -149,7 +150,7 @@ def test_upsert_and_record_update_a_run_in_place(store):
     assert other != run_id and logged is None
 
 
-def test_log_model_round_trip(store, fitted, monkeypatch):
+def test_log_model_round_trip(store, fitted, bundled, monkeypatch):
     """The logged pipeline (behind PredictInputs) loads back with MLflow and scores like the saved
     one; it carries the signature, kaizen's code, pinned requirements and predict_proba as its
     pyfunc. MLFLOW_TRACKING_URI, which MLflow sets with its global URI, does not leak out."""
@@ -158,7 +159,7 @@ def test_log_model_round_trip(store, fitted, monkeypatch):
     run_id, _ = commit_run(client, experiment, "model")
     info = files.read_json(fitted.info)
     monkeypatch.delenv(command.TRACKING_URI, raising=False)
-    model_uri = command.log_model(uri, run_id, str(fitted.model), info, str(fitted.train))
+    model_uri = command.log_model(uri, run_id, artifact.load(bundled), str(fitted.train))
     assert command.TRACKING_URI not in os.environ
     monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
     schema = info["schema"]

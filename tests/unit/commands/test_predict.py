@@ -1,13 +1,15 @@
 """Batch scoring with the saved pipeline."""
 
+import shutil
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from kaizen import KaizenError
 from kaizen.io import files
-from kaizen.bundle import scoring
+from kaizen.bundle import artifact, scoring
 from kaizen.commands import predict
 from kaizen.pipeline.model import predict_scores
 from tests.unit.helpers import credit_frame
@@ -29,26 +31,31 @@ def test_info_path():
     assert str(scoring.info_path("models/model.joblib")) == "models/model.json"
 
 
-def test_run_scores_every_row(fitted, tmp_path):
+def test_run_scores_every_row(bundled, fitted, tmp_path):
     """Scores equal the pipeline's probabilities; input columns are kept, in order."""
     source = new_applications(tmp_path)
     output = tmp_path / "out" / "scored.csv"
-    assert predict.score_file(str(fitted.model), str(source), str(output)) == 8
+    assert predict.score_file(str(bundled), str(source), str(output)) == 8
     scored = pd.read_csv(output)
-    assert list(scored.columns) == FEATURES + ["Id", "score", "unseen"]
+    assert list(scored.columns) == FEATURES + ["Id", "score", "decision", "unseen"]
+    threshold = artifact.load(bundled).threshold  # the API's default threshold too
+    assert (
+        scored["decision"].tolist()
+        == np.where(scored["score"] >= threshold, "refuse", "accept").tolist()
+    )
     expected = predict_scores(files.load_model(fitted.model), credit_frame(8, seed=5)[FEATURES])
     assert scored["score"].tolist() == pytest.approx(expected.round(6).tolist(), abs=1e-9)
     assert scored["Id"].tolist() == list(range(100, 108))
 
 
-def test_run_with_threshold_and_missing_values(fitted, tmp_path):
+def test_run_with_threshold_and_missing_values(bundled, tmp_path):
     """A threshold adds accept/refuse; missing values are imputed, not rejected."""
     frame = credit_frame(6, seed=2)[FEATURES]
     frame.loc[1, "Income"] = None
     frame.loc[2, "Home"] = None
     source = new_applications(tmp_path, frame)
     output = tmp_path / "scored.csv"
-    predict.score_file(str(fitted.model), str(source), str(output), threshold=0.5)
+    predict.score_file(str(bundled), str(source), str(output), threshold=0.5)
     scored = pd.read_csv(output)
     assert scored["score"].between(0, 1).all()
     expected = ["refuse" if value >= 0.5 else "accept" for value in scored["score"]]
@@ -66,7 +73,7 @@ def test_run_with_threshold_and_missing_values(fitted, tmp_path):
         ),
     ],
 )
-def test_run_rejects_bad_input(fitted, tmp_path, column, value, problem):
+def test_run_rejects_bad_input(bundled, tmp_path, column, value, problem):
     """A missing column or text in a numeric column: one-line error, no output."""
     frame = credit_frame(5, seed=1)[FEATURES].astype(str)
     if value is None:
@@ -76,53 +83,54 @@ def test_run_rejects_bad_input(fitted, tmp_path, column, value, problem):
     source = new_applications(tmp_path, frame)
     output = tmp_path / "scored.csv"
     with pytest.raises(KaizenError) as caught:
-        predict.score_file(str(fitted.model), str(source), str(output))
+        predict.score_file(str(bundled), str(source), str(output))
     assert str(caught.value) == f"{source}: {problem}"
     assert not output.exists()
 
 
-def test_scoring_in_chunks_writes_the_same_file(fitted, tmp_path, monkeypatch):
+def test_scoring_in_chunks_writes_the_same_file(bundled, tmp_path, monkeypatch):
     """Chunks scored on the pool and written one after another give the one-chunk file."""
     frame = credit_frame(50, seed=3)[FEATURES]
     frame.loc[4, "Home"] = "castle"
     source = new_applications(tmp_path, frame)
     whole, parts = tmp_path / "whole.csv", tmp_path / "parts.csv"
-    predict.score_file(str(fitted.model), str(source), str(whole), threshold=0.3, reasons=2)
+    predict.score_file(str(bundled), str(source), str(whole), threshold=0.3, reasons=2)
     monkeypatch.setattr(predict, "CHUNK", 7)
-    predict.score_file(str(fitted.model), str(source), str(parts), threshold=0.3, reasons=2)
+    predict.score_file(str(bundled), str(source), str(parts), threshold=0.3, reasons=2)
     assert parts.read_bytes() == whole.read_bytes()
     assert "Home=castle" in whole.read_text(encoding="utf-8")
 
 
-def test_reading_while_loading_restores_the_switch_interval(fitted, tmp_path):
+def test_reading_while_loading_restores_the_switch_interval(bundled, tmp_path):
     """The short switch interval of the read lasts only that long, errors included."""
     before = sys.getswitchinterval()
     source = new_applications(tmp_path)
-    predict.score_file(str(fitted.model), str(source), str(tmp_path / "ok.csv"))
+    predict.score_file(str(bundled), str(source), str(tmp_path / "ok.csv"))
     assert sys.getswitchinterval() == before
     source.write_text("Income,Debt\n1,2\n", encoding="utf-8")
     with pytest.raises(KaizenError, match="missing column"):
-        predict.score_file(str(fitted.model), str(source), str(tmp_path / "no.csv"))
+        predict.score_file(str(bundled), str(source), str(tmp_path / "no.csv"))
     assert sys.getswitchinterval() == before
 
 
-def test_run_argument_errors(fitted, tmp_path):
-    """Out-of-range threshold, output over input, missing model or metadata."""
+def test_run_argument_errors(bundled, tmp_path):
+    """Out-of-range threshold, output over input, no bundle, a file missing from it."""
     source = new_applications(tmp_path)
     out = str(tmp_path / "o.csv")
     with pytest.raises(KaizenError, match=r"^--threshold: must lie in \[0, 1\], got 1.5$"):
-        predict.score_file(str(fitted.model), str(source), out, threshold=1.5)
+        predict.score_file(str(bundled), str(source), out, threshold=1.5)
     with pytest.raises(KaizenError, match="refusing to overwrite the input file"):
-        predict.score_file(str(fitted.model), str(source), str(source))
-    with pytest.raises(KaizenError, match=r"nope.json: file not found"):
-        predict.score_file(str(tmp_path / "nope.joblib"), str(source), out)
-    (tmp_path / "lonely.json").write_text(fitted.info.read_text(encoding="utf-8"))
-    with pytest.raises(KaizenError, match=r"lonely.joblib: model file not found"):
-        predict.score_file(str(tmp_path / "lonely.joblib"), str(source), out)
+        predict.score_file(str(bundled), str(source), str(source))
+    with pytest.raises(KaizenError, match=r"nope: not a bundle \(no bundle.json"):
+        predict.score_file(str(tmp_path / "nope"), str(source), out)
+    shutil.copytree(bundled, tmp_path / "lonely")
+    (tmp_path / "lonely" / "model.joblib").unlink()
+    with pytest.raises(KaizenError, match=r"lonely/model.joblib: missing from the bundle"):
+        predict.score_file(str(tmp_path / "lonely"), str(source), out)
     assert not (tmp_path / "o.csv").exists()
 
 
-def test_run_adds_reasons_and_unseen_categories(fitted, tmp_path):
+def test_run_adds_reasons_and_unseen_categories(bundled, fitted, tmp_path):
     """--reasons K adds reason_1..K (features that raised the score); `unseen` lists categories
     the model never saw, `column=value`, and nothing for a missing value."""
     frame = credit_frame(4, seed=3)[FEATURES]
@@ -130,7 +138,7 @@ def test_run_adds_reasons_and_unseen_categories(fitted, tmp_path):
     frame.loc[1, "Home"] = None
     source = new_applications(tmp_path, frame)
     output = tmp_path / "scored.csv"
-    predict.score_file(str(fitted.model), str(source), str(output), reasons=2)
+    predict.score_file(str(bundled), str(source), str(output), reasons=2)
     scored = pd.read_csv(output, keep_default_na=False)
     assert list(scored.columns)[-3:] == ["unseen", "reason_1", "reason_2"]
     assert scored["unseen"].tolist() == ["Home=castle", "", "", ""]

@@ -18,9 +18,9 @@ def fixture_calls(monkeypatch):
     return calls
 
 
-def test_serve_starts_uvicorn_with_the_app(fitted, db, calls):
+def test_serve_starts_uvicorn_with_the_app(bundled, db, calls):
     """Host, port and the opened service reach uvicorn; flags override the environment."""
-    argv = ["serve", "--model", str(fitted.model), "--db", db, "--threshold", "0.3"]
+    argv = ["serve", "--bundle", str(bundled), "--db", db, "--threshold", "0.3"]
     assert cli.main(argv + ["--host", "0.0.0.0", "--port", "9123", "--max-batch", "7"]) == 0
     [(app, kwargs)] = calls
     assert kwargs["host"] == "0.0.0.0" and kwargs["port"] == 9123
@@ -35,15 +35,15 @@ def test_serve_starts_uvicorn_with_the_app(fitted, db, calls):
         (["--max-batch", "0"], "KAIZEN_MAX_BATCH: Input should be greater than or equal to 1"),
     ],
 )
-def test_serve_errors_are_one_line(fitted, calls, capsys, extra, fragment):
+def test_serve_errors_are_one_line(bundled, calls, capsys, extra, fragment):
     """Bad settings stop start-up with one line and never reach uvicorn."""
-    assert cli.main(["serve", "--model", str(fitted.model), "--threshold", "0.3"] + extra) == 1
+    assert cli.main(["serve", "--bundle", str(bundled), "--threshold", "0.3"] + extra) == 1
     assert_one_line_error(capsys.readouterr().err, fragment)
     assert not calls
 
 
-def test_serve_refuses_a_missing_model(tmp_path, db, calls, capsys):
-    """No model file: one line naming it."""
-    assert cli.main(["serve", "--model", str(tmp_path / "m.joblib"), "--db", db]) == 1
-    assert_one_line_error(capsys.readouterr().err, "m.json: file not found")
+def test_serve_refuses_a_missing_bundle(tmp_path, db, calls, capsys):
+    """No bundle: one line naming it."""
+    assert cli.main(["serve", "--bundle", str(tmp_path / "b"), "--db", db]) == 1
+    assert_one_line_error(capsys.readouterr().err, "b: not a bundle (no bundle.json")
     assert not calls

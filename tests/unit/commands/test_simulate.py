@@ -56,7 +56,7 @@ def fake_api(status: int = 200):
         server.server_close()
 
 
-def args(fitted, url: str, **overrides) -> argparse.Namespace:
+def args(fitted, bundled, url: str, **overrides) -> argparse.Namespace:
     """simulate-traffic's arguments on the fitted fixture's current part."""
     values = {
         "input": str(fitted.current),
@@ -64,17 +64,17 @@ def args(fitted, url: str, **overrides) -> argparse.Namespace:
         "rate": None,
         "feedback_share": 0.5,
         "batch": 5,
-        "model": str(fitted.model),
+        "bundle": str(bundled),
     }
     return argparse.Namespace(**{**values, **overrides})
 
 
-def test_replays_every_row_and_half_the_outcomes(fitted, monkeypatch):
+def test_replays_every_row_and_half_the_outcomes(fitted, bundled, monkeypatch):
     """18 current rows in batches of 5; outcomes of 9 sent with the bearer token."""
     monkeypatch.setenv("KAIZEN_FEEDBACK_TOKEN", "tok")
     rows = len(pd.read_parquet(fitted.current))
     with fake_api() as (url, seen):
-        result = simulate.simulate(args(fitted, url))
+        result = simulate.simulate(args(fitted, bundled, url))
     assert result["sent"] == rows and result["feedback"] == rows // 2
     assert [len(batch) for batch in seen["predict"]] == [5, 5, 5, 3]
     first = seen["predict"][0][0]
@@ -84,7 +84,7 @@ def test_replays_every_row_and_half_the_outcomes(fitted, monkeypatch):
     assert set(seen["auth"]) == {"Bearer tok"}
 
 
-def test_csv_input_and_pacing(fitted, tmp_path, monkeypatch):
+def test_csv_input_and_pacing(fitted, bundled, tmp_path, monkeypatch):
     """A raw CSV (target as text) works; --rate paces the batches."""
     monkeypatch.setenv("KAIZEN_FEEDBACK_TOKEN", "tok")
     frame = pd.read_parquet(fitted.current)
@@ -94,7 +94,9 @@ def test_csv_input_and_pacing(fitted, tmp_path, monkeypatch):
     sleeps: list[float] = []
     monkeypatch.setattr(simulate.time, "sleep", sleeps.append)
     with fake_api() as (url, seen):
-        result = simulate.simulate(args(fitted, url, input=str(csv), rate=100.0, feedback_share=1))
+        result = simulate.simulate(
+            args(fitted, bundled, url, input=str(csv), rate=100.0, feedback_share=1)
+        )
     assert result["feedback"] == len(frame) and len(seen["feedback"]) == len(frame)
     assert sleeps and 0 < max(sleeps) <= len(frame) / 100  # paced to 100 rows/s
 
@@ -107,20 +109,20 @@ def test_csv_input_and_pacing(fitted, tmp_path, monkeypatch):
         ({"batch": 0}, "--batch: must be positive"),
     ],
 )
-def test_bad_options(fitted, overrides, problem):
+def test_bad_options(fitted, bundled, overrides, problem):
     """One-line errors before anything is sent."""
     with pytest.raises(KaizenError, match=problem):
-        simulate.simulate(args(fitted, "http://127.0.0.1:9", **overrides))
+        simulate.simulate(args(fitted, bundled, "http://127.0.0.1:9", **overrides))
 
 
-def test_errors_name_the_problem(fitted, monkeypatch):
+def test_errors_name_the_problem(fitted, bundled, monkeypatch):
     """No token with outcomes to send; an HTTP error; an unreachable server."""
     monkeypatch.delenv("KAIZEN_FEEDBACK_TOKEN", raising=False)
     with fake_api() as (url, _):
         with pytest.raises(KaizenError, match="KAIZEN_FEEDBACK_TOKEN: needed"):
-            simulate.simulate(args(fitted, url))
+            simulate.simulate(args(fitted, bundled, url))
     with fake_api(status=422) as (url, _):
         with pytest.raises(KaizenError, match="predict: HTTP 422"):
-            simulate.simulate(args(fitted, url, feedback_share=0))
+            simulate.simulate(args(fitted, bundled, url, feedback_share=0))
     with pytest.raises(KaizenError, match="unreachable"):
-        simulate.simulate(args(fitted, "http://127.0.0.1:9", feedback_share=0))
+        simulate.simulate(args(fitted, bundled, "http://127.0.0.1:9", feedback_share=0))

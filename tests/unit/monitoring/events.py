@@ -51,11 +51,12 @@ def store_events(
     *,
     outcomes=None,
     threshold: float = 0.3,
+    model_version: str = "v1",
 ) -> list[str]:
     """Initialise the store if needed, record the events (and outcomes); their ids."""
     store = EventStore(db)
     store.init()
-    made = events(features, scores, created_at, threshold)
+    made = events(features, scores, created_at, threshold, model_version)
     for start in range(0, len(made), 5000):
         store.record(made[start : start + 5000])
     if outcomes is not None:

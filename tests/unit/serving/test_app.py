@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from kaizen import KaizenError
-from kaizen.bundle import scoring
+from kaizen.bundle import artifact, scoring
 from kaizen.serving.app import create_app
 from kaizen.serving.service import decision_threshold
 from kaizen.serving.settings import load_settings
@@ -108,9 +108,9 @@ def test_malformed_json_is_422(client):
     assert response.status_code == 422
 
 
-def test_batch_over_the_limit_is_413(fitted, db):
+def test_batch_over_the_limit_is_413(bundled, db):
     """More applications than KAIZEN_MAX_BATCH: 413, nothing stored."""
-    settings = load_settings(model=fitted.model, db=db, threshold=0.5, max_batch=2)
+    settings = load_settings(bundle=bundled, db=db, threshold=0.5, max_batch=2)
     with TestClient(create_app(settings)) as client:
         response = predict(client, application(), application(), application())
     assert response.status_code == 413
@@ -156,9 +156,9 @@ def test_feedback_rules(client, settings):
     assert event["outcome"] == 1 and event["observed_at"].isoformat().startswith("2027-06-01")
 
 
-def test_feedback_disabled_without_token(fitted, db):
+def test_feedback_disabled_without_token(bundled, db):
     """No KAIZEN_FEEDBACK_TOKEN: feedback is refused (403), never open."""
-    with TestClient(create_app(load_settings(model=fitted.model, db=db, threshold=0.5))) as c:
+    with TestClient(create_app(load_settings(bundle=bundled, db=db, threshold=0.5))) as c:
         assert feedback(c, str(uuid.uuid4())).status_code == 403
 
 
@@ -191,11 +191,11 @@ def test_openapi_lists_known_categories_and_nullable_fields(client):
     assert set(application_schema["required"]) == {"Income", "Debt", "Amount", "Price", "Home"}
 
 
-def test_pii_fields_are_hashed_before_storage(fitted, db, monkeypatch):
+def test_pii_fields_are_hashed_before_storage(bundled, db, monkeypatch):
     """KAIZEN_PII_FIELDS from the environment: the stored value is the keyed hash."""
     monkeypatch.setenv("KAIZEN_PII_FIELDS", "Home, Income")
     monkeypatch.setenv("KAIZEN_PII_SALT", "pepper")
-    settings = load_settings(model=fitted.model, db=db, threshold=0.5)
+    settings = load_settings(bundle=bundled, db=db, threshold=0.5)
     with TestClient(create_app(settings)) as client:
         predict(client, application())
     [event] = stored(db)
@@ -205,25 +205,27 @@ def test_pii_fields_are_hashed_before_storage(fitted, db, monkeypatch):
     assert event["pii_fields"] == ["Home", "Income"]
 
 
-def test_startup_errors_are_one_line(fitted, db, tmp_path):
-    """A corrupt model, a store without tables, a bad threshold file: KaizenError at start-up."""
-    shutil.copy(fitted.model, tmp_path / "model.joblib")
-    shutil.copy(fitted.info, tmp_path / "model.json")
-    (tmp_path / "model.joblib").write_bytes(b"garbage")
-    with pytest.raises(KaizenError, match="SHA-256 differs"):
-        with TestClient(create_app(load_settings(model=tmp_path / "model.joblib", db=db))):
+def test_startup_errors_are_one_line(bundled, db, tmp_path):
+    """A corrupt bundle, a store without tables: KaizenError at start-up."""
+    shutil.copytree(bundled, tmp_path / "bundle")
+    (tmp_path / "bundle" / "model.joblib").chmod(0o600)
+    (tmp_path / "bundle" / "model.joblib").write_bytes(b"garbage")
+    with pytest.raises(KaizenError, match="model.joblib: SHA-256 differs from bundle.json"):
+        with TestClient(create_app(load_settings(bundle=tmp_path / "bundle", db=db))):
             pass
     empty = tmp_path / "empty.db"
     sa.create_engine(f"sqlite:///{empty}").connect().close()
     with pytest.raises(KaizenError, match="no tables: run `kaizen events init` first"):
-        with TestClient(create_app(load_settings(model=fitted.model, db=str(empty)))):
+        with TestClient(create_app(load_settings(bundle=bundled, db=str(empty)))):
             pass
-    metrics = tmp_path / "metrics.json"
-    metrics.write_text('{"threshold": 0.31}', encoding="utf-8")
-    assert decision_threshold(load_settings(metrics=metrics)) == 0.31
-    metrics.write_text('{"threshold": "cost"}', encoding="utf-8")
-    with pytest.raises(KaizenError, match=r"metrics.json: no 'threshold' in \[0, 1\]"):
-        decision_threshold(load_settings(metrics=metrics))
+
+
+def test_the_threshold_is_the_bundles_unless_set(bundled):
+    """Without KAIZEN_THRESHOLD the decision threshold is the one the bundle was evaluated
+    with (the rule `kaizen monitor` uses too)."""
+    loaded = artifact.load(bundled)
+    assert decision_threshold(load_settings(bundle=bundled), loaded) == loaded.threshold
+    assert decision_threshold(load_settings(bundle=bundled, threshold=0.31), loaded) == 0.31
 
 
 def test_no_telemetry_even_when_the_environment_asks(client, monkeypatch):
