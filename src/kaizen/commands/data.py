@@ -28,7 +28,8 @@ from kaizen import KaizenError
 from kaizen.io import files
 from kaizen.commands import runner
 from kaizen.config import RowSplit, Split, flow, parse_params, split_from_current_start
-from kaizen.pipeline.data import ingest, parse_raw
+from kaizen.io.tables import parse_raw
+from kaizen.pipeline.data import ingest
 
 SNAPSHOTS = Path("data/raw")  # where snapshots land (beside the embedded data and its README)
 PARQUET = (".parquet", ".pq")

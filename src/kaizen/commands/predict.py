@@ -15,7 +15,8 @@ import pandas as pd
 from kaizen import KaizenError
 from kaizen.io import files
 from kaizen.bundle import scoring
-from kaizen.pipeline.data import Schema, coerce_features, read_raw
+from kaizen.io.tables import read_raw
+from kaizen.pipeline.data import Schema, coerce_features
 
 
 def unseen_text(mask: pd.DataFrame, features: pd.DataFrame) -> pd.Series:

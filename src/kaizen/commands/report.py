@@ -18,7 +18,7 @@ from kaizen import KaizenError
 from kaizen.io import files
 from kaizen.reporting import report as R
 from kaizen.config import DriftConfig, split_from_current_start
-from kaizen.pipeline.data import parse_raw
+from kaizen.io.tables import parse_raw
 from kaizen.reporting.charts import COLOURS
 from kaizen.commands import runner
 from kaizen.commands.pipeline import stage_option

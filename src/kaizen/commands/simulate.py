@@ -25,7 +25,8 @@ from kaizen import KaizenError
 from kaizen.io import files
 from kaizen.bundle import scoring
 from kaizen.commands.pipeline import stage_option
-from kaizen.pipeline.data import Schema, coerce_features, encode_target, read_raw
+from kaizen.io.tables import read_raw
+from kaizen.pipeline.data import Schema, coerce_features, encode_target
 
 TOKEN_ENV = "KAIZEN_FEEDBACK_TOKEN"
 SEED = 7
