@@ -1,14 +1,13 @@
-"""`params.yaml` -> frozen, validated, typed configuration (unknown keys are errors)."""
+"""`params.yaml`'s content -> frozen, validated, typed configuration (unknown keys are errors);
+kaizen.io.params reads the file."""
 
 from __future__ import annotations
 
 import re
-import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -474,20 +473,3 @@ def parse_params(raw: object, source: str | Path = "params.yaml") -> Params:
         return Params.model_validate(raw)
     except ValidationError as exc:
         raise KaizenError(_format_error(Path(source), exc)) from None
-
-
-def load_params(path: str | Path = "params.yaml") -> Params:
-    """Read and validate `params.yaml` once, at start-up."""
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KaizenError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise KaizenError(f"{path}: invalid YAML{where}") from None
-    params = parse_params(raw, path)
-    for message in deprecations(raw):
-        print(f"kaizen: warning: {path}: {message}", file=sys.stderr)
-    return params

@@ -22,7 +22,7 @@ from kaizen import KaizenError
 from kaizen.io import files
 from kaizen.bundle import scoring
 from kaizen.commands.pipeline import stage_option
-from kaizen.config import load_params
+from kaizen.io.params import load_params
 from kaizen.pipeline.model import engineered
 from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S

@@ -22,7 +22,8 @@ from kaizen.io.tables import parse_raw
 from kaizen.reporting.charts import COLOURS
 from kaizen.commands import runner
 from kaizen.commands.pipeline import stage_option
-from kaizen.config import ReportConfig, load_params
+from kaizen.config import ReportConfig
+from kaizen.io.params import load_params
 from kaizen.reporting.datadiff import DataChange, Reading, data_change
 from kaizen.format import is_number
 from kaizen.pipeline.metrics import PARTS, flatten
