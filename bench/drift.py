@@ -32,7 +32,8 @@ from results import record  # bench/results.py (scripts run as bench/<name>.py)
 from kaizen.io import tables
 from kaizen.pipeline import data as D
 from kaizen.drift import statistics, verdicts
-from kaizen.config import DataConfig, DriftConfig, RowSplit
+from kaizen.config import DataConfig, DriftConfig
+from kaizen.splits import RowSplit
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / ".work" / "drift"

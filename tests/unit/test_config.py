@@ -8,17 +8,8 @@ import pytest
 import yaml
 
 from kaizen import KaizenError
-from kaizen.config import (
-    DataConfig,
-    DateSplit,
-    EvaluateConfig,
-    NoSplit,
-    RowSplit,
-    ShareSplit,
-    deprecations,
-    parse_date,
-    parse_params,
-)
+from kaizen.config import DataConfig, EvaluateConfig, parse_params
+from kaizen.splits import DateSplit, NoSplit, RowSplit, ShareSplit, deprecations, parse_date
 from kaizen.io.params import load_params
 from tests.unit.helpers import params_dict, write_params
 

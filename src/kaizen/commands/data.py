@@ -27,7 +27,8 @@ from ruamel.yaml.comments import CommentedMap
 from kaizen import KaizenError
 from kaizen.io import files
 from kaizen.commands import runner
-from kaizen.config import RowSplit, Split, flow, parse_params, split_from_current_start
+from kaizen.config import parse_params
+from kaizen.splits import RowSplit, Split, flow, split_from_current_start
 from kaizen.io.tables import parse_raw
 from kaizen.pipeline.data import ingest
 

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from kaizen import KaizenError
 from kaizen.io import files
 from kaizen.reporting import report as R
-from kaizen.config import DriftConfig, split_from_current_start
+from kaizen.config import DriftConfig
+from kaizen.splits import split_from_current_start
 from kaizen.io.tables import parse_raw
 from kaizen.reporting.charts import COLOURS
 from kaizen.commands import runner

@@ -8,7 +8,8 @@ from pathlib import Path
 import yaml
 
 from kaizen import KaizenError
-from kaizen.config import Params, deprecations, parse_params
+from kaizen.config import Params, parse_params
+from kaizen.splits import deprecations
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:

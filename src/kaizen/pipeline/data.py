@@ -12,16 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kaizen import KaizenError
-from kaizen.config import (
-    DataConfig,
-    DateSplit,
-    NoSplit,
-    RowSplit,
-    ShareSplit,
-    Split,
-    flow,
-    parse_date,
-)
+from kaizen.config import DataConfig
+from kaizen.splits import DateSplit, NoSplit, RowSplit, ShareSplit, Split, flow, parse_date
 
 ROW = "row"  # index name: the 1-based data row of the raw file, kept end to end
 NUMERIC_SHARE = 0.95  # a column this numeric is numeric with typos, not categorical

@@ -12,7 +12,8 @@ from kaizen import KaizenError
 from kaizen.io import tables
 from kaizen.pipeline import data as D
 from kaizen.drift import rendering, statistics, verdicts
-from kaizen.config import DataConfig, DriftConfig, RowSplit, parse_params
+from kaizen.config import DataConfig, DriftConfig, parse_params
+from kaizen.splits import RowSplit
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT = DriftConfig()

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from kaizen import KaizenError
 from kaizen.io import tables
 from kaizen.pipeline import data as D
-from kaizen.config import DataConfig, DateSplit, NoSplit, RowSplit, ShareSplit
+from kaizen.config import DataConfig
+from kaizen.splits import DateSplit, NoSplit, RowSplit, ShareSplit
 
 
 def config(**overrides) -> DataConfig:
