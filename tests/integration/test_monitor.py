@@ -26,7 +26,7 @@ from kaizen.commands.pipeline import stage_option
 from kaizen.config import parse_params
 from kaizen.stages import evaluate, ingest, prepare, train
 from tests.unit.monitoring.events import store_events
-from tests.unit.monitoring.test_alerts import webhook
+from tests.unit.io.test_net import webhook
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from kaizen import KaizenError
-from kaizen.io import files
+from kaizen.io import files, net
 from kaizen.bundle import scoring
 from kaizen.commands.pipeline import stage_option
 from kaizen.io.params import load_params
@@ -122,7 +122,7 @@ def announce(report: S.MonitorReport, previous: dict, now: dt.datetime, params) 
     if not url:
         return {item.name for item in due}
     body = alerts.payload(report.level, due, config.runbook, "see report.md")
-    delivery = alerts.post(
+    delivery = net.post(
         url,
         body,
         retries=config.webhook_retries,
