@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from kaizen import KaizenError
 from kaizen.io import files
+from kaizen.io.dvc import cached_output
 from kaizen.reporting import report as R
 from kaizen.config import DriftConfig
 from kaizen.splits import split_from_current_start
@@ -80,20 +81,6 @@ def full_scores(raw: bytes | None, source: str) -> dict[str, pd.DataFrame]:
         str(part): rows[["row", "y", "score"]].reset_index(drop=True)
         for part, rows in frame.groupby("part", observed=True)
     }
-
-
-def cached_output(commit: str, path: str) -> bytes | None:
-    """A DVC-tracked output as of `commit`, from the local DVC cache or the project's DVC remote;
-    None when neither has it (or when the revision does not track `path`)."""
-    # pylint: disable=import-outside-toplevel
-    import dvc.api  # slow import: only when a report needs it
-    from dvc.exceptions import DvcException
-
-    try:
-        with dvc.api.open(path, repo=".", rev=commit, mode="rb") as handle:
-            return handle.read()
-    except (DvcException, OSError):
-        return None
 
 
 def dvc_output(*args: str) -> str:

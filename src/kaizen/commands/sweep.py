@@ -13,6 +13,7 @@ from typing import Callable, NamedTuple
 from kaizen import KaizenError
 from kaizen.experiments import selection as experiments
 from kaizen.commands import pipeline, runner
+from kaizen.io import dvc
 
 GRIDS_FILE = "sweeps.yaml"
 # Cross-validated on the train split (mean; `_se` beside it): selecting on test.* or current.*
@@ -233,7 +234,7 @@ def sweep(args: argparse.Namespace) -> dict:
     """Queue a grid, run the queue with progress, print the leaderboard and the best."""
     experiments.untracked_error(untracked_files())
     calls = [args.set_param] if args.set_param else load_grid(args.grid)
-    total = len(experiments.expand(calls))
+    total = len(dvc.expand(calls))
     _echo(f"sweep: queueing {total} experiment(s)")
     names = queue(calls)
     states = wait(names, args.jobs)
