@@ -29,11 +29,10 @@ from kaizen.io import files
 from kaizen.commands import runner
 from kaizen.config import parse_params
 from kaizen.splits import RowSplit, Split, flow, split_from_current_start
-from kaizen.io.tables import parse_raw
+from kaizen.io.tables import PARQUET, parse_raw, read_snapshot
 from kaizen.pipeline.data import ingest
 
 SNAPSHOTS = Path("data/raw")  # where snapshots land (beside the embedded data and its README)
-PARQUET = (".parquet", ".pq")
 OPTIONS = {  # data.split field -> the option that sets it
     "start": "--split-row",
     "current": "--split-share",
@@ -114,16 +113,6 @@ def split_option(args: argparse.Namespace, current: dict) -> dict:
 def typed_value(text: str) -> str | int:
     """`1` as the number 1 (a 0/1 target), anything else as text."""
     return int(text) if re.fullmatch(r"-?\d+", text.strip()) else text
-
-
-def read_snapshot(path: Path, separator: str) -> tuple[bytes, str]:
-    """The bytes to store and their separator: a CSV as it is, a Parquet file as CSV."""
-    if not path.is_file():
-        raise KaizenError(f"{path}: file not found")
-    if path.suffix.lower() not in PARQUET:
-        return path.read_bytes(), separator
-    frame = files.read_parquet(path)
-    return frame.to_csv(index=False).encode("utf-8"), ","
 
 
 def destination(path: Path, name: str | None) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import argparse
 import json
 import os
@@ -20,7 +19,7 @@ from kaizen.io.dvc import cached_output
 from kaizen.reporting import report as R
 from kaizen.config import DriftConfig
 from kaizen.splits import split_from_current_start
-from kaizen.io.tables import parse_raw
+from kaizen.io.tables import full_scores, parse_raw, parse_scores, parse_table
 from kaizen.reporting.charts import COLOURS
 from kaizen.commands import runner
 from kaizen.commands.pipeline import stage_option
@@ -48,39 +47,6 @@ def parse_json(raw: bytes | None, source: str):
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise KaizenError(f"{source}: invalid JSON ({exc.msg}, line {exc.lineno})") from None
-
-
-def parse_scores(raw: bytes | None, source: str) -> pd.DataFrame | None:
-    """The `row,y,score` CSV written by evaluate, or None when missing."""
-    if raw is None:
-        return None
-    frame = pd.read_csv(io.BytesIO(raw))
-    missing = {"row", "y", "score"} - set(frame.columns)
-    if missing:
-        raise KaizenError(f"{source}: missing column(s) {', '.join(sorted(missing))}")
-    return frame
-
-
-def parse_table(raw: bytes | None) -> pd.DataFrame | None:
-    """A CSV table (the calibration buckets), or None when missing."""
-    return None if raw is None else pd.read_csv(io.BytesIO(raw))
-
-
-def full_scores(raw: bytes | None, source: str) -> dict[str, pd.DataFrame]:
-    """Every row's scores by part from evaluate's DVC-cached Parquet (empty when missing)."""
-    if raw is None:
-        return {}
-    try:
-        frame = pd.read_parquet(io.BytesIO(raw))
-    except (OSError, ValueError) as exc:
-        raise KaizenError(f"{source}: not a readable Parquet file ({exc})") from None
-    missing = {"part", "row", "y", "score"} - set(frame.columns)
-    if missing:
-        raise KaizenError(f"{source}: missing column(s) {', '.join(sorted(missing))}")
-    return {
-        str(part): rows[["row", "y", "score"]].reset_index(drop=True)
-        for part, rows in frame.groupby("part", observed=True)
-    }
 
 
 def dvc_output(*args: str) -> str:

@@ -17,6 +17,7 @@ import joblib
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pcsv
+import yaml
 
 from kaizen import KaizenError
 
@@ -99,6 +100,17 @@ def read_json(path: str | Path) -> Any:
         raise KaizenError(f"{path}: file not found") from exc
     except json.JSONDecodeError as exc:
         raise KaizenError(f"{path}: invalid JSON ({exc.msg}, line {exc.lineno})") from exc
+
+
+def read_yaml(path: str | Path) -> Any:
+    """A YAML file's content, with one-line errors naming the file."""
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KaizenError(f"{path}: file not found (run from the repository root)") from None
+    except yaml.YAMLError as exc:
+        raise KaizenError(f"{path}: invalid YAML ({str(exc).splitlines()[0]})") from None
 
 
 def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:

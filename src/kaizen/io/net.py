@@ -1,4 +1,5 @@
-"""The network: JSON POSTs over HTTP (the monitoring webhook, with retries)."""
+"""The network: JSON POSTs over HTTP (the monitoring webhook, with retries; the traffic
+simulator's requests to the API)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Callable
+
+from kaizen import KaizenError
 
 
 @dataclass(frozen=True)
@@ -48,3 +51,19 @@ def post(
         if attempt <= retries:
             sleep(backoff * 2 ** (attempt - 1))
     return Delivery(False, retries + 1, error)
+
+
+def post_json(url: str, body: dict, token: str | None = None) -> dict:
+    """POST JSON, return the JSON answer; one-line errors."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, json.dumps(body).encode(), headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # nosec B310
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace").strip().splitlines()[:1]
+        raise KaizenError(f"{url}: HTTP {exc.code} {' '.join(detail)[:200]}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise KaizenError(f"{url}: unreachable ({getattr(exc, 'reason', exc)})") from None

@@ -1,5 +1,6 @@
-"""Reading raw tabular files: a CSV's bytes to a frame of strings indexed by data row (pyarrow's
-multi-threaded reader, pandas' where they could differ), with one-line errors naming the file."""
+"""Reading tabular files: a raw CSV's bytes to a frame of strings indexed by data row (pyarrow's
+multi-threaded reader, pandas' where they could differ), a data snapshot to register, evaluate's
+score and calibration tables; one-line errors naming the file."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from kaizen import KaizenError
+from kaizen.io import files
 from kaizen.pipeline.data import ROW
+
+PARQUET = (".parquet", ".pq")  # a snapshot with one of these suffixes is Parquet, else CSV
 
 # pandas' default `na_values`: a cell holding one of these (after skipinitialspace) is missing.
 NA_VALUES = sorted(
@@ -118,3 +122,46 @@ def _read_arrow(data: bytes, separator: str, width: int) -> pd.DataFrame | None:
             values = pc.if_else(pc.is_in(values, pa.array(NA_VALUES)), None, values)
         columns[name] = values
     return pa.table(columns).to_pandas(types_mapper={pa.large_string(): TEXT}.get)
+
+
+def read_snapshot(path: Path, separator: str) -> tuple[bytes, str]:
+    """The bytes to store and their separator: a CSV as it is, a Parquet file as CSV."""
+    if not path.is_file():
+        raise KaizenError(f"{path}: file not found")
+    if path.suffix.lower() not in PARQUET:
+        return path.read_bytes(), separator
+    frame = files.read_parquet(path)
+    return frame.to_csv(index=False).encode("utf-8"), ","
+
+
+def parse_scores(raw: bytes | None, source: str) -> pd.DataFrame | None:
+    """The `row,y,score` CSV written by evaluate, or None when missing."""
+    if raw is None:
+        return None
+    frame = pd.read_csv(io.BytesIO(raw))
+    missing = {"row", "y", "score"} - set(frame.columns)
+    if missing:
+        raise KaizenError(f"{source}: missing column(s) {', '.join(sorted(missing))}")
+    return frame
+
+
+def parse_table(raw: bytes | None) -> pd.DataFrame | None:
+    """A CSV table (the calibration buckets), or None when missing."""
+    return None if raw is None else pd.read_csv(io.BytesIO(raw))
+
+
+def full_scores(raw: bytes | None, source: str) -> dict[str, pd.DataFrame]:
+    """Every row's scores by part from evaluate's DVC-cached Parquet (empty when missing)."""
+    if raw is None:
+        return {}
+    try:
+        frame = pd.read_parquet(io.BytesIO(raw))
+    except (OSError, ValueError) as exc:
+        raise KaizenError(f"{source}: not a readable Parquet file ({exc})") from None
+    missing = {"part", "row", "y", "score"} - set(frame.columns)
+    if missing:
+        raise KaizenError(f"{source}: missing column(s) {', '.join(sorted(missing))}")
+    return {
+        str(part): rows[["row", "y", "score"]].reset_index(drop=True)
+        for part, rows in frame.groupby("part", observed=True)
+    }

@@ -1,6 +1,9 @@
-"""Reading raw CSV files: strings indexed by data row, one-line errors, pyarrow = pandas."""
+"""Reading tabular files: raw CSV (strings by data row, pyarrow = pandas), snapshots, score files;
+one-line errors naming the file."""
 
 from __future__ import annotations
+
+import io
 
 import pandas as pd
 import pytest
@@ -138,3 +141,35 @@ def test_arrow_reader_used_on_clean_files_and_defers_on_ragged_rows():
     assert T._read_arrow(b"a,b\n1\n2,y\n", ",", 2) is None
     assert T._read_arrow(b'"a",b\n1,x\n', ",", 2) is None
     assert T._read_arrow(b"a||b\n1||x\n", "||", 2) is None
+
+
+def test_read_snapshot(tmp_path):
+    """A CSV is stored as it is; a Parquet file as CSV; missing or broken files are named."""
+    csv = tmp_path / "a.csv"
+    csv.write_bytes(b"x;y\n1;2\n")
+    assert T.read_snapshot(csv, ";") == (b"x;y\n1;2\n", ";")
+    parquet = tmp_path / "events.parquet"
+    frame = pd.DataFrame({"Income": [1.5, None], "Home": ["rent", "owner"], "Status": [1, 0]})
+    frame.to_parquet(parquet, index=False)
+    content, separator = T.read_snapshot(parquet, ";")
+    assert separator == "," and content == b"Income,Home,Status\n1.5,rent,1\n,owner,0\n"
+    with pytest.raises(KaizenError, match=r"nope.csv: file not found$"):
+        T.read_snapshot(tmp_path / "nope.csv", ",")
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet at all")
+    with pytest.raises(KaizenError, match=r"broken.parquet: not a readable Parquet file \(.+\)$"):
+        T.read_snapshot(broken, ",")
+
+
+def test_score_files_errors_name_the_file():
+    """A scores CSV without its columns, a full copy that is not Parquet or lacks a column: a
+    one-line error naming the file."""
+    with pytest.raises(KaizenError, match="s.csv: missing column.s. score"):
+        T.parse_scores(b"row,y\n1,0\n", "s.csv")
+    with pytest.raises(KaizenError, match="^s.parquet: not a readable Parquet file"):
+        T.full_scores(b"nope", "s.parquet")
+    buffer = io.BytesIO()
+    pd.DataFrame({"row": [1], "y": [0]}).to_parquet(buffer)
+    with pytest.raises(KaizenError, match="^s.parquet: missing column.s. part, score"):
+        T.full_scores(buffer.getvalue(), "s.parquet")
+    assert T.full_scores(None, "s.parquet") == {}
