@@ -19,13 +19,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from kaizen import KaizenError
 from kaizen.io import files
+from kaizen.io.params import read_params_text
 from kaizen.commands import runner
 from kaizen.config import parse_params
 from kaizen.splits import RowSplit, Split, flow, split_from_current_start
@@ -181,13 +181,7 @@ def check_repository(target: Path) -> None:
 def add_snapshot(args: argparse.Namespace) -> dict:
     """Validate, copy, `dvc add`, update params.yaml; restore everything on failure."""
     params_path = Path(args.params)
-    try:
-        params_text = params_path.read_text(encoding="utf-8")
-        current = yaml.safe_load(params_text)
-    except FileNotFoundError:
-        raise KaizenError(f"{params_path}: file not found") from None
-    except yaml.YAMLError:
-        raise KaizenError(f"{params_path}: invalid YAML") from None
+    params_text, current = read_params_text(params_path)
     parse_params(current, params_path)
     source = Path(args.path)
     target = destination(source, args.name)
@@ -237,10 +231,7 @@ def store(content: bytes, target: Path, params_text: str, params_path: Path) -> 
     with ExitStack() as undo:
         for path in guarded:
             undo.enter_context(files.restored_on_error(path))
-        same = target.is_file() and target.read_bytes() == content
-        if not same:
-            with files.atomic_path(target) as tmp:
-                tmp.write_bytes(content)
+        if files.read_bytes(target) != content:
+            files.write_bytes(content, target)
         runner.dvc("add", str(target))
-        with files.atomic_path(params_path) as tmp:
-            tmp.write_text(params_text, encoding="utf-8")
+        files.write_text(params_text, params_path)

@@ -35,8 +35,7 @@ KINDS = ("roc", "precision_recall")  # dvclive plot names, also the key of their
 
 def workspace(path: str) -> bytes | None:
     """A workspace file's bytes, or None when it is missing."""
-    file = Path(path)
-    return file.read_bytes() if file.is_file() else None
+    return files.read_bytes(path)
 
 
 def parse_json(raw: bytes | None, source: str):
@@ -274,8 +273,7 @@ def write_report(
     if images:
         inputs.images = write_images(images, inputs.curves, output)
     text = R.build(inputs)
-    with files.atomic_path(output) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    files.write_text(text, output)
     return {"output": output, "characters": len(text), "base": base, "commit": commit[:7]}
 
 

@@ -91,6 +91,18 @@ def write_text(text: str, path: str | Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def write_bytes(content: bytes, path: str | Path) -> None:
+    """Write bytes, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(content)
+
+
+def read_bytes(path: str | Path) -> bytes | None:
+    """A file's bytes, or None when it is missing."""
+    file = Path(path)
+    return file.read_bytes() if file.is_file() else None
+
+
 def read_json(path: str | Path) -> Any:
     """Read a JSON file, with a one-line error when it is missing or invalid."""
     path = Path(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -27,3 +28,14 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     for message in deprecations(raw):
         print(f"kaizen: warning: {path}: {message}", file=sys.stderr)
     return params
+
+
+def read_params_text(path: Path) -> tuple[str, Any]:
+    """params.yaml's text, to edit it in a round trip that keeps its comments, and its content."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        return text, yaml.safe_load(text)
+    except FileNotFoundError:
+        raise KaizenError(f"{path}: file not found") from None
+    except yaml.YAMLError:
+        raise KaizenError(f"{path}: invalid YAML") from None

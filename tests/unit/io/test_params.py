@@ -5,7 +5,7 @@ import yaml
 
 from kaizen import KaizenError
 from kaizen.config import Params
-from kaizen.io.params import load_params
+from kaizen.io.params import load_params, read_params_text
 from tests.unit.helpers import write_params
 
 
@@ -43,3 +43,18 @@ def test_load_params_invalid_yaml_without_mark(tmp_path, monkeypatch):
     path = write_params(tmp_path / "params.yaml")
     with pytest.raises(KaizenError, match=r"params.yaml: invalid YAML$"):
         load_params(path)
+
+
+def test_read_params_text_keeps_the_text(tmp_path):
+    """The text as written (comments too) and its content; one-line errors otherwise."""
+    path = tmp_path / "params.yaml"
+    path.write_text("data:  # the raw data\n  path: x.csv\n", encoding="utf-8")
+    assert read_params_text(path) == (
+        "data:  # the raw data\n  path: x.csv\n",
+        {"data": {"path": "x.csv"}},
+    )
+    with pytest.raises(KaizenError, match=r"nope.yaml: file not found$"):
+        read_params_text(tmp_path / "nope.yaml")
+    path.write_text("data: [unclosed\n", encoding="utf-8")
+    with pytest.raises(KaizenError, match=r"params.yaml: invalid YAML$"):
+        read_params_text(path)
