@@ -169,7 +169,7 @@ def save(folder: Path, pipeline_file: str | Path, info: dict, frames: dict[str, 
     """Write the bundle into `folder` (an empty temporary folder: the caller renames it): the
     model file copied, each frame as Parquet, then bundle.json with every file's SHA-256."""
     folder = Path(folder)
-    (folder / MODEL).write_bytes(Path(pipeline_file).read_bytes())
+    files.copy_file(pipeline_file, folder / MODEL)
     for name, frame in frames.items():
         files.write_parquet(frame, folder / name)
     hashes = {name: files.file_sha256(folder / name) for name in [MODEL, *frames]}

@@ -97,6 +97,11 @@ def write_bytes(content: bytes, path: str | Path) -> None:
         tmp.write_bytes(content)
 
 
+def copy_file(source: str | Path, target: str | Path) -> None:
+    """Copy a file's bytes to `target`, atomically."""
+    write_bytes(Path(source).read_bytes(), target)
+
+
 def read_bytes(path: str | Path) -> bytes | None:
     """A file's bytes, or None when it is missing."""
     file = Path(path)

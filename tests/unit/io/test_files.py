@@ -168,3 +168,13 @@ def test_read_yaml_and_its_errors(tmp_path):
     path.write_text("a: [1,\n", encoding="utf-8")
     with pytest.raises(KaizenError, match=r"a.yaml: invalid YAML \(.+\)$"):
         files.read_yaml(path)
+
+
+def test_copy_file(tmp_path):
+    """The same bytes at the target, no temporary file left; a missing source raises."""
+    source, target = tmp_path / "a.bin", tmp_path / "out" / "b.bin"
+    source.write_bytes(b"model\x00bytes")
+    files.copy_file(source, target)
+    assert target.read_bytes() == b"model\x00bytes" and siblings(target) == ["b.bin"]
+    with pytest.raises(FileNotFoundError):
+        files.copy_file(tmp_path / "nope.bin", target)
