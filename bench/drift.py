@@ -29,9 +29,11 @@ import pandas as pd
 
 from results import record  # bench/results.py (scripts run as bench/<name>.py)
 
+from kaizen.io import tables
 from kaizen.pipeline import data as D
 from kaizen.drift import statistics, verdicts
-from kaizen.config import DataConfig, DriftConfig, RowSplit
+from kaizen.config import DataConfig, DriftConfig
+from kaizen.splits import RowSplit
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / ".work" / "drift"
@@ -88,7 +90,7 @@ SPLIT = RowSplit(by="row", start=2479)  # params.yaml's default split
 def default_split() -> tuple[pd.DataFrame, pd.DataFrame, D.Schema]:
     """The embedded data typed by kaizen, split at data row 2479 (no duplicate removal)."""
     config = DataConfig(path="credit_data.csv", target="Status", positive="bad")
-    raw = D.read_raw(ROOT / "data" / "raw" / "credit_data.csv")
+    raw = tables.read_raw(ROOT / "data" / "raw" / "credit_data.csv")
     schema = D.infer_schema(raw, config)
     reference, current = D.split_reference_current(D.clean(raw, schema, config, "data"), SPLIT)
     return reference, current, schema

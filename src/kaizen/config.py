@@ -1,25 +1,22 @@
-"""`params.yaml` -> frozen, validated, typed configuration (unknown keys are errors)."""
+"""`params.yaml`'s content -> frozen, validated, typed configuration (unknown keys are errors);
+kaizen.io.params reads the file."""
 
 from __future__ import annotations
 
-import re
-import sys
-from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from kaizen import KaizenError
+from kaizen.splits import TAGS, DateSplit, NoSplit, Split, split_from_current_start
 
 ColumnKind = Literal["numeric", "categorical", "drop"]
 
@@ -28,84 +25,6 @@ class _Section(BaseModel):
     """Base of every section: immutable, no unknown keys."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _not_bool(value):
-    """YAML `true`/`false` would otherwise pass as the numbers 1/0."""
-    if isinstance(value, bool):
-        raise ValueError("must be a number, not true/false")
-    return value
-
-
-ISO_MONTH = re.compile(r"^\d{4}-\d{2}$")
-
-
-def parse_date(value: str, fmt: str | None = None) -> datetime:
-    """An ISO date (`2018-03`, `2018-03-15`, `2018-03-15T08:00`) or, failing that, `value` in
-    the column's own `fmt` (e.g. `Mar-2018` for `%b-%Y`); ValueError when it is neither."""
-    text = value.strip()
-    try:
-        return datetime.fromisoformat(f"{text}-01" if ISO_MONTH.match(text) else text)
-    except ValueError:
-        pass
-    if fmt:
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            pass
-    also = f" nor in format {fmt!r}" if fmt else ""
-    raise ValueError(f"{value!r} is not an ISO date such as 2018-03 or 2018-03-15{also}")
-
-
-class RowSplit(_Section):
-    """Current part from a 1-based data row on (the file's row order is its acquisition order)."""
-
-    by: Literal["row"]
-    start: int = Field(ge=2)
-
-    _no_bool = field_validator("start", mode="before")(_not_bool)
-
-
-class ShareSplit(_Section):
-    """The last `current` share of the rows, in file order, is the current part."""
-
-    by: Literal["share"]
-    current: float = Field(gt=0, lt=1)
-
-    _no_bool = field_validator("current", mode="before")(_not_bool)
-
-
-class DateSplit(_Section):
-    """Rows ordered by a date column; those dated `current_from` or later are the current part.
-    The date column is not a feature."""
-
-    by: Literal["date"]
-    column: str
-    format: str | None = None  # strptime format of the column (e.g. "%b-%Y"); None: ISO 8601
-    current_from: str
-
-    @field_validator("current_from", mode="before")
-    @classmethod
-    def _date_to_text(cls, value):
-        """YAML reads an unquoted 2018-03-01 as a date: keep its ISO text."""
-        return value.isoformat() if isinstance(value, (date, datetime)) else value
-
-    @field_validator("current_from")
-    @classmethod
-    def _check_current_from(cls, value, info: ValidationInfo):
-        """A date, so that a typo fails before any data is read."""
-        parse_date(value, info.data.get("format"))
-        return value
-
-
-class NoSplit(_Section):
-    """No current part: every row is reference."""
-
-    by: Literal["none"]
-
-
-Split = Annotated[RowSplit | ShareSplit | DateSplit | NoSplit, Field(discriminator="by")]
-TAGS = ("row", "share", "date", "none")
 
 
 class DataConfig(_Section):
@@ -166,35 +85,6 @@ class DataConfig(_Section):
     def date_column(self) -> str | None:
         """The column a date split orders by (kept out of the features), else None."""
         return self.split.column if isinstance(self.split, DateSplit) else None
-
-
-def split_from_current_start(value: int | float | str) -> dict:
-    """The `data.split` equivalent of a deprecated `data.current_start` value."""
-    if value == "none":
-        return {"by": "none"}
-    if isinstance(value, float):
-        return {"by": "share", "current": value}
-    return {"by": "row", "start": value}
-
-
-def flow(mapping: dict) -> str:
-    """A flat mapping in YAML flow style, as a user writes it: `{by: row, start: 2479}`."""
-    return "{" + ", ".join(f"{key}: {value}" for key, value in mapping.items()) + "}"
-
-
-def deprecations(raw: object) -> list[str]:
-    """One message per deprecated key in a parsed params mapping."""
-    data = raw.get("data") if isinstance(raw, dict) else None
-    if not isinstance(data, dict) or "current_start" not in data or "split" in data:
-        return []
-    value = data["current_start"]
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return []
-    return [
-        f"data.current_start is deprecated: write data.split: "
-        f"{flow(split_from_current_start(value))} instead "
-        "(`kaizen data add` migrates it)"
-    ]
 
 
 class PrepareConfig(_Section):
@@ -483,20 +373,3 @@ def parse_params(raw: object, source: str | Path = "params.yaml") -> Params:
         return Params.model_validate(raw)
     except ValidationError as exc:
         raise KaizenError(_format_error(Path(source), exc)) from None
-
-
-def load_params(path: str | Path = "params.yaml") -> Params:
-    """Read and validate `params.yaml` once, at start-up."""
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KaizenError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise KaizenError(f"{path}: invalid YAML{where}") from None
-    params = parse_params(raw, path)
-    for message in deprecations(raw):
-        print(f"kaizen: warning: {path}: {message}", file=sys.stderr)
-    return params

@@ -29,7 +29,7 @@ from kaizen.config import parse_params
 from kaizen.stages import bundle, evaluate, ingest, prepare, train
 from tests.integration.conftest import free_port
 from tests.unit.monitoring.events import store_events
-from tests.unit.monitoring.test_alerts import webhook
+from tests.unit.io.test_net import webhook
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,7 +179,7 @@ def test_events_of_another_model_version_are_never_judged(built, tmp_path, capsy
     named, and only the bundle's own events are judged against it."""
     db = str(tmp_path / "events.db")
     built.replay(db, built.reference.sample(600, random_state=4))
-    built.replay(db, built.current.head(300), version="0123456789ab")
+    built.replay(db, built.current.head(300), age_days=2, version="0123456789ab")
     result = monitor(built, db, tmp_path / "out", "--window", "7d")
     assert result["report"]["window"]["events"] == 600
     err = capsys.readouterr().err

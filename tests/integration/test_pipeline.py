@@ -234,7 +234,7 @@ def test_scoring_code_change_reruns_evaluate_and_drift(ran, tmp_path):
     import."""
     repo = copy_project(ran, tmp_path / "repo")
     assert not json.loads(repo.run("dvc", "status", "--json").stdout)
-    scoring = repo.path / "src" / "kaizen" / "bundle" / "scoring.py"
+    scoring = repo.path / "src" / "kaizen" / "pipeline" / "scoring.py"
     text = scoring.read_text(encoding="utf-8")
     # Same scores (the last column of a binary predict_proba is the positive class), new code.
     edited = text.replace("predict_proba(encoded)[:, 1]", "predict_proba(encoded)[:, -1]")

@@ -12,7 +12,8 @@ import pandas as pd
 import yaml
 
 from kaizen.config import Params, parse_params
-from kaizen.pipeline.data import ROW, read_raw
+from kaizen.io.tables import read_raw
+from kaizen.pipeline.data import ROW
 
 ROWS = 60
 RATIOS = [

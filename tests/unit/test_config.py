@@ -8,19 +8,9 @@ import pytest
 import yaml
 
 from kaizen import KaizenError
-from kaizen.config import (
-    DataConfig,
-    DateSplit,
-    EvaluateConfig,
-    NoSplit,
-    Params,
-    RowSplit,
-    ShareSplit,
-    deprecations,
-    load_params,
-    parse_date,
-    parse_params,
-)
+from kaizen.config import DataConfig, EvaluateConfig, parse_params
+from kaizen.splits import DateSplit, NoSplit, RowSplit, ShareSplit, deprecations, parse_date
+from kaizen.io.params import load_params
 from tests.unit.helpers import params_dict, write_params
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -231,42 +221,6 @@ def test_threshold_forms():
     assert EvaluateConfig(threshold=0.4).threshold == 0.4
     with pytest.raises(pydantic.ValidationError):
         EvaluateConfig(threshold=-0.1)
-
-
-def test_load_params_reads_file(tmp_path):
-    """load_params parses a YAML file into Params."""
-    path = write_params(tmp_path / "params.yaml", {"train": {"model": "rf"}})
-    params = load_params(path)
-    assert isinstance(params, Params)
-    assert params.train.model == "rf"
-    assert params.train.rf.n_estimators == 10
-
-
-def test_load_params_missing_file(tmp_path):
-    """A missing params file is named."""
-    path = tmp_path / "nope.yaml"
-    with pytest.raises(KaizenError, match=r"nope.yaml: file not found$"):
-        load_params(path)
-
-
-def test_load_params_invalid_yaml_gives_line(tmp_path):
-    """Broken YAML is reported with its line number."""
-    path = tmp_path / "params.yaml"
-    path.write_text("data:\n  path: x.csv\n  target: [unclosed\n", encoding="utf-8")
-    with pytest.raises(KaizenError, match=r"params.yaml: invalid YAML at line \d+$"):
-        load_params(path)
-
-
-def test_load_params_invalid_yaml_without_mark(tmp_path, monkeypatch):
-    """A YAML error without a position is still one line."""
-
-    def broken(_text):
-        raise yaml.YAMLError("boom")
-
-    monkeypatch.setattr("kaizen.config.yaml.safe_load", broken)
-    path = write_params(tmp_path / "params.yaml")
-    with pytest.raises(KaizenError, match=r"params.yaml: invalid YAML$"):
-        load_params(path)
 
 
 def test_drift_psi_thresholds_ordered():

@@ -179,7 +179,7 @@ def save(folder: Path, pipeline_file: str | Path, info: dict, frames: dict[str, 
     get the umask's permissions (an image's non-root user reads them), except the optional
     applicant rows (personal data: 0600)."""
     folder = Path(folder)
-    (folder / MODEL).write_bytes(Path(pipeline_file).read_bytes())
+    files.copy_file(pipeline_file, folder / MODEL)
     for name, frame in frames.items():
         files.write_parquet(frame, folder / name)
     hashes = {name: files.file_sha256(folder / name) for name in [MODEL, *frames]}

@@ -19,19 +19,20 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from kaizen import KaizenError
 from kaizen.io import files
+from kaizen.io.params import read_params_text
 from kaizen.commands import runner
-from kaizen.config import RowSplit, Split, flow, parse_params, split_from_current_start
-from kaizen.pipeline.data import ingest, parse_raw
+from kaizen.config import parse_params
+from kaizen.splits import RowSplit, Split, flow, split_from_current_start
+from kaizen.io.tables import PARQUET, parse_raw, read_snapshot
+from kaizen.pipeline.data import ingest
 
 SNAPSHOTS = Path("data/raw")  # where snapshots land (beside the embedded data and its README)
-PARQUET = (".parquet", ".pq")
 OPTIONS = {  # data.split field -> the option that sets it
     "start": "--split-row",
     "current": "--split-share",
@@ -114,16 +115,6 @@ def typed_value(text: str) -> str | int:
     return int(text) if re.fullmatch(r"-?\d+", text.strip()) else text
 
 
-def read_snapshot(path: Path, separator: str) -> tuple[bytes, str]:
-    """The bytes to store and their separator: a CSV as it is, a Parquet file as CSV."""
-    if not path.is_file():
-        raise KaizenError(f"{path}: file not found")
-    if path.suffix.lower() not in PARQUET:
-        return path.read_bytes(), separator
-    frame = files.read_parquet(path)
-    return frame.to_csv(index=False).encode("utf-8"), ","
-
-
 def destination(path: Path, name: str | None) -> Path:
     """Where the snapshot goes: data/raw/<name>, a CSV name for a Parquet input."""
     name = name or (path.stem + ".csv" if path.suffix.lower() in PARQUET else path.name)
@@ -190,13 +181,7 @@ def check_repository(target: Path) -> None:
 def add_snapshot(args: argparse.Namespace) -> dict:
     """Validate, copy, `dvc add`, update params.yaml; restore everything on failure."""
     params_path = Path(args.params)
-    try:
-        params_text = params_path.read_text(encoding="utf-8")
-        current = yaml.safe_load(params_text)
-    except FileNotFoundError:
-        raise KaizenError(f"{params_path}: file not found") from None
-    except yaml.YAMLError:
-        raise KaizenError(f"{params_path}: invalid YAML") from None
+    params_text, current = read_params_text(params_path)
     parse_params(current, params_path)
     source = Path(args.path)
     target = destination(source, args.name)
@@ -246,10 +231,7 @@ def store(content: bytes, target: Path, params_text: str, params_path: Path) -> 
     with ExitStack() as undo:
         for path in guarded:
             undo.enter_context(files.restored_on_error(path))
-        same = target.is_file() and target.read_bytes() == content
-        if not same:
-            with files.atomic_path(target) as tmp:
-                tmp.write_bytes(content)
+        if files.read_bytes(target) != content:
+            files.write_bytes(content, target)
         runner.dvc("add", str(target))
-        with files.atomic_path(params_path) as tmp:
-            tmp.write_text(params_text, encoding="utf-8")
+        files.write_text(params_text, params_path)

@@ -25,7 +25,7 @@ from kaizen.io import files
 from kaizen.experiments import tracking
 from kaizen.commands import pipeline, runner
 from kaizen.commands.sweep import exp_table
-from kaizen.config import load_params
+from kaizen.io.params import load_params
 from kaizen.bundle import artifact
 from kaizen.serving.settings import bundle_folder
 

@@ -24,8 +24,8 @@ import pandas as pd
 
 from kaizen import KaizenError
 from kaizen.bundle import artifact, profile
-from kaizen.config import load_params
-from kaizen.io import files
+from kaizen.io import files, net
+from kaizen.io.params import load_params
 from kaizen.pipeline.model import engineered
 from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S
@@ -141,7 +141,7 @@ def announce(report: S.MonitorReport, previous: dict, now: dt.datetime, params) 
     if not url:
         return {item.name for item in due}
     body = alerts.payload(report.level, due, config.runbook, "see report.md")
-    delivery = alerts.post(
+    delivery = net.post(
         url,
         body,
         retries=config.webhook_retries,

@@ -10,11 +10,9 @@ from __future__ import annotations
 import re
 import shlex
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from kaizen import KaizenError
+from kaizen.io import files
 from kaizen.pipeline.metrics import flatten
 
 DVC_FILE = "dvc.yaml"
@@ -23,20 +21,9 @@ PARAMS_FILE = "params.yaml"
 INTERPOLATION = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
 
 
-def read_yaml(path: str | Path) -> Any:
-    """A YAML file's content, with one-line errors naming the file."""
-    path = Path(path)
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KaizenError(f"{path}: file not found (run from the repository root)") from None
-    except yaml.YAMLError as exc:
-        raise KaizenError(f"{path}: invalid YAML ({str(exc).splitlines()[0]})") from None
-
-
 def load(dvcfile: str | Path = DVC_FILE) -> dict:
     """The parsed dvc.yaml (a mapping)."""
-    content = read_yaml(dvcfile) or {}
+    content = files.read_yaml(dvcfile) or {}
     if not isinstance(content, dict):
         raise KaizenError(f"{dvcfile}: expected a mapping")
     return content
@@ -64,7 +51,7 @@ def _interpolate(value: str, params: str | Path) -> str:
     """Replace `${key.sub}` with its value in params.yaml."""
     if not INTERPOLATION.search(value):
         return value
-    flat = flatten(read_yaml(params) or {})
+    flat = flatten(files.read_yaml(params) or {})
 
     def lookup(match: re.Match) -> str:
         key = match.group(1)

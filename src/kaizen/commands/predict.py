@@ -16,7 +16,8 @@ import pandas as pd
 from kaizen import KaizenError
 from kaizen.io import files
 from kaizen.bundle import artifact, scoring
-from kaizen.pipeline.data import Schema, coerce_features, read_raw
+from kaizen.io.tables import read_raw
+from kaizen.pipeline.data import Schema, coerce_features
 from kaizen.serving.settings import bundle_folder
 
 

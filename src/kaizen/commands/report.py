@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import argparse
 import json
 import os
@@ -16,13 +15,16 @@ from pydantic import ValidationError
 
 from kaizen import KaizenError
 from kaizen.io import files
+from kaizen.io.dvc import cached_output
 from kaizen.reporting import report as R
-from kaizen.config import DriftConfig, split_from_current_start
-from kaizen.pipeline.data import parse_raw
+from kaizen.config import DriftConfig
+from kaizen.splits import split_from_current_start
+from kaizen.io.tables import full_scores, parse_raw, parse_scores, parse_table
 from kaizen.reporting.charts import COLOURS
 from kaizen.commands import runner
 from kaizen.commands.pipeline import stage_option
-from kaizen.config import ReportConfig, load_params
+from kaizen.config import ReportConfig
+from kaizen.io.params import load_params
 from kaizen.reporting.datadiff import DataChange, Reading, data_change
 from kaizen.format import is_number
 from kaizen.pipeline.metrics import PARTS, flatten
@@ -33,8 +35,7 @@ KINDS = ("roc", "precision_recall")  # dvclive plot names, also the key of their
 
 def workspace(path: str) -> bytes | None:
     """A workspace file's bytes, or None when it is missing."""
-    file = Path(path)
-    return file.read_bytes() if file.is_file() else None
+    return files.read_bytes(path)
 
 
 def parse_json(raw: bytes | None, source: str):
@@ -45,53 +46,6 @@ def parse_json(raw: bytes | None, source: str):
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise KaizenError(f"{source}: invalid JSON ({exc.msg}, line {exc.lineno})") from None
-
-
-def parse_scores(raw: bytes | None, source: str) -> pd.DataFrame | None:
-    """The `row,y,score` CSV written by evaluate, or None when missing."""
-    if raw is None:
-        return None
-    frame = pd.read_csv(io.BytesIO(raw))
-    missing = {"row", "y", "score"} - set(frame.columns)
-    if missing:
-        raise KaizenError(f"{source}: missing column(s) {', '.join(sorted(missing))}")
-    return frame
-
-
-def parse_table(raw: bytes | None) -> pd.DataFrame | None:
-    """A CSV table (the calibration buckets), or None when missing."""
-    return None if raw is None else pd.read_csv(io.BytesIO(raw))
-
-
-def full_scores(raw: bytes | None, source: str) -> dict[str, pd.DataFrame]:
-    """Every row's scores by part from evaluate's DVC-cached Parquet (empty when missing)."""
-    if raw is None:
-        return {}
-    try:
-        frame = pd.read_parquet(io.BytesIO(raw))
-    except (OSError, ValueError) as exc:
-        raise KaizenError(f"{source}: not a readable Parquet file ({exc})") from None
-    missing = {"part", "row", "y", "score"} - set(frame.columns)
-    if missing:
-        raise KaizenError(f"{source}: missing column(s) {', '.join(sorted(missing))}")
-    return {
-        str(part): rows[["row", "y", "score"]].reset_index(drop=True)
-        for part, rows in frame.groupby("part", observed=True)
-    }
-
-
-def cached_output(commit: str, path: str) -> bytes | None:
-    """A DVC-tracked output as of `commit`, from the local DVC cache or the project's DVC remote;
-    None when neither has it (or when the revision does not track `path`)."""
-    # pylint: disable=import-outside-toplevel
-    import dvc.api  # slow import: only when a report needs it
-    from dvc.exceptions import DvcException
-
-    try:
-        with dvc.api.open(path, repo=".", rev=commit, mode="rb") as handle:
-            return handle.read()
-    except (DvcException, OSError):
-        return None
 
 
 def dvc_output(*args: str) -> str:
@@ -319,8 +273,7 @@ def write_report(
     if images:
         inputs.images = write_images(images, inputs.curves, output)
     text = R.build(inputs)
-    with files.atomic_path(output) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    files.write_text(text, output)
     return {"output": output, "characters": len(text), "base": base, "commit": commit[:7]}
 
 

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import math
 import os
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from kaizen import KaizenError
-from kaizen.io import files
+from kaizen.io import files, net
 from kaizen.bundle import artifact
 from kaizen.commands.pipeline import stage_option
-from kaizen.pipeline.data import Schema, coerce_features, encode_target, read_raw
+from kaizen.io.tables import read_raw
+from kaizen.pipeline.data import Schema, coerce_features, encode_target
 from kaizen.serving.settings import bundle_folder
 
 TOKEN_ENV = "KAIZEN_FEEDBACK_TOKEN"
@@ -79,22 +77,6 @@ def read_rows(path: str, bundle: Path) -> tuple[pd.DataFrame, pd.Series]:
     return features, outcome.astype("float64")
 
 
-def _post(url: str, body: dict, token: str | None = None) -> dict:
-    """POST JSON, return the JSON answer; one-line errors."""
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, json.dumps(body).encode(), headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # nosec B310
-            return json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        detail = exc.read().decode(errors="replace").strip().splitlines()[:1]
-        raise KaizenError(f"{url}: HTTP {exc.code} {' '.join(detail)[:200]}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise KaizenError(f"{url}: unreachable ({getattr(exc, 'reason', exc)})") from None
-
-
 def applications(features: pd.DataFrame) -> list[dict]:
     """Rows as JSON-ready applications (NaN -> null)."""
     records = features.astype(object).where(features.notna(), None).to_dict("records")
@@ -122,7 +104,7 @@ def simulate(args: argparse.Namespace) -> dict:
     started = time.monotonic()
     for start in range(0, len(rows), args.batch):
         batch = rows[start : start + args.batch]
-        answer = _post(f"{base}/predict", {"applications": batch})
+        answer = net.post_json(f"{base}/predict", {"applications": batch})
         ids += [item["prediction_id"] for item in answer["predictions"]]
         if args.rate:
             ahead = (start + len(batch)) / args.rate - (time.monotonic() - started)
@@ -139,7 +121,7 @@ def simulate(args: argparse.Namespace) -> dict:
     values = outcome.to_numpy()
     for index in np.sort(chosen):
         body = {"prediction_id": ids[index], "outcome": int(values[index]), "observed_at": now}
-        _post(f"{base}/feedback", body, token)
+        net.post_json(f"{base}/feedback", body, token)
     return {
         "sent": len(ids),
         "feedback": int(chosen.size),

@@ -12,7 +12,8 @@ from typing import Callable, NamedTuple
 
 from kaizen import KaizenError
 from kaizen.experiments import selection as experiments
-from kaizen.commands import pipeline, runner
+from kaizen.commands import runner
+from kaizen.io import dvc, files
 
 GRIDS_FILE = "sweeps.yaml"
 # Cross-validated on the train split (mean; `_se` beside it): selecting on test.* or current.*
@@ -27,7 +28,7 @@ def _echo(message: str) -> None:
 
 def load_grid(name: str, path: str = GRIDS_FILE) -> list[list[str]]:
     """The queue calls of the named grid in `sweeps.yaml`."""
-    grids = experiments.parse_grids(pipeline.read_yaml(path), path)
+    grids = experiments.parse_grids(files.read_yaml(path), path)
     if name not in grids:
         raise KaizenError(f"{path}: no grid named {name!r} (have: {', '.join(grids)})")
     return grids[name]
@@ -233,7 +234,7 @@ def sweep(args: argparse.Namespace) -> dict:
     """Queue a grid, run the queue with progress, print the leaderboard and the best."""
     experiments.untracked_error(untracked_files())
     calls = [args.set_param] if args.set_param else load_grid(args.grid)
-    total = len(experiments.expand(calls))
+    total = len(dvc.expand(calls))
     _echo(f"sweep: queueing {total} experiment(s)")
     names = queue(calls)
     states = wait(names, args.jobs)

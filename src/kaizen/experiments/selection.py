@@ -1,4 +1,5 @@
-"""Parameter sweeps, pure parts: grids, `dvc exp show` parsing, leaderboard and best selection."""
+"""Parameter sweeps, pure parts: grids, `dvc exp show` parsing, leaderboard and best selection
+(kaizen.io.dvc expands a grid with DVC's Hydra syntax)."""
 
 from __future__ import annotations
 
@@ -72,25 +73,6 @@ def parse_grids(raw: Any, source: str) -> dict[str, list[list[str]]]:
                 )
         grids[str(name)] = [list(call) for call in calls]
     return grids
-
-
-def expand(calls: list[list[str]]) -> list[list[str]]:
-    """The experiments a grid queues (DVC's own Hydra expansion: one product per call)."""
-    # pylint: disable=import-outside-toplevel
-    from dvc.utils.hydra import get_hydra_sweeps
-    from hydra.errors import HydraException
-
-    runs: list[list[str]] = []
-    for call in calls:
-        for override in call:
-            if "=" not in override:
-                raise KaizenError(f"-S {override}: expected 'key=value'")
-        try:
-            sweeps = get_hydra_sweeps({PARAMS_FILE: call})
-        except (HydraException, ValueError) as exc:
-            raise KaizenError(f"-S {' '.join(call)}: {str(exc).splitlines()[0]}") from None
-        runs.extend(sweep[PARAMS_FILE] for sweep in sweeps)
-    return runs
 
 
 # --- dvc exp show --json / dvc queue status ------------------------------------------------------

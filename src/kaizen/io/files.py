@@ -17,6 +17,7 @@ import joblib
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pcsv
+import yaml
 
 from kaizen import KaizenError
 
@@ -105,6 +106,23 @@ def write_text(text: str, path: str | Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def write_bytes(content: bytes, path: str | Path) -> None:
+    """Write bytes, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(content)
+
+
+def copy_file(source: str | Path, target: str | Path) -> None:
+    """Copy a file's bytes to `target`, atomically."""
+    write_bytes(Path(source).read_bytes(), target)
+
+
+def read_bytes(path: str | Path) -> bytes | None:
+    """A file's bytes, or None when it is missing."""
+    file = Path(path)
+    return file.read_bytes() if file.is_file() else None
+
+
 def read_json(path: str | Path) -> Any:
     """Read a JSON file, with a one-line error when it is missing or invalid."""
     path = Path(path)
@@ -114,6 +132,17 @@ def read_json(path: str | Path) -> Any:
         raise KaizenError(f"{path}: file not found") from exc
     except json.JSONDecodeError as exc:
         raise KaizenError(f"{path}: invalid JSON ({exc.msg}, line {exc.lineno})") from exc
+
+
+def read_yaml(path: str | Path) -> Any:
+    """A YAML file's content, with one-line errors naming the file."""
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KaizenError(f"{path}: file not found (run from the repository root)") from None
+    except yaml.YAMLError as exc:
+        raise KaizenError(f"{path}: invalid YAML ({str(exc).splitlines()[0]})") from None
 
 
 def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:

@@ -1,4 +1,4 @@
-"""Alerts: which signals to announce, a Slack-compatible payload, and the webhook with retries.
+"""Alerts: which signals to announce and a Slack-compatible payload (kaizen.io.net posts it).
 
 One alert per signal and episode: a signal is announced when it starts breaching (warning or
 critical), when its level rises, or when it still breaches `cooldown_hours` after the last
@@ -9,12 +9,6 @@ failing webhook never stops the run: the report is written first, the failure is
 from __future__ import annotations
 
 import datetime as dt
-import json
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
-from typing import Callable
 
 from kaizen.monitoring.signals import CRITICAL, RANK, WARNING, Signal
 
@@ -110,43 +104,3 @@ def payload(level: str, signals: list[Signal], runbook: str, report_hint: str) -
             for item in signals
         ],
     }
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What happened to one webhook call."""
-
-    ok: bool
-    attempts: int
-    error: str = ""
-
-
-def post(
-    url: str,
-    body: dict,
-    *,
-    retries: int,
-    backoff: float,
-    timeout: float,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Delivery:
-    """POST JSON; retry network errors, 429 and 5xx with exponential backoff (not other 4xx)."""
-    data = json.dumps(body).encode()
-    error = ""
-    for attempt in range(1, retries + 2):
-        request = urllib.request.Request(
-            url, data=data, headers={"Content-Type": "application/json"}, method="POST"
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310
-                response.read()
-            return Delivery(True, attempt)
-        except urllib.error.HTTPError as exc:
-            error = f"HTTP {exc.code}"
-            if exc.code < 500 and exc.code != 429:
-                return Delivery(False, attempt, error)
-        except (urllib.error.URLError, OSError) as exc:
-            error = str(getattr(exc, "reason", exc))
-        if attempt <= retries:
-            sleep(backoff * 2 ** (attempt - 1))
-    return Delivery(False, retries + 1, error)

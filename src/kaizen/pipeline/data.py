@@ -1,39 +1,20 @@
-"""Reading and validating raw tabular data: schema inference, target, split by acquisition order
-(file rows or a date column)."""
+"""Validating raw tabular data (read by kaizen.io.tables): schema inference, target, split by
+acquisition order (file rows or a date column)."""
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 
 from kaizen import KaizenError
-from kaizen.config import (
-    DataConfig,
-    DateSplit,
-    NoSplit,
-    RowSplit,
-    ShareSplit,
-    Split,
-    flow,
-    parse_date,
-)
+from kaizen.config import DataConfig
+from kaizen.splits import DateSplit, NoSplit, RowSplit, ShareSplit, Split, flow, parse_date
 
-# pandas' default `na_values`: a cell holding one of these (after skipinitialspace) is missing.
-NA_VALUES = sorted(
-    {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN"}
-    | {"<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
-)
-TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3's default `str` dtype
 ROW = "row"  # index name: the 1-based data row of the raw file, kept end to end
 NUMERIC_SHARE = 0.95  # a column this numeric is numeric with typos, not categorical
 BALANCE = 0.2  # a split leaving less than this share of rows on one side gets a warning
@@ -66,100 +47,6 @@ class Schema:
     def from_dict(cls, raw: dict) -> "Schema":
         """Inverse of `to_dict`."""
         return cls(raw["target"], raw["positive"], list(raw["numeric"]), list(raw["categorical"]))
-
-
-def read_raw(path: str | Path, separator: str = ",") -> pd.DataFrame:
-    """Read a CSV as strings, checking it is a non-empty table with unique column names."""
-    path = Path(path)
-    if not path.is_file():
-        raise KaizenError(f"{path}: file not found")
-    return parse_raw(path.read_bytes(), path, separator)
-
-
-def parse_raw(raw: bytes, path: str | Path, separator: str = ",") -> pd.DataFrame:
-    """`read_raw` on a CSV's bytes; errors name `path`."""
-    if not raw or raw.isspace():
-        raise KaizenError(f"{path}: file is empty")
-    if b"\x00" in raw[:8192]:
-        raise KaizenError(f"{path}: not a CSV file (binary content)")
-    try:
-        text = raw.decode("utf-8-sig")
-        data = raw.removeprefix(codecs.BOM_UTF8)  # the same text as UTF-8, without a copy
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-        data = text.encode("utf-8")
-    header = next(csv.reader(_lines(text), delimiter=separator), [])
-    header = [name.strip() for name in header]
-    if len(header) < 2:
-        raise KaizenError(
-            f"{path}: not a CSV with separator {separator!r} (header has {len(header)} column)"
-        )
-    seen: set[str] = set()
-    for name in header:
-        if not name:
-            raise KaizenError(f"{path}: empty column name in header")
-        if name in seen:
-            raise KaizenError(f"{path}: duplicate column name {name!r}")
-        seen.add(name)
-    frame = _read_arrow(data, separator, len(header))
-    if frame is None:
-        frame = _read_pandas(text, separator, path)
-    frame.columns = header
-    if frame.empty:
-        raise KaizenError(f"{path}: no data rows below the header")
-    frame.index = pd.RangeIndex(1, len(frame) + 1, name=ROW)
-    return frame
-
-
-def _lines(text: str) -> Iterator[str]:
-    """The lines of `text`, each with its line break, one at a time (csv.reader reads only the
-    header's; io.StringIO would first copy the whole text)."""
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start) + 1 or len(text)
-        yield text[start:end]
-        start = end
-
-
-def _read_pandas(text: str, separator: str, path: str | Path) -> pd.DataFrame:
-    """Every cell as text (pandas' missing markers as NaN), or a one-line error naming `path`."""
-    try:
-        return pd.read_csv(
-            io.StringIO(text), sep=separator, dtype=str, skipinitialspace=True, engine="c"
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        detail = str(exc).strip().splitlines()[-1]
-        raise KaizenError(f"{path}: not a valid CSV ({detail})") from None
-
-
-def _read_arrow(data: bytes, separator: str, width: int) -> pd.DataFrame | None:
-    """The frame `pd.read_csv(dtype=str, skipinitialspace=True)` reads, parsed by pyarrow's
-    multi-threaded reader (about 5x faster at 1M rows); None whenever that reading could differ
-    (a quoted header, a ragged row, any parse error), and pandas then reads or reports it."""
-    if len(separator) != 1 or b'"' in data[: data.find(b"\n")]:
-        return None
-    names = [f"c{i}" for i in range(width)]
-    try:
-        table = pcsv.read_csv(
-            pa.BufferReader(data),
-            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pcsv.ParseOptions(delimiter=separator, newlines_in_values=True),
-            convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.large_string()),
-                null_values=NA_VALUES,
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid:
-        return None
-    columns = {}
-    for name, values in zip(names, table.columns):
-        if pc.any(pc.starts_with(values, " ")).as_py():  # skipinitialspace, then NA again
-            values = pc.utf8_ltrim(values, " ")
-            values = pc.if_else(pc.is_in(values, pa.array(NA_VALUES)), None, values)
-        columns[name] = values
-    return pa.table(columns).to_pandas(types_mapper={pa.large_string(): TEXT}.get)
 
 
 def _to_numeric(values: pd.Series) -> pd.Series:

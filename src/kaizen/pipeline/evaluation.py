@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
+from kaizen import KaizenError
 from kaizen.pipeline import calibration as C
 from kaizen.pipeline import metrics as M
 from kaizen.config import EvaluateConfig, TrainConfig
@@ -22,6 +25,17 @@ from kaizen.pipeline.data import Schema
 from kaizen.pipeline.model import cross_validate, importance, predict_scores, projection
 
 PCA_ROWS = 2000  # points in the PCA scatter (kept small: it lives in git)
+# Plot data and the git copy of the per-row scores live in git: past these sizes they are
+# thinned (evenly spaced points / rows); metrics use every row, and `--scores` (DVC-cached)
+# keeps every row's score for the PR report's paired test.
+CURVE_POINTS = 2000  # points per ROC / precision-recall curve
+ROW_CAP = 5000  # rows per part in the confusion-matrix plot data
+# Rows per part in scores/*.csv, the report's fallback when the base's full copy is not in the
+# DVC cache. A commit of new scores adds 6.4 bytes per row to the packed repository (measured:
+# bench/README.md, "Score copies"): 20,000 rows keep both parts under 0.3 MB per model change,
+# 100,000 would add 1.3 MB, past 1 GB (GitHub's recommended repository size) in 1,000 changes.
+SCORES_CAP = 20_000
+CURVES = ("roc", "precision_recall")
 
 
 class Evaluation(NamedTuple):
@@ -105,3 +119,39 @@ def all_scores(scores: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def thinned(frame: pd.DataFrame, cap: int) -> pd.DataFrame:
     """At most `cap` evenly spaced rows (first and last kept), for the copies kept in git."""
     return frame.iloc[M.evenly(len(frame), cap)]
+
+
+def fitted_with(metadata: dict, source: str) -> TrainConfig:
+    """The train params the model was fitted with (model.json), which cross-validation refits."""
+    try:
+        return TrainConfig.model_validate(metadata["params"])
+    except (KeyError, TypeError, ValidationError):
+        raise KaizenError(f"{source}: no valid train params (rerun `dvc repro train`)") from None
+
+
+def decisions(frame: pd.DataFrame, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Outcomes and 0/1 decisions at `threshold` of at most ROW_CAP rows: the confusion plot's."""
+    kept = thinned(frame, ROW_CAP)
+    return kept["y"].to_numpy(), (kept["score"].to_numpy() >= threshold).astype(int)
+
+
+def csv_files(result: Evaluation) -> dict[str, tuple[pd.DataFrame, bool]]:
+    """The CSV files evaluate writes beside dvclive's, by path in its output folder, each with
+    whether its index is written: the capped score copies (indexed by data row), score
+    histograms, calibration buckets, permutation importance and the PCA projection."""
+    out = {}
+    for name, frame in result.scores.items():
+        copy = thinned(frame, SCORES_CAP)
+        out[f"scores/{name}.csv"] = (copy.assign(score=copy["score"].round(6)), True)
+        histogram = M.score_histogram(frame["y"].to_numpy(), frame["score"].to_numpy())
+        out[f"plots/score_distribution/{name}.csv"] = (pd.DataFrame(histogram), False)
+        out[f"plots/calibration/{name}.csv"] = (result.calibration[name].round(6), False)
+    out["plots/importance.csv"] = (result.importance, False)
+    for name, points in result.projection.items():
+        out[f"plots/projection/{name}.csv"] = (points, False)
+    return out
+
+
+def clean_plot(content: dict, kind: str) -> dict:
+    """dvclive's plot JSON fit for git: finite, 6 significant digits, curves thinned."""
+    return M.clean_plot(content, CURVE_POINTS if kind in CURVES else None)

@@ -22,10 +22,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, RobustScaler, StandardScaler
 
 from kaizen import KaizenError, __version__
-from kaizen.bundle import scoring
 from kaizen.config import TrainConfig
 from kaizen.pipeline.data import Schema
 from kaizen.pipeline.features import QuantileClipper, RatioFeatures, remove_outliers
+from kaizen.pipeline import scoring
 
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "scipy", "pyarrow")
 CALIBRATION_FOLDS = 5  # inner folds whose out-of-fold predictions fit `train.calibration`
@@ -254,7 +254,7 @@ def cross_validate(
 
 def predict_scores(pipeline: Pipeline, features: pd.DataFrame) -> pd.Series:
     """Probability of the positive class, indexed like `features`: the bundle's one scoring path
-    (`bundle.scoring.score`), so that evaluation scores exactly as production does."""
+    (`pipeline.scoring.score`), so that evaluation scores exactly as production does."""
     return pd.Series(scoring.score(pipeline, features), index=features.index, name="score")
 
 

@@ -183,7 +183,7 @@ def data_change(
     reading: Reading,
     base_path: str | None = None,
 ) -> DataChange:
-    """Compare two raw frames (strings, as read by `data.read_raw`); `base` None = new file."""
+    """Compare two raw frames (strings, as read by `tables.read_raw`); `base` None = new file."""
     target, positive = reading.target, reading.positive
     if base is None:
         return DataChange(path, None, len(head), rate_head=target_rate(head, target, positive))

@@ -8,7 +8,7 @@ import argparse
 from importlib import import_module
 from types import ModuleType
 
-from kaizen.config import load_params
+from kaizen.io.params import load_params
 
 STAGES = ("ingest", "prepare", "train", "evaluate", "drift", "bundle")
 

@@ -55,5 +55,5 @@ def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml 
     with files.atomic_dir(output) as tmp:
         files.write_json(metrics, tmp / "metrics.json")
         files.write_json([item.to_dict() for item in report.features], tmp / "features.json")
-        (tmp / "summary.md").write_text(rendering.summary_markdown(report), encoding="utf-8")
+        files.write_text(rendering.summary_markdown(report), tmp / "summary.md")
     return {key: value for key, value in metrics.items() if key != "psi"}

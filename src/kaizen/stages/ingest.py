@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from kaizen.pipeline import data as D
-from kaizen.io import files
+from kaizen.io import files, tables
 from kaizen.config import Params
 
 HELP = "validate the raw CSV, split it into reference and current parts"
@@ -16,7 +16,7 @@ def run(  # pylint: disable=redefined-builtin
     params: Params, *, input: str, reference: str, current: str, schema: str, metrics: str
 ) -> dict:
     """Validate the `input` CSV, split it (data.split), write both parts, the schema and facts."""
-    raw = D.read_raw(input, params.data.separator)
+    raw = tables.read_raw(input, params.data.separator)
     parts = D.ingest(raw, params.data, input)
     for warning in parts.warnings:
         print(f"kaizen ingest: warning: {warning}", file=sys.stderr)

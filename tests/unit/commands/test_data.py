@@ -6,7 +6,6 @@ import argparse
 import difflib
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 
@@ -168,24 +167,6 @@ def test_destination():
     for name in ("../b.csv", "sub/b.csv", ".hidden.csv"):
         with pytest.raises(KaizenError, match=r"^--name: .* is not a plain file name$"):
             C.destination(Path("a.csv"), name)
-
-
-def test_read_snapshot(tmp_path):
-    """A CSV is stored as it is; a Parquet file as CSV; missing or broken files are named."""
-    csv = tmp_path / "a.csv"
-    csv.write_bytes(b"x;y\n1;2\n")
-    assert C.read_snapshot(csv, ";") == (b"x;y\n1;2\n", ";")
-    parquet = tmp_path / "events.parquet"
-    frame = pd.DataFrame({"Income": [1.5, None], "Home": ["rent", "owner"], "Status": [1, 0]})
-    frame.to_parquet(parquet, index=False)
-    content, separator = C.read_snapshot(parquet, ";")
-    assert separator == "," and content == b"Income,Home,Status\n1.5,rent,1\n,owner,0\n"
-    with pytest.raises(KaizenError, match=r"nope.csv: file not found$"):
-        C.read_snapshot(tmp_path / "nope.csv", ",")
-    broken = tmp_path / "broken.parquet"
-    broken.write_bytes(b"not parquet at all")
-    with pytest.raises(KaizenError, match=r"broken.parquet: not a readable Parquet file \(.+\)$"):
-        C.read_snapshot(broken, ",")
 
 
 def test_restored_on_error(tmp_path):

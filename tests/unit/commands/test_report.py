@@ -146,11 +146,9 @@ def test_unknown_base_is_a_one_line_error(repo):  # pylint: disable=unused-argum
 
 
 def test_bad_files_are_named(repo):  # pylint: disable=unused-argument
-    """Invalid JSON and a scores file without its columns name the file."""
+    """Invalid JSON names the file."""
     with pytest.raises(KaizenError, match=r"m.json: invalid JSON"):
         stage.parse_json(b"{oops", "m.json")
-    with pytest.raises(KaizenError, match="s.csv: missing column.s. score"):
-        stage.parse_scores(b"row,y\n1,0\n", "s.csv")
     assert stage.parse_json(None, "m.json") is None
 
 
@@ -302,14 +300,3 @@ def test_report_reads_its_params_section(repo):  # pylint: disable=unused-argume
     write("params.yaml", PARAMS + "report:\n  min_delta_auc: -1\n")
     with pytest.raises(KaizenError, match="params.yaml: report.min_delta_auc: Input should be"):
         stage.write_report("main", "report.md")
-
-
-def test_full_scores_errors_name_the_file():
-    """A full copy that is not Parquet, or lacks a column, is a one-line error."""
-    with pytest.raises(KaizenError, match="^s.parquet: not a readable Parquet file"):
-        stage.full_scores(b"nope", "s.parquet")
-    buffer = io.BytesIO()
-    pd.DataFrame({"row": [1], "y": [0]}).to_parquet(buffer)
-    with pytest.raises(KaizenError, match="^s.parquet: missing column.s. part, score"):
-        stage.full_scores(buffer.getvalue(), "s.parquet")
-    assert stage.full_scores(None, "s.parquet") == {}

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kaizen import KaizenError, cli
-from kaizen.experiments import selection as experiments
 from kaizen.commands import runner
+from kaizen.io.dvc import expand
 from kaizen.commands import sweep as command
 from tests.unit.helpers import assert_one_line_error
 from tests.unit.experiments.test_selection import AUC, LOG, QUEUE_STATUS, show_json
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_repository_grids_are_valid():
     """sweeps.yaml: the default grid spans families and PCA; the logreg grid has 8 runs."""
-    default = experiments.expand(command.load_grid("default", str(ROOT / "sweeps.yaml")))
+    default = expand(command.load_grid("default", str(ROOT / "sweeps.yaml")))
     assert len(default) == 12
     assert {run[0] for run in default} == {
         "train.model=logreg",
@@ -28,7 +28,7 @@ def test_repository_grids_are_valid():
         "train.model=rf",
     }
     assert any("train.pca.n_components=5" in run for run in default)
-    assert len(experiments.expand(command.load_grid("logreg", str(ROOT / "sweeps.yaml")))) == 8
+    assert len(expand(command.load_grid("logreg", str(ROOT / "sweeps.yaml")))) == 8
 
 
 def test_grid_file_errors(tmp_path):

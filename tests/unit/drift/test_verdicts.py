@@ -9,9 +9,11 @@ import pytest
 from scipy import stats
 
 from kaizen import KaizenError
+from kaizen.io import tables
 from kaizen.pipeline import data as D
 from kaizen.drift import rendering, statistics, verdicts
-from kaizen.config import DataConfig, DriftConfig, RowSplit, parse_params
+from kaizen.config import DataConfig, DriftConfig, parse_params
+from kaizen.splits import RowSplit
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT = DriftConfig()
@@ -390,7 +392,7 @@ def test_default_data_expenses_drifted_age_amount_stable():
     a bin of its own; 0.43 on plain deciles), Age/Amount stable."""
     config = DataConfig(path="credit_data.csv", target="Status", positive="bad")
     source = ROOT / "data" / "raw" / "credit_data.csv"
-    raw = D.read_raw(source)
+    raw = tables.read_raw(source)
     schema = D.infer_schema(raw, config)
     reference, current = D.split_reference_current(D.clean(raw, schema, config, "data"), SPLIT)
     report = verdicts.analyse(reference, current, schema.numeric, schema.categorical, DEFAULT)

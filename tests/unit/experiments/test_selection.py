@@ -232,28 +232,6 @@ def test_held_out_figures_of_the_winner(shown):
     assert experiments.held_out(rows[1], "other.json:x") == "none"
 
 
-def test_expand_is_dvc_cartesian_product_per_call():
-    """Each call is a product; calls add up; float range() includes its end."""
-    runs = experiments.expand(
-        [
-            ["train.model=logreg", "train.logreg.C=choice(0.1,1)", "train.scaling=standard,robust"],
-            ["train.model=hgb"],
-        ]
-    )
-    assert len(runs) == 5
-    assert ["train.model=logreg", "train.logreg.C=1", "train.scaling=robust"] in runs
-    floats = experiments.expand([["train.logreg.C=range(0.1,1.0,0.3)"]])
-    assert [run[0] for run in floats][-1] == "train.logreg.C=1.0"
-    assert len(experiments.expand([["train.seed=range(1,4)"]])) == 3
-
-
-@pytest.mark.parametrize("bad", ["train.model", "train.logreg.C=choice(0.1,"])
-def test_expand_rejects_bad_syntax(bad):
-    """A malformed override fails before anything is queued."""
-    with pytest.raises(KaizenError, match="-S"):
-        experiments.expand([[bad]])
-
-
 QUEUE_STATUS = """\
 Task     Name        Created    Status
 f3989fc  mopey-hulk  09:33 AM   Success

@@ -147,3 +147,34 @@ def test_write_rows_of_successive_frames_equals_one_frame(tmp_path):
         files.write_rows((rows.iloc[i : i + 1] for i in range(len(rows))), parts)
         assert parts.read_bytes() == whole.read_bytes()
     assert b'"c,d"' in parts.read_bytes() and b'"a"' in parts.read_bytes()
+
+
+def test_bytes_round_trip_and_missing_file(tmp_path):
+    """write_bytes leaves no temporary file; read_bytes gives the bytes, or None when missing."""
+    path = tmp_path / "a.bin"
+    files.write_bytes(b"\x00\x01", path)
+    assert files.read_bytes(path) == b"\x00\x01"
+    assert siblings(path) == ["a.bin"]
+    assert files.read_bytes(tmp_path / "nope.bin") is None
+
+
+def test_read_yaml_and_its_errors(tmp_path):
+    """YAML content, or a one-line error naming the file."""
+    path = tmp_path / "a.yaml"
+    path.write_text("a: [1, 2]\n", encoding="utf-8")
+    assert files.read_yaml(path) == {"a": [1, 2]}
+    with pytest.raises(KaizenError, match=r"nope.yaml: file not found \(run from the repo"):
+        files.read_yaml(tmp_path / "nope.yaml")
+    path.write_text("a: [1,\n", encoding="utf-8")
+    with pytest.raises(KaizenError, match=r"a.yaml: invalid YAML \(.+\)$"):
+        files.read_yaml(path)
+
+
+def test_copy_file(tmp_path):
+    """The same bytes at the target, no temporary file left; a missing source raises."""
+    source, target = tmp_path / "a.bin", tmp_path / "out" / "b.bin"
+    source.write_bytes(b"model\x00bytes")
+    files.copy_file(source, target)
+    assert target.read_bytes() == b"model\x00bytes" and siblings(target) == ["b.bin"]
+    with pytest.raises(FileNotFoundError):
+        files.copy_file(tmp_path / "nope.bin", target)

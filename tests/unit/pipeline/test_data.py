@@ -1,4 +1,4 @@
-"""Raw data reading, schema inference, target encoding, splits and scoring input."""
+"""Schema inference, target encoding, splits and scoring input (reading: tests/unit/io)."""
 
 import numpy as np
 import pandas as pd
@@ -7,10 +7,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from kaizen import KaizenError
+from kaizen.io import tables
 from kaizen.pipeline import data as D
-from kaizen.config import DataConfig, DateSplit, NoSplit, RowSplit, ShareSplit
-
-TEXT = "Status,Age,Home,Income\nbad,30,rent,100\ngood, 41 ,owner,\ngood,52,rent,250\n"
+from kaizen.config import DataConfig
+from kaizen.splits import DateSplit, NoSplit, RowSplit, ShareSplit
 
 
 def config(**overrides) -> DataConfig:
@@ -31,21 +31,6 @@ def is_float_nan(value) -> bool:
     return isinstance(value, float) and np.isnan(value)
 
 
-@pytest.fixture(name="csv")
-def fixture_csv(tmp_path):
-    """Write text to d.csv and return its path."""
-
-    def write(content: str | bytes):
-        path = tmp_path / "d.csv"
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-        return path
-
-    return write
-
-
 def test_schema_round_trip_and_features():
     """to_dict/from_dict are inverse; features are numeric then categorical."""
     schema = D.Schema("y", "bad", ["a", "b"], ["c"])
@@ -57,61 +42,6 @@ def test_schema_round_trip_and_features():
         "numeric": ["a", "b"],
         "categorical": ["c"],
     }
-
-
-def test_read_raw_strings_indexed_by_data_row(csv):
-    """Values stay strings (stripped of leading blanks), the index is the 1-based data row."""
-    frame = D.read_raw(csv(TEXT))
-    assert list(frame.columns) == ["Status", "Age", "Home", "Income"]
-    assert frame.index.name == "row"
-    assert list(frame.index) == [1, 2, 3]
-    assert frame.loc[2, "Age"].strip() == "41"
-    assert frame.loc[1, "Age"] == "30"
-    assert pd.isna(frame.loc[2, "Income"])
-
-
-def test_read_raw_bom_latin1_and_separator(csv):
-    """A UTF-8 BOM is dropped, Latin-1 bytes decode, a custom separator is honoured."""
-    frame = D.read_raw(csv(b"\xef\xbb\xbfStatus;Ville\nbad;Z\xc3\xbcrich\ngood;x\n"), ";")
-    assert list(frame.columns) == ["Status", "Ville"]
-    assert frame.loc[1, "Ville"] == "Zürich"
-    frame = D.read_raw(csv(b"Status,Ville\nbad,Z\xfcrich\ngood,x\n"))
-    assert frame.loc[1, "Ville"] == "Zürich"
-
-
-def test_read_raw_strips_header_names(csv):
-    """Blanks around header names are removed."""
-    frame = D.read_raw(csv(" Status , Age\nbad,1\n"))
-    assert list(frame.columns) == ["Status", "Age"]
-
-
-@pytest.mark.parametrize(
-    ("content", "problem"),
-    [
-        ("", "file is empty"),
-        ("  \n\n", "file is empty"),
-        (b"PK\x03\x04\x00\x00binary", "not a CSV file (binary content)"),
-        ("just one column\nof text\n", "not a CSV with separator ',' (header has 1 column)"),
-        ("Status,,Age\nbad,1,2\n", "empty column name in header"),
-        ("Status,Age,Age\nbad,1,2\n", "duplicate column name 'Age'"),
-        ("Status,Age\n", "no data rows below the header"),
-        ("Status,Age\nbad,1\ngood,2,3,4\n", "not a valid CSV (Error tokenizing data"),
-    ],
-)
-def test_read_raw_rejects(csv, content, problem):
-    """Each malformed file gives a one-line error naming the file and the problem."""
-    path = csv(content)
-    with pytest.raises(KaizenError) as caught:
-        D.read_raw(path)
-    message = str(caught.value)
-    assert message.startswith(f"{path}: {problem}"), message
-    assert "\n" not in message
-
-
-def test_read_raw_missing_file(tmp_path):
-    """A missing file is named."""
-    with pytest.raises(KaizenError, match="nope.csv: file not found"):
-        D.read_raw(tmp_path / "nope.csv")
 
 
 def test_to_numeric_coerces_text_to_nan():
@@ -444,7 +374,7 @@ def test_coerce_features_from_raw_strings(tmp_path):
     """Raw strings become floats/objects in schema order; extra columns are dropped."""
     path = tmp_path / "new.csv"
     path.write_text("Home,Extra,Income\n rent,z,100\nowner,z,\n", encoding="utf-8")
-    raw = D.read_raw(path)
+    raw = tables.read_raw(path)
     out = D.coerce_features(raw, D.Schema("y", "1", ["Income"], ["Home"]), str(path))
     assert list(out.columns) == ["Income", "Home"]
     assert out["Income"].dtype == "float64"
@@ -465,7 +395,7 @@ def test_coerce_features_rejects_text_in_numeric(tmp_path):
     """Text in a numeric column is named with its value and data row."""
     path = tmp_path / "new.csv"
     path.write_text("Income,Home\n100,a\nabc,b\n", encoding="utf-8")
-    raw = D.read_raw(path)
+    raw = tables.read_raw(path)
     with pytest.raises(KaizenError) as caught:
         D.coerce_features(raw, D.Schema("y", "1", ["Income"], ["Home"]), str(path))
     assert str(caught.value) == (
@@ -514,63 +444,6 @@ def test_split_needs_two_rows_per_class():
         D.split_train_test(data, "y", 0.25, 42)
 
 
-# Cells that stress the two readers: pandas' missing markers (bare, quoted, after spaces),
-# spaces, quotes, separators inside quotes, newlines inside quotes, non-ASCII text.
-CELLS = [
-    "",
-    "1",
-    "-2.5",
-    "1e3",
-    "abc",
-    "NA",
-    '"NA"',
-    " NA",
-    "  x",
-    "x  ",
-    " ",
-    "nan",
-    "None",
-    "<NA>",
-    "#N/A",
-    '"a,b"',
-    '"say ""hi"""',
-    '"two\nlines"',
-    "Zürich",
-    " 7 ",
-]
-
-
-@settings(max_examples=300, deadline=None, derandomize=True)
-@given(
-    width=st.integers(2, 4),
-    cells=st.lists(st.sampled_from(CELLS), min_size=1, max_size=24),
-    separator=st.sampled_from([",", ";"]),
-    newline=st.sampled_from(["\n", "\r\n"]),
-)
-def test_arrow_reader_reads_what_pandas_reads(width, cells, separator, newline):
-    """pyarrow's fast path gives exactly pandas' frame (same cells, same missing), or defers."""
-    rows = [cells[i : i + width] for i in range(0, len(cells), width)]
-    rows = [row + ["1"] * (width - len(row)) for row in rows]
-    header = separator.join(f"h{i}" for i in range(width))
-    text = newline.join([header] + [separator.join(row) for row in rows]) + newline
-    expected = D._read_pandas(text, separator, "d.csv")  # pylint: disable=protected-access
-    fast = D._read_arrow(text.encode(), separator, width)  # pylint: disable=protected-access
-    if fast is None:
-        return
-    fast.columns = expected.columns
-    pd.testing.assert_frame_equal(fast, expected, check_dtype=False)
-    assert fast.isna().equals(expected.isna())
-
-
-def test_arrow_reader_used_on_clean_files_and_defers_on_ragged_rows():
-    """The fast path reads ordinary files; a row with a missing field goes to pandas."""
-    # pylint: disable=protected-access
-    assert D._read_arrow(b"a,b\n1,x\n2,y\n", ",", 2) is not None
-    assert D._read_arrow(b"a,b\n1\n2,y\n", ",", 2) is None
-    assert D._read_arrow(b'"a",b\n1,x\n', ",", 2) is None
-    assert D._read_arrow(b"a||b\n1||x\n", "||", 2) is None
-
-
 NUMBERS = ["1", "-2.5", "1e3", "+4", ".5", "7.", "0", "-0", "1E-2", "inf", "-inf", " 3", "x", "1,5"]
 LABELS = ["rent", " rent ", "owner", "Zürich", "\tx", "a b"]
 
@@ -585,7 +458,7 @@ def test_arrow_typing_equals_pandas_typing(numbers, labels):
     schema = D.Schema("Status", "bad", ["Age"], ["Home"])
     rows = [f"bad,{n},{labels[i]}" for i, n in enumerate(numbers)]
     text = "\n".join(["Status,Age,Home"] + rows) + "\n"
-    fast = D._read_arrow(text.encode(), ",", 3)  # pylint: disable=protected-access
+    fast = tables._read_arrow(text.encode(), ",", 3)  # pylint: disable=protected-access
     assume(fast is not None)
     fast.columns = ["Status", "Age", "Home"]
     fast.index = pd.RangeIndex(1, len(fast) + 1, name=D.ROW)

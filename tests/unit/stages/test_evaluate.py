@@ -8,6 +8,7 @@ import pytest
 
 from kaizen import KaizenError
 from kaizen.io import files
+from kaizen.pipeline import evaluation as E
 from kaizen.pipeline import metrics as M
 from kaizen.config import EvaluateConfig
 from kaizen.pipeline.data import Schema
@@ -224,9 +225,9 @@ def test_scores_follow_model(fitted, evaluated):
 def test_run_caps_rows_and_curve_points(fitted, tmp_path, monkeypatch):
     """Past SCORES_CAP / ROW_CAP / CURVE_POINTS the git copies and plot data are thinned;
     metrics and the DVC-cached full copy are not."""
-    monkeypatch.setattr(evaluate, "ROW_CAP", 5)
-    monkeypatch.setattr(evaluate, "SCORES_CAP", 6)
-    monkeypatch.setattr(evaluate, "CURVE_POINTS", 4)
+    monkeypatch.setattr(E, "ROW_CAP", 5)
+    monkeypatch.setattr(E, "SCORES_CAP", 6)
+    monkeypatch.setattr(E, "CURVE_POINTS", 4)
     summary = run(fitted, tmp_path / "out")
     scores = pd.read_csv(tmp_path / "out" / "scores" / "current.csv")
     assert len(scores) == 6 < summary["current"]["rows"]

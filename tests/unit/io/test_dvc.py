@@ -1,0 +1,30 @@
+"""dvc's Python API: Hydra expansion of sweep grids (a DVC-tracked output: tests/integration)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kaizen import KaizenError
+from kaizen.io import dvc
+
+
+def test_expand_is_dvc_cartesian_product_per_call():
+    """Each call is a product; calls add up; float range() includes its end."""
+    runs = dvc.expand(
+        [
+            ["train.model=logreg", "train.logreg.C=choice(0.1,1)", "train.scaling=standard,robust"],
+            ["train.model=hgb"],
+        ]
+    )
+    assert len(runs) == 5
+    assert ["train.model=logreg", "train.logreg.C=1", "train.scaling=robust"] in runs
+    floats = dvc.expand([["train.logreg.C=range(0.1,1.0,0.3)"]])
+    assert [run[0] for run in floats][-1] == "train.logreg.C=1.0"
+    assert len(dvc.expand([["train.seed=range(1,4)"]])) == 3
+
+
+@pytest.mark.parametrize("bad", ["train.model", "train.logreg.C=choice(0.1,"])
+def test_expand_rejects_bad_syntax(bad):
+    """A malformed override fails before anything is queued."""
+    with pytest.raises(KaizenError, match="-S"):
+        dvc.expand([[bad]])
