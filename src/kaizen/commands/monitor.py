@@ -24,6 +24,7 @@ from kaizen.bundle import scoring
 from kaizen.commands.pipeline import stage_option
 from kaizen.config import load_params
 from kaizen.pipeline.model import engineered
+from kaizen.format import flagged
 from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S
 from kaizen.monitoring import store as history_store
@@ -178,13 +179,13 @@ def monitor(args: argparse.Namespace) -> dict:
         store.engine, content, alerts.alerted_at(report.signals, previous, sent, now)
     )
     store.close()
-    flagged = [s.name for s in report.signals if s.level in (S.WARNING, S.CRITICAL)]
+    names = [s.name for s in report.signals if flagged(s.level)]
     return {
         "level": report.level,
         "exit_code": report.exit_code,
         "run_id": run_id,
         "events": len(frame),
-        "flagged": flagged,
+        "flagged": names,
         "estimated_auc": _finite(content["estimated"].get("roc_auc")),
         "output": str(args.output),
     }

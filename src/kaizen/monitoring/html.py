@@ -11,6 +11,9 @@ from __future__ import annotations
 import html
 import math
 
+from kaizen.format import COLOURS as LEVEL_COLOURS
+from kaizen.format import LEVEL_OF_VERDICT, fmt, worst_first
+
 WIDTH, HEIGHT, PAD = 640, 260, 44
 COLOURS = {
     "reference": "#7f7f7f",
@@ -18,8 +21,6 @@ COLOURS = {
     "estimated": "#1f77b4",
     "realised": "#d62728",
 }
-LEVEL_COLOURS = {"ok": "#2ca02c", "warning": "#ff7f0e", "critical": "#d62728"}
-LEVEL_COLOURS["insufficient data"] = "#9e9e9e"
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:980px;color:#222}
@@ -41,15 +42,6 @@ document.addEventListener("DOMContentLoaded", function () {
 def _e(value) -> str:
     """Escaped text."""
     return html.escape(str(value), quote=True)
-
-
-def _fmt(value, digits: int = 3) -> str:
-    """A number or an en dash."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
 
 
 def _scale(low: float, high: float, start: float, end: float):
@@ -101,7 +93,7 @@ def score_chart(histogram: dict) -> str:
     top = max(max(histogram["reference"], default=0), max(histogram["window"], default=0), 0.01)
     x = _scale(0, 1, PAD, WIDTH - 10)
     y = _scale(0, top, HEIGHT - PAD, PAD / 2)
-    body = _axes("score", "share of scores", [(y(0), "0"), (y(top), f"{top:.2f}")])
+    body = _axes("score", "share of scores", [(y(0), "0"), (y(top), fmt(round(top, 2)))])
     for name in ("reference", "window"):
         points = " ".join(
             f"{x((edges[i] + edges[i + 1]) / 2):.1f},{y(share):.1f}"
@@ -128,12 +120,11 @@ def drift_chart(features: list[dict], warning: float, alert: float) -> str:
     top = max([alert * 1.2] + [item.get("psi") or 0 for item in rows])
     left = 150
     x = _scale(0, top, left, WIDTH - 60)  # room for the value after the longest bar
-    colours = {"drift": "#d62728", "warning": "#ff7f0e", "stable": "#2ca02c"}
     body = []
     for index, item in enumerate(rows):
         y = 20 + 18 * index
         value = item.get("psi") or 0.0
-        colour = colours.get(str(item.get("verdict")), "#9e9e9e")
+        colour = LEVEL_COLOURS[LEVEL_OF_VERDICT.get(str(item.get("verdict")), "insufficient data")]
         body.append(
             f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{_e(item["feature"])}</text>'
         )
@@ -141,7 +132,7 @@ def drift_chart(features: list[dict], warning: float, alert: float) -> str:
             f'<rect data-series="{_e(item["feature"])}" x="{left}" y="{y}" '
             f'width="{max(x(value) - left, 1):.1f}" height="13" fill="{colour}"/>'
         )
-        body.append(f'<text x="{x(value) + 4:.1f}" y="{y + 11}">{value:.3f}</text>')
+        body.append(f'<text x="{x(value) + 4:.1f}" y="{y + 11}">{fmt(value)}</text>')
     bottom = 20 + 18 * len(rows)
     for threshold, label in ((warning, "warning"), (alert, "drift")):
         body.append(
@@ -149,7 +140,7 @@ def drift_chart(features: list[dict], warning: float, alert: float) -> str:
             'stroke="#555" stroke-dasharray="4 3"/>'
         )
         body.append(
-            f'<text x="{x(threshold) + 3:.1f}" y="{bottom + 14}">{label} {threshold}</text>'
+            f'<text x="{x(threshold) + 3:.1f}" y="{bottom + 14}">{label} {fmt(threshold)}</text>'
         )
     return _frame("chart-drift", "Per-feature drift (PSI on the reference's bins)", body, height)
 
@@ -162,15 +153,15 @@ def trend_chart(points: list[dict], reference_auc: float | None) -> str:
         for v in (p.get("estimated_auc"), p.get("realised_auc"), reference_auc)
         if v is not None
     ]
-    low = max(0.0, min(values, default=0.5) - 0.03)
-    high = min(1.0, max(values, default=0.5) + 0.03)
+    low = max(0.0, math.floor((min(values, default=0.5) - 0.03) * 100) / 100)
+    high = min(1.0, math.ceil((max(values, default=0.5) + 0.03) * 100) / 100)
     count = max(len(points) - 1, 1)
     x = _scale(0, count, PAD + 10, WIDTH - 20)
     y = _scale(low, high, HEIGHT - PAD, PAD / 2)
     body = _axes(
         "monitor run (oldest → this one)",
         "ROC AUC",
-        [(y(low), f"{low:.2f}"), (y(high), f"{high:.2f}")],
+        [(y(low), fmt(low)), (y(high), fmt(high))],
     )
     band = [
         (i, p["estimated_auc"], p.get("estimated_auc_se") or 0.0)
@@ -198,7 +189,7 @@ def trend_chart(points: list[dict], reference_auc: float | None) -> str:
         for i, v in series:
             body.append(
                 f'<circle data-series="{key}" cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" '
-                f'fill="{COLOURS[key]}"><title>{key} {v:.3f}</title></circle>'
+                f'fill="{COLOURS[key]}"><title>{key} {fmt(v)}</title></circle>'
             )
     body += _legend(
         [
@@ -220,13 +211,13 @@ def trend_chart(points: list[dict], reference_auc: float | None) -> str:
 def signals_rows(signals: list[dict]) -> str:
     """The signals table body."""
     rows = []
-    for item in signals:
+    for item in worst_first(signals, lambda s: s["level"]):
         colour = LEVEL_COLOURS[item["level"]]
         rows.append(
             f"<tr><td><code>{_e(item['name'])}</code></td>"
             f'<td style="color:{colour}">● {_e(item["level"])}</td>'
             + "".join(
-                f'<td class="n">{_fmt(item.get(key))}</td>'
+                f'<td class="n">{fmt(item.get(key))}</td>'
                 for key in ("value", "reference", "warning", "critical")
             )
             + f"<td>{_e(item.get('detail', ''))}</td></tr>"
@@ -252,10 +243,10 @@ def page(report: dict, drift_thresholds: tuple[float, float]) -> str:
 <script>{SCRIPT}</script></head>
 <body>
 <h1 style="color:{LEVEL_COLOURS[level]}">Kaizen monitoring: ● {_e(level)}</h1>
-<p>Window {_e(window['since'] or 'last events')} → {_e(window['until'])}: {window['events']:,}
-events, {window['labelled']:,} with an outcome ({window['matured_labelled']:,} matured). Exit code
-{report['exit_code']} (2 = critical). Estimated ROC AUC {_fmt(est.get('roc_auc'))} ±
-{_fmt(est.get('roc_auc_se'))} (test split {_fmt(report['reference'].get('roc_auc'))}).</p>
+<p>Window {_e(window['since'] or 'last events')} → {_e(window['until'])}: {fmt(window['events'])}
+events, {fmt(window['labelled'])} with an outcome ({fmt(window['matured_labelled'])} matured).
+Exit code {report['exit_code']} (2 = critical). Estimated ROC AUC {fmt(est.get('roc_auc'))} ±
+{fmt(est.get('roc_auc_se'))} (test split {fmt(report['reference'].get('roc_auc'))}).</p>
 <h2>Charts</h2>
 {''.join(charts)}
 <h2>Signals</h2>

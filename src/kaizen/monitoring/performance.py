@@ -27,6 +27,7 @@ from scipy.stats import rankdata
 
 from kaizen.pipeline import metrics as M
 from kaizen.drift.statistics import adjust
+from kaizen.format import fmt
 
 ASSUMPTIONS = (
     "the scores are calibrated probabilities of default for this population (checked on the "
@@ -232,8 +233,8 @@ def calibration_evidence(y_true, score, edges: np.ndarray, alpha: float = 0.05) 
     else:
         summary = (
             f"calibration supported on the test split ({len(graded)} grades, Jeffreys, "
-            f"Holm-adjusted p >= {alpha}); expected ROC AUC {expected:.3f} vs realised "
-            f"{observed:.3f} there"
+            f"Holm-adjusted p >= {alpha}); expected ROC AUC {fmt(expected)} vs realised "
+            f"{fmt(observed)} there"
         )
     for g, p in zip(graded, adjusted):
         g["p_adjusted_two_sided"] = float(p)

@@ -5,21 +5,18 @@ from __future__ import annotations
 import math
 
 from kaizen.drift.rendering import features_table
-from kaizen.format import details, fmt
+from kaizen.format import ICONS, LEVEL_VALUES, details, fmt, p_value, worst_first
 
-ICONS = {"ok": "🟢", "warning": "🟠", "critical": "🔴", "insufficient data": "⚪"}
-LEVEL_VALUES = {"insufficient data": -1, "ok": 0, "warning": 1, "critical": 2}
 TOP_FEATURES = 10
 
 
 def signals_table(signals: list[dict]) -> str:
-    """One row per signal, worst first."""
-    order = {"critical": 0, "warning": 1, "insufficient data": 2, "ok": 3}
+    """One row per signal, worst first (insufficient data last)."""
     rows = [
         "| signal | level | value | reference | warning | critical | detail |",
         "|---|---|--:|--:|--:|--:|---|",
     ]
-    for item in sorted(signals, key=lambda s: (order[s["level"]], s["name"])):
+    for item in worst_first(sorted(signals, key=lambda s: s["name"]), lambda s: s["level"]):
         rows.append(
             f"| `{item['name']}` | {ICONS[item['level']]} {item['level']} | "
             f"{fmt(item.get('value'))} | {fmt(item.get('reference'))} | "
@@ -52,9 +49,10 @@ def performance_section(report: dict) -> str:
     if real:
         test = real.get("auc_test") or {}
         lines.append(
-            f"Realised on {real['rows']:,} matured labelled events ({real['defaults']:,} defaults)"
+            f"Realised on {fmt(real['rows'])} matured labelled events ({fmt(real['defaults'])} "
+            "defaults)"
             f"; Gini {fmt(real.get('gini'))}, KS {fmt(real.get('ks'))}; AUC-decline test "
-            f"S = {fmt(test.get('statistic'))}, p = {fmt(test.get('p_value'))}; estimate "
+            f"S = {fmt(test.get('statistic'))}, p = {p_value(test.get('p_value'))}; estimate "
             f"on the same events {fmt(real.get('estimated_auc'))} "
             f"(error {fmt(real.get('estimate_error'))})."
         )
@@ -79,8 +77,9 @@ def grades_table(grades: list[dict]) -> str:
     ]
     for g in grades:
         rows.append(
-            f"| {g['grade']} | [{g['low']:.3f}, {g['high']:.3f}) | {g['rows']} | {g['defaults']} "
-            f"| {g['pd']:.3f} | {g['default_rate']:.3f} | {fmt(g['p_value'])} |"
+            f"| {g['grade']} | [{fmt(g['low'])}, {fmt(g['high'])}) | {fmt(g['rows'])} | "
+            f"{fmt(g['defaults'])} | {fmt(g['pd'])} | {fmt(g['default_rate'])} | "
+            f"{p_value(g['p_value'])} |"
         )
     return details("Calibration by grade (Jeffreys test)", "\n".join(rows))
 
@@ -94,8 +93,8 @@ def markdown(report: dict) -> str:
     lines = [
         f"## Kaizen monitoring: {ICONS[level]} {level}",
         "",
-        f"Window {span}: {window['events']:,} events, {window['labelled']:,} with an outcome "
-        f"({window['matured_labelled']:,} matured). Exit code {report['exit_code']} "
+        f"Window {span}: {fmt(window['events'])} events, {fmt(window['labelled'])} with an "
+        f"outcome ({fmt(window['matured_labelled'])} matured). Exit code {report['exit_code']} "
         "(2 = critical).",
         "",
         signals_table(report["signals"]),

@@ -21,16 +21,19 @@ import pandas as pd
 from kaizen.drift import verdicts
 from kaizen.pipeline import metrics as M
 from kaizen.config import Params
+from kaizen.format import (
+    CRITICAL,
+    INSUFFICIENT,
+    LEVEL_OF_VERDICT,
+    OK,
+    WARNING,
+    flagged,
+    fmt,
+    p_value,
+    worst,
+)
 from kaizen.monitoring import performance as P
 
-OK, WARNING, CRITICAL, INSUFFICIENT = "ok", "warning", "critical", "insufficient data"
-RANK = {INSUFFICIENT: 0, OK: 1, WARNING: 2, CRITICAL: 3}
-FROM_DRIFT = {
-    verdicts.DRIFT: CRITICAL,
-    verdicts.WARNING: WARNING,
-    verdicts.STABLE: OK,
-    verdicts.INSUFFICIENT: INSUFFICIENT,
-}
 EXIT_CODES = {CRITICAL: 2}  # anything else exits 0
 
 
@@ -91,9 +94,9 @@ def signal(name: str, breach: str, group: str, **facts) -> Signal:
 
 def overall(signals: list[Signal], events: int, min_events: int) -> str:
     """Worst level; insufficient data for a small window with nothing flagged."""
-    worst = max((s.level for s in signals), key=RANK.__getitem__, default=OK)
-    if RANK[worst] >= RANK[WARNING]:
-        return worst
+    found = worst(s.level for s in signals)
+    if flagged(found):
+        return found
     return INSUFFICIENT if events < min_events else OK
 
 
@@ -171,7 +174,8 @@ def drift_signals(report: verdicts.DriftReport, enough: bool) -> list[Signal]:
     out = []
     for item in report.features:
         part = item.components.get("distribution", {})
-        breach = FROM_DRIFT[part.get("verdict", verdicts.INSUFFICIENT)] if enough else INSUFFICIENT
+        verdict = part.get("verdict", verdicts.INSUFFICIENT)
+        breach = LEVEL_OF_VERDICT[verdict] if enough else INSUFFICIENT
         out.append(
             signal(
                 f"feature:{item.feature}",
@@ -180,10 +184,10 @@ def drift_signals(report: verdicts.DriftReport, enough: bool) -> list[Signal]:
                 value=item.psi,
                 warning=report.config.psi_warning,
                 critical=report.config.psi_alert,
-                detail=f"PSI, {item.test} adjusted p = {_p(part.get('p_adjusted'))}",
+                detail=f"PSI, {item.test} adjusted p = {p_value(part.get('p_adjusted'))}",
             )
         )
-    breach = FROM_DRIFT[report.score_verdict] if enough else INSUFFICIENT
+    breach = LEVEL_OF_VERDICT[report.score_verdict] if enough else INSUFFICIENT
     out.append(
         signal(
             "score_psi",
@@ -192,7 +196,9 @@ def drift_signals(report: verdicts.DriftReport, enough: bool) -> list[Signal]:
             value=report.score_psi,
             warning=report.config.psi_warning,
             critical=report.config.psi_alert,
-            detail=f"score PSI vs the test split's scores, chi2 p = {_p(report.score_p_value)}",
+            detail=(
+                f"score PSI vs the test split's scores, chi2 p = {p_value(report.score_p_value)}"
+            ),
         )
     )
     for component, name, threshold in (
@@ -204,15 +210,13 @@ def drift_signals(report: verdicts.DriftReport, enough: bool) -> list[Signal]:
             for item in report.features
             if component in item.components
         ]
-        worst = max(
-            (FROM_DRIFT[part["verdict"]] for _, part in parts), key=RANK.__getitem__, default=OK
-        )
+        level = worst(LEVEL_OF_VERDICT[part["verdict"]] for _, part in parts)
         values = [(part["effect"] or 0.0, feature) for feature, part in parts]
         value, feature = max(values, default=(None, ""))
         out.append(
             signal(
                 name,
-                worst if enough else INSUFFICIENT,
+                level if enough else INSUFFICIENT,
                 "drift",
                 value=value,
                 warning=getattr(report.config, f"{threshold}_warning"),
@@ -221,13 +225,6 @@ def drift_signals(report: verdicts.DriftReport, enough: bool) -> list[Signal]:
             )
         )
     return out
-
-
-def _p(value: float | None) -> str:
-    """A p-value for a detail line."""
-    if value is None:
-        return "–"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def volume_signal(window: Window, previous_events: list[int], config) -> Signal:
@@ -248,7 +245,7 @@ def volume_signal(window: Window, previous_events: list[int], config) -> Signal:
         value=float(events),
         warning=config.volume_warning * median,
         reference=median,
-        detail=f"{ratio:.2f} x the median of the last {len(previous_events)} windows",
+        detail=f"{fmt(ratio)} x the median of the last {len(previous_events)} windows",
     )
 
 
@@ -270,7 +267,7 @@ def performance_signals(
             warning=test.get("roc_auc", math.nan) - config.auc_drop_warning,
             critical=test.get("roc_auc", math.nan) - config.auc_drop_critical,
             reference=test.get("roc_auc"),
-            detail=f"CBPE from the scores, s.e. {estimate.roc_auc_se:.3f}{caveat}",
+            detail=f"CBPE from the scores, s.e. {fmt(estimate.roc_auc_se)}{caveat}",
         ),
         signal(
             "estimated_default_rate",
@@ -284,7 +281,7 @@ def performance_signals(
             reference=facts["default_rate"],
             warning=config.default_rate_warning,
             critical=config.default_rate_critical,
-            detail=f"mean score, s.e. {estimate.default_rate_se:.3f}; thresholds on the change",
+            detail=f"mean score, s.e. {fmt(estimate.default_rate_se)}; thresholds on the change",
         ),
         _cost_signal("estimated_cost", estimate.cost if enough else None, test, config),
     ]
@@ -363,7 +360,7 @@ def _labelled_detail(matured: dict, config, what: str, test: dict) -> str:
         )
     if test.get("statistic") is None:
         return what
-    return f"{what}: S = {test['statistic']:.2f}, one-sided p = {_p(test['p_value'])}"
+    return f"{what}: S = {fmt(test['statistic'])}, one-sided p = {p_value(test['p_value'])}"
 
 
 def _cost_signal(name: str, value: float | None, test: dict, config) -> Signal:
