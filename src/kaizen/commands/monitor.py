@@ -27,6 +27,7 @@ from kaizen.pipeline.model import engineered
 from kaizen.format import flagged
 from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S
+from kaizen.monitoring.window import Reference, Window
 from kaizen.monitoring import store as history_store
 from kaizen.serving.settings import load_settings
 from kaizen.serving.store import EventStore, utc
@@ -74,7 +75,7 @@ def parse_until(text: str | None, now: dt.datetime) -> dt.datetime:
         raise KaizenError(f"--until: {text!r} is not an ISO 8601 date or date-time") from None
 
 
-def load_reference(model: scoring.Model, pii: tuple[str, ...]) -> S.Reference:
+def load_reference(model: scoring.Model, pii: tuple[str, ...]) -> Reference:
     """Training reference (drift stage's inputs), test-split scores and evaluate's figures."""
     schema = model.schema
     test = files.read_parquet(stage_option("drift", "test"))
@@ -86,7 +87,7 @@ def load_reference(model: scoring.Model, pii: tuple[str, ...]) -> S.Reference:
     )
     numeric = [name for name in schema.numeric + ratios if name not in pii]
     categorical = [name for name in schema.categorical if name not in pii]
-    return S.Reference(
+    return Reference(
         features=reference,
         numeric=numeric,
         categorical=categorical,
@@ -169,7 +170,7 @@ def monitor(args: argparse.Namespace) -> dict:
         since = history_store.window_bounds(store.engine, until, args.last)
     frame, _ = engineered(model.pipeline, frame)
     past = history_store.history(store.engine, params.monitor.history)
-    window = S.Window(frame, since, until, by_time=args.window is not None)
+    window = Window(frame, since, until, by_time=args.window is not None)
     report = S.analyse(window, reference, params, past, now)
     content = report.to_dict()
     write_outputs(content, Path(args.output), params, now.timestamp())

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from kaizen.format import COLOURS, CRITICAL, LEVEL_VALUES, OK, flagged, fmt
-from kaizen.monitoring.signals import Signal
+from kaizen.monitoring.levels import Signal
 
 
 def due(

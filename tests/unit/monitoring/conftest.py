@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from kaizen.config import parse_params
-from kaizen.monitoring import signals as S
+from kaizen.monitoring.window import Reference, Window
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
 
@@ -38,11 +38,11 @@ def params(**monitor):
 
 
 @pytest.fixture(name="reference")
-def fixture_reference() -> S.Reference:
+def fixture_reference() -> Reference:
     """3,000 reference rows; the test split: 1,000 more with outcomes."""
     features = population(3000, seed=1)
     test = population(1000, seed=2)
-    return S.Reference(
+    return Reference(
         features=features[["Income", "Home"]],
         numeric=["Income"],
         categorical=["Home"],
@@ -54,7 +54,7 @@ def fixture_reference() -> S.Reference:
     )
 
 
-def window(n: int, seed: int = 3, shift: float = 0.0, labelled: bool = False) -> S.Window:
+def window(n: int, seed: int = 3, shift: float = 0.0, labelled: bool = False) -> Window:
     """A window of n events created a day before NOW."""
     frame = population(n, seed, shift)
     frame["decision"] = np.where(frame["score"] >= 0.3, "refuse", "accept")
@@ -62,4 +62,4 @@ def window(n: int, seed: int = 3, shift: float = 0.0, labelled: bool = False) ->
     frame["model_version"] = "abc"
     if not labelled:
         frame["outcome"] = np.nan
-    return S.Window(frame, NOW - dt.timedelta(days=7), NOW)
+    return Window(frame, NOW - dt.timedelta(days=7), NOW)

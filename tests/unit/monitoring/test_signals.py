@@ -1,44 +1,13 @@
-"""Levels, the persistence rule, and a window's report."""
+"""A window's signals and report."""
 
 import datetime as dt
 
 import pytest
 
 from kaizen.monitoring import signals as S
+from kaizen.monitoring.drift_signals import volume_signal
+from kaizen.monitoring.window import Window
 from tests.unit.monitoring.conftest import NOW, params, window
-
-
-def test_by_threshold():
-    """Higher (or lower) is worse; no value is insufficient data."""
-    assert S.by_threshold(0.3, 0.1, 0.25) == "critical"
-    assert S.by_threshold(0.1, 0.1, 0.25) == "warning"
-    assert S.by_threshold(0.05, 0.1, 0.25) == "ok"
-    assert S.by_threshold(0.001, 0.05, 0.01, higher_is_worse=False) == "critical"
-    assert S.by_threshold(None, 0.1, 0.25) == S.by_threshold(float("nan"), 0.1, 0.25)
-    assert S.by_threshold(None, 0.1, 0.25) == "insufficient data"
-
-
-def test_persistence_rule():
-    """Critical only after N windows in a row over the critical threshold; else warning."""
-    item = S.signal("x", "critical", "drift", value=1.0, detail="big")
-    first = S.persist(item, [], 2)
-    assert (first.level, first.breach) == ("warning", "critical")
-    assert "crossed in 1 of the last 2 windows" in first.detail
-    assert S.persist(item, ["critical"], 2).level == "critical"
-    assert S.persist(item, ["critical", "ok"], 3).level == "warning"
-    assert S.persist(item, ["critical", "critical"], 3).level == "critical"
-    assert S.persist(item, [], 1).level == "critical"
-    warn = S.signal("y", "warning", "drift")
-    assert S.persist(warn, [], 3) == warn
-
-
-def test_overall_level():
-    """Worst level; a small quiet window is insufficient data."""
-    ok, warn = S.signal("a", "ok", "drift"), S.signal("b", "warning", "drift")
-    assert S.overall([ok, warn], 1000, 500) == "warning"
-    assert S.overall([ok], 1000, 500) == "ok"
-    assert S.overall([ok], 50, 500) == "insufficient data"
-    assert S.overall([S.signal("c", "critical", "drift")], 50, 500) == "critical"
 
 
 def test_undrifted_window_is_ok(reference):
@@ -119,13 +88,13 @@ def test_volume_against_recent_windows(reference):
     volume = next(s for s in report.signals if s.name == "volume")
     assert volume.level == "warning" and volume.reference == 4500
     last = window(1000)
-    last = S.Window(last.frame, None, NOW, by_time=False)
+    last = Window(last.frame, None, NOW, by_time=False)
     volume = next(
         s for s in S.analyse(last, reference, params(), history, NOW).signals if s.name == "volume"
     )
     assert volume.level == "ok" and "not judged" in volume.detail
-    empty = S.Window(window(10).frame.iloc[:0], None, NOW)
-    assert S.volume_signal(empty, [], params().monitor).level == "critical"
+    empty = Window(window(10).frame.iloc[:0], None, NOW)
+    assert volume_signal(empty, [], params().monitor).level == "critical"
 
 
 def test_report_is_json_ready(reference):

@@ -1,0 +1,112 @@
+"""Signals on the window's inputs and traffic: per-feature and score drift, missing shares,
+unseen levels (from kaizen.drift's verdicts), the refusal rate and the event volume."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from kaizen.drift import verdicts
+from kaizen.format import CRITICAL, INSUFFICIENT, LEVEL_OF_VERDICT, OK, WARNING, fmt, p_value, worst
+from kaizen.monitoring.levels import Signal, by_threshold, signal
+from kaizen.monitoring.window import Reference, Window
+
+
+def drift_signals(report: verdicts.DriftReport, enough: bool) -> list[Signal]:
+    """Per-feature distribution drift, score drift, missing-share and unseen-level changes."""
+    out = []
+    for item in report.features:
+        part = item.components.get("distribution", {})
+        verdict = part.get("verdict", verdicts.INSUFFICIENT)
+        breach = LEVEL_OF_VERDICT[verdict] if enough else INSUFFICIENT
+        out.append(
+            signal(
+                f"feature:{item.feature}",
+                breach,
+                "drift",
+                value=item.psi,
+                warning=report.config.psi_warning,
+                critical=report.config.psi_alert,
+                detail=f"PSI, {item.test} adjusted p = {p_value(part.get('p_adjusted'))}",
+            )
+        )
+    breach = LEVEL_OF_VERDICT[report.score_verdict] if enough else INSUFFICIENT
+    out.append(
+        signal(
+            "score_psi",
+            breach,
+            "drift",
+            value=report.score_psi,
+            warning=report.config.psi_warning,
+            critical=report.config.psi_alert,
+            detail=(
+                f"score PSI vs the test split's scores, chi2 p = {p_value(report.score_p_value)}"
+            ),
+        )
+    )
+    for component, name, threshold in (
+        ("missing", "missing_rate", "missing"),
+        ("unseen", "unseen_levels", "unseen"),
+    ):
+        parts = [
+            (item.feature, item.components[component])
+            for item in report.features
+            if component in item.components
+        ]
+        level = worst(LEVEL_OF_VERDICT[part["verdict"]] for _, part in parts)
+        values = [(part["effect"] or 0.0, feature) for feature, part in parts]
+        value, feature = max(values, default=(None, ""))
+        out.append(
+            signal(
+                name,
+                level if enough else INSUFFICIENT,
+                "drift",
+                value=value,
+                warning=getattr(report.config, f"{threshold}_warning"),
+                critical=getattr(report.config, f"{threshold}_alert"),
+                detail=f"largest: {feature}" if feature and value else "",
+            )
+        )
+    return out
+
+
+def volume_signal(window: Window, previous_events: list[int], config) -> Signal:
+    """Events in the window against the median of recent windows (time windows only)."""
+    events = len(window.frame)
+    if not window.by_time:
+        return signal("volume", OK, "volume", value=events, detail="last-N window: not judged")
+    if events == 0:
+        return signal("volume", CRITICAL, "volume", value=0, detail="no events in the window")
+    if not previous_events:
+        return signal("volume", OK, "volume", value=events, detail="no earlier window to compare")
+    median = float(np.median(previous_events))
+    ratio = events / median if median else math.inf
+    return signal(
+        "volume",
+        WARNING if ratio < config.volume_warning else OK,
+        "volume",
+        value=float(events),
+        warning=config.volume_warning * median,
+        reference=median,
+        detail=f"{fmt(ratio)} x the median of the last {len(previous_events)} windows",
+    )
+
+
+def decision_signal(window: Window, reference: Reference, config, enough: bool) -> Signal:
+    """Refusal rate of the window against the test split's at the same threshold."""
+    base = float(np.mean(reference.scores >= reference.threshold))
+    decisions = window.frame["decision"] if "decision" in window.frame else pd.Series(dtype=str)
+    rate = float((decisions == "refuse").mean()) if len(decisions) else None
+    change = None if rate is None or not enough else abs(rate - base)
+    return signal(
+        "decision_rate",
+        by_threshold(change, config.decision_rate_warning, config.decision_rate_critical),
+        "drift",
+        value=rate,
+        reference=base,
+        warning=config.decision_rate_warning,
+        critical=config.decision_rate_critical,
+        detail="share refused; thresholds on the change from the test split",
+    )
