@@ -29,6 +29,7 @@ from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S
 from kaizen.monitoring.window import Reference, Window
 from kaizen.monitoring import store as history_store
+from kaizen.monitoring.report import MonitorReport
 from kaizen.serving.settings import load_settings
 from kaizen.serving.store import EventStore, utc
 
@@ -99,19 +100,19 @@ def load_reference(model: scoring.Model, pii: tuple[str, ...]) -> Reference:
     )
 
 
-def write_outputs(report: dict, output: Path, params, timestamp: float) -> None:
-    """The four report files, each written atomically."""
+def write_outputs(report: MonitorReport, content: dict, output: Path, timestamp: float) -> None:
+    """The four report files, each written atomically; `content` is report.json."""
     texts = {
         "report.md": render.markdown(report),
         "metrics.prom": render.prometheus(report, timestamp),
-        "report.html": html.page(report, (params.drift.psi_warning, params.drift.psi_alert)),
+        "report.html": html.page(report),
     }
-    files.write_json(report, output / "report.json")
+    files.write_json(content, output / "report.json")
     for name, text in texts.items():
         files.write_text(text, output / name)
 
 
-def announce(report: S.MonitorReport, previous: dict, now: dt.datetime, params) -> set[str]:
+def announce(report: MonitorReport, previous: dict, now: dt.datetime, params) -> set[str]:
     """Log every due alert and post them to the webhook; the names delivered (or logged when
     there is no webhook)."""
     config = params.monitor
@@ -173,7 +174,7 @@ def monitor(args: argparse.Namespace) -> dict:
     window = Window(frame, since, until, by_time=args.window is not None)
     report = S.analyse(window, reference, params, past, now)
     content = report.to_dict()
-    write_outputs(content, Path(args.output), params, now.timestamp())
+    write_outputs(report, content, Path(args.output), now.timestamp())
     previous = past[0]["signals"] if past else {}
     sent = announce(report, previous, now, params)
     run_id = history_store.save_run(
@@ -187,7 +188,7 @@ def monitor(args: argparse.Namespace) -> dict:
         "run_id": run_id,
         "events": len(frame),
         "flagged": names,
-        "estimated_auc": _finite(content["estimated"].get("roc_auc")),
+        "estimated_auc": _finite(report.estimated.roc_auc),
         "output": str(args.output),
     }
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 import html
 import math
 
+from kaizen.drift.verdicts import FeatureDrift
 from kaizen.format import COLOURS as LEVEL_COLOURS
 from kaizen.format import LEVEL_OF_VERDICT, fmt, worst_first
+from kaizen.monitoring.levels import Signal
+from kaizen.monitoring.report import MonitorReport, ScoreHistogram, TrendPoint
 
 WIDTH, HEIGHT, PAD = 640, 260, 44
 COLOURS = {
@@ -87,17 +90,17 @@ def _legend(items: list[tuple[str, str]]) -> list[str]:
     return parts
 
 
-def score_chart(histogram: dict) -> str:
+def score_chart(histogram: ScoreHistogram) -> str:
     """Share of scores per bin on [0, 1]: reference (test split) vs window."""
-    edges = histogram["edges"]
-    top = max(max(histogram["reference"], default=0), max(histogram["window"], default=0), 0.01)
+    edges = histogram.edges
+    top = max(max(histogram.reference, default=0), max(histogram.window, default=0), 0.01)
     x = _scale(0, 1, PAD, WIDTH - 10)
     y = _scale(0, top, HEIGHT - PAD, PAD / 2)
     body = _axes("score", "share of scores", [(y(0), "0"), (y(top), fmt(round(top, 2)))])
-    for name in ("reference", "window"):
+    for name, shares in (("reference", histogram.reference), ("window", histogram.window)):
         points = " ".join(
             f"{x((edges[i] + edges[i + 1]) / 2):.1f},{y(share):.1f}"
-            for i, share in enumerate(histogram[name])
+            for i, share in enumerate(shares)
         )
         body.append(
             f'<polyline data-series="{name}" points="{points}" fill="none" '
@@ -113,23 +116,23 @@ def score_chart(histogram: dict) -> str:
     return _frame("chart-scores", "Score distribution: reference vs window", body)
 
 
-def drift_chart(features: list[dict], warning: float, alert: float) -> str:
+def drift_chart(features: list[FeatureDrift], warning: float, alert: float) -> str:
     """PSI per feature (horizontal bars), coloured by verdict, with both thresholds."""
     rows = features[:20]
     height = max(HEIGHT, 30 + 18 * len(rows) + PAD)
-    top = max([alert * 1.2] + [item.get("psi") or 0 for item in rows])
+    top = max([alert * 1.2] + [item.psi or 0 for item in rows])
     left = 150
     x = _scale(0, top, left, WIDTH - 60)  # room for the value after the longest bar
     body = []
     for index, item in enumerate(rows):
         y = 20 + 18 * index
-        value = item.get("psi") or 0.0
-        colour = LEVEL_COLOURS[LEVEL_OF_VERDICT.get(str(item.get("verdict")), "insufficient data")]
+        value = item.psi or 0.0
+        colour = LEVEL_COLOURS[LEVEL_OF_VERDICT[item.verdict]]
         body.append(
-            f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{_e(item["feature"])}</text>'
+            f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{_e(item.feature)}</text>'
         )
         body.append(
-            f'<rect data-series="{_e(item["feature"])}" x="{left}" y="{y}" '
+            f'<rect data-series="{_e(item.feature)}" x="{left}" y="{y}" '
             f'width="{max(x(value) - left, 1):.1f}" height="13" fill="{colour}"/>'
         )
         body.append(f'<text x="{x(value) + 4:.1f}" y="{y + 11}">{fmt(value)}</text>')
@@ -145,13 +148,10 @@ def drift_chart(features: list[dict], warning: float, alert: float) -> str:
     return _frame("chart-drift", "Per-feature drift (PSI on the reference's bins)", body, height)
 
 
-def trend_chart(points: list[dict], reference_auc: float | None) -> str:
+def trend_chart(points: list[TrendPoint], reference_auc: float | None) -> str:
     """Estimated (with a ± 1 s.e. band) and realised ROC AUC per run, oldest first."""
     values = [
-        v
-        for p in points
-        for v in (p.get("estimated_auc"), p.get("realised_auc"), reference_auc)
-        if v is not None
+        v for p in points for v in (p.estimated_auc, p.realised_auc, reference_auc) if v is not None
     ]
     low = max(0.0, math.floor((min(values, default=0.5) - 0.03) * 100) / 100)
     high = min(1.0, math.ceil((max(values, default=0.5) + 0.03) * 100) / 100)
@@ -164,9 +164,9 @@ def trend_chart(points: list[dict], reference_auc: float | None) -> str:
         [(y(low), fmt(low)), (y(high), fmt(high))],
     )
     band = [
-        (i, p["estimated_auc"], p.get("estimated_auc_se") or 0.0)
+        (i, p.estimated_auc, p.estimated_auc_se or 0.0)
         for i, p in enumerate(points)
-        if p.get("estimated_auc") is not None
+        if p.estimated_auc is not None
     ]
     if band:
         upper = [f"{x(i):.1f},{y(v + se):.1f}" for i, v, se in band]
@@ -177,10 +177,11 @@ def trend_chart(points: list[dict], reference_auc: float | None) -> str:
             f'<line x1="{PAD}" y1="{y(reference_auc):.1f}" x2="{WIDTH - 10}" '
             f'y2="{y(reference_auc):.1f}" stroke="#7f7f7f" stroke-dasharray="4 3"/>'
         )
-    for key in ("estimated", "realised"):
-        series = [
-            (i, p[f"{key}_auc"]) for i, p in enumerate(points) if p.get(f"{key}_auc") is not None
-        ]
+    for key, found in (
+        ("estimated", [p.estimated_auc for p in points]),
+        ("realised", [p.realised_auc for p in points]),
+    ):
+        series = [(i, v) for i, v in enumerate(found) if v is not None]
         if len(series) > 1:
             line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in series)
             body.append(
@@ -198,9 +199,7 @@ def trend_chart(points: list[dict], reference_auc: float | None) -> str:
             ("test split (evaluate)", COLOURS["reference"]),
         ]
     )
-    if not any(
-        p.get("estimated_auc") is not None or p.get("realised_auc") is not None for p in points
-    ):
+    if not any(p.estimated_auc is not None or p.realised_auc is not None for p in points):
         body.append(
             f'<text data-series="empty" x="{WIDTH / 2}" y="{HEIGHT / 2}" '
             'text-anchor="middle">no estimate yet</text>'
@@ -208,33 +207,30 @@ def trend_chart(points: list[dict], reference_auc: float | None) -> str:
     return _frame("chart-trend", "Estimated vs realised ROC AUC over recent runs", body)
 
 
-def signals_rows(signals: list[dict]) -> str:
-    """The signals table body."""
+def signals_rows(signals: list[Signal]) -> str:
+    """The signals table body, worst first."""
     rows = []
-    for item in worst_first(signals, lambda s: s["level"]):
-        colour = LEVEL_COLOURS[item["level"]]
+    for item in worst_first(signals, lambda s: s.level):
+        numbers = (item.value, item.reference, item.warning, item.critical)
         rows.append(
-            f"<tr><td><code>{_e(item['name'])}</code></td>"
-            f'<td style="color:{colour}">● {_e(item["level"])}</td>'
-            + "".join(
-                f'<td class="n">{fmt(item.get(key))}</td>'
-                for key in ("value", "reference", "warning", "critical")
-            )
-            + f"<td>{_e(item.get('detail', ''))}</td></tr>"
+            f"<tr><td><code>{_e(item.name)}</code></td>"
+            f'<td style="color:{LEVEL_COLOURS[item.level]}">● {_e(item.level)}</td>'
+            + "".join(f'<td class="n">{fmt(number)}</td>' for number in numbers)
+            + f"<td>{_e(item.detail)}</td></tr>"
         )
     return "".join(rows)
 
 
-def page(report: dict, drift_thresholds: tuple[float, float]) -> str:
+def page(report: MonitorReport) -> str:
     """The whole report.html."""
-    level = report["level"]
-    window = report["window"]
-    est = report["estimated"]
-    notes = "".join(f"<li>{_e(note)}</li>" for note in report.get("notes", []))
+    level, window, est = report.level, report.window, report.estimated
+    since = "last events" if window.since is None else window.since.isoformat()
+    notes = "".join(f"<li>{_e(note)}</li>" for note in report.notes)
+    config = report.drift.config
     charts = [
-        score_chart(report["charts"]["scores"]),
-        drift_chart(report["drift"]["features"], *drift_thresholds),
-        trend_chart(report["charts"]["history"], report["reference"].get("roc_auc")),
+        score_chart(report.charts.scores),
+        drift_chart(report.drift.features, config.psi_warning, config.psi_alert),
+        trend_chart(report.charts.history, report.reference.roc_auc),
     ]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -243,16 +239,16 @@ def page(report: dict, drift_thresholds: tuple[float, float]) -> str:
 <script>{SCRIPT}</script></head>
 <body>
 <h1 style="color:{LEVEL_COLOURS[level]}">Kaizen monitoring: ● {_e(level)}</h1>
-<p>Window {_e(window['since'] or 'last events')} → {_e(window['until'])}: {fmt(window['events'])}
-events, {fmt(window['labelled'])} with an outcome ({fmt(window['matured_labelled'])} matured).
-Exit code {report['exit_code']} (2 = critical). Estimated ROC AUC {fmt(est.get('roc_auc'))} ±
-{fmt(est.get('roc_auc_se'))} (test split {fmt(report['reference'].get('roc_auc'))}).</p>
+<p>Window {_e(since)} → {_e(window.until.isoformat())}: {fmt(window.events)}
+events, {fmt(window.labelled)} with an outcome ({fmt(window.matured_labelled)} matured).
+Exit code {report.exit_code} (2 = critical). Estimated ROC AUC {fmt(est.roc_auc)} ±
+{fmt(est.roc_auc_se)} (test split {fmt(report.reference.roc_auc)}).</p>
 <h2>Charts</h2>
 {''.join(charts)}
 <h2>Signals</h2>
 <table><thead><tr><th>signal</th><th>level</th><th>value</th><th>reference</th><th>warning</th>
-<th>critical</th><th>detail</th></tr></thead><tbody>{signals_rows(report['signals'])}</tbody></table>
+<th>critical</th><th>detail</th></tr></thead><tbody>{signals_rows(report.signals)}</tbody></table>
 <h2>Notes</h2><ul>{notes}</ul>
-<p class="muted">Calibration evidence: {_e(report['calibration']['summary'])}.</p>
+<p class="muted">Calibration evidence: {_e(report.calibration.summary)}.</p>
 </body></html>
 """

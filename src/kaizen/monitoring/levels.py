@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from kaizen.pipeline import metrics as M
 from kaizen.format import CRITICAL, INSUFFICIENT, OK, WARNING, flagged, worst
 
 EXIT_CODES = {CRITICAL: 2}  # anything else exits 0
@@ -33,10 +32,6 @@ class Signal:  # pylint: disable=too-many-instance-attributes
     reference: float | None = None  # what the value is compared with
     detail: str = ""
     group: str = "drift"
-
-    def to_dict(self) -> dict:
-        """JSON-ready, rounded."""
-        return M.rounded(asdict(self))
 
 
 def by_threshold(value: float | None, warning: float, critical: float, higher_is_worse=True):

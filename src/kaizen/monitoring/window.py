@@ -51,31 +51,58 @@ def outcome_masks(window: Window, days: int) -> tuple[pd.Series, pd.Series]:
     return labelled, labelled & matured_mask(frame, window.until, days)
 
 
-def reference_facts(reference: Reference) -> dict:
+@dataclass(frozen=True)
+class ReferenceFacts:  # pylint: disable=too-many-instance-attributes
+    """The figures a window is compared with (test split: evaluate's metrics and scores)."""
+
+    rows: int
+    test_rows: int
+    roc_auc: float | None
+    cost: float | None
+    default_rate: float
+    refusal_rate: float
+    threshold: float
+    model_version: str
+
+
+def reference_facts(reference: Reference) -> ReferenceFacts:
     """The figures a window is compared with."""
     test = reference.evaluated.get("test", {})
-    return {
-        "rows": int(len(reference.features)),
-        "test_rows": int(len(reference.scores)),
-        "roc_auc": test.get("roc_auc"),
-        "cost": test.get("cost"),
-        "default_rate": float(np.mean(reference.labels)),
-        "refusal_rate": float(np.mean(reference.scores >= reference.threshold)),
-        "threshold": reference.threshold,
-        "model_version": reference.model_version,
-    }
+    return ReferenceFacts(
+        rows=int(len(reference.features)),
+        test_rows=int(len(reference.scores)),
+        roc_auc=test.get("roc_auc"),
+        cost=test.get("cost"),
+        default_rate=float(np.mean(reference.labels)),
+        refusal_rate=float(np.mean(reference.scores >= reference.threshold)),
+        threshold=reference.threshold,
+        model_version=reference.model_version,
+    )
 
 
-def window_facts(window: Window, labelled: pd.Series, judged: pd.Series) -> dict:
+@dataclass(frozen=True)
+class WindowFacts:  # pylint: disable=too-many-instance-attributes
+    """The window's bounds and counts (`since` None: the last N events, from the start)."""
+
+    since: dt.datetime | None
+    until: dt.datetime
+    events: int
+    labelled: int
+    matured_labelled: int
+    by_time: bool
+    model_versions: list[str]
+
+
+def window_facts(window: Window, labelled: pd.Series, judged: pd.Series) -> WindowFacts:
     """The window's bounds and counts."""
     frame = window.frame
     versions = frame["model_version"].dropna().unique().tolist() if "model_version" in frame else []
-    return {
-        "since": None if window.since is None else window.since.isoformat(),
-        "until": window.until.isoformat(),
-        "events": len(frame),
-        "labelled": int(labelled.sum()),
-        "matured_labelled": int(judged.sum()),
-        "by_time": window.by_time,
-        "model_versions": sorted(str(version) for version in versions),
-    }
+    return WindowFacts(
+        since=window.since,
+        until=window.until,
+        events=len(frame),
+        labelled=int(labelled.sum()),
+        matured_labelled=int(judged.sum()),
+        by_time=window.by_time,
+        model_versions=sorted(str(version) for version in versions),
+    )

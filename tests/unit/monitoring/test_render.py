@@ -1,5 +1,6 @@
 """report.md, metrics.prom and report.html of a monitor run."""
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -8,16 +9,16 @@ import pytest
 
 from kaizen.monitoring import html, render
 from kaizen.monitoring import signals as S
+from kaizen.monitoring.report import MonitorReport, TrendPoint
 from tests.unit.monitoring.conftest import NOW, params, window
 
 
 @pytest.fixture(name="report")
-def fixture_report(reference) -> dict:
+def fixture_report(reference) -> MonitorReport:
     """A labelled, drifted window's report."""
-    found = S.analyse(
+    return S.analyse(
         window(1200, shift=0.6, labelled=True), reference, params(outcome_window_days=0), [], NOW
     )
-    return found.to_dict()
 
 
 def test_markdown_sections(report):
@@ -56,17 +57,18 @@ def test_prometheus_text_format(report, tmp_path):
 
 def test_html_is_self_contained(report):
     """No URL to fetch: a CSP forbidding it, inline SVG charts, text escaped."""
-    page = html.page(report, (0.1, 0.25))
+    page = html.page(report)
     assert "default-src 'none'" in page
     urls = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert urls == []
     assert page.count('<svg class="chart"') == 3
     for chart in ("chart-scores", "chart-drift", "chart-trend"):
         assert f'id="{chart}"' in page
-    report["signals"][0]["detail"] = "<script>alert(1)</script>"
-    assert "<script>alert(1)" not in html.page(report, (0.1, 0.25))
+    hostile = dataclasses.replace(report.signals[0], detail="<script>alert(1)</script>")
+    report = dataclasses.replace(report, signals=[hostile, *report.signals[1:]])
+    assert "<script>alert(1)" not in html.page(report)
 
 
 def test_trend_chart_without_estimates():
     """No estimate yet: the chart says so instead of drawing nothing."""
-    assert "no estimate yet" in html.trend_chart([{"at": "x"}], None)
+    assert "no estimate yet" in html.trend_chart([TrendPoint(NOW, None, None, None, None)], None)

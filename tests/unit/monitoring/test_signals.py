@@ -16,7 +16,7 @@ def test_undrifted_window_is_ok(reference):
     drift = [s for s in report.signals if s.group == "drift"]
     assert all(s.level == "ok" for s in drift), [(s.name, s.level) for s in drift]
     assert report.exit_code == 0
-    assert report.window["events"] == 1500 and report.window["labelled"] == 0
+    assert report.window.events == 1500 and report.window.labelled == 0
     assert report.realised is None
     names = {s.name for s in report.signals}
     assert {"feature:Income", "feature:Home", "score_psi", "decision_rate", "volume"} <= names
@@ -43,7 +43,7 @@ def test_shifted_window_is_flagged_then_critical(reference):
     ]
     second = S.analyse(shifted, reference, params(), history, NOW)
     assert second.level == "critical" and second.exit_code == 2
-    assert len(second.charts["history"]) == 2
+    assert len(second.charts.history) == 2
 
 
 def test_fifty_events_are_insufficient_data(reference):
@@ -60,11 +60,12 @@ def test_realised_performance_and_estimate_error(reference):
     labelled = window(3000, labelled=True)
     report = S.analyse(labelled, reference, params(outcome_window_days=0), [], NOW)
     realised = report.realised
-    assert realised["rows"] == 3000 and realised["auc_test"]["p_value"] is not None
-    assert abs(realised["estimate_error"]) < 0.03
+    assert realised is not None
+    assert realised.rows == 3000 and realised.auc_test.p_value is not None
+    assert realised.estimate_error is not None and abs(realised.estimate_error) < 0.03
     auc = next(s for s in report.signals if s.name == "realised_auc")
     assert auc.level in ("ok", "warning", "critical") and auc.value == pytest.approx(
-        realised["roc_auc"], abs=1e-6
+        realised.roc_auc, abs=1e-6
     )
 
 
@@ -72,13 +73,13 @@ def test_young_outcomes_are_counted_not_judged(reference):
     """Outcomes of events younger than the outcome window: labelled but not matured."""
     labelled = window(600, labelled=True)
     report = S.analyse(labelled, reference, params(outcome_window_days=365), [], NOW)
-    assert report.window["labelled"] == 600 and report.window["matured_labelled"] == 0
+    assert report.window.labelled == 600 and report.window.matured_labelled == 0
     assert report.realised is None
     assert any("counted but not judged" in note for note in report.notes)
     old = window(600, labelled=True)
     old.frame["created_at"] = NOW - dt.timedelta(days=400)
     report = S.analyse(old, reference, params(outcome_window_days=365), [], NOW)
-    assert report.window["matured_labelled"] == 600
+    assert report.window.matured_labelled == 600
 
 
 def test_volume_against_recent_windows(reference):
