@@ -29,6 +29,8 @@ LEVEL_OF_VERDICT = {
     "insufficient data": INSUFFICIENT,
 }
 VERDICT_ICONS = {verdict: ICONS[level] for verdict, level in LEVEL_OF_VERDICT.items()}
+# Drift effects as reports name them (keys: FeatureDrift.distance_name, verdicts.effect_name).
+STATISTICS = {"psi": "PSI", "wasserstein_normed": "W₁/σ", "jensenshannon": "JS"}
 
 
 def worst(levels: Iterable[str]) -> str:

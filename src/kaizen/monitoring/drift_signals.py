@@ -1,5 +1,10 @@
 """Signals on the window's inputs and traffic: per-feature and score drift, missing shares,
-unseen levels (from kaizen.drift's verdicts), the refusal rate and the event volume."""
+unseen levels (from kaizen.drift's verdicts), the refusal rate and the event volume.
+
+Each drift signal's value is the statistic its level was judged on, with that statistic's
+thresholds: with `drift.numeric_method: wasserstein` a numeric feature's row is W₁/σ against
+`drift.distance_threshold`, not its PSI against the PSI thresholds.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +14,45 @@ import numpy as np
 import pandas as pd
 
 from kaizen.drift import verdicts
-from kaizen.format import CRITICAL, INSUFFICIENT, LEVEL_OF_VERDICT, OK, WARNING, fmt, p_value, worst
+from kaizen.format import (
+    CRITICAL,
+    INSUFFICIENT,
+    LEVEL_OF_VERDICT,
+    OK,
+    STATISTICS,
+    WARNING,
+    fmt,
+    p_value,
+    worst,
+)
 from kaizen.monitoring.levels import Signal, by_threshold, signal
 from kaizen.monitoring.window import Reference, Window
+
+FEATURE = "feature:"  # name prefix of the per-feature drift signals
 
 
 def drift_signals(report: verdicts.DriftReport, enough: bool) -> list[Signal]:
     """Per-feature distribution drift, score drift, missing-share and unseen-level changes."""
+    config = report.config
     out = []
     for item in report.features:
         part = item.components.get("distribution", {})
         verdict = part.get("verdict", verdicts.INSUFFICIENT)
         breach = LEVEL_OF_VERDICT[verdict] if enough else INSUFFICIENT
+        statistic = STATISTICS[verdicts.effect_name(item.method)]
+        warning, alert = verdicts.component_thresholds("distribution", item.method, config)
+        test = f"{item.test} adjusted p = {p_value(part.get('p_adjusted'))}"
+        also = "" if statistic == STATISTICS["psi"] else f"; PSI {fmt(item.psi)}"
         out.append(
             signal(
-                f"feature:{item.feature}",
+                f"{FEATURE}{item.feature}",
                 breach,
                 "drift",
-                value=item.psi,
-                warning=report.config.psi_warning,
-                critical=report.config.psi_alert,
-                detail=f"PSI, {item.test} adjusted p = {p_value(part.get('p_adjusted'))}",
+                value=part.get("effect"),
+                warning=warning,
+                critical=alert,
+                statistic=statistic,
+                detail=f"{statistic}, {test}{also}",
             )
         )
     breach = LEVEL_OF_VERDICT[report.score_verdict] if enough else INSUFFICIENT
@@ -39,17 +62,19 @@ def drift_signals(report: verdicts.DriftReport, enough: bool) -> list[Signal]:
             breach,
             "drift",
             value=report.score_psi,
-            warning=report.config.psi_warning,
-            critical=report.config.psi_alert,
+            warning=config.psi_warning,
+            critical=config.psi_alert,
+            statistic=STATISTICS["psi"],
             detail=(
                 f"score PSI vs the test split's scores, chi2 p = {p_value(report.score_p_value)}"
             ),
         )
     )
-    for component, name, threshold in (
-        ("missing", "missing_rate", "missing"),
-        ("unseen", "unseen_levels", "unseen"),
+    for component, name, statistic in (
+        ("missing", "missing_rate", "missing-share change"),
+        ("unseen", "unseen_levels", "unseen-level share"),
     ):
+        warning, alert = verdicts.component_thresholds(component, "", config)
         parts = [
             (item.feature, item.components[component])
             for item in report.features
@@ -64,8 +89,9 @@ def drift_signals(report: verdicts.DriftReport, enough: bool) -> list[Signal]:
                 level if enough else INSUFFICIENT,
                 "drift",
                 value=value,
-                warning=getattr(report.config, f"{threshold}_warning"),
-                critical=getattr(report.config, f"{threshold}_alert"),
+                warning=warning,
+                critical=alert,
+                statistic=statistic,
                 detail=f"largest: {feature}" if feature and value else "",
             )
         )
@@ -75,12 +101,13 @@ def drift_signals(report: verdicts.DriftReport, enough: bool) -> list[Signal]:
 def volume_signal(window: Window, previous_events: list[int], config) -> Signal:
     """Events in the window against the median of recent windows (time windows only)."""
     events = len(window.frame)
+    facts = {"statistic": "events", "value": events}
     if not window.by_time:
-        return signal("volume", OK, "volume", value=events, detail="last-N window: not judged")
+        return signal("volume", OK, "volume", **facts, detail="last-N window: not judged")
     if events == 0:
-        return signal("volume", CRITICAL, "volume", value=0, detail="no events in the window")
+        return signal("volume", CRITICAL, "volume", **facts, detail="no events in the window")
     if not previous_events:
-        return signal("volume", OK, "volume", value=events, detail="no earlier window to compare")
+        return signal("volume", OK, "volume", **facts, detail="no earlier window to compare")
     median = float(np.median(previous_events))
     ratio = events / median if median else math.inf
     return signal(
@@ -90,23 +117,27 @@ def volume_signal(window: Window, previous_events: list[int], config) -> Signal:
         value=float(events),
         warning=config.volume_warning * median,
         reference=median,
+        statistic="events",
         detail=f"{fmt(ratio)} x the median of the last {len(previous_events)} windows",
     )
 
 
 def decision_signal(window: Window, reference: Reference, config, enough: bool) -> Signal:
-    """Refusal rate of the window against the test split's at the same threshold."""
+    """Change of the window's refusal rate from the test split's at the same threshold (the
+    value judged; both rates in the detail)."""
     base = float(np.mean(reference.scores >= reference.threshold))
     decisions = window.frame["decision"] if "decision" in window.frame else pd.Series(dtype=str)
     rate = float((decisions == "refuse").mean()) if len(decisions) else None
-    change = None if rate is None or not enough else abs(rate - base)
+    change = None if rate is None else abs(rate - base)
     return signal(
         "decision_rate",
-        by_threshold(change, config.decision_rate_warning, config.decision_rate_critical),
+        by_threshold(
+            change if enough else None, config.decision_rate_warning, config.decision_rate_critical
+        ),
         "drift",
-        value=rate,
-        reference=base,
+        value=change,
         warning=config.decision_rate_warning,
         critical=config.decision_rate_critical,
-        detail="share refused; thresholds on the change from the test split",
+        statistic="refusal-rate change",
+        detail=f"refused {fmt(rate)} of the window vs {fmt(base)} of the test split",
     )

@@ -1,7 +1,8 @@
 """report.html: one self-contained page (inline CSS and SVG, no network, no library).
 
-Charts: score distribution of the reference vs the window, per-feature drift (PSI with its
-thresholds), and estimated vs realised ROC AUC over recent runs. A Content-Security-Policy
+Charts: score distribution of the reference vs the window, per-feature drift (each feature's
+statistic, PSI or the configured distance, against that statistic's thresholds), and estimated
+vs realised ROC AUC over recent runs. A Content-Security-Policy
 forbids every fetch; a few lines of inline script only count the drawn charts
 (`data-charts-drawn` on <body>) for the headless-browser test.
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 import html
 import math
 
-from kaizen.drift.verdicts import FeatureDrift
 from kaizen.format import COLOURS as LEVEL_COLOURS
-from kaizen.format import LEVEL_OF_VERDICT, fmt, worst_first
+from kaizen.format import fmt, worst_first
+from kaizen.monitoring.drift_signals import FEATURE
 from kaizen.monitoring.levels import Signal
 from kaizen.monitoring.report import MonitorReport, ScoreHistogram, TrendPoint
 
@@ -116,36 +117,54 @@ def score_chart(histogram: ScoreHistogram) -> str:
     return _frame("chart-scores", "Score distribution: reference vs window", body)
 
 
-def drift_chart(features: list[FeatureDrift], warning: float, alert: float) -> str:
-    """PSI per feature (horizontal bars), coloured by verdict, with both thresholds."""
-    rows = features[:20]
-    height = max(HEIGHT, 30 + 18 * len(rows) + PAD)
-    top = max([alert * 1.2] + [item.psi or 0 for item in rows])
+def drift_chart(rows: list[Signal]) -> str:
+    """Each feature's drift statistic (horizontal bars, coloured by level) against that
+    statistic's own thresholds: one panel per statistic (PSI, W₁/σ, JS) when methods differ."""
+    panels: dict[tuple, list[Signal]] = {}
+    for item in rows[:20]:
+        panels.setdefault((item.statistic, item.warning, item.critical), []).append(item)
+    body: list[str] = []
+    y = 8
+    for items in panels.values():
+        y = _drift_panel(items, y, body)
+    title = "Per-feature drift: each feature's statistic against that statistic's thresholds"
+    return _frame("chart-drift", title, body, max(HEIGHT, y + 10))
+
+
+def _drift_panel(items: list[Signal], top_y: int, body: list[str]) -> int:
+    """One statistic's bars and threshold lines, from `top_y` down; the y below the panel."""
     left = 150
+    statistic, warning, critical = items[0].statistic, items[0].warning, items[0].critical
+    thresholds = [t for t in (warning, critical) if t is not None]
+    top = max([t * 1.2 for t in thresholds] + [item.value or 0.0 for item in items] + [1e-6])
     x = _scale(0, top, left, WIDTH - 60)  # room for the value after the longest bar
-    body = []
-    for index, item in enumerate(rows):
-        y = 20 + 18 * index
-        value = item.psi or 0.0
-        colour = LEVEL_COLOURS[LEVEL_OF_VERDICT[item.verdict]]
+    body.append(f'<text x="{left}" y="{top_y + 10}" font-weight="bold">{_e(statistic)}</text>')
+    first = y = top_y + 18
+    for item in items:
+        feature = item.name.removeprefix(FEATURE)
+        width = max(x(item.value or 0.0) - left, 1)
+        body.append(f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{_e(feature)}</text>')
         body.append(
-            f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{_e(item.feature)}</text>'
+            f'<rect data-series="{_e(feature)}" x="{left}" y="{y}" width="{width:.1f}" '
+            f'height="13" fill="{LEVEL_COLOURS[item.level]}"><title>{_e(item.level)}: '
+            f"{_e(statistic)} {fmt(item.value)}</title></rect>"
         )
+        body.append(f'<text x="{left + width + 4:.1f}" y="{y + 11}">{fmt(item.value)}</text>')
+        y += 18
+    labels = (
+        [(warning, f"warning = critical {fmt(warning)}")]
+        if warning == critical
+        else [(warning, f"warning {fmt(warning)}"), (critical, f"critical {fmt(critical)}")]
+    )
+    for index, (threshold, label) in enumerate(labels):
+        if threshold is None:
+            continue
         body.append(
-            f'<rect data-series="{_e(item.feature)}" x="{left}" y="{y}" '
-            f'width="{max(x(value) - left, 1):.1f}" height="13" fill="{colour}"/>'
+            f'<line x1="{x(threshold):.1f}" y1="{first - 4}" x2="{x(threshold):.1f}" '
+            f'y2="{y}" stroke="#555" stroke-dasharray="4 3"/>'
         )
-        body.append(f'<text x="{x(value) + 4:.1f}" y="{y + 11}">{fmt(value)}</text>')
-    bottom = 20 + 18 * len(rows)
-    for threshold, label in ((warning, "warning"), (alert, "drift")):
-        body.append(
-            f'<line x1="{x(threshold):.1f}" y1="14" x2="{x(threshold):.1f}" y2="{bottom}" '
-            'stroke="#555" stroke-dasharray="4 3"/>'
-        )
-        body.append(
-            f'<text x="{x(threshold) + 3:.1f}" y="{bottom + 14}">{label} {fmt(threshold)}</text>'
-        )
-    return _frame("chart-drift", "Per-feature drift (PSI on the reference's bins)", body, height)
+        body.append(f'<text x="{x(threshold) + 3:.1f}" y="{y + 12 + 12 * index}">{label}</text>')
+    return y + 12 + 12 * len(labels) + 8
 
 
 def trend_chart(points: list[TrendPoint], reference_auc: float | None) -> str:
@@ -215,6 +234,7 @@ def signals_rows(signals: list[Signal]) -> str:
         rows.append(
             f"<tr><td><code>{_e(item.name)}</code></td>"
             f'<td style="color:{LEVEL_COLOURS[item.level]}">● {_e(item.level)}</td>'
+            f"<td>{_e(item.statistic)}</td>"
             + "".join(f'<td class="n">{fmt(number)}</td>' for number in numbers)
             + f"<td>{_e(item.detail)}</td></tr>"
         )
@@ -226,10 +246,9 @@ def page(report: MonitorReport) -> str:
     level, window, est = report.level, report.window, report.estimated
     since = "last events" if window.since is None else window.since.isoformat()
     notes = "".join(f"<li>{_e(note)}</li>" for note in report.notes)
-    config = report.drift.config
     charts = [
         score_chart(report.charts.scores),
-        drift_chart(report.drift.features, config.psi_warning, config.psi_alert),
+        drift_chart(report.feature_rows),
         trend_chart(report.charts.history, report.reference.roc_auc),
     ]
     return f"""<!DOCTYPE html>
@@ -246,8 +265,8 @@ Exit code {report.exit_code} (2 = critical). Estimated ROC AUC {fmt(est.roc_auc)
 <h2>Charts</h2>
 {''.join(charts)}
 <h2>Signals</h2>
-<table><thead><tr><th>signal</th><th>level</th><th>value</th><th>reference</th><th>warning</th>
-<th>critical</th><th>detail</th></tr></thead><tbody>{signals_rows(report.signals)}</tbody></table>
+<table><thead><tr><th>signal</th><th>level</th><th>statistic</th><th>value</th><th>reference</th>
+<th>warning</th><th>critical</th><th>detail</th></tr></thead><tbody>{signals_rows(report.signals)}</tbody></table>
 <h2>Notes</h2><ul>{notes}</ul>
 <p class="muted">Calibration evidence: {_e(report.calibration.summary)}.</p>
 </body></html>

@@ -32,6 +32,7 @@ class Signal:  # pylint: disable=too-many-instance-attributes
     reference: float | None = None  # what the value is compared with
     detail: str = ""
     group: str = "drift"
+    statistic: str = ""  # what `value`, `warning` and `critical` measure (PSI, W₁/σ, …)
 
 
 def by_threshold(value: float | None, warning: float, critical: float, higher_is_worse=True):

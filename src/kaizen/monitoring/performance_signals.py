@@ -34,6 +34,7 @@ def performance_signals(
             warning=auc_dev - config.auc_drop_warning,
             critical=auc_dev - config.auc_drop_critical,
             reference=facts.roc_auc,
+            statistic="ROC AUC (CBPE)",
             detail=f"CBPE from the scores, s.e. {fmt(estimate.roc_auc_se)}{caveat}",
         ),
         signal(
@@ -48,6 +49,7 @@ def performance_signals(
             reference=facts.default_rate,
             warning=config.default_rate_warning,
             critical=config.default_rate_critical,
+            statistic="default rate (CBPE)",
             detail=f"mean score, s.e. {fmt(estimate.default_rate_se)}; thresholds on the change",
         ),
         _cost_signal("estimated_cost", estimate.cost if enough else None, facts.cost, config),
@@ -67,6 +69,7 @@ def performance_signals(
             reference=facts.roc_auc,
             warning=config.auc_test_warning,
             critical=config.auc_test_critical,
+            statistic="ROC AUC",
             detail=_labelled_detail(realised, config, "ECB AUC-decline test"),
         )
     )
@@ -84,6 +87,7 @@ def performance_signals(
             value=smallest,
             warning=config.calibration_warning,
             critical=config.calibration_critical,
+            statistic="Jeffreys p",
             detail="smallest Jeffreys p-value over the grades (small: PD underestimates defaults)",
         )
     )
@@ -102,6 +106,7 @@ def performance_signals(
             "performance",
             value=error,
             warning=config.estimate_error_warning,
+            statistic="ROC AUC error",
             detail="estimated minus realised ROC AUC on the matured labelled events",
         )
     )
@@ -139,6 +144,7 @@ def _cost_signal(name: str, value: float | None, base: float | None, config) -> 
         reference=base,
         warning=None if base is None else base * (1 + config.cost_warning),
         critical=None if base is None else base * (1 + config.cost_critical),
+        statistic="cost per application",
         detail="cost per application at the decision threshold",
     )
 

@@ -17,12 +17,13 @@ TOP_FEATURES = 10
 def signals_table(signals: list[Signal]) -> str:
     """One row per signal, worst first (insufficient data last)."""
     rows = [
-        "| signal | level | value | reference | warning | critical | detail |",
-        "|---|---|--:|--:|--:|--:|---|",
+        "| signal | level | statistic | value | reference | warning | critical | detail |",
+        "|---|---|---|--:|--:|--:|--:|---|",
     ]
     for item in worst_first(sorted(signals, key=lambda s: s.name), lambda s: s.level):
         rows.append(
-            f"| `{item.name}` | {ICONS[item.level]} {item.level} | {fmt(item.value)} | "
+            f"| `{item.name}` | {ICONS[item.level]} {item.level} | {item.statistic or '–'} | "
+            f"{fmt(item.value)} | "
             f"{fmt(item.reference)} | {fmt(item.warning)} | {fmt(item.critical)} | "
             f"{item.detail} |"
         )
@@ -150,10 +151,24 @@ def prometheus(report: MonitorReport, timestamp: float) -> str:
         "Level per signal: -1 insufficient data, 0 ok, 1 warning, 2 critical.",
         [({"signal": s.name}, LEVEL_VALUES[s.level]) for s in report.signals],
     )
+
+    def per_signal(value_of) -> list[tuple[dict, object]]:
+        return [({"signal": s.name, "statistic": s.statistic}, value_of(s)) for s in report.signals]
+
     gauge(
         "kaizen_monitor_signal_value",
-        "Value per signal (PSI, rate, ROC AUC, p-value or cost, see the signal).",
-        [({"signal": s.name}, s.value) for s in report.signals],
+        "Value per signal, in its statistic (PSI, W1/sigma, JS, rate, ROC AUC, p-value, cost).",
+        per_signal(lambda s: s.value),
+    )
+    gauge(
+        "kaizen_monitor_signal_warning_threshold",
+        "Warning threshold per signal, in its statistic.",
+        per_signal(lambda s: s.warning),
+    )
+    gauge(
+        "kaizen_monitor_signal_critical_threshold",
+        "Critical threshold per signal, in its statistic.",
+        per_signal(lambda s: s.critical),
     )
     window = report.window
     gauge("kaizen_monitor_window_events", "Events in the window.", [({}, window.events)])

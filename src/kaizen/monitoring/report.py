@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 
 from kaizen.drift.verdicts import DriftReport
+from kaizen.monitoring.drift_signals import FEATURE
 from kaizen.monitoring.levels import EXIT_CODES, Signal
 from kaizen.monitoring.performance import Calibration, Estimate, Realised
 from kaizen.monitoring.window import ReferenceFacts, WindowFacts
 
 DIGITS = 6  # floats in report.json, as in the metrics files
-FEATURE = "feature:"  # name prefix of the per-feature drift signals
 
 
 @dataclass(frozen=True)

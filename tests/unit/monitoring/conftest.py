@@ -25,14 +25,14 @@ def population(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
     return pd.DataFrame({"Income": income, "Home": home, "score": score, "outcome": outcome})
 
 
-def params(**monitor):
-    """Params with a monitor section (small minimums for small frames)."""
+def params(drift: dict | None = None, **monitor):
+    """Params with a monitor section (small minimums for small frames) and drift overrides."""
     values = {"min_events": 200, "min_labelled": 200, "min_defaults": 10, **monitor}
     return parse_params(
         {
             "data": {"path": "d.csv", "target": "y", "positive": 1},
             "monitor": values,
-            "drift": {"min_rows": 200},
+            "drift": {"min_rows": 200, **(drift or {})},
         }
     )
 
