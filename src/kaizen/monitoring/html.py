@@ -2,18 +2,20 @@
 
 Charts: score distribution of the reference vs the window, per-feature drift (each feature's
 statistic, PSI or the configured distance, against that statistic's thresholds), and estimated
-vs realised ROC AUC over recent runs. A Content-Security-Policy
-forbids every fetch; a few lines of inline script only count the drawn charts
-(`data-charts-drawn` on <body>) for the headless-browser test.
+vs realised ROC AUC over recent runs on one time axis (each run at its window's end). A
+Content-Security-Policy forbids every fetch; a few lines of inline script only count the drawn
+charts (`data-charts-drawn` on <body>) for the headless-browser test.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import math
+from typing import Callable
 
 from kaizen.format import COLOURS as LEVEL_COLOURS
-from kaizen.format import fmt, worst_first
+from kaizen.format import fmt, is_number, worst_first
 from kaizen.monitoring.drift_signals import FEATURE
 from kaizen.monitoring.levels import Signal
 from kaizen.monitoring.report import MonitorReport, ScoreHistogram, TrendPoint
@@ -128,7 +130,7 @@ def drift_chart(rows: list[Signal]) -> str:
     for items in panels.values():
         y = _drift_panel(items, y, body)
     title = "Per-feature drift: each feature's statistic against that statistic's thresholds"
-    return _frame("chart-drift", title, body, max(HEIGHT, y + 10))
+    return _frame("chart-drift", title, body, y + 10)
 
 
 def _drift_panel(items: list[Signal], top_y: int, body: list[str]) -> int:
@@ -167,49 +169,73 @@ def _drift_panel(items: list[Signal], top_y: int, body: list[str]) -> int:
     return y + 12 + 12 * len(labels) + 8
 
 
-def trend_chart(points: list[TrendPoint], reference_auc: float | None) -> str:
-    """Estimated (with a ± 1 s.e. band) and realised ROC AUC per run, oldest first."""
-    values = [
-        v for p in points for v in (p.estimated_auc, p.realised_auc, reference_auc) if v is not None
+def _time_axis(times: list[dt.datetime]) -> tuple[Callable[[dt.datetime], float], list[str]]:
+    """x of a time on the trend chart (one time: the middle), and its tick labels: the first,
+    middle and last times (dates; with the hour when they span under two days)."""
+    left, right = PAD + 10, WIDTH - 20
+    if not times:
+        return lambda at: (left + right) / 2, []
+    first, last = min(times), max(times)
+    if first == last:
+        ticks = [(first, "middle")]
+        scale = _scale(first.timestamp() - 1, first.timestamp() + 1, left, right)
+    else:
+        ticks = [(first, "start"), (first + (last - first) / 2, "middle"), (last, "end")]
+        scale = _scale(first.timestamp(), last.timestamp(), left, right)
+    form = "%Y-%m-%d" if last - first >= dt.timedelta(days=2) else "%Y-%m-%d %H:%M"
+
+    def x(at: dt.datetime) -> float:
+        return scale(at.timestamp())
+
+    return x, [
+        f'<text x="{x(tick):.1f}" y="{HEIGHT - PAD + 14}" text-anchor="{anchor}">'
+        f"{tick.strftime(form)}</text>"
+        for tick, anchor in ticks
     ]
+
+
+def trend_chart(points: list[TrendPoint], reference_auc: float | None) -> str:
+    """Estimated (with a ± 1 s.e. band) and realised ROC AUC per run, every series on one time
+    axis: each run at the end of its window (a run without a time cannot be placed)."""
+    series: dict[str, list[tuple[dt.datetime, float]]] = {
+        "estimated": [
+            (p.at, p.estimated_auc) for p in points if p.at and is_number(p.estimated_auc)
+        ],
+        "realised": [(p.at, p.realised_auc) for p in points if p.at and is_number(p.realised_auc)],
+    }
+    series = {key: sorted(found) for key, found in series.items()}
+    values = [v for found in series.values() for _, v in found]
+    values += [reference_auc] if is_number(reference_auc) else []
     low = max(0.0, math.floor((min(values, default=0.5) - 0.03) * 100) / 100)
     high = min(1.0, math.ceil((max(values, default=0.5) + 0.03) * 100) / 100)
-    count = max(len(points) - 1, 1)
-    x = _scale(0, count, PAD + 10, WIDTH - 20)
+    x, ticks = _time_axis([at for found in series.values() for at, _ in found])
     y = _scale(low, high, HEIGHT - PAD, PAD / 2)
     body = _axes(
-        "monitor run (oldest → this one)",
-        "ROC AUC",
-        [(y(low), fmt(low)), (y(high), fmt(high))],
+        "end of the run's window (UTC)", "ROC AUC", [(y(low), fmt(low)), (y(high), fmt(high))]
     )
-    band = [
-        (i, p.estimated_auc, p.estimated_auc_se or 0.0)
-        for i, p in enumerate(points)
-        if p.estimated_auc is not None
-    ]
+    body += ticks
+    se = {p.at: p.estimated_auc_se for p in points if is_number(p.estimated_auc_se)}
+    band = [(x(at), v, se.get(at, 0.0)) for at, v in series["estimated"]]
     if band:
-        upper = [f"{x(i):.1f},{y(v + se):.1f}" for i, v, se in band]
-        lower = [f"{x(i):.1f},{y(v - se):.1f}" for i, v, se in reversed(band)]
+        upper = [f"{at:.1f},{y(v + e):.1f}" for at, v, e in band]
+        lower = [f"{at:.1f},{y(v - e):.1f}" for at, v, e in reversed(band)]
         body.append(f'<polygon points="{" ".join(upper + lower)}" fill="#1f77b4" opacity="0.15"/>')
     if reference_auc is not None:
         body.append(
             f'<line x1="{PAD}" y1="{y(reference_auc):.1f}" x2="{WIDTH - 10}" '
             f'y2="{y(reference_auc):.1f}" stroke="#7f7f7f" stroke-dasharray="4 3"/>'
         )
-    for key, found in (
-        ("estimated", [p.estimated_auc for p in points]),
-        ("realised", [p.realised_auc for p in points]),
-    ):
-        series = [(i, v) for i, v in enumerate(found) if v is not None]
-        if len(series) > 1:
-            line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in series)
+    for key, found in series.items():
+        if len(found) > 1:
+            line = " ".join(f"{x(at):.1f},{y(v):.1f}" for at, v in found)
             body.append(
                 f'<polyline points="{line}" fill="none" stroke="{COLOURS[key]}" stroke-width="2"/>'
             )
-        for i, v in series:
+        for at, v in found:
             body.append(
-                f'<circle data-series="{key}" cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" '
-                f'fill="{COLOURS[key]}"><title>{key} {fmt(v)}</title></circle>'
+                f'<circle data-series="{key}" data-at="{at.isoformat()}" cx="{x(at):.1f}" '
+                f'cy="{y(v):.1f}" r="3.5" fill="{COLOURS[key]}"><title>{key} {fmt(v)}, '
+                f"{at.isoformat()}</title></circle>"
             )
     body += _legend(
         [
@@ -218,7 +244,7 @@ def trend_chart(points: list[TrendPoint], reference_auc: float | None) -> str:
             ("test split (evaluate)", COLOURS["reference"]),
         ]
     )
-    if not any(p.estimated_auc is not None or p.realised_auc is not None for p in points):
+    if not any(series.values()):
         body.append(
             f'<text data-series="empty" x="{WIDTH / 2}" y="{HEIGHT / 2}" '
             'text-anchor="middle">no estimate yet</text>'

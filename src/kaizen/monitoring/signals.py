@@ -90,7 +90,7 @@ def analyse(
         drift=drift_report,
         charts=Charts(
             scores=score_histogram(reference.scores, scores),
-            history=_trend(history, estimate, realised, now, level),
+            history=_trend(history, estimate, realised, window.until, level),
         ),
         notes=_notes(len(frame), labelled, judged, estimate, config),
     )
@@ -105,9 +105,14 @@ def _time(value) -> dt.datetime | None:
 
 
 def _trend(
-    history: list[dict], estimate: P.Estimate, realised: P.Realised | None, now, level: str
+    history: list[dict],
+    estimate: P.Estimate,
+    realised: P.Realised | None,
+    until: dt.datetime,
+    level: str,
 ) -> list[TrendPoint]:
-    """Estimated and realised ROC AUC per run, oldest first, this run last."""
+    """Estimated and realised ROC AUC per run, oldest first, this run last; every run at the
+    end of its window (stored runs: their `until`), one time axis for every series."""
     points = [
         TrendPoint(
             at=_time(run.get("until")),
@@ -120,7 +125,7 @@ def _trend(
     ]
     points.append(
         TrendPoint(
-            at=now,
+            at=until,
             estimated_auc=estimate.roc_auc if estimate.rows else None,
             estimated_auc_se=estimate.roc_auc_se if estimate.rows else None,
             realised_auc=None if realised is None else realised.roc_auc,
