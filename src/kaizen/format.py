@@ -1,13 +1,51 @@
-"""Markdown building blocks shared by every report (PR report, drift summary, monitoring)."""
+"""What every report shares (PR report, drift summary, monitoring: Markdown, HTML, terminal):
+one number formatter and one level vocabulary with one order.
+
+Levels: `ok` < `warning` < `critical`; `insufficient data` (too little to judge) stands apart,
+below `ok`, and is never an alarm. The drift stage's verdicts (drift/warning/stable/insufficient
+data, in DVC-tracked metrics files) keep their own words; LEVEL_OF_VERDICT reads them as levels.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import TypeGuard
+from typing import Callable, Iterable, TypeGuard, TypeVar
 
 from kaizen.pipeline.metrics import direction
 
-VERDICT_ICONS = {"drift": "🔴", "warning": "🟠", "stable": "🟢", "insufficient data": "⚪"}
+T = TypeVar("T")
+
+OK, WARNING, CRITICAL = "ok", "warning", "critical"
+INSUFFICIENT = "insufficient data"
+LEVELS = (OK, WARNING, CRITICAL)  # ascending severity
+# Severity as a number (metrics.prom's values too): insufficient data apart, below ok.
+LEVEL_VALUES = {INSUFFICIENT: -1, OK: 0, WARNING: 1, CRITICAL: 2}
+ICONS = {OK: "🟢", WARNING: "🟠", CRITICAL: "🔴", INSUFFICIENT: "⚪"}
+COLOURS = {OK: "#2ca02c", WARNING: "#ff7f0e", CRITICAL: "#d62728", INSUFFICIENT: "#9e9e9e"}
+LEVEL_OF_VERDICT = {
+    "drift": CRITICAL,
+    "warning": WARNING,
+    "stable": OK,
+    "insufficient data": INSUFFICIENT,
+}
+VERDICT_ICONS = {verdict: ICONS[level] for verdict, level in LEVEL_OF_VERDICT.items()}
+# Drift effects as reports name them (keys: FeatureDrift.distance_name, verdicts.effect_name).
+STATISTICS = {"psi": "PSI", "wasserstein_normed": "W₁/σ", "jensenshannon": "JS"}
+
+
+def worst(levels: Iterable[str]) -> str:
+    """The most severe level (ok when there is none)."""
+    return max(levels, key=LEVEL_VALUES.__getitem__, default=OK)
+
+
+def flagged(level: str) -> bool:
+    """warning or critical: a level that asks for a look."""
+    return LEVEL_VALUES[level] >= LEVEL_VALUES[WARNING]
+
+
+def worst_first(items: Iterable[T], level: Callable[[T], str]) -> list[T]:
+    """Critical, warning, ok, then insufficient data (stable within a level)."""
+    return sorted(items, key=lambda item: (level(item) == INSUFFICIENT, -LEVEL_VALUES[level(item)]))
 
 
 def is_number(value: object) -> TypeGuard[int | float]:
@@ -20,8 +58,9 @@ def is_number(value: object) -> TypeGuard[int | float]:
 
 
 def fmt(value: object, signed: bool = False) -> str:
-    """Short human form: ints as is, floats to 4 decimals (or 2 significant digits when tiny)."""
-    if value is None:
+    """Short human form: ints as is, floats to 4 decimals (or 2 significant digits when tiny);
+    an en dash for a missing or non-finite number."""
+    if value is None or isinstance(value, float) and not math.isfinite(value):
         return "–"
     if not is_number(value):
         return str(value)
@@ -35,6 +74,13 @@ def fmt(value: object, signed: bool = False) -> str:
         return f"{value:{sign}.2g}"
     text = f"{value:{sign}.4f}".rstrip("0").rstrip(".")
     return text
+
+
+def p_value(value: float | None) -> str:
+    """A p-value: < 0.001 when tiny, else as `fmt`."""
+    if value is None:
+        return "–"
+    return "< 0.001" if value < 0.001 else fmt(value)
 
 
 def mark(name: str, old: object, new: object) -> str:

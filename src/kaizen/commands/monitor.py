@@ -27,10 +27,13 @@ from kaizen.bundle import artifact, profile
 from kaizen.io import files, net
 from kaizen.io.params import load_params
 from kaizen.pipeline.model import engineered
+from kaizen.format import flagged
 from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S
+from kaizen.monitoring.window import Reference, Window
 from kaizen.monitoring import store as history_store
 from kaizen.serving.service import decision_threshold
+from kaizen.monitoring.report import MonitorReport
 from kaizen.serving.settings import load_settings
 from kaizen.serving.store import EventStore, utc
 
@@ -77,13 +80,13 @@ def parse_until(text: str | None, now: dt.datetime) -> dt.datetime:
         raise KaizenError(f"--until: {text!r} is not an ISO 8601 date or date-time") from None
 
 
-def load_reference(bundle: artifact.Bundle, pii: tuple[str, ...], threshold: float) -> S.Reference:
+def load_reference(bundle: artifact.Bundle, pii: tuple[str, ...], threshold: float) -> Reference:
     """The bundle's reference profile (inputs and engineered ratios), test-split scores and
     evaluated figures."""
     info = bundle.info
     kinds = {name: item.kind for name, item in info.profile.items() if name not in pii}
     test = bundle.test_scores()
-    return S.Reference(
+    return Reference(
         features=profile.rebuild(info.profile),
         numeric=[name for name, kind in kinds.items() if kind == "numeric"],
         categorical=[name for name, kind in kinds.items() if kind == "categorical"],
@@ -116,19 +119,19 @@ def scored_by(frame: pd.DataFrame, version: str) -> tuple[pd.DataFrame, dict[str
     return frame[(versions == version).to_numpy()].reset_index(drop=True), counts
 
 
-def write_outputs(report: dict, output: Path, params, timestamp: float) -> None:
-    """The four report files, each written atomically."""
+def write_outputs(report: MonitorReport, content: dict, output: Path, timestamp: float) -> None:
+    """The four report files, each written atomically; `content` is report.json."""
     texts = {
         "report.md": render.markdown(report),
         "metrics.prom": render.prometheus(report, timestamp),
-        "report.html": html.page(report, (params.drift.psi_warning, params.drift.psi_alert)),
+        "report.html": html.page(report),
     }
-    files.write_json(report, output / "report.json")
+    files.write_json(content, output / "report.json")
     for name, text in texts.items():
         files.write_text(text, output / name)
 
 
-def announce(report: S.MonitorReport, previous: dict, now: dt.datetime, params) -> set[str]:
+def announce(report: MonitorReport, previous: dict, now: dt.datetime, params) -> set[str]:
     """Log every due alert and post them to the webhook; the names delivered (or logged when
     there is no webhook)."""
     config = params.monitor
@@ -190,26 +193,26 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
     frame, others = scored_by(frame, bundle.version)
     frame, _ = engineered(bundle.model.pipeline, frame)
     past = history_store.history(store.engine, params.monitor.history)
-    window = S.Window(frame, since, until, by_time=args.window is not None)
+    window = Window(frame, since, until, by_time=args.window is not None)
     report = S.analyse(window, reference, params, past, now)
     content = report.to_dict()
-    write_outputs(content, Path(args.output), params, now.timestamp())
+    write_outputs(report, content, Path(args.output), now.timestamp())
     previous = past[0]["signals"] if past else {}
     sent = announce(report, previous, now, params)
     run_id = history_store.save_run(
         store.engine, content, alerts.alerted_at(report.signals, previous, sent, now)
     )
     store.close()
-    flagged = [s.name for s in report.signals if s.level in (S.WARNING, S.CRITICAL)]
+    names = [s.name for s in report.signals if flagged(s.level)]
     return {
         "level": report.level,
         "exit_code": report.exit_code,
         "run_id": run_id,
         "events": len(frame),
-        "flagged": flagged,
+        "flagged": names,
         "model_version": bundle.version,
         "other_versions": others,
-        "estimated_auc": _finite(content["estimated"].get("roc_auc")),
+        "estimated_auc": _finite(report.estimated.roc_auc),
         "output": str(args.output),
     }
 

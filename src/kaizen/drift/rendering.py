@@ -5,11 +5,8 @@ from __future__ import annotations
 import math
 
 
-from kaizen.format import VERDICT_ICONS
+from kaizen.format import STATISTICS, VERDICT_ICONS
 from kaizen.drift.verdicts import DRIFT, DriftReport, WARNING
-
-DISTANCE_NAMES = {"wasserstein_normed": "W₁/σ", "jensenshannon": "JS"}
-
 
 ADJUSTMENTS = {
     "holm": "Holm-adjusted across all tests",
@@ -41,7 +38,7 @@ def _row(item: dict) -> str:
     shown = f"**{verdict}**" if verdict in (DRIFT, WARNING) else verdict
     test = f"{'KS' if item.get('test') == 'ks' else 'χ²'} {_p_value(item.get('p_value'))}"
     distance_name = str(item.get("distance_name", ""))
-    name = DISTANCE_NAMES.get(distance_name, distance_name)
+    name = STATISTICS.get(distance_name, distance_name)
     missing = item.get("missing_change")
     change = "–" if missing is None else f"{100 * missing:+.1f} pp"
     levels = item.get("unseen") or []

@@ -53,6 +53,7 @@ SEVERITY = {DRIFT: 0, WARNING: 1, INSUFFICIENT: 2, STABLE: 3}
 
 
 COMPONENTS = ("distribution", "missing", "unseen")
+DISTANCES = {"wasserstein": "wasserstein_normed", "jensenshannon": "jensenshannon"}
 
 
 DIGITS = 6
@@ -272,18 +273,28 @@ def decide(items: list[FeatureDrift], rows: tuple[int, int], config: DriftConfig
     ]
 
 
+def effect_name(method: str) -> str:
+    """The effect a distribution verdict is judged on: the distance for wasserstein and
+    jensenshannon (named as FeatureDrift.distance_name), else PSI."""
+    return DISTANCES.get(method, "psi")
+
+
+def component_thresholds(component: str, method: str, config: DriftConfig) -> tuple[float, float]:
+    """(warning, alert) thresholds of a component's effect under the feature's method."""
+    if component == "missing":
+        return config.missing_warning, config.missing_alert
+    if component == "unseen":
+        return config.unseen_warning, config.unseen_alert
+    if method in DISTANCES:
+        return config.distance_threshold, config.distance_threshold
+    return config.psi_warning, config.psi_alert
+
+
 def _decide_one(
     item: FeatureDrift, p_adjusted: dict, rows: tuple[int, int], config: DriftConfig
 ) -> FeatureDrift:
     """Each component's verdict, then the feature's: its worst flag, else the distribution's."""
-    distance = item.method in ("wasserstein", "jensenshannon")
-    thresholds = {
-        "distribution": (
-            (config.distance_threshold,) * 2 if distance else (config.psi_warning, config.psi_alert)
-        ),
-        "missing": (config.missing_warning, config.missing_alert),
-        "unseen": (config.unseen_warning, config.unseen_alert),
-    }
+    thresholds = {name: component_thresholds(name, item.method, config) for name in COMPONENTS}
     present = _enough(item.n_reference, item.n_current, config)
     enough = {"distribution": present, "missing": _enough(*rows, config), "unseen": present}
     components = {}

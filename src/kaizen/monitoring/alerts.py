@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kaizen.monitoring.signals import CRITICAL, RANK, WARNING, Signal
-
-FLAGGED = (WARNING, CRITICAL)
-COLOURS = {WARNING: "#ff7f0e", CRITICAL: "#d62728"}
+from kaizen.format import COLOURS, CRITICAL, LEVEL_VALUES, OK, flagged, fmt
+from kaizen.monitoring.levels import Signal
 
 
 def due(
@@ -22,13 +20,14 @@ def due(
     """Signals to announce now; `previous` = last run's {signal: {level, alerted_at}}."""
     out = []
     for item in signals:
-        if item.level not in FLAGGED:
+        if not flagged(item.level):
             continue
         before = previous.get(item.name, {})
+        last = before.get("level", OK)
         alerted = before.get("alerted_at")
-        rising = RANK[item.level] > RANK.get(before.get("level", "ok"), 1)
+        rising = LEVEL_VALUES[item.level] > LEVEL_VALUES.get(last, LEVEL_VALUES[OK])
         stale = alerted is not None and now - _aware(alerted) >= dt.timedelta(hours=cooldown_hours)
-        if before.get("level") not in FLAGGED or rising or alerted is None or stale:
+        if not flagged(last) or rising or alerted is None or stale:
             out.append(item)
     return out
 
@@ -41,7 +40,7 @@ def alerted_at(
     for item in signals:
         if item.name in sent:
             out[item.name] = now
-        elif item.level in FLAGGED and previous.get(item.name, {}).get("level") in FLAGGED:
+        elif flagged(item.level) and flagged(previous.get(item.name, {}).get("level", OK)):
             last = previous[item.name].get("alerted_at")
             out[item.name] = None if last is None else _aware(last)
         else:
@@ -59,14 +58,13 @@ def _aware(value) -> dt.datetime:
 def _threshold(item: Signal) -> str:
     """The threshold the level was judged against."""
     bound = item.critical if item.level == CRITICAL else item.warning
-    return "–" if bound is None else f"{bound:.4g}"
+    return fmt(bound)
 
 
 def line(item: Signal, runbook: str) -> str:
     """One log line per alert."""
-    value = "–" if item.value is None else f"{item.value:.4g}"
     return (
-        f"ALERT {item.level}: {item.name} = {value} (threshold {_threshold(item)}); "
+        f"ALERT {item.level}: {item.name} = {fmt(item.value)} (threshold {_threshold(item)}); "
         f"{item.detail}; runbook: {runbook}"
     )
 
@@ -84,7 +82,7 @@ def payload(level: str, signals: list[Signal], runbook: str, report_hint: str) -
                 "fields": [
                     {
                         "title": "value",
-                        "value": "–" if item.value is None else f"{item.value:.4g}",
+                        "value": fmt(item.value),
                         "short": True,
                     },
                     {"title": "threshold", "value": _threshold(item), "short": True},

@@ -1,15 +1,24 @@
 """report.html: one self-contained page (inline CSS and SVG, no network, no library).
 
-Charts: score distribution of the reference vs the window, per-feature drift (PSI with its
-thresholds), and estimated vs realised ROC AUC over recent runs. A Content-Security-Policy
-forbids every fetch; a few lines of inline script only count the drawn charts
-(`data-charts-drawn` on <body>) for the headless-browser test.
+Charts: score distribution of the reference vs the window, per-feature drift (each feature's
+statistic, PSI or the configured distance, against that statistic's thresholds), and estimated
+vs realised ROC AUC over recent runs on one time axis (each run at its window's end). A
+Content-Security-Policy forbids every fetch; a few lines of inline script only count the drawn
+charts (`data-charts-drawn` on <body>) for the headless-browser test.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import math
+from typing import Callable
+
+from kaizen.format import COLOURS as LEVEL_COLOURS
+from kaizen.format import fmt, is_number, worst_first
+from kaizen.monitoring.drift_signals import FEATURE
+from kaizen.monitoring.levels import Signal
+from kaizen.monitoring.report import MonitorReport, ScoreHistogram, TrendPoint
 
 WIDTH, HEIGHT, PAD = 640, 260, 44
 COLOURS = {
@@ -18,8 +27,6 @@ COLOURS = {
     "estimated": "#1f77b4",
     "realised": "#d62728",
 }
-LEVEL_COLOURS = {"ok": "#2ca02c", "warning": "#ff7f0e", "critical": "#d62728"}
-LEVEL_COLOURS["insufficient data"] = "#9e9e9e"
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:980px;color:#222}
@@ -41,15 +48,6 @@ document.addEventListener("DOMContentLoaded", function () {
 def _e(value) -> str:
     """Escaped text."""
     return html.escape(str(value), quote=True)
-
-
-def _fmt(value, digits: int = 3) -> str:
-    """A number or an en dash."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
 
 
 def _scale(low: float, high: float, start: float, end: float):
@@ -95,17 +93,17 @@ def _legend(items: list[tuple[str, str]]) -> list[str]:
     return parts
 
 
-def score_chart(histogram: dict) -> str:
+def score_chart(histogram: ScoreHistogram) -> str:
     """Share of scores per bin on [0, 1]: reference (test split) vs window."""
-    edges = histogram["edges"]
-    top = max(max(histogram["reference"], default=0), max(histogram["window"], default=0), 0.01)
+    edges = histogram.edges
+    top = max(max(histogram.reference, default=0), max(histogram.window, default=0), 0.01)
     x = _scale(0, 1, PAD, WIDTH - 10)
     y = _scale(0, top, HEIGHT - PAD, PAD / 2)
-    body = _axes("score", "share of scores", [(y(0), "0"), (y(top), f"{top:.2f}")])
-    for name in ("reference", "window"):
+    body = _axes("score", "share of scores", [(y(0), "0"), (y(top), fmt(round(top, 2)))])
+    for name, shares in (("reference", histogram.reference), ("window", histogram.window)):
         points = " ".join(
             f"{x((edges[i] + edges[i + 1]) / 2):.1f},{y(share):.1f}"
-            for i, share in enumerate(histogram[name])
+            for i, share in enumerate(shares)
         )
         body.append(
             f'<polyline data-series="{name}" points="{points}" fill="none" '
@@ -121,84 +119,123 @@ def score_chart(histogram: dict) -> str:
     return _frame("chart-scores", "Score distribution: reference vs window", body)
 
 
-def drift_chart(features: list[dict], warning: float, alert: float) -> str:
-    """PSI per feature (horizontal bars), coloured by verdict, with both thresholds."""
-    rows = features[:20]
-    height = max(HEIGHT, 30 + 18 * len(rows) + PAD)
-    top = max([alert * 1.2] + [item.get("psi") or 0 for item in rows])
+def drift_chart(rows: list[Signal]) -> str:
+    """Each feature's drift statistic (horizontal bars, coloured by level) against that
+    statistic's own thresholds: one panel per statistic (PSI, W₁/σ, JS) when methods differ."""
+    panels: dict[tuple, list[Signal]] = {}
+    for item in rows[:20]:
+        panels.setdefault((item.statistic, item.warning, item.critical), []).append(item)
+    body: list[str] = []
+    y = 8
+    for items in panels.values():
+        y = _drift_panel(items, y, body)
+    title = "Per-feature drift: each feature's statistic against that statistic's thresholds"
+    return _frame("chart-drift", title, body, y + 10)
+
+
+def _drift_panel(items: list[Signal], top_y: int, body: list[str]) -> int:
+    """One statistic's bars and threshold lines, from `top_y` down; the y below the panel."""
     left = 150
+    statistic, warning, critical = items[0].statistic, items[0].warning, items[0].critical
+    thresholds = [t for t in (warning, critical) if t is not None]
+    top = max([t * 1.2 for t in thresholds] + [item.value or 0.0 for item in items] + [1e-6])
     x = _scale(0, top, left, WIDTH - 60)  # room for the value after the longest bar
-    colours = {"drift": "#d62728", "warning": "#ff7f0e", "stable": "#2ca02c"}
-    body = []
-    for index, item in enumerate(rows):
-        y = 20 + 18 * index
-        value = item.get("psi") or 0.0
-        colour = colours.get(str(item.get("verdict")), "#9e9e9e")
+    body.append(f'<text x="{left}" y="{top_y + 10}" font-weight="bold">{_e(statistic)}</text>')
+    first = y = top_y + 18
+    for item in items:
+        feature = item.name.removeprefix(FEATURE)
+        width = max(x(item.value or 0.0) - left, 1)
+        body.append(f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{_e(feature)}</text>')
         body.append(
-            f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{_e(item["feature"])}</text>'
+            f'<rect data-series="{_e(feature)}" x="{left}" y="{y}" width="{width:.1f}" '
+            f'height="13" fill="{LEVEL_COLOURS[item.level]}"><title>{_e(item.level)}: '
+            f"{_e(statistic)} {fmt(item.value)}</title></rect>"
         )
+        body.append(f'<text x="{left + width + 4:.1f}" y="{y + 11}">{fmt(item.value)}</text>')
+        y += 18
+    labels = (
+        [(warning, f"warning = critical {fmt(warning)}")]
+        if warning == critical
+        else [(warning, f"warning {fmt(warning)}"), (critical, f"critical {fmt(critical)}")]
+    )
+    for index, (threshold, label) in enumerate(labels):
+        if threshold is None:
+            continue
         body.append(
-            f'<rect data-series="{_e(item["feature"])}" x="{left}" y="{y}" '
-            f'width="{max(x(value) - left, 1):.1f}" height="13" fill="{colour}"/>'
+            f'<line x1="{x(threshold):.1f}" y1="{first - 4}" x2="{x(threshold):.1f}" '
+            f'y2="{y}" stroke="#555" stroke-dasharray="4 3"/>'
         )
-        body.append(f'<text x="{x(value) + 4:.1f}" y="{y + 11}">{value:.3f}</text>')
-    bottom = 20 + 18 * len(rows)
-    for threshold, label in ((warning, "warning"), (alert, "drift")):
-        body.append(
-            f'<line x1="{x(threshold):.1f}" y1="14" x2="{x(threshold):.1f}" y2="{bottom}" '
-            'stroke="#555" stroke-dasharray="4 3"/>'
-        )
-        body.append(
-            f'<text x="{x(threshold) + 3:.1f}" y="{bottom + 14}">{label} {threshold}</text>'
-        )
-    return _frame("chart-drift", "Per-feature drift (PSI on the reference's bins)", body, height)
+        body.append(f'<text x="{x(threshold) + 3:.1f}" y="{y + 12 + 12 * index}">{label}</text>')
+    return y + 12 + 12 * len(labels) + 8
 
 
-def trend_chart(points: list[dict], reference_auc: float | None) -> str:
-    """Estimated (with a ± 1 s.e. band) and realised ROC AUC per run, oldest first."""
-    values = [
-        v
-        for p in points
-        for v in (p.get("estimated_auc"), p.get("realised_auc"), reference_auc)
-        if v is not None
+def _time_axis(times: list[dt.datetime]) -> tuple[Callable[[dt.datetime], float], list[str]]:
+    """x of a time on the trend chart (one time: the middle), and its tick labels: the first,
+    middle and last times (dates; with the hour when they span under two days)."""
+    left, right = PAD + 10, WIDTH - 20
+    if not times:
+        return lambda at: (left + right) / 2, []
+    first, last = min(times), max(times)
+    if first == last:
+        ticks = [(first, "middle")]
+        scale = _scale(first.timestamp() - 1, first.timestamp() + 1, left, right)
+    else:
+        ticks = [(first, "start"), (first + (last - first) / 2, "middle"), (last, "end")]
+        scale = _scale(first.timestamp(), last.timestamp(), left, right)
+    form = "%Y-%m-%d" if last - first >= dt.timedelta(days=2) else "%Y-%m-%d %H:%M"
+
+    def x(at: dt.datetime) -> float:
+        return scale(at.timestamp())
+
+    return x, [
+        f'<text x="{x(tick):.1f}" y="{HEIGHT - PAD + 14}" text-anchor="{anchor}">'
+        f"{tick.strftime(form)}</text>"
+        for tick, anchor in ticks
     ]
-    low = max(0.0, min(values, default=0.5) - 0.03)
-    high = min(1.0, max(values, default=0.5) + 0.03)
-    count = max(len(points) - 1, 1)
-    x = _scale(0, count, PAD + 10, WIDTH - 20)
+
+
+def trend_chart(points: list[TrendPoint], reference_auc: float | None) -> str:
+    """Estimated (with a ± 1 s.e. band) and realised ROC AUC per run, every series on one time
+    axis: each run at the end of its window (a run without a time cannot be placed)."""
+    series: dict[str, list[tuple[dt.datetime, float]]] = {
+        "estimated": [
+            (p.at, p.estimated_auc) for p in points if p.at and is_number(p.estimated_auc)
+        ],
+        "realised": [(p.at, p.realised_auc) for p in points if p.at and is_number(p.realised_auc)],
+    }
+    series = {key: sorted(found) for key, found in series.items()}
+    values = [v for found in series.values() for _, v in found]
+    values += [reference_auc] if is_number(reference_auc) else []
+    low = max(0.0, math.floor((min(values, default=0.5) - 0.03) * 100) / 100)
+    high = min(1.0, math.ceil((max(values, default=0.5) + 0.03) * 100) / 100)
+    x, ticks = _time_axis([at for found in series.values() for at, _ in found])
     y = _scale(low, high, HEIGHT - PAD, PAD / 2)
     body = _axes(
-        "monitor run (oldest → this one)",
-        "ROC AUC",
-        [(y(low), f"{low:.2f}"), (y(high), f"{high:.2f}")],
+        "end of the run's window (UTC)", "ROC AUC", [(y(low), fmt(low)), (y(high), fmt(high))]
     )
-    band = [
-        (i, p["estimated_auc"], p.get("estimated_auc_se") or 0.0)
-        for i, p in enumerate(points)
-        if p.get("estimated_auc") is not None
-    ]
+    body += ticks
+    se = {p.at: p.estimated_auc_se for p in points if is_number(p.estimated_auc_se)}
+    band = [(x(at), v, se.get(at, 0.0)) for at, v in series["estimated"]]
     if band:
-        upper = [f"{x(i):.1f},{y(v + se):.1f}" for i, v, se in band]
-        lower = [f"{x(i):.1f},{y(v - se):.1f}" for i, v, se in reversed(band)]
+        upper = [f"{at:.1f},{y(v + e):.1f}" for at, v, e in band]
+        lower = [f"{at:.1f},{y(v - e):.1f}" for at, v, e in reversed(band)]
         body.append(f'<polygon points="{" ".join(upper + lower)}" fill="#1f77b4" opacity="0.15"/>')
     if reference_auc is not None:
         body.append(
             f'<line x1="{PAD}" y1="{y(reference_auc):.1f}" x2="{WIDTH - 10}" '
             f'y2="{y(reference_auc):.1f}" stroke="#7f7f7f" stroke-dasharray="4 3"/>'
         )
-    for key in ("estimated", "realised"):
-        series = [
-            (i, p[f"{key}_auc"]) for i, p in enumerate(points) if p.get(f"{key}_auc") is not None
-        ]
-        if len(series) > 1:
-            line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in series)
+    for key, found in series.items():
+        if len(found) > 1:
+            line = " ".join(f"{x(at):.1f},{y(v):.1f}" for at, v in found)
             body.append(
                 f'<polyline points="{line}" fill="none" stroke="{COLOURS[key]}" stroke-width="2"/>'
             )
-        for i, v in series:
+        for at, v in found:
             body.append(
-                f'<circle data-series="{key}" cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" '
-                f'fill="{COLOURS[key]}"><title>{key} {v:.3f}</title></circle>'
+                f'<circle data-series="{key}" data-at="{at.isoformat()}" cx="{x(at):.1f}" '
+                f'cy="{y(v):.1f}" r="3.5" fill="{COLOURS[key]}"><title>{key} {fmt(v)}, '
+                f"{at.isoformat()}</title></circle>"
             )
     body += _legend(
         [
@@ -207,9 +244,7 @@ def trend_chart(points: list[dict], reference_auc: float | None) -> str:
             ("test split (evaluate)", COLOURS["reference"]),
         ]
     )
-    if not any(
-        p.get("estimated_auc") is not None or p.get("realised_auc") is not None for p in points
-    ):
+    if not any(series.values()):
         body.append(
             f'<text data-series="empty" x="{WIDTH / 2}" y="{HEIGHT / 2}" '
             'text-anchor="middle">no estimate yet</text>'
@@ -217,33 +252,30 @@ def trend_chart(points: list[dict], reference_auc: float | None) -> str:
     return _frame("chart-trend", "Estimated vs realised ROC AUC over recent runs", body)
 
 
-def signals_rows(signals: list[dict]) -> str:
-    """The signals table body."""
+def signals_rows(signals: list[Signal]) -> str:
+    """The signals table body, worst first."""
     rows = []
-    for item in signals:
-        colour = LEVEL_COLOURS[item["level"]]
+    for item in worst_first(signals, lambda s: s.level):
+        numbers = (item.value, item.reference, item.warning, item.critical)
         rows.append(
-            f"<tr><td><code>{_e(item['name'])}</code></td>"
-            f'<td style="color:{colour}">● {_e(item["level"])}</td>'
-            + "".join(
-                f'<td class="n">{_fmt(item.get(key))}</td>'
-                for key in ("value", "reference", "warning", "critical")
-            )
-            + f"<td>{_e(item.get('detail', ''))}</td></tr>"
+            f"<tr><td><code>{_e(item.name)}</code></td>"
+            f'<td style="color:{LEVEL_COLOURS[item.level]}">● {_e(item.level)}</td>'
+            f"<td>{_e(item.statistic)}</td>"
+            + "".join(f'<td class="n">{fmt(number)}</td>' for number in numbers)
+            + f"<td>{_e(item.detail)}</td></tr>"
         )
     return "".join(rows)
 
 
-def page(report: dict, drift_thresholds: tuple[float, float]) -> str:
+def page(report: MonitorReport) -> str:
     """The whole report.html."""
-    level = report["level"]
-    window = report["window"]
-    est = report["estimated"]
-    notes = "".join(f"<li>{_e(note)}</li>" for note in report.get("notes", []))
+    level, window, est = report.level, report.window, report.estimated
+    since = "last events" if window.since is None else window.since.isoformat()
+    notes = "".join(f"<li>{_e(note)}</li>" for note in report.notes)
     charts = [
-        score_chart(report["charts"]["scores"]),
-        drift_chart(report["drift"]["features"], *drift_thresholds),
-        trend_chart(report["charts"]["history"], report["reference"].get("roc_auc")),
+        score_chart(report.charts.scores),
+        drift_chart(report.feature_rows),
+        trend_chart(report.charts.history, report.reference.roc_auc),
     ]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -252,16 +284,16 @@ def page(report: dict, drift_thresholds: tuple[float, float]) -> str:
 <script>{SCRIPT}</script></head>
 <body>
 <h1 style="color:{LEVEL_COLOURS[level]}">Kaizen monitoring: ● {_e(level)}</h1>
-<p>Window {_e(window['since'] or 'last events')} → {_e(window['until'])}: {window['events']:,}
-events, {window['labelled']:,} with an outcome ({window['matured_labelled']:,} matured). Exit code
-{report['exit_code']} (2 = critical). Estimated ROC AUC {_fmt(est.get('roc_auc'))} ±
-{_fmt(est.get('roc_auc_se'))} (test split {_fmt(report['reference'].get('roc_auc'))}).</p>
+<p>Window {_e(since)} → {_e(window.until.isoformat())}: {fmt(window.events)}
+events, {fmt(window.labelled)} with an outcome ({fmt(window.matured_labelled)} matured).
+Exit code {report.exit_code} (2 = critical). Estimated ROC AUC {fmt(est.roc_auc)} ±
+{fmt(est.roc_auc_se)} (test split {fmt(report.reference.roc_auc)}).</p>
 <h2>Charts</h2>
 {''.join(charts)}
 <h2>Signals</h2>
-<table><thead><tr><th>signal</th><th>level</th><th>value</th><th>reference</th><th>warning</th>
-<th>critical</th><th>detail</th></tr></thead><tbody>{signals_rows(report['signals'])}</tbody></table>
+<table><thead><tr><th>signal</th><th>level</th><th>statistic</th><th>value</th><th>reference</th>
+<th>warning</th><th>critical</th><th>detail</th></tr></thead><tbody>{signals_rows(report.signals)}</tbody></table>
 <h2>Notes</h2><ul>{notes}</ul>
-<p class="muted">Calibration evidence: {_e(report['calibration']['summary'])}.</p>
+<p class="muted">Calibration evidence: {_e(report.calibration.summary)}.</p>
 </body></html>
 """

@@ -27,6 +27,7 @@ from scipy.stats import rankdata
 
 from kaizen.pipeline import metrics as M
 from kaizen.drift.statistics import adjust
+from kaizen.format import fmt
 
 ASSUMPTIONS = (
     "the scores are calibrated probabilities of default for this population (checked on the "
@@ -113,10 +114,6 @@ class Estimate:  # pylint: disable=too-many-instance-attributes
     caveat: str = ""
     assumptions: tuple[str, ...] = ASSUMPTIONS
 
-    def to_dict(self) -> dict:
-        """JSON-ready, rounded."""
-        return M.rounded({**asdict(self), "assumptions": list(self.assumptions)})
-
 
 def estimate(
     score, threshold: float, costs: tuple[float, float], evidence: "Calibration | None" = None
@@ -145,26 +142,25 @@ def estimate(
 # --- realised performance ------------------------------------------------------------------------
 
 
-def auc_decline_test(auc_dev: float, y_true, score) -> dict:
+@dataclass(frozen=True)
+class AucTest:
+    """The ECB AUC-decline test (no statistic when the s.e. is undefined)."""
+
+    auc_dev: float
+    auc_now: float
+    se: float
+    statistic: float | None = None
+    p_value: float | None = None
+
+
+def auc_decline_test(auc_dev: float, y_true, score) -> AucTest:
     """ECB AUC-decline test: S = (AUC_dev - AUC_now) / s.e.(AUC_now), p = 1 - Phi(S)."""
     auc_now = M.roc_auc(y_true, score)
     se = M.delong_se(y_true, score)
     if not (math.isfinite(auc_now) and math.isfinite(se)) or se == 0:
-        return {
-            "auc_dev": auc_dev,
-            "auc_now": auc_now,
-            "se": se,
-            "statistic": None,
-            "p_value": None,
-        }
+        return AucTest(auc_dev, auc_now, se)
     statistic = (auc_dev - auc_now) / se
-    return {
-        "auc_dev": auc_dev,
-        "auc_now": auc_now,
-        "se": se,
-        "statistic": statistic,
-        "p_value": float(stats.norm.sf(statistic)),
-    }
+    return AucTest(auc_dev, auc_now, se, statistic, float(stats.norm.sf(statistic)))
 
 
 def grade_edges(reference_scores, grades: int) -> np.ndarray:
@@ -173,7 +169,29 @@ def grade_edges(reference_scores, grades: int) -> np.ndarray:
     return np.unique(np.quantile(np.asarray(reference_scores, dtype="float64"), levels))
 
 
-def jeffreys_by_grade(y_true, score, edges: np.ndarray) -> list[dict]:
+@dataclass(frozen=True)
+class Grade:  # pylint: disable=too-many-instance-attributes
+    """One score grade: its bounds, events, defaults, PD (mean score), default rate, and the
+    one-sided Jeffreys p-value (small: the PD underestimates defaults)."""
+
+    grade: int
+    low: float
+    high: float
+    rows: int
+    defaults: int
+    pd: float
+    default_rate: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class CalibrationGrade(Grade):
+    """A grade of the test split's calibration check, with its Holm-adjusted two-sided p."""
+
+    p_adjusted_two_sided: float = 1.0
+
+
+def jeffreys_by_grade(y_true, score, edges: np.ndarray) -> list[Grade]:
     """Per grade: rows, defaults, PD (mean score), default rate and the one-sided Jeffreys
     p-value Beta(D + 1/2, N - D + 1/2).cdf(PD) (small: the PD underestimates defaults)."""
     y = np.asarray(y_true, dtype="float64")
@@ -190,16 +208,16 @@ def jeffreys_by_grade(y_true, score, edges: np.ndarray) -> list[dict]:
         pd_ = float(s[mask].mean())
         p_value = float(stats.beta.cdf(pd_, defaults + 0.5, n - defaults + 0.5))
         out.append(
-            {
-                "grade": index + 1,
-                "low": float(bounds[index]),
-                "high": float(bounds[index + 1]),
-                "rows": n,
-                "defaults": defaults,
-                "pd": pd_,
-                "default_rate": defaults / n,
-                "p_value": p_value,
-            }
+            Grade(
+                grade=index + 1,
+                low=float(bounds[index]),
+                high=float(bounds[index + 1]),
+                rows=n,
+                defaults=defaults,
+                pd=pd_,
+                default_rate=defaults / n,
+                p_value=p_value,
+            )
         )
     return out
 
@@ -211,7 +229,7 @@ class Calibration:
 
     supported: bool
     summary: str
-    grades: list[dict] = field(default_factory=list)
+    grades: list[CalibrationGrade] = field(default_factory=list)
     expected_auc: float | None = None
     realised_auc: float | None = None
 
@@ -219,9 +237,9 @@ class Calibration:
 def calibration_evidence(y_true, score, edges: np.ndarray, alpha: float = 0.05) -> Calibration:
     """Calibration check of the reference (test-split) scores against their outcomes."""
     graded = jeffreys_by_grade(y_true, score, edges)
-    two_sided = [min(1.0, 2 * min(g["p_value"], 1 - g["p_value"])) for g in graded]
+    two_sided = [min(1.0, 2 * min(g.p_value, 1 - g.p_value)) for g in graded]
     adjusted = adjust(two_sided, "holm") if two_sided else np.empty(0)
-    failing = [g["grade"] for g, p in zip(graded, adjusted) if p < alpha]
+    failing = [g.grade for g, p in zip(graded, adjusted) if p < alpha]
     expected, observed = expected_auc(score), M.roc_auc(y_true, score)
     if failing:
         summary = (
@@ -232,31 +250,56 @@ def calibration_evidence(y_true, score, edges: np.ndarray, alpha: float = 0.05) 
     else:
         summary = (
             f"calibration supported on the test split ({len(graded)} grades, Jeffreys, "
-            f"Holm-adjusted p >= {alpha}); expected ROC AUC {expected:.3f} vs realised "
-            f"{observed:.3f} there"
+            f"Holm-adjusted p >= {alpha}); expected ROC AUC {fmt(expected)} vs realised "
+            f"{fmt(observed)} there"
         )
-    for g, p in zip(graded, adjusted):
-        g["p_adjusted_two_sided"] = float(p)
-    return Calibration(not failing, summary, graded, expected, observed)
+    grades = [
+        CalibrationGrade(**asdict(g), p_adjusted_two_sided=float(p))
+        for g, p in zip(graded, adjusted)
+    ]
+    return Calibration(not failing, summary, grades, expected, observed)
+
+
+@dataclass(frozen=True)
+class Realised:  # pylint: disable=too-many-instance-attributes
+    """Performance on matured labelled events, with the estimate on the same events and its
+    error (estimated minus realised ROC AUC)."""
+
+    rows: int
+    defaults: int
+    default_rate: float | None
+    roc_auc: float
+    roc_auc_se: float
+    gini: float
+    ks: float | None
+    cost: float | None
+    auc_test: AucTest
+    grades: list[Grade]
+    estimated_auc: float | None = None
+    estimate_error: float | None = None
 
 
 def realised(
     y_true, score, threshold: float, costs: tuple[float, float], auc_dev: float, *, edges
-) -> dict:
-    """Realised metrics of labelled events: AUC, Gini, KS, cost, grades, AUC-decline test."""
+) -> Realised:
+    """Realised metrics of labelled events: AUC, Gini, KS, cost, grades, AUC-decline test; the
+    CBPE estimate on the same events and its error."""
     y = np.asarray(y_true).astype(int)
     s = np.asarray(score, dtype="float64")
     auc = M.roc_auc(y, s)
     test = auc_decline_test(auc_dev, y, s)
-    return {
-        "rows": int(y.size),
-        "defaults": int(y.sum()),
-        "default_rate": float(y.mean()) if y.size else None,
-        "roc_auc": auc,
-        "roc_auc_se": test["se"],
-        "gini": 2 * auc - 1,
-        "ks": M.ks_statistic(y, s) if 0 < y.sum() < y.size else None,
-        "cost": M.expected_cost(y, s, threshold, *costs) if y.size else None,
-        "auc_test": test,
-        "grades": jeffreys_by_grade(y, s, edges),
-    }
+    estimated = expected_auc(s)
+    return Realised(
+        rows=int(y.size),
+        defaults=int(y.sum()),
+        default_rate=float(y.mean()) if y.size else None,
+        roc_auc=auc,
+        roc_auc_se=test.se,
+        gini=2 * auc - 1,
+        ks=M.ks_statistic(y, s) if 0 < y.sum() < y.size else None,
+        cost=M.expected_cost(y, s, threshold, *costs) if y.size else None,
+        auc_test=test,
+        grades=jeffreys_by_grade(y, s, edges),
+        estimated_auc=estimated,
+        estimate_error=estimated - auc if math.isfinite(auc) else None,
+    )

@@ -5,73 +5,73 @@ from __future__ import annotations
 import math
 
 from kaizen.drift.rendering import features_table
-from kaizen.format import details, fmt
+from kaizen.drift.verdicts import DRIFT
+from kaizen.format import ICONS, LEVEL_VALUES, details, fmt, p_value, worst_first
+from kaizen.monitoring.levels import Signal
+from kaizen.monitoring.performance import Grade
+from kaizen.monitoring.report import DIGITS, MonitorReport
 
-ICONS = {"ok": "🟢", "warning": "🟠", "critical": "🔴", "insufficient data": "⚪"}
-LEVEL_VALUES = {"insufficient data": -1, "ok": 0, "warning": 1, "critical": 2}
 TOP_FEATURES = 10
 
 
-def signals_table(signals: list[dict]) -> str:
-    """One row per signal, worst first."""
-    order = {"critical": 0, "warning": 1, "insufficient data": 2, "ok": 3}
+def signals_table(signals: list[Signal]) -> str:
+    """One row per signal, worst first (insufficient data last)."""
     rows = [
-        "| signal | level | value | reference | warning | critical | detail |",
-        "|---|---|--:|--:|--:|--:|---|",
+        "| signal | level | statistic | value | reference | warning | critical | detail |",
+        "|---|---|---|--:|--:|--:|--:|---|",
     ]
-    for item in sorted(signals, key=lambda s: (order[s["level"]], s["name"])):
+    for item in worst_first(sorted(signals, key=lambda s: s.name), lambda s: s.level):
         rows.append(
-            f"| `{item['name']}` | {ICONS[item['level']]} {item['level']} | "
-            f"{fmt(item.get('value'))} | {fmt(item.get('reference'))} | "
-            f"{fmt(item.get('warning'))} | {fmt(item.get('critical'))} | "
-            f"{item.get('detail', '')} |"
+            f"| `{item.name}` | {ICONS[item.level]} {item.level} | {item.statistic or '–'} | "
+            f"{fmt(item.value)} | "
+            f"{fmt(item.reference)} | {fmt(item.warning)} | {fmt(item.critical)} | "
+            f"{item.detail} |"
         )
     return "\n".join(rows)
 
 
-def performance_section(report: dict) -> str:
+def performance_section(report: MonitorReport) -> str:
     """Estimated (with its band and caveats) and realised performance against the test split."""
-    est, ref = report["estimated"], report["reference"]
-    real = report.get("realised") or {}
+    est, ref, real = report.estimated, report.reference, report.realised
+    auc, rate, cost = (
+        (None, None, None) if real is None else (real.roc_auc, real.default_rate, real.cost)
+    )
     lines = [
         "### Performance: estimated from the scores, realised on matured outcomes",
         "",
         "| metric | test split (evaluate) | estimated (± 1 s.e.) | realised (matured) |",
         "|---|--:|--:|--:|",
-        f"| ROC AUC | {fmt(ref.get('roc_auc'))} | {_band(est, 'roc_auc')} | "
-        f"{fmt(real.get('roc_auc'))} |",
-        f"| default rate | {fmt(ref.get('default_rate'))} | {_band(est, 'default_rate')} | "
-        f"{fmt(real.get('default_rate'))} |",
-        f"| cost per application | {fmt(ref.get('cost'))} | {_band(est, 'cost')} | "
-        f"{fmt(real.get('cost'))} |",
+        f"| ROC AUC | {fmt(ref.roc_auc)} | {_band(est.roc_auc, est.roc_auc_se)} | " f"{fmt(auc)} |",
+        f"| default rate | {fmt(ref.default_rate)} | "
+        f"{_band(est.default_rate, est.default_rate_se)} | {fmt(rate)} |",
+        f"| cost per application | {fmt(ref.cost)} | {_band(est.cost, est.cost_se)} | "
+        f"{fmt(cost)} |",
         "",
-        f"Calibration evidence: {report['calibration']['summary']}.",
+        f"Calibration evidence: {report.calibration.summary}.",
     ]
-    if not est.get("supported", True):
-        lines.append(f"**Warning: {est['caveat']}.**")
-    if real:
-        test = real.get("auc_test") or {}
+    if not est.supported:
+        lines.append(f"**Warning: {est.caveat}.**")
+    if real is not None:
+        test = real.auc_test
         lines.append(
-            f"Realised on {real['rows']:,} matured labelled events ({real['defaults']:,} defaults)"
-            f"; Gini {fmt(real.get('gini'))}, KS {fmt(real.get('ks'))}; AUC-decline test "
-            f"S = {fmt(test.get('statistic'))}, p = {fmt(test.get('p_value'))}; estimate "
-            f"on the same events {fmt(real.get('estimated_auc'))} "
-            f"(error {fmt(real.get('estimate_error'))})."
+            f"Realised on {fmt(real.rows)} matured labelled events ({fmt(real.defaults)} "
+            f"defaults); Gini {fmt(real.gini)}, KS {fmt(real.ks)}; AUC-decline test "
+            f"S = {fmt(test.statistic)}, p = {p_value(test.p_value)}; estimate "
+            f"on the same events {fmt(real.estimated_auc)} (error {fmt(real.estimate_error)})."
         )
-        lines += ["", grades_table(real.get("grades") or [])]
-    lines += ["", "Assumptions of the estimate: " + "; ".join(est.get("assumptions", [])) + "."]
+        lines += ["", grades_table(real.grades)]
+    lines += ["", "Assumptions of the estimate: " + "; ".join(est.assumptions) + "."]
     return "\n".join(lines)
 
 
-def _band(estimate: dict, key: str) -> str:
+def _band(value: float | None, se: float | None) -> str:
     """value ± s.e."""
-    value, se = estimate.get(key), estimate.get(f"{key}_se")
-    if value is None:
+    if fmt(value) == "–":
         return "–"
     return f"{fmt(value)} ± {fmt(se)}" if se is not None else fmt(value)
 
 
-def grades_table(grades: list[dict]) -> str:
+def grades_table(grades: list[Grade]) -> str:
     """Calibration by grade with the one-sided Jeffreys p-value."""
     rows = [
         "| grade | scores | events | defaults | PD | default rate | Jeffreys p |",
@@ -79,38 +79,38 @@ def grades_table(grades: list[dict]) -> str:
     ]
     for g in grades:
         rows.append(
-            f"| {g['grade']} | [{g['low']:.3f}, {g['high']:.3f}) | {g['rows']} | {g['defaults']} "
-            f"| {g['pd']:.3f} | {g['default_rate']:.3f} | {fmt(g['p_value'])} |"
+            f"| {g.grade} | [{fmt(g.low)}, {fmt(g.high)}) | {fmt(g.rows)} | {fmt(g.defaults)} "
+            f"| {fmt(g.pd)} | {fmt(g.default_rate)} | {p_value(g.p_value)} |"
         )
     return details("Calibration by grade (Jeffreys test)", "\n".join(rows))
 
 
-def markdown(report: dict) -> str:
+def markdown(report: MonitorReport) -> str:
     """The whole report.md."""
-    window = report["window"]
-    level = report["level"]
-    span = f"{window['since'] or 'the last events'} → {window['until']}"
-    drift = report["drift"]
+    window, level, drift = report.window, report.level, report.drift
+    since = "the last events" if window.since is None else window.since.isoformat()
+    span = f"{since} → {window.until.isoformat()}"
+    drifted = sum(item.verdict == DRIFT for item in drift.features)
     lines = [
         f"## Kaizen monitoring: {ICONS[level]} {level}",
         "",
-        f"Window {span}: {window['events']:,} events, {window['labelled']:,} with an outcome "
-        f"({window['matured_labelled']:,} matured). Exit code {report['exit_code']} "
+        f"Window {span}: {fmt(window.events)} events, {fmt(window.labelled)} with an "
+        f"outcome ({fmt(window.matured_labelled)} matured). Exit code {report.exit_code} "
         "(2 = critical).",
         "",
-        signals_table(report["signals"]),
+        signals_table(report.signals),
         "",
         performance_section(report),
         "",
-        f"### Data drift: {drift['verdict']}",
+        f"### Data drift: {drift.verdict}",
         "",
-        f"{drift['features_drift']} of {drift['features_total']} features drifted, score PSI "
-        f"{fmt(drift.get('score_psi'))} ({drift['score_verdict']}).",
+        f"{drifted} of {len(drift.features)} features drifted, score PSI "
+        f"{fmt(drift.score_psi)} ({drift.score_verdict}).",
         "",
-        features_table(drift["features"][:TOP_FEATURES]),
+        features_table([item.to_dict() for item in drift.features[:TOP_FEATURES]]),
     ]
-    if report.get("notes"):
-        lines += ["", "### Notes", ""] + [f"- {note}" for note in report["notes"]]
+    if report.notes:
+        lines += ["", "### Notes", ""] + [f"- {note}" for note in report.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -120,14 +120,14 @@ def _label(value: str) -> str:
 
 
 def _number(value) -> str | None:
-    """Prometheus sample value, None when missing."""
+    """Prometheus sample value (rounded as report.json), None when missing."""
     if value is None or isinstance(value, bool):
         return None
     value = float(value)
-    return None if not math.isfinite(value) else repr(value)
+    return None if not math.isfinite(value) else repr(round(value, DIGITS))
 
 
-def prometheus(report: dict, timestamp: float) -> str:
+def prometheus(report: MonitorReport, timestamp: float) -> str:
     """Gauges of the run in Prometheus text exposition format."""
     lines = []
 
@@ -144,34 +144,48 @@ def prometheus(report: dict, timestamp: float) -> str:
     gauge(
         "kaizen_monitor_level",
         "Overall level: -1 insufficient data, 0 ok, 1 warning, 2 critical.",
-        [({}, LEVEL_VALUES[report["level"]])],
+        [({}, LEVEL_VALUES[report.level])],
     )
     gauge(
         "kaizen_monitor_signal_level",
         "Level per signal: -1 insufficient data, 0 ok, 1 warning, 2 critical.",
-        [({"signal": s["name"]}, LEVEL_VALUES[s["level"]]) for s in report["signals"]],
+        [({"signal": s.name}, LEVEL_VALUES[s.level]) for s in report.signals],
     )
+
+    def per_signal(value_of) -> list[tuple[dict, object]]:
+        return [({"signal": s.name, "statistic": s.statistic}, value_of(s)) for s in report.signals]
+
     gauge(
         "kaizen_monitor_signal_value",
-        "Value per signal (PSI, rate, ROC AUC, p-value or cost, see the signal).",
-        [({"signal": s["name"]}, s.get("value")) for s in report["signals"]],
+        "Value per signal, in its statistic (PSI, W1/sigma, JS, rate, ROC AUC, p-value, cost).",
+        per_signal(lambda s: s.value),
     )
-    window = report["window"]
-    gauge("kaizen_monitor_window_events", "Events in the window.", [({}, window["events"])])
+    gauge(
+        "kaizen_monitor_signal_warning_threshold",
+        "Warning threshold per signal, in its statistic.",
+        per_signal(lambda s: s.warning),
+    )
+    gauge(
+        "kaizen_monitor_signal_critical_threshold",
+        "Critical threshold per signal, in its statistic.",
+        per_signal(lambda s: s.critical),
+    )
+    window = report.window
+    gauge("kaizen_monitor_window_events", "Events in the window.", [({}, window.events)])
     gauge(
         "kaizen_monitor_window_labelled_events",
         "Events of the window with a matured outcome.",
-        [({}, window["matured_labelled"])],
+        [({}, window.matured_labelled)],
     )
     gauge(
         "kaizen_monitor_estimated_roc_auc",
         "ROC AUC estimated from the scores (CBPE).",
-        [({}, report["estimated"].get("roc_auc"))],
+        [({}, report.estimated.roc_auc)],
     )
     gauge(
         "kaizen_monitor_realised_roc_auc",
         "ROC AUC on matured labelled events.",
-        [({}, (report.get("realised") or {}).get("roc_auc"))],
+        [({}, None if report.realised is None else report.realised.roc_auc)],
     )
     gauge(
         "kaizen_monitor_last_run_timestamp_seconds",

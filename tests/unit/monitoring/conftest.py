@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from kaizen.config import parse_params
-from kaizen.monitoring import signals as S
+from kaizen.monitoring.window import Reference, Window
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
 
@@ -25,24 +25,24 @@ def population(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
     return pd.DataFrame({"Income": income, "Home": home, "score": score, "outcome": outcome})
 
 
-def params(**monitor):
-    """Params with a monitor section (small minimums for small frames)."""
+def params(drift: dict | None = None, **monitor):
+    """Params with a monitor section (small minimums for small frames) and drift overrides."""
     values = {"min_events": 200, "min_labelled": 200, "min_defaults": 10, **monitor}
     return parse_params(
         {
             "data": {"path": "d.csv", "target": "y", "positive": 1},
             "monitor": values,
-            "drift": {"min_rows": 200},
+            "drift": {"min_rows": 200, **(drift or {})},
         }
     )
 
 
 @pytest.fixture(name="reference")
-def fixture_reference() -> S.Reference:
+def fixture_reference() -> Reference:
     """3,000 reference rows; the test split: 1,000 more with outcomes."""
     features = population(3000, seed=1)
     test = population(1000, seed=2)
-    return S.Reference(
+    return Reference(
         features=features[["Income", "Home"]],
         numeric=["Income"],
         categorical=["Home"],
@@ -54,7 +54,7 @@ def fixture_reference() -> S.Reference:
     )
 
 
-def window(n: int, seed: int = 3, shift: float = 0.0, labelled: bool = False) -> S.Window:
+def window(n: int, seed: int = 3, shift: float = 0.0, labelled: bool = False) -> Window:
     """A window of n events created a day before NOW."""
     frame = population(n, seed, shift)
     frame["decision"] = np.where(frame["score"] >= 0.3, "refuse", "accept")
@@ -62,4 +62,4 @@ def window(n: int, seed: int = 3, shift: float = 0.0, labelled: bool = False) ->
     frame["model_version"] = "abc"
     if not labelled:
         frame["outcome"] = np.nan
-    return S.Window(frame, NOW - dt.timedelta(days=7), NOW)
+    return Window(frame, NOW - dt.timedelta(days=7), NOW)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from kaizen.monitoring import alerts
-from kaizen.monitoring import signals as S
+from kaizen.monitoring import levels as L
 
 NOW = dt.datetime(2026, 6, 1, 12, tzinfo=dt.timezone.utc)
 
 
-def sig(name: str, level: str) -> S.Signal:
+def sig(name: str, level: str) -> L.Signal:
     """A signal at a level, with thresholds."""
-    return S.signal(name, level, "drift", value=0.3, warning=0.1, critical=0.25, detail="PSI")
+    return L.signal(name, level, "drift", value=0.3, warning=0.1, critical=0.25, detail="PSI")
 
 
 def test_due_once_per_episode_until_cleared_or_cooldown():

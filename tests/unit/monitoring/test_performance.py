@@ -58,7 +58,7 @@ def test_estimate_band_and_caveat():
     bad = P.Calibration(False, "calibration not supported: grade 3")
     assert P.estimate(score, 0.3, (5.0, 1.0), bad).caveat == "calibration not supported: grade 3"
     assert P.estimate([], 0.3, (5.0, 1.0)).rows == 0
-    assert P.estimate(score, 0.3, (5.0, 1.0)).to_dict()["assumptions"] == list(P.ASSUMPTIONS)
+    assert P.estimate(score, 0.3, (5.0, 1.0)).assumptions == P.ASSUMPTIONS
 
 
 def test_large_window_band_is_rescaled_from_a_sample():
@@ -85,10 +85,10 @@ def test_auc_decline_test():
     """S = (AUC_dev - AUC_now) / s.e., p = 1 - Phi(S); one class: no statistic."""
     score, y = calibrated(2000, seed=5)
     found = P.auc_decline_test(0.9, y, score)
-    expected = (0.9 - found["auc_now"]) / found["se"]
-    assert found["statistic"] == pytest.approx(expected)
-    assert found["p_value"] == pytest.approx(stats.norm.sf(expected))
-    assert P.auc_decline_test(0.9, np.zeros(10), score[:10])["p_value"] is None
+    expected = (0.9 - found.auc_now) / found.se
+    assert found.statistic == pytest.approx(expected)
+    assert found.p_value == pytest.approx(stats.norm.sf(expected))
+    assert P.auc_decline_test(0.9, np.zeros(10), score[:10]).p_value is None
 
 
 def test_jeffreys_by_grade():
@@ -96,9 +96,9 @@ def test_jeffreys_by_grade():
     score = np.array([0.1] * 50 + [0.5] * 50)
     y = np.array([1] * 5 + [0] * 45 + [1] * 40 + [0] * 10)
     grades = P.jeffreys_by_grade(y, score, np.array([0.3]))
-    assert [(g["rows"], g["defaults"]) for g in grades] == [(50, 5), (50, 40)]
-    assert grades[1]["p_value"] == pytest.approx(stats.beta.cdf(0.5, 40.5, 10.5))
-    assert grades[1]["p_value"] < 0.001 < grades[0]["p_value"]  # grade 2's PD is far too low
+    assert [(g.rows, g.defaults) for g in grades] == [(50, 5), (50, 40)]
+    assert grades[1].p_value == pytest.approx(stats.beta.cdf(0.5, 40.5, 10.5))
+    assert grades[1].p_value < 0.001 < grades[0].p_value  # grade 2's PD is far too low
     assert P.grade_edges(np.linspace(0, 1, 101), 4).tolist() == pytest.approx([0.25, 0.5, 0.75])
 
 
@@ -116,8 +116,8 @@ def test_realised_metrics():
     """AUC, Gini, KS, cost and the grades of labelled events."""
     score, y = calibrated(1000, seed=7)
     found = P.realised(y, score, 0.3, (5.0, 1.0), 0.8, edges=np.array([0.2, 0.4]))
-    assert found["roc_auc"] == pytest.approx(M.roc_auc(y, score))
-    assert found["gini"] == pytest.approx(2 * found["roc_auc"] - 1)
-    assert found["cost"] == pytest.approx(M.expected_cost(y, score, 0.3, 5.0, 1.0))
-    assert sum(g["rows"] for g in found["grades"]) == 1000
-    assert found["auc_test"]["auc_dev"] == 0.8
+    assert found.roc_auc == pytest.approx(M.roc_auc(y, score))
+    assert found.gini == pytest.approx(2 * found.roc_auc - 1)
+    assert found.cost == pytest.approx(M.expected_cost(y, score, 0.3, 5.0, 1.0))
+    assert sum(g.rows for g in found.grades) == 1000
+    assert found.auc_test.auc_dev == 0.8

@@ -1,5 +1,7 @@
 """report.md, metrics.prom and report.html of a monitor run."""
 
+import dataclasses
+import datetime as dt
 import re
 import shutil
 import subprocess
@@ -8,16 +10,17 @@ import pytest
 
 from kaizen.monitoring import html, render
 from kaizen.monitoring import signals as S
+from kaizen.monitoring.report import MonitorReport, TrendPoint
+from kaizen.monitoring.window import Window
 from tests.unit.monitoring.conftest import NOW, params, window
 
 
 @pytest.fixture(name="report")
-def fixture_report(reference) -> dict:
+def fixture_report(reference) -> MonitorReport:
     """A labelled, drifted window's report."""
-    found = S.analyse(
+    return S.analyse(
         window(1200, shift=0.6, labelled=True), reference, params(outcome_window_days=0), [], NOW
     )
-    return found.to_dict()
 
 
 def test_markdown_sections(report):
@@ -56,17 +59,50 @@ def test_prometheus_text_format(report, tmp_path):
 
 def test_html_is_self_contained(report):
     """No URL to fetch: a CSP forbidding it, inline SVG charts, text escaped."""
-    page = html.page(report, (0.1, 0.25))
+    page = html.page(report)
     assert "default-src 'none'" in page
     urls = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert urls == []
     assert page.count('<svg class="chart"') == 3
     for chart in ("chart-scores", "chart-drift", "chart-trend"):
         assert f'id="{chart}"' in page
-    report["signals"][0]["detail"] = "<script>alert(1)</script>"
-    assert "<script>alert(1)" not in html.page(report, (0.1, 0.25))
+    hostile = dataclasses.replace(report.signals[0], detail="<script>alert(1)</script>")
+    report = dataclasses.replace(report, signals=[hostile, *report.signals[1:]])
+    assert "<script>alert(1)" not in html.page(report)
 
 
 def test_trend_chart_without_estimates():
     """No estimate yet: the chart says so instead of drawing nothing."""
-    assert "no estimate yet" in html.trend_chart([{"at": "x"}], None)
+    assert "no estimate yet" in html.trend_chart([TrendPoint(NOW, None, None, None, None)], None)
+
+
+def test_trend_chart_puts_every_series_on_one_time_axis():
+    """Runs 1 and 10 days after the first: x follows time, not the run's index; an estimate and
+    a realised value of the same run share their x; the unordered input is drawn in time order."""
+    start = NOW - dt.timedelta(days=10)
+    points = [
+        TrendPoint(start + dt.timedelta(days=1), 0.74, 0.01, None, "ok"),
+        TrendPoint(start, 0.75, 0.01, 0.76, "ok"),
+        TrendPoint(NOW, 0.70, 0.01, 0.71, "warning"),
+    ]
+    svg = html.trend_chart(points, 0.75)
+    found = re.findall(r'data-series="(\w+)" data-at="([^"]+)" cx="([0-9.]+)"', svg)
+    x = {(key, dt.datetime.fromisoformat(at)): float(cx) for key, at, cx in found}
+    first, second, last = (
+        x[("estimated", at)] for at in (start, start + dt.timedelta(days=1), NOW)
+    )
+    assert (second - first) / (last - first) == pytest.approx(0.1, abs=0.01)
+    assert x[("realised", start)] == first and x[("realised", NOW)] == last
+    assert start.strftime("%Y-%m-%d") in svg and NOW.strftime("%Y-%m-%d") in svg
+
+
+def test_this_run_sits_at_its_window_end(reference):
+    """The run's own trend point is at --until (its window's end), as stored runs are, not at
+    the time it ran."""
+    until = NOW - dt.timedelta(days=3)
+    late = window(600)
+    late = Window(late.frame, until - dt.timedelta(days=7), until)
+    history = [{"events": 600, "until": (until - dt.timedelta(days=7)).isoformat(), "signals": {}}]
+    report = S.analyse(late, reference, params(), history, NOW)
+    assert [point.at for point in report.charts.history] == [until - dt.timedelta(days=7), until]
+    assert report.generated_at == NOW

@@ -1,44 +1,13 @@
-"""Levels, the persistence rule, and a window's report."""
+"""A window's signals and report."""
 
 import datetime as dt
 
 import pytest
 
 from kaizen.monitoring import signals as S
+from kaizen.monitoring.drift_signals import volume_signal
+from kaizen.monitoring.window import Window
 from tests.unit.monitoring.conftest import NOW, params, window
-
-
-def test_by_threshold():
-    """Higher (or lower) is worse; no value is insufficient data."""
-    assert S.by_threshold(0.3, 0.1, 0.25) == "critical"
-    assert S.by_threshold(0.1, 0.1, 0.25) == "warning"
-    assert S.by_threshold(0.05, 0.1, 0.25) == "ok"
-    assert S.by_threshold(0.001, 0.05, 0.01, higher_is_worse=False) == "critical"
-    assert S.by_threshold(None, 0.1, 0.25) == S.by_threshold(float("nan"), 0.1, 0.25)
-    assert S.by_threshold(None, 0.1, 0.25) == "insufficient data"
-
-
-def test_persistence_rule():
-    """Critical only after N windows in a row over the critical threshold; else warning."""
-    item = S.signal("x", "critical", "drift", value=1.0, detail="big")
-    first = S.persist(item, [], 2)
-    assert (first.level, first.breach) == ("warning", "critical")
-    assert "crossed in 1 of the last 2 windows" in first.detail
-    assert S.persist(item, ["critical"], 2).level == "critical"
-    assert S.persist(item, ["critical", "ok"], 3).level == "warning"
-    assert S.persist(item, ["critical", "critical"], 3).level == "critical"
-    assert S.persist(item, [], 1).level == "critical"
-    warn = S.signal("y", "warning", "drift")
-    assert S.persist(warn, [], 3) == warn
-
-
-def test_overall_level():
-    """Worst level; a small quiet window is insufficient data."""
-    ok, warn = S.signal("a", "ok", "drift"), S.signal("b", "warning", "drift")
-    assert S.overall([ok, warn], 1000, 500) == "warning"
-    assert S.overall([ok], 1000, 500) == "ok"
-    assert S.overall([ok], 50, 500) == "insufficient data"
-    assert S.overall([S.signal("c", "critical", "drift")], 50, 500) == "critical"
 
 
 def test_undrifted_window_is_ok(reference):
@@ -47,7 +16,7 @@ def test_undrifted_window_is_ok(reference):
     drift = [s for s in report.signals if s.group == "drift"]
     assert all(s.level == "ok" for s in drift), [(s.name, s.level) for s in drift]
     assert report.exit_code == 0
-    assert report.window["events"] == 1500 and report.window["labelled"] == 0
+    assert report.window.events == 1500 and report.window.labelled == 0
     assert report.realised is None
     names = {s.name for s in report.signals}
     assert {"feature:Income", "feature:Home", "score_psi", "decision_rate", "volume"} <= names
@@ -74,7 +43,7 @@ def test_shifted_window_is_flagged_then_critical(reference):
     ]
     second = S.analyse(shifted, reference, params(), history, NOW)
     assert second.level == "critical" and second.exit_code == 2
-    assert len(second.charts["history"]) == 2
+    assert len(second.charts.history) == 2
 
 
 def test_fifty_events_are_insufficient_data(reference):
@@ -91,11 +60,12 @@ def test_realised_performance_and_estimate_error(reference):
     labelled = window(3000, labelled=True)
     report = S.analyse(labelled, reference, params(outcome_window_days=0), [], NOW)
     realised = report.realised
-    assert realised["rows"] == 3000 and realised["auc_test"]["p_value"] is not None
-    assert abs(realised["estimate_error"]) < 0.03
+    assert realised is not None
+    assert realised.rows == 3000 and realised.auc_test.p_value is not None
+    assert realised.estimate_error is not None and abs(realised.estimate_error) < 0.03
     auc = next(s for s in report.signals if s.name == "realised_auc")
     assert auc.level in ("ok", "warning", "critical") and auc.value == pytest.approx(
-        realised["roc_auc"], abs=1e-6
+        realised.roc_auc, abs=1e-6
     )
 
 
@@ -103,13 +73,13 @@ def test_young_outcomes_are_counted_not_judged(reference):
     """Outcomes of events younger than the outcome window: labelled but not matured."""
     labelled = window(600, labelled=True)
     report = S.analyse(labelled, reference, params(outcome_window_days=365), [], NOW)
-    assert report.window["labelled"] == 600 and report.window["matured_labelled"] == 0
+    assert report.window.labelled == 600 and report.window.matured_labelled == 0
     assert report.realised is None
     assert any("counted but not judged" in note for note in report.notes)
     old = window(600, labelled=True)
     old.frame["created_at"] = NOW - dt.timedelta(days=400)
     report = S.analyse(old, reference, params(outcome_window_days=365), [], NOW)
-    assert report.window["matured_labelled"] == 600
+    assert report.window.matured_labelled == 600
 
 
 def test_volume_against_recent_windows(reference):
@@ -119,13 +89,13 @@ def test_volume_against_recent_windows(reference):
     volume = next(s for s in report.signals if s.name == "volume")
     assert volume.level == "warning" and volume.reference == 4500
     last = window(1000)
-    last = S.Window(last.frame, None, NOW, by_time=False)
+    last = Window(last.frame, None, NOW, by_time=False)
     volume = next(
         s for s in S.analyse(last, reference, params(), history, NOW).signals if s.name == "volume"
     )
     assert volume.level == "ok" and "not judged" in volume.detail
-    empty = S.Window(window(10).frame.iloc[:0], None, NOW)
-    assert S.volume_signal(empty, [], params().monitor).level == "critical"
+    empty = Window(window(10).frame.iloc[:0], None, NOW)
+    assert volume_signal(empty, [], params().monitor).level == "critical"
 
 
 def test_report_is_json_ready(reference):

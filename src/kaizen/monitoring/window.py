@@ -1,0 +1,108 @@
+"""What a window of events is compared with (the training reference) and the window itself:
+its events, which outcomes count (matured), and the facts a report states about both."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Reference:  # pylint: disable=too-many-instance-attributes
+    """What a window is compared with: the training reference and the evaluated model."""
+
+    features: pd.DataFrame  # reference part, inputs and engineered ratios
+    numeric: list[str]
+    categorical: list[str]
+    scores: np.ndarray  # test-split scores (out-of-sample)
+    labels: np.ndarray  # test-split outcomes
+    threshold: float
+    evaluated: dict  # evaluate's metrics.json (test part: roc_auc, cost, positive_rate)
+    model_version: str = ""
+
+
+@dataclass(frozen=True)
+class Window:
+    """Events of one window: `frame` has score, decision, outcome, created_at and the inputs."""
+
+    frame: pd.DataFrame
+    since: dt.datetime | None
+    until: dt.datetime
+    by_time: bool = True  # a time window (volume is judged) or the last N events (it is not)
+
+
+def matured_mask(frame: pd.DataFrame, until: dt.datetime, days: int) -> pd.Series:
+    """Events old enough for their outcome to count (created before until - outcome window)."""
+    cutoff = pd.Timestamp(until) - pd.Timedelta(days=days)
+    created = pd.to_datetime(frame["created_at"], utc=True)
+    return created <= cutoff
+
+
+def outcome_masks(window: Window, days: int) -> tuple[pd.Series, pd.Series]:
+    """(labelled, judged): events with an outcome, and those whose outcome window has passed."""
+    frame = window.frame
+    outcome = frame["outcome"] if "outcome" in frame else pd.Series(np.nan, index=frame.index)
+    labelled = outcome.notna()
+    if "matured" in frame:  # decided by the store's query
+        return labelled, labelled & frame["matured"].astype(bool)
+    return labelled, labelled & matured_mask(frame, window.until, days)
+
+
+@dataclass(frozen=True)
+class ReferenceFacts:  # pylint: disable=too-many-instance-attributes
+    """The figures a window is compared with (test split: evaluate's metrics and scores)."""
+
+    rows: int
+    test_rows: int
+    roc_auc: float | None
+    cost: float | None
+    default_rate: float
+    refusal_rate: float
+    threshold: float
+    model_version: str
+
+
+def reference_facts(reference: Reference) -> ReferenceFacts:
+    """The figures a window is compared with."""
+    test = reference.evaluated.get("test", {})
+    return ReferenceFacts(
+        rows=int(len(reference.features)),
+        test_rows=int(len(reference.scores)),
+        roc_auc=test.get("roc_auc"),
+        cost=test.get("cost"),
+        default_rate=float(np.mean(reference.labels)),
+        refusal_rate=float(np.mean(reference.scores >= reference.threshold)),
+        threshold=reference.threshold,
+        model_version=reference.model_version,
+    )
+
+
+@dataclass(frozen=True)
+class WindowFacts:  # pylint: disable=too-many-instance-attributes
+    """The window's bounds and counts (`since` None: the last N events, from the start)."""
+
+    since: dt.datetime | None
+    until: dt.datetime
+    events: int
+    labelled: int
+    matured_labelled: int
+    by_time: bool
+    model_versions: list[str]
+
+
+def window_facts(window: Window, labelled: pd.Series, judged: pd.Series) -> WindowFacts:
+    """The window's bounds and counts."""
+    frame = window.frame
+    versions = frame["model_version"].dropna().unique().tolist() if "model_version" in frame else []
+    return WindowFacts(
+        since=window.since,
+        until=window.until,
+        events=len(frame),
+        labelled=int(labelled.sum()),
+        matured_labelled=int(judged.sum()),
+        by_time=window.by_time,
+        model_versions=sorted(str(version) for version in versions),
+    )
