@@ -15,7 +15,7 @@ import pandas as pd
 from kaizen import KaizenError
 from kaizen.io import files
 from kaizen.bundle.scoring import read_info
-from kaizen.serving.settings import load_settings
+from kaizen.runtime import Store
 from kaizen.serving.store import EVENT_FIELDS, EventStore, utc
 
 JSON_FIELDS = ("reasons", "unseen", "pii_fields")  # exported as JSON text
@@ -112,7 +112,7 @@ def dispatch(args: argparse.Namespace) -> dict:
 
 def _store(args: argparse.Namespace) -> EventStore:
     """The store named by --db or KAIZEN_DB."""
-    return EventStore(load_settings(db=args.db).db)
+    return EventStore(Store.load(db=args.db).db.get_secret_value())
 
 
 def init(args: argparse.Namespace) -> dict:

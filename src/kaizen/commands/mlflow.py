@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 import time
 from importlib import metadata
@@ -27,9 +26,10 @@ from kaizen.commands import pipeline, runner
 from kaizen.commands.sweep import exp_table
 from kaizen.config import load_params
 from kaizen.pipeline.data import Schema
+from kaizen.runtime import Mlflow
 
 DEFAULT_URI = "sqlite:///mlruns.db"  # git-ignored; MLFLOW_TRACKING_URI or --tracking-uri win
-TRACKING_URI = "MLFLOW_TRACKING_URI"
+TRACKING_URI = Mlflow.variable("tracking_uri")  # MLflow's own variable, read by runtime
 DEFAULT_EXPERIMENT = "kaizen"
 DEFAULT_NAME = "credit"  # registered model name of `mlflow promote`
 INSTALL = "make install-mlflow (or pip install -e '.[mlflow]')"
@@ -57,7 +57,7 @@ def import_mlflow():
 
 def tracking_uri(option: str | None) -> str:
     """--tracking-uri, else MLFLOW_TRACKING_URI, else the local sqlite file."""
-    return option or os.environ.get(TRACKING_URI) or DEFAULT_URI
+    return Mlflow.load(tracking_uri=option or None).tracking_uri or DEFAULT_URI
 
 
 def client(uri: str):
@@ -71,7 +71,7 @@ def fluent_uri(uri: str) -> Iterator[Any]:
     register_model use it). MLflow exports that URI as MLFLOW_TRACKING_URI for child processes:
     it is put back as it was after the block, so that nothing leaks into later processes."""
     mlflow = import_mlflow()
-    before = os.environ.get(TRACKING_URI)
+    before = Mlflow.load().tracking_uri
     mlflow.set_tracking_uri(uri)
     try:
         yield mlflow

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import re
 import sys
 from pathlib import Path
 
 import numpy as np
+from pydantic import SecretStr
 
 from kaizen import KaizenError
 from kaizen.io import files
@@ -27,12 +27,11 @@ from kaizen.pipeline.model import engineered
 from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S
 from kaizen.monitoring import store as history_store
-from kaizen.serving.settings import load_settings
+from kaizen.runtime import Monitor
 from kaizen.serving.store import EventStore, utc
 
 WINDOW = re.compile(r"^(\d+)([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-WEBHOOK_ENV = "KAIZEN_ALERT_WEBHOOK"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -73,13 +72,15 @@ def parse_until(text: str | None, now: dt.datetime) -> dt.datetime:
         raise KaizenError(f"--until: {text!r} is not an ISO 8601 date or date-time") from None
 
 
-def load_reference(model: scoring.Model, pii: tuple[str, ...]) -> S.Reference:
-    """Training reference (drift stage's inputs), test-split scores and evaluate's figures."""
+def load_reference(
+    model: scoring.Model, pii: tuple[str, ...], threshold: float | None = None
+) -> S.Reference:
+    """Training reference (drift stage's inputs), test-split scores and evaluate's figures;
+    `threshold`: the API's override (KAIZEN_THRESHOLD), else the evaluated one."""
     schema = model.schema
     test = files.read_parquet(stage_option("drift", "test"))
     evaluated = files.read_json(Path(stage_option("evaluate", "output")) / "metrics.json")
-    settings_threshold = os.environ.get("KAIZEN_THRESHOLD")
-    threshold = float(settings_threshold) if settings_threshold else evaluated["threshold"]
+    threshold = evaluated["threshold"] if threshold is None else threshold
     reference, ratios = engineered(
         model.pipeline, files.read_parquet(stage_option("drift", "reference"))
     )
@@ -109,21 +110,26 @@ def write_outputs(report: dict, output: Path, params, timestamp: float) -> None:
         files.write_text(text, output / name)
 
 
-def announce(report: S.MonitorReport, previous: dict, now: dt.datetime, params) -> set[str]:
-    """Log every due alert and post them to the webhook; the names delivered (or logged when
-    there is no webhook)."""
+def announce(
+    report: S.MonitorReport,
+    previous: dict,
+    now: dt.datetime,
+    params,
+    webhook: SecretStr | None = None,
+) -> set[str]:
+    """Log every due alert and post them to the webhook (KAIZEN_ALERT_WEBHOOK); the names
+    delivered (or logged when there is no webhook)."""
     config = params.monitor
     due = alerts.due(report.signals, previous, now, config.cooldown_hours)
     if not due:
         return set()
     for item in due:
         print(f"kaizen monitor: {alerts.line(item, config.runbook)}", file=sys.stderr)
-    url = os.environ.get(WEBHOOK_ENV)
-    if not url:
+    if webhook is None:
         return {item.name for item in due}
     body = alerts.payload(report.level, due, config.runbook, "see report.md")
     delivery = alerts.post(
-        url,
+        webhook.get_secret_value(),
         body,
         retries=config.webhook_retries,
         backoff=config.webhook_backoff,
@@ -147,10 +153,10 @@ def monitor(args: argparse.Namespace) -> dict:
     span = None if args.window is None else parse_window(args.window)
     until = parse_until(args.until, now)
     params = load_params(args.params)
-    settings = load_settings(db=args.db, model=args.model)
+    settings = Monitor.load(db=args.db, model=args.model)
     model = scoring.load(settings.model)
-    reference = load_reference(model, settings.pii_fields)
-    store = EventStore(settings.db)
+    reference = load_reference(model, settings.pii_fields, settings.threshold)
+    store = EventStore(settings.db.get_secret_value())
     store.check_ready()
     history_store.ensure_tables(store.engine)
     raw_numeric = [name for name in model.schema.numeric if name not in settings.pii_fields]
@@ -173,7 +179,7 @@ def monitor(args: argparse.Namespace) -> dict:
     content = report.to_dict()
     write_outputs(content, Path(args.output), params, now.timestamp())
     previous = past[0]["signals"] if past else {}
-    sent = announce(report, previous, now, params)
+    sent = announce(report, previous, now, params, settings.alert_webhook)
     run_id = history_store.save_run(
         store.engine, content, alerts.alerted_at(report.signals, previous, sent, now)
     )

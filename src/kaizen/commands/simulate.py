@@ -12,7 +12,6 @@ import argparse
 import datetime as dt
 import json
 import math
-import os
 import time
 import urllib.error
 import urllib.request
@@ -26,8 +25,8 @@ from kaizen.io import files
 from kaizen.bundle import scoring
 from kaizen.commands.pipeline import stage_option
 from kaizen.pipeline.data import Schema, coerce_features, encode_target, read_raw
+from kaizen.runtime import Simulate
 
-TOKEN_ENV = "KAIZEN_FEEDBACK_TOKEN"
 SEED = 7
 
 
@@ -110,7 +109,8 @@ def simulate(args: argparse.Namespace) -> dict:
         raise KaizenError("--rate: must be positive")
     if args.batch < 1:
         raise KaizenError("--batch: must be positive")
-    model = args.model or os.environ.get("KAIZEN_MODEL") or stage_option("train", "model")
+    settings = Simulate.load(model=args.model)
+    model = str(settings.model or stage_option("train", "model"))
     source = args.input or stage_option("ingest", "current")
     features, outcome = read_rows(source, model)
     if features.empty:
@@ -131,9 +131,11 @@ def simulate(args: argparse.Namespace) -> dict:
     chosen = np.random.default_rng(SEED).permutation(labelled)[
         : math.floor(args.feedback_share * labelled.size)
     ]
-    token = os.environ.get(TOKEN_ENV)
-    if chosen.size and not token:
-        raise KaizenError(f"{TOKEN_ENV}: needed to send outcomes (--feedback-share > 0)")
+    if chosen.size and settings.feedback_token is None:
+        raise KaizenError(
+            f"{Simulate.variable('feedback_token')}: needed to send outcomes (--feedback-share > 0)"
+        )
+    token = settings.feedback_token.get_secret_value() if settings.feedback_token else None
     now = dt.datetime.now(dt.timezone.utc).isoformat()
     values = outcome.to_numpy()
     for index in np.sort(chosen):

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from kaizen import KaizenError
 from kaizen.io import files
 from kaizen.bundle import scoring
+from kaizen.runtime import Serving
 from kaizen.serving.metrics import Metrics
 from kaizen.serving.pii import Scrubber
-from kaizen.serving.settings import Settings
 from kaizen.serving.store import EventStore
 
 
@@ -18,7 +18,7 @@ from kaizen.serving.store import EventStore
 class Service:  # pylint: disable=too-many-instance-attributes  # what every route needs
     """What the routes share: the loaded model, the decision threshold, the store, metrics."""
 
-    settings: Settings
+    settings: Serving
     model: scoring.Model
     threshold: float
     store: EventStore
@@ -26,7 +26,7 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
     metrics: Metrics
 
     @classmethod
-    def open(cls, settings: Settings) -> "Service":
+    def open(cls, settings: Serving) -> "Service":
         """Load and check the model, resolve the threshold, reach the store; one-line errors."""
         model = scoring.load(settings.model)
         scrub = Scrubber.create(
@@ -35,7 +35,7 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
             settings.pii_salt.get_secret_value() if settings.pii_salt else None,
             model.schema.features,
         )
-        store = EventStore(settings.db)
+        store = EventStore(settings.db.get_secret_value())
         store.check_ready()
         return cls(settings, model, decision_threshold(settings), store, scrub, Metrics())
 
@@ -44,7 +44,7 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
         self.store.close()
 
 
-def decision_threshold(settings: Settings) -> float:
+def decision_threshold(settings: Serving) -> float:
     """KAIZEN_THRESHOLD, or the threshold the model was evaluated with."""
     if settings.threshold is not None:
         return settings.threshold

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from kaizen import KaizenError
 from kaizen.bundle import scoring
+from kaizen.runtime import Serving
 from kaizen.serving.app import create_app
 from kaizen.serving.service import decision_threshold
-from kaizen.serving.settings import load_settings
 from kaizen.serving.store import EventStore
 from tests.unit.serving.conftest import THRESHOLD, TOKEN, application
 
@@ -56,7 +56,7 @@ def test_predict_scores_stores_and_answers(client, settings, fitted):
         [name for name, _ in row] for row in reasons
     ]
     assert {a["model_version"] for a in answers} == {model.version}
-    events = {e["prediction_id"]: e for e in stored(settings.db)}
+    events = {e["prediction_id"]: e for e in stored(settings.db.get_secret_value())}
     assert set(events) == {a["prediction_id"] for a in answers}
     second = events[answers[1]["prediction_id"]]
     assert second["request_id"] == "req-42"
@@ -97,7 +97,7 @@ def test_bad_application_is_422_naming_the_field(client, settings, body, loc, ki
     assert any(e["type"] == kind for e in errors), errors
     if loc:
         assert any(e["loc"][-len(loc) :] == loc for e in errors), errors
-    assert not stored(settings.db)
+    assert not stored(settings.db.get_secret_value())
 
 
 def test_malformed_json_is_422(client):
@@ -110,7 +110,7 @@ def test_malformed_json_is_422(client):
 
 def test_batch_over_the_limit_is_413(fitted, db):
     """More applications than KAIZEN_MAX_BATCH: 413, nothing stored."""
-    settings = load_settings(model=fitted.model, db=db, threshold=0.5, max_batch=2)
+    settings = Serving.load(model=fitted.model, db=db, threshold=0.5, max_batch=2)
     with TestClient(create_app(settings)) as client:
         response = predict(client, application(), application(), application())
     assert response.status_code == 413
@@ -120,7 +120,7 @@ def test_batch_over_the_limit_is_413(fitted, db):
 
 def test_store_unavailable_is_503_and_nothing_acknowledged(client, settings):
     """With the tables gone the store cannot write: 503, no prediction id returned."""
-    engine = sa.create_engine(f"sqlite:///{settings.db}")
+    engine = sa.create_engine(settings.db.get_secret_value())
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE feedback")
         conn.exec_driver_sql("DROP TABLE predictions")
@@ -152,13 +152,13 @@ def test_feedback_rules(client, settings):
     assert again.status_code == 200 and again.json()["created"] is False
     assert feedback(client, pid, outcome=0).status_code == 409
     assert feedback(client, "not-a-uuid").status_code == 422
-    [event] = stored(settings.db)
+    [event] = stored(settings.db.get_secret_value())
     assert event["outcome"] == 1 and event["observed_at"].isoformat().startswith("2027-06-01")
 
 
 def test_feedback_disabled_without_token(fitted, db):
     """No KAIZEN_FEEDBACK_TOKEN: feedback is refused (403), never open."""
-    with TestClient(create_app(load_settings(model=fitted.model, db=db, threshold=0.5))) as c:
+    with TestClient(create_app(Serving.load(model=fitted.model, db=db, threshold=0.5))) as c:
         assert feedback(c, str(uuid.uuid4())).status_code == 403
 
 
@@ -195,7 +195,7 @@ def test_pii_fields_are_hashed_before_storage(fitted, db, monkeypatch):
     """KAIZEN_PII_FIELDS from the environment: the stored value is the keyed hash."""
     monkeypatch.setenv("KAIZEN_PII_FIELDS", "Home, Income")
     monkeypatch.setenv("KAIZEN_PII_SALT", "pepper")
-    settings = load_settings(model=fitted.model, db=db, threshold=0.5)
+    settings = Serving.load(model=fitted.model, db=db, threshold=0.5)
     with TestClient(create_app(settings)) as client:
         predict(client, application())
     [event] = stored(db)
@@ -211,19 +211,19 @@ def test_startup_errors_are_one_line(fitted, db, tmp_path):
     shutil.copy(fitted.info, tmp_path / "model.json")
     (tmp_path / "model.joblib").write_bytes(b"garbage")
     with pytest.raises(KaizenError, match="SHA-256 differs"):
-        with TestClient(create_app(load_settings(model=tmp_path / "model.joblib", db=db))):
+        with TestClient(create_app(Serving.load(model=tmp_path / "model.joblib", db=db))):
             pass
     empty = tmp_path / "empty.db"
     sa.create_engine(f"sqlite:///{empty}").connect().close()
     with pytest.raises(KaizenError, match="no tables: run `kaizen events init` first"):
-        with TestClient(create_app(load_settings(model=fitted.model, db=str(empty)))):
+        with TestClient(create_app(Serving.load(model=fitted.model, db=str(empty)))):
             pass
     metrics = tmp_path / "metrics.json"
     metrics.write_text('{"threshold": 0.31}', encoding="utf-8")
-    assert decision_threshold(load_settings(metrics=metrics)) == 0.31
+    assert decision_threshold(Serving.load(metrics=metrics)) == 0.31
     metrics.write_text('{"threshold": "cost"}', encoding="utf-8")
     with pytest.raises(KaizenError, match=r"metrics.json: no 'threshold' in \[0, 1\]"):
-        decision_threshold(load_settings(metrics=metrics))
+        decision_threshold(Serving.load(metrics=metrics))
 
 
 def test_no_telemetry_even_when_the_environment_asks(client, monkeypatch):
