@@ -3,7 +3,9 @@ variable; secrets never shown."""
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -48,18 +50,19 @@ def test_environment_and_flags(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("section", "field", "flag", "env", "default"),
+    ("section", "field", "values"),
     [
-        (runtime.Serving, "threshold", 0.3, "0.7", None),
-        (runtime.Monitor, "threshold", 0.3, "0.7", None),
-        (runtime.Serving, "max_batch", 5, "50", 1000),
-        (runtime.Logging, "log_level", "DEBUG", "warning", "INFO"),
-        (runtime.Mlflow, "tracking_uri", "sqlite:///flag.db", "http://127.0.0.1:5000", None),
+        (runtime.Serving, "threshold", (0.3, "0.7", None)),
+        (runtime.Monitor, "threshold", (0.3, "0.7", None)),
+        (runtime.Serving, "max_batch", (5, "50", 1000)),
+        (runtime.Logging, "log_level", ("DEBUG", "warning", "INFO")),
+        (runtime.Mlflow, "tracking_uri", ("sqlite:///flag.db", "http://127.0.0.1:5000", None)),
     ],
 )
-def test_precedence_flag_env_default(monkeypatch, section, field, flag, env, default):
+def test_precedence_flag_env_default(monkeypatch, section, field, values):
     """A flag given beats the variable, the variable beats the default; an empty variable and a
-    flag left out (None) count as unset."""
+    flag left out (None) count as unset. `values`: (flag, variable, default)."""
+    flag, env, default = values
     assert getattr(section.load(), field) == default
     monkeypatch.setenv(section.variable(field), "")
     assert getattr(section.load(), field) == default
@@ -174,3 +177,100 @@ def test_bundle_is_a_setting_not_yet_used(monkeypatch):
     assert str(runtime.Serving.load().bundle) == "models/bundle"
     monkeypatch.setenv("KAIZEN_BUNDLE", "/srv/bundle")
     assert str(runtime.Monitor.load().bundle) == "/srv/bundle"
+
+
+# --- runtime.py is the only environment reader ----------------------------------------------
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "kaizen"
+ENVIRON = {"environ", "environb"}
+GETENV = {"getenv", "getenvb"}
+
+
+def _is_copy(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """`os.environ` copied whole for a child process: `dict(os.environ, …)`,
+    `{**os.environ, …}`, `f(**os.environ)` or `os.environ.copy()`."""
+    parent = parents.get(node)
+    if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name):
+        if parent.func.id == "dict" and parent.args and parent.args[0] is node:
+            return True
+    if isinstance(parent, ast.keyword) and parent.arg is None:
+        return True
+    if isinstance(parent, ast.Dict) and any(
+        key is None and value is node for key, value in zip(parent.keys, parent.values)
+    ):
+        return True
+    return (
+        isinstance(parent, ast.Attribute)
+        and parent.attr == "copy"
+        and isinstance(parents.get(parent), ast.Call)
+        and parents[parent].func is parent
+    )
+
+
+def environment_reads(source: str) -> list[int]:
+    """Lines of `source` that read (or change) the process environment: any use of
+    `os.environ`/`os.environb` but a whole copy (`_is_copy`), `os.getenv`, `from os import
+    environ/getenv`, pydantic-settings (it reads the environment); `os` under any alias."""
+    tree = ast.parse(source)
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    aliases = {"os"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            aliases |= {a.asname or a.name for a in node.names if a.name == "os"}
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "os":
+            if {a.name for a in node.names} & (ENVIRON | GETENV | {"*"}):
+                lines.append(node.lineno)
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if any(name.split(".")[0] == "pydantic_settings" for name in names):
+                lines.append(node.lineno)
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+        ):
+            if node.attr in GETENV or (node.attr in ENVIRON and not _is_copy(node, parents)):
+                lines.append(node.lineno)
+    return sorted(lines)
+
+
+@pytest.mark.parametrize(
+    ("source", "reads"),
+    [
+        ("import os\nos.environ['KAIZEN_DB']", [2]),
+        ("import os\nos.environ.get('KAIZEN_DB')", [2]),
+        ("import os\nos.getenv('KAIZEN_DB', 'x')", [2]),
+        ("import os\n'KAIZEN_DB' in os.environ", [2]),
+        ("import os\nos.environ['X'] = '1'", [2]),
+        ("import os\nfor name in os.environ: pass", [2]),
+        ("import os as system\nsystem.environ.get('X')", [2]),
+        ("from os import environ", [1]),
+        ("from os import getenv as g", [1]),
+        ("from pydantic_settings import BaseSettings", [1]),
+        ("import os\nenv = dict(os.environ, DVC_NO_ANALYTICS='1')", []),
+        ("import os\nrun(env={**os.environ, 'A': '1'})", []),
+        ("import os\nenv = os.environ.copy()", []),
+        ("import os\nos.path.join('a', 'b')", []),
+    ],
+)
+def test_environment_reads_are_found(source, reads):
+    """The checker flags every way of reading a variable, and only whole copies pass."""
+    assert environment_reads(source) == reads
+
+
+def test_only_runtime_reads_the_environment():
+    """No module but runtime.py reads os.environ/os.getenv or builds pydantic settings; copying
+    the whole environment for a child process (commands/runner.py) is not reading a setting."""
+    found = {
+        str(path.relative_to(SRC)): lines
+        for path in sorted(SRC.rglob("*.py"))
+        if path.name != "runtime.py" or path.parent != SRC
+        if (lines := environment_reads(path.read_text(encoding="utf-8")))
+    }
+    assert not found, f"read the environment through kaizen.runtime: {found}"
+    runner = (SRC / "commands" / "runner.py").read_text(encoding="utf-8")
+    assert "dict(os.environ" in runner  # the allowed copy is still seen (the rule is not vacuous)
+    assert environment_reads((SRC / "runtime.py").read_text(encoding="utf-8"))
