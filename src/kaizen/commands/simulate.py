@@ -110,9 +110,8 @@ def simulate(args: argparse.Namespace) -> dict:
     if args.batch < 1:
         raise KaizenError("--batch: must be positive")
     settings = Simulate.load(model=args.model)
-    model = str(settings.model or stage_option("train", "model"))
     source = args.input or stage_option("ingest", "current")
-    features, outcome = read_rows(source, model)
+    features, outcome = read_rows(source, str(settings.model or stage_option("train", "model")))
     if features.empty:
         raise KaizenError(f"{source}: no rows to send")
     base = args.url.rstrip("/")
