@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import logging
 import re
-import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,6 +21,7 @@ from pydantic import (
 
 from kaizen import KaizenError
 
+log = logging.getLogger(__name__)
 ColumnKind = Literal["numeric", "categorical", "drop"]
 
 
@@ -480,5 +481,5 @@ def load_params(path: str | Path = "params.yaml") -> Params:
         raise KaizenError(f"{path}: invalid YAML{where}") from None
     params = parse_params(raw, path)
     for message in deprecations(raw):
-        print(f"kaizen: warning: {path}: {message}", file=sys.stderr)
+        log.warning("warning: %s: %s", path, message)
     return params

@@ -134,18 +134,21 @@ def test_threshold_shared_by_serve_and_monitor(monkeypatch):
 
 def test_cli_bad_variable_is_the_one_line_error(monkeypatch, capsys, fitted, tmp_path):
     """Through the CLI: `kaizen <command>: error: <VARIABLE>: …`, exit 1, nothing on stdout;
-    KAIZEN_THRESHOLD stops monitor (it was read raw before)."""
+    KAIZEN_THRESHOLD stops monitor (it was read raw before), KAIZEN_LOG_LEVEL any command."""
     monkeypatch.setenv("KAIZEN_THRESHOLD", "1.5")
     argv = ["--params", str(fitted.params), "monitor", "--last", "5", "--output", str(tmp_path)]
     assert cli.main(argv) == 1
     out, err = capsys.readouterr()
     assert out == ""
     assert_one_line_error(err, "kaizen monitor: error: KAIZEN_THRESHOLD: Input should be less")
+    monkeypatch.setenv("KAIZEN_LOG_LEVEL", "chatty")
+    assert cli.main(["summary", "--metrics", "none.json"]) == 1
+    assert_one_line_error(capsys.readouterr().err, "kaizen summary: error: KAIZEN_LOG_LEVEL: ")
 
 
-def test_secrets_never_shown(monkeypatch):
+def test_secrets_never_shown(monkeypatch, capsys):
     """Tokens, the salt, the webhook URL and the database password: masked in str and repr,
-    absent from errors; the value is still there."""
+    absent from errors and from the debug log of the settings; the value is still there."""
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
     serving, monitor = runtime.Serving.load(), runtime.Monitor.load()
@@ -167,8 +170,13 @@ def test_secrets_never_shown(monkeypatch):
             runtime.Serving.load()
         errors.append(str(caught.value))
         monkeypatch.setenv(name, SECRETS.get(name, "1"))
+    with cli.diagnostics("serve", "DEBUG"):
+        runtime.Serving.load()
+        runtime.Monitor.load()
+    logged = capsys.readouterr().err
+    assert logged.startswith("kaizen serve: serving settings: ") and "**********" in logged
     for secret in SHOWN_NOWHERE:
-        for text in (shown, *errors):
+        for text in (shown, *errors, logged):
             assert secret not in text, (secret, text)
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import re
-import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,8 @@ from kaizen.io import files
 from kaizen.commands import runner
 from kaizen.config import RowSplit, Split, flow, parse_params, split_from_current_start
 from kaizen.pipeline.data import ingest, parse_raw
+
+log = logging.getLogger(__name__)
 
 SNAPSHOTS = Path("data/raw")  # where snapshots land (beside the embedded data and its README)
 PARQUET = (".parquet", ".pq")
@@ -216,18 +218,20 @@ def add_snapshot(args: argparse.Namespace) -> dict:
     config = parse_params(new, params_path).data
     parts = ingest(parse_raw(content, source, separator), config, str(source))
     for warning in parts.warnings:
-        print(f"kaizen data add: warning: {warning}", file=sys.stderr)
+        log.warning("warning: %s", warning)
     check_repository(target)
     text = edit_params(params_text, updates, drop)
     store(content, target, text, params_path)
     dvc_file = f"{target}.dvc"
     step = f"dvc repro && git add {dvc_file} {target.parent}/.gitignore {params_path} dvc.lock"
     facts = parts.facts
-    print(
-        f"kaizen data add: {target} registered ({facts['rows']:,} rows: "
-        f"{facts['reference']['rows']:,} reference, {facts['current']['rows']:,} current); "
-        f"next: {step} && git commit && dvc push",
-        file=sys.stderr,
+    log.info(
+        "%s registered (%s rows: %s reference, %s current); next: %s && git commit && dvc push",
+        target,
+        f"{facts['rows']:,}",
+        f"{facts['reference']['rows']:,}",
+        f"{facts['current']['rows']:,}",
+        step,
     )
     return {
         "snapshot": target.as_posix(),

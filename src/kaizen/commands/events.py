@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import sys
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +19,7 @@ from kaizen.runtime import Store
 from kaizen.serving.store import EVENT_FIELDS, EventStore, utc
 
 JSON_FIELDS = ("reasons", "unseen", "pii_fields")  # exported as JSON text
+log = logging.getLogger(__name__)
 
 
 def parse_time(value: str, option: str) -> dt.datetime:
@@ -139,7 +140,7 @@ def export(args: argparse.Namespace) -> dict:
     if info is not None:
         table, left_out = training_table(events, info, args.negative)
         if left_out:
-            print(f"kaizen events: PII column(s) left out: {', '.join(left_out)}", file=sys.stderr)
+            log.warning("PII column(s) left out: %s", ", ".join(left_out))
     else:
         table = event_table(events)
     write_table(table, args.output)

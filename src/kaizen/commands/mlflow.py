@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import sys
+import logging
 import time
 from importlib import metadata
 from pathlib import Path
@@ -36,14 +36,10 @@ INSTALL = "make install-mlflow (or pip install -e '.[mlflow]')"
 CHALLENGER, CHAMPION = "challenger", "champion"
 MODEL_ARTIFACT = "model"
 EXAMPLE_ROWS = 5
+logger = logging.getLogger(__name__)  # `log` is the command
 # What loading the pipeline imports: the model's libraries, skops (its file format) and what
 # kaizen's own transformers import (kaizen.pipeline.features -> kaizen.config: pydantic, PyYAML).
 MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "scipy", "skops", "pydantic", "pyyaml")
-
-
-def _echo(message: str) -> None:
-    """Progress goes to stderr; stdout keeps the result."""
-    print(message, file=sys.stderr, flush=True)
 
 
 def import_mlflow():
@@ -334,7 +330,7 @@ def skip_reason(option: str | None) -> str | None:
 def promote(args: argparse.Namespace) -> dict | None:
     """Move alias `champion` to a version of the registered model (default: `challenger`'s)."""
     if args.if_configured and (reason := skip_reason(args.tracking_uri)):
-        _echo(f"kaizen mlflow promote: skipped ({reason})")
+        logger.info("skipped (%s)", reason)
         return None
     import_mlflow()
     if reason := missing_store(args.tracking_uri):
@@ -350,7 +346,7 @@ def promote(args: argparse.Namespace) -> dict | None:
             if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
                 raise
             if args.if_configured:
-                _echo(f"kaizen mlflow promote: skipped (no registered model {args.name!r})")
+                logger.info("skipped (no registered model %r)", args.name)
                 return None
             raise KaizenError(
                 f"no registered model {args.name!r} at {uri}: run "
@@ -365,5 +361,5 @@ def promote(args: argparse.Namespace) -> dict | None:
         mlflow_client.set_registered_model_alias(args.name, CHAMPION, str(version))
     previous = model.aliases.get(CHAMPION)
     previous = None if previous is None else str(previous)
-    _echo(f"{args.name}: {CHAMPION} -> version {version} (was {previous or 'unset'})")
+    logger.info("%s: %s -> version %s (was %s)", args.name, CHAMPION, version, previous or "unset")
     return {"name": args.name, CHAMPION: str(version), "previous": previous}

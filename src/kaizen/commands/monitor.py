@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,7 @@ from kaizen.serving.store import EventStore, utc
 
 WINDOW = re.compile(r"^(\d+)([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+log = logging.getLogger(__name__)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -124,7 +125,7 @@ def announce(
     if not due:
         return set()
     for item in due:
-        print(f"kaizen monitor: {alerts.line(item, config.runbook)}", file=sys.stderr)
+        log.warning("%s", alerts.line(item, config.runbook))
     if webhook is None:
         return {item.name for item in due}
     body = alerts.payload(report.level, due, config.runbook, "see report.md")
@@ -136,10 +137,11 @@ def announce(
         timeout=config.webhook_timeout,
     )
     if not delivery.ok:
-        print(
-            f"kaizen monitor: webhook failed after {delivery.attempts} attempt(s) "
-            f"({delivery.error}); the report is written, the alert will be retried next run",
-            file=sys.stderr,
+        log.warning(
+            "webhook failed after %d attempt(s) (%s); the report is written, the alert will be "
+            "retried next run",
+            delivery.attempts,
+            delivery.error,
         )
         return set()
     return {item.name for item in due}

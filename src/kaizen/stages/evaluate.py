@@ -4,7 +4,7 @@ in-time (test split) and out-of-time (current part) metrics, calibration back-te
 from __future__ import annotations
 
 import json
-import sys
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +20,7 @@ from kaizen.pipeline.evaluation import Evaluation, all_scores, evaluate, thinned
 
 HELP = "cross-validation, threshold, metrics, calibration and scores (--output folder)"
 PATHS = ("model", "info", "schema", "train", "test", "current", "output", "scores")
+log = logging.getLogger(__name__)
 # Plot data and the git copy of the per-row scores live in git: past these sizes they are
 # thinned (evenly spaced points / rows); metrics use every row, and `--scores` (DVC-cached)
 # keeps every row's score for the PR report's paired test.
@@ -55,10 +56,10 @@ def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml 
     }
     unlabelled = int(frames["current"][layout.target].isna().sum())
     if unlabelled:  # recent applications without outcomes: drift runs, evaluate says so
-        print(
-            f"kaizen evaluate: current part unlabelled ({unlabelled} of "
-            f"{len(frames['current'])} rows without an outcome): current metrics skipped",
-            file=sys.stderr,
+        log.warning(
+            "current part unlabelled (%d of %d rows without an outcome): current metrics skipped",
+            unlabelled,
+            len(frames["current"]),
         )
     result = evaluate(
         files.load_model(model),
