@@ -154,9 +154,9 @@ def test_cli_sweep_flow_with_fake_dvc(dvc, capsys):
     assert code == 1
     assert ("dvc", "exp", "run", "--queue", "-S", "train.logreg.C=choice(0.1,1)") in dvc.calls
     assert dvc.ran("dvc", "queue", "start", "-j", "2")
-    assert "sweep: queueing 2 experiment(s)" in err
-    assert "sweep: 1 done, 1 failed, 0 pending of 2" in err
-    assert "failed: bad: kaizen train: error: params.yaml: train.model" in err
+    assert "kaizen sweep: queueing 2 experiment(s)\n" in err
+    assert "kaizen sweep: 1 done, 1 failed, 0 pending of 2\n" in err
+    assert "kaizen sweep: failed: bad: kaizen train: error: params.yaml: train.model" in err
     assert "1 of 2 experiments failed: bad" in err
     assert json.loads(out.splitlines()[-1]) == {
         "queued": 2,
