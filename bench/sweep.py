@@ -80,7 +80,7 @@ def timed_sweep(repo: Path, jobs: int) -> tuple[float, dict[str, dict[str, str]]
     os.chdir(repo)
     names = sweep.queue(GRID)
     started = time.perf_counter()
-    states = sweep.wait(names, jobs, poll=1.0, echo=lambda line: print(f"  -j {jobs} {line}"))
+    states = sweep.wait(names, jobs, poll=1.0, echo=lambda line: print(f"  -j {jobs}: {line}"))
     seconds = time.perf_counter() - started
     outcomes = {name: experiments.stage_runs(sweep.logs(name)) for name in names}
     sweep.stop()  # workers still write under .dvc/tmp: the folder is removed after this

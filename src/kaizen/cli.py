@@ -6,12 +6,14 @@ import argparse
 import atexit
 import contextlib
 import json
+import logging
 import os
 import sys
 import threading
 from importlib import import_module
+from typing import Iterator
 
-from kaizen import KaizenError, __version__
+from kaizen import KaizenError, __version__, runtime
 
 # The registry: each module adds its own subcommands with `register(commands)` and binds a
 # handler `(args) -> result` (printed as one JSON line; None prints nothing). The keys are the
@@ -32,6 +34,37 @@ MODULES = {
 }
 
 
+class Stderr(logging.Handler):
+    """Records as lines on whatever `sys.stderr` is when they come (tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:  # pylint: disable=broad-exception-caught  # logging's own contract
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def diagnostics(command: str, level: int | str = logging.INFO) -> Iterator[logging.Logger]:
+    """The one logging configuration: the package's records go to stderr as
+    `kaizen <command>: message` while the block runs, and not to the root logger (a library
+    configuring it must not print them twice); `level` can be raised or lowered inside."""
+    logger = logging.getLogger("kaizen")
+    handler = Stderr()
+    handler.setFormatter(logging.Formatter(f"kaizen {command}: %(message)s"))
+    before = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield logger
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(before[0])
+        logger.propagate = before[1]
+
+
 def command_of(argv: list[str]) -> str | None:
     """The command word of `argv` (the first argument that is not an option or its value)."""
     words = iter(argv)
@@ -48,6 +81,9 @@ def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="kaizen", description=__doc__)
     root.add_argument("--version", action="version", version=f"kaizen {__version__}")
     root.add_argument("--params", default="params.yaml", help="parameters file")
+    root.add_argument(
+        "-v", "--verbose", action="store_true", help="debug messages on stderr (KAIZEN_LOG_LEVEL)"
+    )
     commands = root.add_subparsers(dest="command", required=True, metavar="command")
     command = command_of(argv or [])
     wanted = [name for name, words in MODULES.items() if command in words] or list(MODULES)
@@ -57,14 +93,19 @@ def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse, run, print a one-line JSON summary; user errors exit 1 with one line, no traceback."""
+    """Parse, run, print a one-line JSON summary; user errors exit 1 with one line, no traceback.
+    Diagnostics go to stderr at KAIZEN_LOG_LEVEL (default INFO; DEBUG with --verbose)."""
     argv = sys.argv[1:] if argv is None else argv
     args = parser(argv).parse_args(argv)
-    try:
-        result = args.handler(args)
-    except KaizenError as exc:
-        print(f"kaizen {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+    with diagnostics(args.command) as logger:
+        try:
+            logger.setLevel(
+                runtime.Logging.load(log_level="DEBUG" if args.verbose else None).log_level
+            )
+            result = args.handler(args)
+        except KaizenError as exc:
+            logger.error("error: %s", exc)
+            return 1
     if result is not None:
         print(json.dumps(result, default=str))
     # A handler may ask for another exit code (kaizen monitor: 2 when critical).

@@ -69,7 +69,7 @@ def sweep_from_edited_code(project) -> tuple[str, str]:
         head = []
         for line in process.stderr:  # the first progress line comes after the queueing
             head.append(line)
-            if line.startswith("sweep: ") and " done, " in line:
+            if line.startswith("kaizen sweep: ") and " done, " in line:
                 break
         train.write_text(original, encoding="utf-8")
         assert not project.run("git", "status", "--porcelain").stdout

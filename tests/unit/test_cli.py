@@ -7,6 +7,8 @@ traceback, no new output file, and a pre-existing output file left as it was.
 import argparse
 import importlib
 import json
+import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -321,3 +323,58 @@ def test_console_script_exits_with_the_code_after_exit_handlers_and_threads(tmp_
     assert done.stderr == f"kaizen predict: error: {expected_error}\n"
     expected = ["exit handler ran"] + (["thread finished"] if thread else [])
     assert sorted(done.stdout.splitlines()) == sorted(expected)
+
+
+def test_diagnostics_levels_verbose_and_environment(tmp_path, monkeypatch, capsys):
+    """Diagnostics: INFO by default, KAIZEN_LOG_LEVEL, and --verbose (DEBUG) beats the variable;
+    the settings are logged masked; an error shows at any level; nothing is left configured
+    after the command."""
+    argv = ["events", "init", "--db", str(tmp_path / "e.db")]
+    monkeypatch.delenv("KAIZEN_LOG_LEVEL", raising=False)
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().err == ""
+    assert cli.main(["-v", *argv]) == 0
+    err = capsys.readouterr().err
+    assert "kaizen events: store settings: db=SecretStr('**********')\n" in err
+    monkeypatch.setenv("KAIZEN_LOG_LEVEL", "error")
+    assert cli.main(["--verbose", *argv]) == 0
+    assert "store settings" in capsys.readouterr().err
+    assert cli.main(["summary", "--metrics", str(tmp_path / "none.json")]) == 1
+    assert_one_line_error(capsys.readouterr().err, "kaizen summary: error: ", "none.json")
+    monkeypatch.setenv("KAIZEN_LOG_LEVEL", "debug")
+    assert cli.main(argv) == 0
+    assert "store settings" in capsys.readouterr().err
+    logger = logging.getLogger("kaizen")
+    assert not logger.handlers and logger.propagate and logger.level == logging.NOTSET
+
+
+def test_warnings_reach_stderr_once_and_not_the_root_logger(tmp_path, capsys, caplog):
+    """A stage warning is one `kaizen <command>: warning: …` line; a handler on the root logger
+    (a library's logging set-up) does not print it a second time."""
+    source = write_csv(tmp_path / "data.csv")
+    write_params(tmp_path / "params.yaml", {"data": {"split": {"by": "row", "start": 55}}})
+    with caplog.at_level(logging.DEBUG):
+        assert cli.main(ingest_argv(tmp_path, source)) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"kaizen ingest: warning: {source}: data.split")
+    assert not caplog.records
+
+
+def test_stage_warning_in_the_process_stderr(tmp_path):
+    """What `dvc repro` shows: the warning on the stage process's stderr, JSON on stdout;
+    KAIZEN_LOG_LEVEL=ERROR hides it."""
+    source = write_csv(tmp_path / "data.csv")
+    write_params(tmp_path / "params.yaml", {"data": {"split": {"by": "row", "start": 55}}})
+    argv = [sys.executable, "-m", "kaizen", *ingest_argv(tmp_path, source)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout)["rows"] == 60
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"kaizen ingest: warning: {source}: data.split {{by: row, start: 55}}")
+    quiet = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "KAIZEN_LOG_LEVEL": "ERROR"},
+    )
+    assert quiet.stderr == "" and json.loads(quiet.stdout)["rows"] == 60

@@ -7,7 +7,7 @@ import pydantic
 import pytest
 import yaml
 
-from kaizen import KaizenError
+from kaizen import KaizenError, cli
 from kaizen.config import DataConfig, EvaluateConfig, parse_params
 from kaizen.splits import DateSplit, NoSplit, RowSplit, ShareSplit, deprecations, parse_date
 from kaizen.io.params import load_params
@@ -188,16 +188,18 @@ def test_deprecation_message_names_the_replacement(tmp_path, capsys):
     path = tmp_path / "params.yaml"
     raw = {"data": {**BASE, "current_start": 2479}}
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    assert load_params(path).data.split == RowSplit(by="row", start=2479)
+    with cli.diagnostics("ingest"):
+        assert load_params(path).data.split == RowSplit(by="row", start=2479)
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        f"kaizen: warning: {path}: data.current_start is deprecated: write data.split: "
+        f"kaizen ingest: warning: {path}: data.current_start is deprecated: write data.split: "
         "{by: row, start: 2479} instead (`kaizen data add` migrates it)"
     ]
     assert not deprecations({"data": {**BASE, "split": {"by": "none"}}})
     assert not deprecations({"data": {**BASE, "current_start": True}})
     assert not deprecations(["data"])
-    load_params(write_params(tmp_path / "new.yaml"))
+    with cli.diagnostics("ingest"):
+        load_params(write_params(tmp_path / "new.yaml"))
     assert capsys.readouterr().err == ""
 
 

@@ -42,6 +42,7 @@ EDGE = (
     "kaizen.serving.app",
     "kaizen.serving.store",
     "kaizen.cli",
+    "kaizen.runtime",  # the environment is input: the one reader of KAIZEN_* variables
     "kaizen.monitoring.store",  # the monitor-run history: moving into events/ (issue 18)
 )
 SHELL = (

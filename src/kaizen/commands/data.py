@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import re
-import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ from kaizen.config import parse_params
 from kaizen.splits import RowSplit, Split, flow, split_from_current_start
 from kaizen.io.tables import PARQUET, parse_raw, read_snapshot
 from kaizen.pipeline.data import ingest
+
+log = logging.getLogger(__name__)
 
 SNAPSHOTS = Path("data/raw")  # where snapshots land (beside the embedded data and its README)
 OPTIONS = {  # data.split field -> the option that sets it
@@ -201,18 +203,20 @@ def add_snapshot(args: argparse.Namespace) -> dict:
     config = parse_params(new, params_path).data
     parts = ingest(parse_raw(content, source, separator), config, str(source))
     for warning in parts.warnings:
-        print(f"kaizen data add: warning: {warning}", file=sys.stderr)
+        log.warning("warning: %s", warning)
     check_repository(target)
     text = edit_params(params_text, updates, drop)
     store(content, target, text, params_path)
     dvc_file = f"{target}.dvc"
     step = f"dvc repro && git add {dvc_file} {target.parent}/.gitignore {params_path} dvc.lock"
     facts = parts.facts
-    print(
-        f"kaizen data add: {target} registered ({facts['rows']:,} rows: "
-        f"{facts['reference']['rows']:,} reference, {facts['current']['rows']:,} current); "
-        f"next: {step} && git commit && dvc push",
-        file=sys.stderr,
+    log.info(
+        "%s registered (%s rows: %s reference, %s current); next: %s && git commit && dvc push",
+        target,
+        f"{facts['rows']:,}",
+        f"{facts['reference']['rows']:,}",
+        f"{facts['current']['rows']:,}",
+        step,
     )
     return {
         "snapshot": target.as_posix(),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import sys
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -15,10 +15,11 @@ import pandas as pd
 from kaizen import KaizenError
 from kaizen.io import files
 from kaizen.bundle import artifact
-from kaizen.serving.settings import bundle_folder, load_settings
+from kaizen.runtime import Store, bundle_folder
 from kaizen.serving.store import EVENT_FIELDS, EventStore, utc
 
 JSON_FIELDS = ("reasons", "unseen", "pii_fields")  # exported as JSON text
+log = logging.getLogger(__name__)
 
 
 def parse_time(value: str, option: str) -> dt.datetime:
@@ -114,7 +115,7 @@ def dispatch(args: argparse.Namespace) -> dict:
 
 def _store(args: argparse.Namespace) -> EventStore:
     """The store named by --db or KAIZEN_DB."""
-    return EventStore(load_settings(db=args.db).db)
+    return EventStore(Store.load(db=args.db).db.get_secret_value())
 
 
 def init(args: argparse.Namespace) -> dict:
@@ -141,7 +142,7 @@ def export(args: argparse.Namespace) -> dict:
     if info is not None:
         table, left_out = training_table(events, info, args.negative)
         if left_out:
-            print(f"kaizen events: PII column(s) left out: {', '.join(left_out)}", file=sys.stderr)
+            log.warning("PII column(s) left out: %s", ", ".join(left_out))
     else:
         table = event_table(events)
     write_table(table, args.output)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import sys
+import logging
 import time
 from importlib import metadata
 from pathlib import Path
@@ -27,24 +26,20 @@ from kaizen.commands import pipeline, runner
 from kaizen.commands.sweep import exp_table
 from kaizen.io.params import load_params
 from kaizen.bundle import artifact
-from kaizen.serving.settings import bundle_folder
+from kaizen.runtime import Mlflow, bundle_folder
 
 DEFAULT_URI = "sqlite:///mlruns.db"  # git-ignored; MLFLOW_TRACKING_URI or --tracking-uri win
-TRACKING_URI = "MLFLOW_TRACKING_URI"
+TRACKING_URI = Mlflow.variable("tracking_uri")  # MLflow's own variable, read by runtime
 DEFAULT_EXPERIMENT = "kaizen"
 DEFAULT_NAME = "credit"  # registered model name of `mlflow promote`
 INSTALL = "make install-mlflow (or pip install -e '.[mlflow]')"
 CHALLENGER, CHAMPION = "challenger", "champion"
 MODEL_ARTIFACT = "model"
 EXAMPLE_ROWS = 5
+logger = logging.getLogger(__name__)  # `log` is the command
 # What loading the pipeline imports: the model's libraries, skops (its file format) and what
 # kaizen's own transformers import (kaizen.pipeline.features -> kaizen.config: pydantic, PyYAML).
 MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "scipy", "skops", "pydantic", "pyyaml")
-
-
-def _echo(message: str) -> None:
-    """Progress goes to stderr; stdout keeps the result."""
-    print(message, file=sys.stderr, flush=True)
 
 
 def import_mlflow():
@@ -58,7 +53,7 @@ def import_mlflow():
 
 def tracking_uri(option: str | None) -> str:
     """--tracking-uri, else MLFLOW_TRACKING_URI, else the local sqlite file."""
-    return option or os.environ.get(TRACKING_URI) or DEFAULT_URI
+    return Mlflow.load(tracking_uri=option or None).tracking_uri or DEFAULT_URI
 
 
 def client(uri: str):
@@ -72,7 +67,7 @@ def fluent_uri(uri: str) -> Iterator[Any]:
     register_model use it). MLflow exports that URI as MLFLOW_TRACKING_URI for child processes:
     it is put back as it was after the block, so that nothing leaks into later processes."""
     mlflow = import_mlflow()
-    before = os.environ.get(TRACKING_URI)
+    before = Mlflow.load().tracking_uri
     mlflow.set_tracking_uri(uri)
     try:
         yield mlflow
@@ -335,7 +330,7 @@ def skip_reason(option: str | None) -> str | None:
 def promote(args: argparse.Namespace) -> dict | None:
     """Move alias `champion` to a version of the registered model (default: `challenger`'s)."""
     if args.if_configured and (reason := skip_reason(args.tracking_uri)):
-        _echo(f"kaizen mlflow promote: skipped ({reason})")
+        logger.info("skipped (%s)", reason)
         return None
     import_mlflow()
     if reason := missing_store(args.tracking_uri):
@@ -351,7 +346,7 @@ def promote(args: argparse.Namespace) -> dict | None:
             if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
                 raise
             if args.if_configured:
-                _echo(f"kaizen mlflow promote: skipped (no registered model {args.name!r})")
+                logger.info("skipped (no registered model %r)", args.name)
                 return None
             raise KaizenError(
                 f"no registered model {args.name!r} at {uri}: run "
@@ -366,5 +361,5 @@ def promote(args: argparse.Namespace) -> dict | None:
         mlflow_client.set_registered_model_alias(args.name, CHAMPION, str(version))
     previous = model.aliases.get(CHAMPION)
     previous = None if previous is None else str(previous)
-    _echo(f"{args.name}: {CHAMPION} -> version {version} (was {previous or 'unset'})")
+    logger.info("%s: %s -> version %s (was %s)", args.name, CHAMPION, version, previous or "unset")
     return {"name": args.name, CHAMPION: str(version), "previous": previous}

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
+import logging
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import SecretStr
 
 from kaizen import KaizenError
 from kaizen.bundle import artifact, profile
@@ -32,14 +32,14 @@ from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S
 from kaizen.monitoring.window import Reference, Window
 from kaizen.monitoring import store as history_store
-from kaizen.serving.service import decision_threshold
 from kaizen.monitoring.report import MonitorReport
-from kaizen.serving.settings import load_settings
+from kaizen.runtime import Monitor
+from kaizen.serving.service import decision_threshold
 from kaizen.serving.store import EventStore, utc
 
 WINDOW = re.compile(r"^(\d+)([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-WEBHOOK_ENV = "KAIZEN_ALERT_WEBHOOK"
+log = logging.getLogger(__name__)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -110,11 +110,12 @@ def scored_by(frame: pd.DataFrame, version: str) -> tuple[pd.DataFrame, dict[str
     counts = {str(name): int(count) for name, count in others.items()}
     if counts:
         listed = ", ".join(f"{name} ({count:,})" for name, count in sorted(counts.items()))
-        print(
-            f"kaizen monitor: {sum(counts.values()):,} event(s) of the window were scored by "
-            f"other model versions ({listed}), not by bundle {version}: left out, never judged "
-            "against it",
-            file=sys.stderr,
+        log.warning(
+            "%s event(s) of the window were scored by other model versions (%s), not by "
+            "bundle %s: left out, never judged against it",
+            f"{sum(counts.values()):,}",
+            listed,
+            version,
         )
     return frame[(versions == version).to_numpy()].reset_index(drop=True), counts
 
@@ -131,31 +132,37 @@ def write_outputs(report: MonitorReport, content: dict, output: Path, timestamp:
         files.write_text(text, output / name)
 
 
-def announce(report: MonitorReport, previous: dict, now: dt.datetime, params) -> set[str]:
-    """Log every due alert and post them to the webhook; the names delivered (or logged when
-    there is no webhook)."""
+def announce(
+    report: MonitorReport,
+    previous: dict,
+    now: dt.datetime,
+    params,
+    webhook: SecretStr | None = None,
+) -> set[str]:
+    """Log every due alert and post them to the webhook (KAIZEN_ALERT_WEBHOOK); the names
+    delivered (or logged when there is no webhook)."""
     config = params.monitor
     due = alerts.due(report.signals, previous, now, config.cooldown_hours)
     if not due:
         return set()
     for item in due:
-        print(f"kaizen monitor: {alerts.line(item, config.runbook)}", file=sys.stderr)
-    url = os.environ.get(WEBHOOK_ENV)
-    if not url:
+        log.warning("%s", alerts.line(item, config.runbook))
+    if webhook is None:
         return {item.name for item in due}
     body = alerts.payload(report.level, due, config.runbook, "see report.md")
     delivery = net.post(
-        url,
+        webhook.get_secret_value(),
         body,
         retries=config.webhook_retries,
         backoff=config.webhook_backoff,
         timeout=config.webhook_timeout,
     )
     if not delivery.ok:
-        print(
-            f"kaizen monitor: webhook failed after {delivery.attempts} attempt(s) "
-            f"({delivery.error}); the report is written, the alert will be retried next run",
-            file=sys.stderr,
+        log.warning(
+            "webhook failed after %d attempt(s) (%s); the report is written, the alert will be "
+            "retried next run",
+            delivery.attempts,
+            delivery.error,
         )
         return set()
     return {item.name for item in due}
@@ -168,13 +175,13 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
         raise KaizenError("--last: must be a positive number of events")
     span = None if args.window is None else parse_window(args.window)
     until = parse_until(args.until, now)
-    settings = load_settings(db=args.db, bundle=args.bundle)
+    settings = Monitor.load(db=args.db, bundle=args.bundle)
     bundle = artifact.load(settings.bundle)
     # A checkout's params.yaml (thresholds tuned since the bundle was built) wins; a deployment
     # holding only the bundle uses the settings the bundle was built with.
     params = load_params(args.params) if Path(args.params).is_file() else bundle.monitoring()
     reference = load_reference(bundle, settings.pii_fields, decision_threshold(settings, bundle))
-    store = EventStore(settings.db)
+    store = EventStore(settings.db.get_secret_value())
     store.check_ready()
     history_store.ensure_tables(store.engine)
     raw_numeric = [name for name in bundle.model.schema.numeric if name not in settings.pii_fields]
@@ -198,7 +205,7 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
     content = report.to_dict()
     write_outputs(report, content, Path(args.output), now.timestamp())
     previous = past[0]["signals"] if past else {}
-    sent = announce(report, previous, now, params)
+    sent = announce(report, previous, now, params, settings.alert_webhook)
     run_id = history_store.save_run(
         store.engine, content, alerts.alerted_at(report.signals, previous, sent, now)
     )

@@ -18,7 +18,7 @@ from kaizen.io import files
 from kaizen.bundle import artifact, scoring
 from kaizen.io.tables import read_raw
 from kaizen.pipeline.data import Schema, coerce_features
-from kaizen.serving.settings import bundle_folder
+from kaizen.runtime import bundle_folder
 
 
 def unseen_text(mask: pd.DataFrame, features: pd.DataFrame) -> pd.Series:

@@ -7,12 +7,15 @@ start` leaves workers holding its output open for good, and a pipe would never r
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 
 from kaizen import KaizenError
+
+log = logging.getLogger(__name__)
 
 
 def git(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -28,7 +31,8 @@ def dvc(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 def execute(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run `git …` or `dvc …`; with `check`, a failure raises a one-line error."""
     command = [sys.executable, "-m", "dvc", *args[1:]] if args[0] == "dvc" else list(args)
-    env = dict(os.environ, DVC_NO_ANALYTICS="1")
+    env = dict(os.environ, DVC_NO_ANALYTICS="1")  # the child's environment: ours, copied
+    log.debug("run: %s", " ".join(args))
     with tempfile.TemporaryFile("w+b") as out, tempfile.TemporaryFile("w+b") as err:
         try:
             code = subprocess.run(command, stdout=out, stderr=err, check=False, env=env).returncode

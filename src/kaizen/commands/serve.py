@@ -1,12 +1,12 @@
-"""serve: the prediction API (FastAPI on uvicorn). Flags override `KAIZEN_*` variables; the
-bundle and the event store are checked before the server starts, so that a missing or corrupt
-bundle, or a store without tables, stops it with one line."""
+"""serve: the prediction API (FastAPI on uvicorn). Flags override `KAIZEN_*` variables
+(`kaizen.runtime.Serving`); the bundle and the event store are checked before the server
+starts, so that a missing or corrupt bundle, or a store without tables, stops it with one line."""
 
 from __future__ import annotations
 
 import argparse
 
-from kaizen.serving.settings import load_settings
+from kaizen.runtime import Serving
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -32,7 +32,7 @@ def serve(args: argparse.Namespace) -> None:
     from kaizen.serving.app import create_app
     from kaizen.serving.service import Service
 
-    settings = load_settings(
+    settings = Serving.load(
         bundle=args.bundle, db=args.db, threshold=args.threshold, max_batch=args.max_batch
     )
     service = Service.open(settings)

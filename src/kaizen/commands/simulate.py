@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import os
 import time
 from pathlib import Path
 
@@ -24,9 +23,8 @@ from kaizen.bundle import artifact
 from kaizen.commands.pipeline import stage_option
 from kaizen.io.tables import read_raw
 from kaizen.pipeline.data import Schema, coerce_features, encode_target
-from kaizen.serving.settings import bundle_folder
+from kaizen.runtime import Simulate
 
-TOKEN_ENV = "KAIZEN_FEEDBACK_TOKEN"
 SEED = 7
 
 
@@ -94,8 +92,9 @@ def simulate(args: argparse.Namespace) -> dict:
         raise KaizenError("--rate: must be positive")
     if args.batch < 1:
         raise KaizenError("--batch: must be positive")
+    settings = Simulate.load(bundle=args.bundle)
     source = args.input or stage_option("ingest", "current")
-    features, outcome = read_rows(source, bundle_folder(args.bundle))
+    features, outcome = read_rows(source, settings.bundle)
     if features.empty:
         raise KaizenError(f"{source}: no rows to send")
     base = args.url.rstrip("/")
@@ -114,9 +113,11 @@ def simulate(args: argparse.Namespace) -> dict:
     chosen = np.random.default_rng(SEED).permutation(labelled)[
         : math.floor(args.feedback_share * labelled.size)
     ]
-    token = os.environ.get(TOKEN_ENV)
-    if chosen.size and not token:
-        raise KaizenError(f"{TOKEN_ENV}: needed to send outcomes (--feedback-share > 0)")
+    if chosen.size and settings.feedback_token is None:
+        raise KaizenError(
+            f"{Simulate.variable('feedback_token')}: needed to send outcomes (--feedback-share > 0)"
+        )
+    token = settings.feedback_token.get_secret_value() if settings.feedback_token else None
     now = dt.datetime.now(dt.timezone.utc).isoformat()
     values = outcome.to_numpy()
     for index in np.sort(chosen):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
-import sys
 import time
 from typing import Callable, NamedTuple
 
@@ -19,11 +19,7 @@ GRIDS_FILE = "sweeps.yaml"
 # Cross-validated on the train split (mean; `_se` beside it): selecting on test.* or current.*
 # would make the winner's held-out figures optimistic, so those need --allow-holdout.
 DEFAULT_METRIC = "cv.roc_auc"  # a unique key: the file is found among the metrics dvc shows
-
-
-def _echo(message: str) -> None:
-    """Progress goes to stderr; stdout keeps the results."""
-    print(message, file=sys.stderr, flush=True)
+log = logging.getLogger(__name__)  # progress goes to stderr; stdout keeps the results
 
 
 def load_grid(name: str, path: str = GRIDS_FILE) -> list[list[str]]:
@@ -61,7 +57,7 @@ def wait(
     jobs: int,
     poll: float = 2.0,
     stall: int = 10,
-    echo: Callable[[str], None] = _echo,
+    echo: Callable[[str], None] = log.info,
 ) -> dict[str, str]:
     """Start `jobs` workers, report progress until every named task succeeded or failed."""
     runner.dvc("queue", "start", "-j", str(jobs))
@@ -72,7 +68,7 @@ def wait(
         states, workers = statuses()
         counts = experiments.progress(states, names)
         line = (
-            f"sweep: {counts['done']} done, {counts['failed']} failed, "
+            f"{counts['done']} done, {counts['failed']} failed, "
             f"{counts['pending']} pending of {len(names)}"
         )
         if line != last:
@@ -235,7 +231,7 @@ def sweep(args: argparse.Namespace) -> dict:
     experiments.untracked_error(untracked_files())
     calls = [args.set_param] if args.set_param else load_grid(args.grid)
     total = len(dvc.expand(calls))
-    _echo(f"sweep: queueing {total} experiment(s)")
+    log.info("queueing %d experiment(s)", total)
     names = queue(calls)
     states = wait(names, args.jobs)
     baseline, rows = exp_table()
@@ -245,7 +241,7 @@ def sweep(args: argparse.Namespace) -> dict:
     failed = [name for name in names if states[name] == "failed"]
     for name in failed:
         error = experiments.log_error(logs(name))
-        _echo(f"failed: {name}: {error} (dvc queue logs {name})")
+        log.warning("failed: %s: %s (dvc queue logs %s)", name, error, name)
     try:
         winner = experiments.best(rows, baseline, key, way, guards, rule=args.rule)
     except KaizenError as exc:
@@ -267,7 +263,7 @@ def sweep(args: argparse.Namespace) -> dict:
 def best(args: argparse.Namespace) -> None:
     """Print the name of the best experiment (details, held-out figures once, on stderr)."""
     selection = select(args)
-    _echo(f"best: {announce(selection, args.rule)}")
+    log.info("%s", announce(selection, args.rule))
     print(selection.winner.name)
 
 
@@ -277,10 +273,12 @@ def promote(args: argparse.Namespace) -> dict:
     winner = selection.winner
     target = args.branch or f"exp/{winner.name}"
     branch(winner.name, target)
-    _echo(
-        f"promoted {announce(selection, args.rule)}\nto branch {target}.\n"
-        f"Next: git push -u origin {target}, then open a pull request: "
-        "CI reruns the pipeline and the CML report compares it with main."
+    log.info(
+        "promoted %s\nto branch %s.\nNext: git push -u origin %s, then open a pull request: "
+        "CI reruns the pipeline and the CML report compares it with main.",
+        announce(selection, args.rule),
+        target,
+        target,
     )
     return {"experiment": winner.name, "branch": target, "metric": selection.key}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,8 @@ import yaml
 from kaizen import KaizenError
 from kaizen.config import Params, parse_params
 from kaizen.splits import deprecations
+
+log = logging.getLogger(__name__)
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:
@@ -26,7 +28,7 @@ def load_params(path: str | Path = "params.yaml") -> Params:
         raise KaizenError(f"{path}: invalid YAML{where}") from None
     params = parse_params(raw, path)
     for message in deprecations(raw):
-        print(f"kaizen: warning: {path}: {message}", file=sys.stderr)
+        log.warning("warning: %s: %s", path, message)
     return params
 
 

@@ -20,11 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kaizen import KaizenError, __version__
 from kaizen.bundle import artifact, scoring
 from kaizen.pipeline.data import Schema
+from kaizen.runtime import Serving
 from kaizen.serving.decisions import Batcher
 from kaizen.serving.payloads import application_model, batch_model
 from kaizen.serving.routers import feedback, health, predict
 from kaizen.serving.service import Service
-from kaizen.serving.settings import Settings
 
 NO_TELEMETRY: TelemetryConfig = {
     "tracing": False,
@@ -69,7 +69,7 @@ class RequestContext:  # pylint: disable=too-few-public-methods  # an ASGI middl
                 service.metrics.latency.labels(route).observe(time.perf_counter() - started)
 
 
-def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
+def create_app(settings: Serving, service: Service | None = None) -> FastAPI:
     """The application for `settings`; `service`: already opened by the caller (else the
     lifespan opens one)."""
     info = (service.bundle.info if service else artifact.verify(settings.bundle)).model

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kaizen.bundle import artifact, scoring
+from kaizen.runtime import Monitor, Serving
 from kaizen.serving.metrics import Metrics
 from kaizen.serving.pii import Scrubber
-from kaizen.serving.settings import Settings
 from kaizen.serving.store import EventStore
 
 
@@ -16,7 +16,7 @@ from kaizen.serving.store import EventStore
 class Service:  # pylint: disable=too-many-instance-attributes  # what every route needs
     """What the routes share: the loaded model, the decision threshold, the store, metrics."""
 
-    settings: Settings
+    settings: Serving
     bundle: artifact.Bundle
     model: scoring.Model
     threshold: float
@@ -25,7 +25,7 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
     metrics: Metrics
 
     @classmethod
-    def open(cls, settings: Settings) -> "Service":
+    def open(cls, settings: Serving) -> "Service":
         """Load and check the bundle, resolve the threshold, reach the store; one-line errors."""
         bundle = artifact.load(settings.bundle)
         model = bundle.model
@@ -35,7 +35,7 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
             settings.pii_salt.get_secret_value() if settings.pii_salt else None,
             model.schema.features,
         )
-        store = EventStore(settings.db)
+        store = EventStore(settings.db.get_secret_value())
         store.check_ready()
         threshold = decision_threshold(settings, bundle)
         return cls(settings, bundle, model, threshold, store, scrub, Metrics())
@@ -45,7 +45,7 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
         self.store.close()
 
 
-def decision_threshold(settings: Settings, bundle: artifact.Bundle) -> float:
+def decision_threshold(settings: Serving | Monitor, bundle: artifact.Bundle) -> float:
     """KAIZEN_THRESHOLD (validated with the settings), or the threshold the bundle was
     evaluated with (validated with bundle.json): the one threshold rule of serve and monitor."""
     return settings.threshold if settings.threshold is not None else bundle.threshold

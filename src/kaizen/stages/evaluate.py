@@ -3,7 +3,7 @@ in-time (test split) and out-of-time (current part) metrics, calibration back-te
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
 
 from dvclive import Live
@@ -16,6 +16,7 @@ from kaizen.pipeline.data import Schema
 
 HELP = "cross-validation, threshold, metrics, calibration and scores (--output folder)"
 PATHS = ("model", "info", "schema", "train", "test", "current", "output", "scores")
+log = logging.getLogger(__name__)
 
 
 def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml passes
@@ -40,10 +41,10 @@ def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml 
     }
     unlabelled = int(frames["current"][layout.target].isna().sum())
     if unlabelled:  # recent applications without outcomes: drift runs, evaluate says so
-        print(
-            f"kaizen evaluate: current part unlabelled ({unlabelled} of "
-            f"{len(frames['current'])} rows without an outcome): current metrics skipped",
-            file=sys.stderr,
+        log.warning(
+            "current part unlabelled (%d of %d rows without an outcome): current metrics skipped",
+            unlabelled,
+            len(frames["current"]),
         )
     result = E.evaluate(
         scoring.load(model, info).pipeline,  # its SHA-256 checked against `info`

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 
 from kaizen.pipeline import data as D
 from kaizen.io import files, tables
@@ -10,6 +10,7 @@ from kaizen.config import Params
 
 HELP = "validate the raw CSV, split it into reference and current parts"
 PATHS = ("input", "reference", "current", "schema", "metrics")
+log = logging.getLogger(__name__)
 
 
 def run(  # pylint: disable=redefined-builtin
@@ -19,7 +20,7 @@ def run(  # pylint: disable=redefined-builtin
     raw = tables.read_raw(input, params.data.separator)
     parts = D.ingest(raw, params.data, input)
     for warning in parts.warnings:
-        print(f"kaizen ingest: warning: {warning}", file=sys.stderr)
+        log.warning("warning: %s", warning)
     files.write_parquet(parts.reference, reference)
     files.write_parquet(parts.current, current)
     files.write_json(parts.schema.to_dict(), schema)

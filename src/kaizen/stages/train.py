@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 
 from kaizen.io import files
 from kaizen.pipeline import model as M
@@ -11,6 +11,7 @@ from kaizen.pipeline.data import Schema
 
 HELP = "fit and save the model pipeline (+ its metadata JSON: --info)"
 PATHS = ("train", "schema", "model", "info", "metrics")
+log = logging.getLogger(__name__)
 
 
 def run(params: Params, *, train: str, schema: str, model: str, info: str, metrics: str) -> dict:
@@ -19,18 +20,17 @@ def run(params: Params, *, train: str, schema: str, model: str, info: str, metri
     layout = Schema.from_dict(files.read_json(schema))
     trained = M.train(files.read_parquet(train), layout, config)
     for name in trained.skipped:
-        print(
-            f"kaizen train: ratio {name!r} skipped: its columns are not numeric columns of this "
-            "data",
-            file=sys.stderr,
-        )
+        log.warning("ratio %r skipped: its columns are not numeric columns of this data", name)
     wide = trained.facts["high_cardinality"]
     for name, count in wide.items():
-        print(
-            f"kaizen train: warning: column {name!r} has {count:,} distinct values in "
-            f"{trained.facts['rows']:,} training rows (> train.categories.warn_share): an "
-            f"identifier or free text? Drop it with data.columns: {{{name}: drop}}",
-            file=sys.stderr,
+        log.warning(
+            "warning: column %r has %s distinct values in %s training rows "
+            "(> train.categories.warn_share): an identifier or free text? Drop it with "
+            "data.columns: {%s: drop}",
+            name,
+            f"{count:,}",
+            f"{trained.facts['rows']:,}",
+            name,
         )
     metadata = {
         "schema": layout.to_dict(),

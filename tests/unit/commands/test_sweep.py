@@ -62,7 +62,7 @@ def test_wait_ends_when_every_task_finished(monkeypatch):
     lines: list[str] = []
     final = command.wait(["a", "b"], 2, poll=0, echo=lines.append)
     assert final == {"a": "success", "b": "failed"}
-    assert lines[-1] == "sweep: 1 done, 1 failed, 0 pending of 2"
+    assert lines[-1] == "1 done, 1 failed, 0 pending of 2"
     assert len(lines) == 3
 
 
@@ -154,9 +154,9 @@ def test_cli_sweep_flow_with_fake_dvc(dvc, capsys):
     assert code == 1
     assert ("dvc", "exp", "run", "--queue", "-S", "train.logreg.C=choice(0.1,1)") in dvc.calls
     assert dvc.ran("dvc", "queue", "start", "-j", "2")
-    assert "sweep: queueing 2 experiment(s)" in err
-    assert "sweep: 1 done, 1 failed, 0 pending of 2" in err
-    assert "failed: bad: kaizen train: error: params.yaml: train.model" in err
+    assert "kaizen sweep: queueing 2 experiment(s)\n" in err
+    assert "kaizen sweep: 1 done, 1 failed, 0 pending of 2\n" in err
+    assert "kaizen sweep: failed: bad: kaizen train: error: params.yaml: train.model" in err
     assert "1 of 2 experiments failed: bad" in err
     assert json.loads(out.splitlines()[-1]) == {
         "queued": 2,
@@ -188,8 +188,8 @@ def test_cli_best_prints_only_the_name(dvc, capsys):
     out, err = capsys.readouterr()
     assert out == "mid-auc\n"
     assert err == (
-        "best: mid-auc: cv.roc_auc 0.8500 ± 0.0300 (max, rule best); held out, read once for the "
-        "winner: test.roc_auc 0.8400, current.roc_auc 0.8300, test.cost 0.4500, "
+        "kaizen best: mid-auc: cv.roc_auc 0.8500 ± 0.0300 (max, rule best); held out, read once "
+        "for the winner: test.roc_auc 0.8400, current.roc_auc 0.8300, test.cost 0.4500, "
         "current.cost 0.4500\n"
     )
     assert cli.main(["best", "--rule", "one-se"]) == 0

@@ -7,8 +7,8 @@ from typing import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from kaizen.runtime import Serving
 from kaizen.serving.app import create_app
-from kaizen.serving.settings import Settings, load_settings
 from kaizen.serving.store import EventStore
 
 TOKEN = "s3cret-token"
@@ -32,11 +32,12 @@ def fixture_db(tmp_path) -> str:
 
 
 @pytest.fixture(name="settings")
-def fixture_settings(bundled, db, monkeypatch) -> Settings:
-    """Settings for the tiny model, the temporary store, a feedback token, threshold 0.5."""
+def fixture_settings(bundled, db, monkeypatch) -> Serving:
+    """Settings for the tiny model's bundle, the temporary store, a feedback token, threshold
+    0.5."""
     for name in ("KAIZEN_PII_FIELDS", "KAIZEN_PII_SALT", "KAIZEN_THRESHOLD", "KAIZEN_DB"):
         monkeypatch.delenv(name, raising=False)
-    return load_settings(bundle=bundled, db=db, feedback_token=TOKEN, threshold=THRESHOLD)
+    return Serving.load(bundle=bundled, db=db, feedback_token=TOKEN, threshold=THRESHOLD)
 
 
 @pytest.fixture(name="client")

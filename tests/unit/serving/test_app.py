@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from kaizen import KaizenError
 from kaizen.bundle import artifact, scoring
+from kaizen.runtime import Serving
 from kaizen.serving.app import create_app
 from kaizen.serving.service import decision_threshold
-from kaizen.serving.settings import load_settings
 from kaizen.serving.store import EventStore
 from tests.unit.serving.conftest import THRESHOLD, TOKEN, application
 
@@ -56,7 +56,7 @@ def test_predict_scores_stores_and_answers(client, settings, fitted):
         [name for name, _ in row] for row in reasons
     ]
     assert {a["model_version"] for a in answers} == {model.version}
-    events = {e["prediction_id"]: e for e in stored(settings.db)}
+    events = {e["prediction_id"]: e for e in stored(settings.db.get_secret_value())}
     assert set(events) == {a["prediction_id"] for a in answers}
     second = events[answers[1]["prediction_id"]]
     assert second["request_id"] == "req-42"
@@ -97,7 +97,7 @@ def test_bad_application_is_422_naming_the_field(client, settings, body, loc, ki
     assert any(e["type"] == kind for e in errors), errors
     if loc:
         assert any(e["loc"][-len(loc) :] == loc for e in errors), errors
-    assert not stored(settings.db)
+    assert not stored(settings.db.get_secret_value())
 
 
 def test_malformed_json_is_422(client):
@@ -110,7 +110,7 @@ def test_malformed_json_is_422(client):
 
 def test_batch_over_the_limit_is_413(bundled, db):
     """More applications than KAIZEN_MAX_BATCH: 413, nothing stored."""
-    settings = load_settings(bundle=bundled, db=db, threshold=0.5, max_batch=2)
+    settings = Serving.load(bundle=bundled, db=db, threshold=0.5, max_batch=2)
     with TestClient(create_app(settings)) as client:
         response = predict(client, application(), application(), application())
     assert response.status_code == 413
@@ -120,7 +120,7 @@ def test_batch_over_the_limit_is_413(bundled, db):
 
 def test_store_unavailable_is_503_and_nothing_acknowledged(client, settings):
     """With the tables gone the store cannot write: 503, no prediction id returned."""
-    engine = sa.create_engine(f"sqlite:///{settings.db}")
+    engine = sa.create_engine(settings.db.get_secret_value())
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE feedback")
         conn.exec_driver_sql("DROP TABLE predictions")
@@ -152,13 +152,13 @@ def test_feedback_rules(client, settings):
     assert again.status_code == 200 and again.json()["created"] is False
     assert feedback(client, pid, outcome=0).status_code == 409
     assert feedback(client, "not-a-uuid").status_code == 422
-    [event] = stored(settings.db)
+    [event] = stored(settings.db.get_secret_value())
     assert event["outcome"] == 1 and event["observed_at"].isoformat().startswith("2027-06-01")
 
 
 def test_feedback_disabled_without_token(bundled, db):
     """No KAIZEN_FEEDBACK_TOKEN: feedback is refused (403), never open."""
-    with TestClient(create_app(load_settings(bundle=bundled, db=db, threshold=0.5))) as c:
+    with TestClient(create_app(Serving.load(bundle=bundled, db=db, threshold=0.5))) as c:
         assert feedback(c, str(uuid.uuid4())).status_code == 403
 
 
@@ -195,7 +195,7 @@ def test_pii_fields_are_hashed_before_storage(bundled, db, monkeypatch):
     """KAIZEN_PII_FIELDS from the environment: the stored value is the keyed hash."""
     monkeypatch.setenv("KAIZEN_PII_FIELDS", "Home, Income")
     monkeypatch.setenv("KAIZEN_PII_SALT", "pepper")
-    settings = load_settings(bundle=bundled, db=db, threshold=0.5)
+    settings = Serving.load(bundle=bundled, db=db, threshold=0.5)
     with TestClient(create_app(settings)) as client:
         predict(client, application())
     [event] = stored(db)
@@ -211,12 +211,12 @@ def test_startup_errors_are_one_line(bundled, db, tmp_path):
     (tmp_path / "bundle" / "model.joblib").chmod(0o600)
     (tmp_path / "bundle" / "model.joblib").write_bytes(b"garbage")
     with pytest.raises(KaizenError, match="model.joblib: SHA-256 differs from bundle.json"):
-        with TestClient(create_app(load_settings(bundle=tmp_path / "bundle", db=db))):
+        with TestClient(create_app(Serving.load(bundle=tmp_path / "bundle", db=db))):
             pass
     empty = tmp_path / "empty.db"
     sa.create_engine(f"sqlite:///{empty}").connect().close()
     with pytest.raises(KaizenError, match="no tables: run `kaizen events init` first"):
-        with TestClient(create_app(load_settings(bundle=bundled, db=str(empty)))):
+        with TestClient(create_app(Serving.load(bundle=bundled, db=str(empty)))):
             pass
 
 
@@ -224,8 +224,8 @@ def test_the_threshold_is_the_bundles_unless_set(bundled):
     """Without KAIZEN_THRESHOLD the decision threshold is the one the bundle was evaluated
     with (the rule `kaizen monitor` uses too)."""
     loaded = artifact.load(bundled)
-    assert decision_threshold(load_settings(bundle=bundled), loaded) == loaded.threshold
-    assert decision_threshold(load_settings(bundle=bundled, threshold=0.31), loaded) == 0.31
+    assert decision_threshold(Serving.load(bundle=bundled), loaded) == loaded.threshold
+    assert decision_threshold(Serving.load(bundle=bundled, threshold=0.31), loaded) == 0.31
 
 
 def test_no_telemetry_even_when_the_environment_asks(client, monkeypatch):

@@ -1,4 +1,4 @@
-"""Settings, PII scrubbing and the generated request model."""
+"""PII scrubbing and the generated request model."""
 
 import hashlib
 import hmac
@@ -17,36 +17,8 @@ from kaizen.serving.decisions import features, prediction_ids, reason_lists, uns
 from kaizen.serving.metrics import SCORE_BUCKETS, BatchHistogram
 from kaizen.serving.payloads import application_model, batch_model
 from kaizen.serving.pii import Scrubber
-from kaizen.serving.settings import load_settings
 
 FEATURES = ["Age", "Income", "Home"]
-
-
-def test_settings_from_environment_and_flags(monkeypatch):
-    """KAIZEN_* variables are read; flags given win; the PII list is comma-separated."""
-    monkeypatch.setenv("KAIZEN_MAX_BATCH", "50")
-    monkeypatch.setenv("KAIZEN_DB", "env.db")
-    monkeypatch.setenv("KAIZEN_PII_FIELDS", "Age, Home,")
-    settings = load_settings(db="flag.db", threshold=None)
-    assert settings.max_batch == 50 and settings.db == "flag.db"
-    assert settings.pii_fields == ("Age", "Home")
-    assert settings.threshold is None
-
-
-@pytest.mark.parametrize(
-    ("name", "value", "message"),
-    [
-        ("KAIZEN_MAX_BATCH", "0", "KAIZEN_MAX_BATCH: Input should be greater than or equal to 1"),
-        ("KAIZEN_THRESHOLD", "1.5", "KAIZEN_THRESHOLD: Input should be less than or equal to 1"),
-        ("KAIZEN_PII_MODE", "blur", "KAIZEN_PII_MODE: Input should be 'hash' or 'drop'"),
-    ],
-)
-def test_bad_setting_is_one_line(monkeypatch, name, value, message):
-    """A bad value names its variable."""
-    monkeypatch.setenv(name, value)
-    with pytest.raises(KaizenError) as caught:
-        load_settings()
-    assert str(caught.value) == message
 
 
 def test_scrubber_hashes_with_hmac_or_drops():

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kaizen import KaizenError
+from kaizen import KaizenError, cli
 from kaizen.io import files
 from kaizen.pipeline import evaluation as E
 from kaizen.pipeline import metrics as M
@@ -162,14 +162,15 @@ def test_run_skips_an_unlabelled_current_part(fitted, tmp_path, capsys):
     files.write_parquet(
         frame.assign(Status=np.where(np.arange(len(frame)) % 2, np.nan, 1)), unlabelled
     )
-    summary = run(fitted, tmp_path / "out", current=unlabelled)
+    with cli.diagnostics("evaluate"):
+        summary = run(fitted, tmp_path / "out", current=unlabelled)
     assert "current" not in summary and "test" in summary
     half = len(frame) // 2
     assert summary["current_skipped"] == (
         f"current part unlabelled ({half} of {len(frame)} rows without an outcome): "
         "current metrics skipped"
     )
-    assert summary["current_skipped"] in capsys.readouterr().err
+    assert f"kaizen evaluate: {summary['current_skipped']}\n" == capsys.readouterr().err
     assert summary["current_skipped"] in M.headline(summary)
     assert not (tmp_path / "out" / "scores" / "current.csv").exists()
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from kaizen import KaizenError
+from kaizen import KaizenError, cli
 from kaizen.io import files
 from kaizen.stages import ingest
 from tests.unit.helpers import credit_frame, make_params, write_csv
@@ -87,7 +87,8 @@ def test_ingest_errors_write_nothing(tmp_path, update, frame, problem):
 
 def test_ingest_warns_on_a_lopsided_split(tmp_path, capsys):
     """A split leaving under 20 % of the rows on one side succeeds with a warning on stderr."""
-    facts = run(tmp_path, {"data": {"split": {"by": "row", "start": 55}}})
+    with cli.diagnostics("ingest"):
+        facts = run(tmp_path, {"data": {"split": {"by": "row", "start": 55}}})
     assert facts["current"]["rows"] == 6
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1
@@ -96,7 +97,8 @@ def test_ingest_warns_on_a_lopsided_split(tmp_path, capsys):
         and "data.split {by: row, start: 55}" in err[0]
     )
     assert "leaves 6 of 60 rows (10%) in the current part, under 20%" in err[0]
-    run(tmp_path)
+    with cli.diagnostics("ingest"):
+        run(tmp_path)
     assert capsys.readouterr().err == ""
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kaizen import KaizenError
+from kaizen import KaizenError, cli
 from kaizen.io import files
 from kaizen.pipeline.model import predict_scores
 from kaizen.stages import train
@@ -22,7 +22,8 @@ def run(fitted, tmp_path, update=None) -> dict:
 def test_train_writes_model_metadata_and_facts(fitted, tmp_path, capsys):
     """The model scores the train rows; metadata holds schema, hash, params, versions."""
     ratios = RATIOS + [{"name": "home_per_income", "numerator": "Home", "denominator": "Income"}]
-    facts = run(fitted, tmp_path, {"train": {"features": {"ratios": ratios}}})
+    with cli.diagnostics("train"):
+        facts = run(fitted, tmp_path, {"train": {"features": {"ratios": ratios}}})
     err = capsys.readouterr().err
     assert err == (
         "kaizen train: ratio 'home_per_income' skipped: its columns are not numeric columns of "
@@ -66,14 +67,15 @@ def test_train_warns_about_high_cardinality(fitted, tmp_path, capsys):
     paths = {name.split(".", maxsplit=1)[0]: str(tmp_path / name) for name in OUTPUTS}
     categories = {"min_frequency": None, "max_categories": 4, "warn_share": 0.5}
     update = {"train": {"categories": categories}}
-    facts = train.run(
-        make_params(update),
-        train=str(wide),
-        schema=str(fitted.schema),
-        model=paths["model"],
-        info=paths["model"].replace("joblib", "json"),
-        metrics=paths["train"],
-    )
+    with cli.diagnostics("train"):
+        facts = train.run(
+            make_params(update),
+            train=str(wide),
+            schema=str(fitted.schema),
+            model=paths["model"],
+            info=paths["model"].replace("joblib", "json"),
+            metrics=paths["train"],
+        )
     err = capsys.readouterr().err
     assert (
         f"kaizen train: warning: column 'Home' has {len(frame)} distinct values in {len(frame)} "

@@ -1,0 +1,164 @@
+"""Runtime settings: every `KAIZEN_*` environment variable, and MLflow's own
+`MLFLOW_TRACKING_URI`, is read here and nowhere else (a test on the source keeps it so).
+
+Each command loads only the section it needs, so that a bad `KAIZEN_MAX_BATCH` stops
+`kaizen serve` but not `kaizen ingest`. A flag given on the command line wins over the
+environment, the environment over the default; an empty variable counts as unset. A bad value
+stops the command with one line naming the flag or the variable, never the value: tokens, the
+webhook URL and the database URL (it may hold a password) are `SecretStr`, masked in str, repr
+and logs. A value shared by several commands (the database, the threshold override) has one
+type below, so it is validated the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from kaizen import KaizenError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DB = "events.db"  # SQLite file under the working directory
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _database_url(value: Any) -> Any:
+    """A path, `sqlite:///…` or `postgresql://…` -> the SQLAlchemy URL, normalised once here."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if not isinstance(text, str):
+        return value  # pydantic words the type error
+    # pylint: disable-next=import-outside-toplevel  # SQLAlchemy loads for store commands only
+    from kaizen.serving.store import database_url
+
+    return SecretStr(database_url(text))
+
+
+def _comma_list(value: Any) -> Any:
+    """`Age,Marital` (the environment's form) -> ('Age', 'Marital'); a sequence passes."""
+    if isinstance(value, str):
+        return tuple(name.strip() for name in value.split(",") if name.strip())
+    return value
+
+
+# One type per shared value: each is validated the same way by every section that holds it.
+DatabaseUrl = Annotated[
+    SecretStr,
+    BeforeValidator(_database_url),
+    Field(description="event store: a path, sqlite:///… or postgresql://… (normalised URL)"),
+]
+Threshold = Annotated[
+    float | None,
+    Field(
+        gt=0, lt=1, description="refuse scores >= this; None: the bundle's (evaluated) threshold"
+    ),
+]
+BundlePath = Annotated[Path, Field(description="the deployable folder: model, threshold, profile")]
+PiiFields = Annotated[
+    tuple[str, ...],
+    NoDecode,
+    BeforeValidator(_comma_list),
+    Field(description="inputs that are personal data (comma-separated in the environment)"),
+]
+Token = Annotated[SecretStr | None, Field(description="bearer token of POST /feedback")]
+
+S = TypeVar("S", bound="Section")
+
+
+class Section(BaseSettings):
+    """One command's settings: `KAIZEN_<FIELD>` variables, unknown fields refused, frozen."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KAIZEN_", env_ignore_empty=True, extra="forbid", frozen=True
+    )
+
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable of `field`, e.g. KAIZEN_MAX_BATCH."""
+        return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+
+    @classmethod
+    def load(cls: type[S], **flags: Any) -> S:
+        """The environment, overridden by the flags that were given (not None); a bad value is
+        one line naming the variable (`KAIZEN_MAX_BATCH: …`, also when `--max-batch` gave it)."""
+        given = {name: value for name, value in flags.items() if value is not None}
+        try:
+            settings = cls(**given)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = str(error["loc"][0]) if error["loc"] else cls.__name__
+            raise KaizenError(f"{cls.variable(field)}: {error['msg']}") from None
+        log.debug("%s settings: %s", cls.__name__.lower(), settings)
+        return settings
+
+
+class Logging(Section):
+    """The CLI's diagnostics (`--verbose` is DEBUG)."""
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="lowest level of the messages on stderr"
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        """`debug` is DEBUG."""
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+class Store(Section):
+    """The event store: `kaizen events`, and every command that reads or writes events."""
+
+    db: DatabaseUrl = Field(DEFAULT_DB, validate_default=True)
+
+
+class Bundled(Section):
+    """Every command that reads the deployable bundle."""
+
+    bundle: BundlePath = Path("models/bundle")
+
+
+def bundle_folder(flag: str | Path | None) -> Path:
+    """The bundle folder: the flag, else KAIZEN_BUNDLE, else models/bundle."""
+    return Bundled.load(bundle=flag).bundle
+
+
+class Serving(Store):
+    """`kaizen serve`: the API."""
+
+    bundle: BundlePath = Path("models/bundle")
+    threshold: Threshold = None
+    max_batch: int = Field(1000, ge=1, description="applications per request")
+    reasons: int = Field(4, ge=0, description="reason codes per application")
+    feedback_token: Token = None
+    pii_fields: PiiFields = ()
+    pii_mode: Literal["hash", "drop"] = "hash"
+    pii_salt: SecretStr | None = Field(None, description="the key of the PII hash")
+
+
+class Monitor(Store):
+    """`kaizen monitor`: judges the served model's events with the API's threshold."""
+
+    bundle: BundlePath = Path("models/bundle")
+    threshold: Threshold = None
+    pii_fields: PiiFields = ()
+    alert_webhook: SecretStr | None = Field(None, description="Slack-compatible alert URL")
+
+
+class Simulate(Section):
+    """`kaizen simulate-traffic`: the client side of the API."""
+
+    bundle: BundlePath = Path("models/bundle")
+    feedback_token: Token = None
+
+
+class Mlflow(Section):
+    """`kaizen mlflow`: MLflow's own variable, read here like ours (MLflow reads it too)."""
+
+    model_config = SettingsConfigDict(env_prefix="MLFLOW_")
+
+    tracking_uri: str | None = Field(None, description="tracking server or store URI")
