@@ -195,11 +195,7 @@ def data_change(
             retyped[name] = kinds
         elif kinds[0] != "empty":
             shifts.append(column_shift(name, kinds[0], base[name], head[name], reading.drift))
-    common = [name for name in head.columns if name in base.columns]
-    key, note = row_key(reading.key, base.columns, head.columns, path)
-    sides = frame_chunks(base), frame_chunks(head)
-    hashed = hash_rows(sides[0], common, key), hash_rows(sides[1], common, key)
-    values = value_diff(*sides, common, key, types, hashed)
+    values, split = compare_rows(path, (base, head), reading, types)
     return DataChange(
         path,
         len(base),
@@ -211,13 +207,27 @@ def data_change(
         rate_head=target_rate(head, target, positive),
         base_path=base_path if base_path != path else None,
         shifts=sorted(shifts, key=lambda item: (not item.shifted, -(item.psi or 0.0))),
-        values=replace(values, note=note),
-        split=(
-            split_move(hashed[0].rows, hashed[1].rows, reading.row_starts)
-            if common == list(head.columns)
-            else None
-        ),
+        values=values,
+        split=split,
     )
+
+
+def compare_rows(
+    path: str, frames: tuple[pd.DataFrame, pd.DataFrame], reading: Reading, kinds: dict[str, str]
+) -> tuple[ValueDiff | None, SplitMove | None]:
+    """Which values changed (over the shared columns), and whether the row split moved (when
+    no column was added or removed); (None, None) when the files share no column."""
+    base, head = frames
+    common = [name for name in head.columns if name in base.columns]
+    if not common:
+        return None, None
+    key, note = row_key(reading.key, base.columns, head.columns, path)
+    sides = frame_chunks(base), frame_chunks(head)
+    hashed = hash_rows(sides[0], common, key), hash_rows(sides[1], common, key)
+    values = replace(value_diff(*sides, common, key, kinds, hashed), note=note)
+    if common != list(head.columns):
+        return values, None
+    return values, split_move(hashed[0].rows, hashed[1].rows, reading.row_starts)
 
 
 def row_key(

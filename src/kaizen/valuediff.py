@@ -10,8 +10,10 @@ in three steps:
    them were reordered;
 2. with a key (`data.key`), the other rows pair by key;
 3. without one, the in-order identical rows cut both files into hunks, as a line diff does; in a
-   hunk, a base row and a head row that differ in one column only pair first, then the rest in
-   file order when both sides hold as many, else they count as removed and added.
+   hunk, a base row and a head row that differ in one column only pair first, then rows that
+   agree on more than half of the columns, then the rest in file order when both sides hold as
+   many; the others count as removed and added (so does a row both moved and edited: a key
+   finds it).
 
 Only paired rows are compared, cell by cell. The files are read as chunks, three times (the hash
 of every row; column hashes of the rows step 1 left; the values of the changed cells), so memory
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Callable, Iterable, NamedTuple
 
 import numpy as np
@@ -33,10 +36,8 @@ from kaizen.data import column_kind
 Chunks = Callable[[], Iterable[pd.DataFrame]]  # each call reads the file again, in row order
 CHUNK_ROWS = 100_000
 TRANSITIONS_SHOWN = 3
-# One odd 64-bit multiplier per column position: a row's hash is the sum of its columns' hashes
-# times these (mod 2**64), so the hash of a row without one column is a subtraction away.
-MULTIPLIERS = np.random.default_rng(20251205).integers(0, 2**63, 4096, dtype=np.uint64) * 2 + 1
 HUNK = np.uint64(0x9E3779B97F4A7C15)  # odd: spreads hunk numbers over 64 bits
+ALIKE_PAIRS = 250_000  # largest hunk (base rows x head rows) searched for alike rows
 
 
 def frame_chunks(frame: pd.DataFrame, rows: int = CHUNK_ROWS) -> Chunks:
@@ -51,10 +52,17 @@ def column_hashes(chunk: pd.DataFrame, columns: list[str]) -> np.ndarray:
     )
 
 
+@cache
+def weights(columns: int) -> np.ndarray:
+    """One odd 64-bit multiplier per column: a row's hash is the sum of its cells' hashes times
+    these (mod 2**64), so the hash of a row without one column is a subtraction away."""
+    return np.random.default_rng(25).integers(0, 2**63, columns, dtype=np.uint64) * 2 + 1
+
+
 def combine(hashes: np.ndarray) -> np.ndarray:
     """Row hashes from cell hashes (rows x columns)."""
     with np.errstate(over="ignore"):
-        return (hashes * MULTIPLIERS[: hashes.shape[1]]).sum(axis=1, dtype=np.uint64)
+        return (hashes * weights(hashes.shape[1])).sum(axis=1, dtype=np.uint64)
 
 
 class Hashed(NamedTuple):
@@ -82,7 +90,9 @@ def multiset_pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.
     order_l, order_r = np.argsort(left, kind="stable"), np.argsort(right, kind="stable")
     values_l, start_l, count_l = _runs(left[order_l])
     values_r, start_r, count_r = _runs(right[order_r])
-    _, at_l, at_r = np.intersect1d(values_l, values_r, assume_unique=True, return_indices=True)
+    found = np.minimum(np.searchsorted(values_r, values_l), max(len(values_r) - 1, 0))
+    at_l = np.flatnonzero(values_r[found] == values_l) if len(values_r) else found[:0]
+    at_r = found[at_l]
     counts = np.minimum(count_l[at_l], count_r[at_r])
     offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     return (
@@ -100,13 +110,25 @@ def _runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def in_order(values: np.ndarray) -> np.ndarray:
-    """Mask of one longest strictly increasing subsequence (patience sorting, O(n log n))."""
+    """Mask of one longest strictly increasing subsequence of distinct non-negative `values`."""
     if len(values) < 2 or bool(np.all(values[1:] > values[:-1])):
         return np.ones(len(values), bool)
+    # A value above all before it and below all after it is in every longest run: only the
+    # others need the O(n log n) search (a moved block leaves most rows out of it).
+    before = np.r_[-1, np.maximum.accumulate(values)[:-1]]
+    after = np.r_[np.minimum.accumulate(values[::-1])[::-1][1:], values.max() + 1]
+    mask = (values > before) & (values < after)
+    loose = np.flatnonzero(~mask)
+    mask[loose[_longest_run(values[loose].tolist())]] = True
+    return mask
+
+
+def _longest_run(values: list[int]) -> list[int]:
+    """Positions of one longest strictly increasing subsequence (patience sorting)."""
     tails: list[int] = []  # smallest last value of an increasing run of each length
     ends: list[int] = []  # its position
     previous = [-1] * len(values)
-    for position, value in enumerate(values.tolist()):
+    for position, value in enumerate(values):
         length = bisect_left(tails, value)
         previous[position] = ends[length - 1] if length else -1
         if length == len(tails):
@@ -114,12 +136,12 @@ def in_order(values: np.ndarray) -> np.ndarray:
             ends.append(position)
         else:
             tails[length], ends[length] = value, position
-    mask = np.zeros(len(values), bool)
-    position = ends[-1]
+    out = []
+    position = ends[-1] if ends else -1
     while position >= 0:
-        mask[position] = True
+        out.append(position)
         position = previous[position]
-    return mask
+    return out[::-1]
 
 
 def gather_hashes(chunks: Chunks, columns: list[str], rows: np.ndarray) -> np.ndarray:
@@ -165,34 +187,80 @@ def _select(chunks: Chunks, rows: np.ndarray):
 def pair_in_hunks(
     hunks: tuple[np.ndarray, np.ndarray], cells: tuple[np.ndarray, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pair unmatched base and head rows of the same hunk: those that differ in one column
-    first, then the rest in order where both sides have as many. Returns their positions."""
-    (hunk_b, hunk_h), (cells_b, cells_h) = hunks, cells
-    with np.errstate(over="ignore"):
-        salt_b = combine(cells_b) + hunk_b.astype(np.uint64) * HUNK
-        salt_h = combine(cells_h) + hunk_h.astype(np.uint64) * HUNK
-    free_b, free_h = np.ones(len(hunk_b), bool), np.ones(len(hunk_h), bool)
+    """Pair unmatched base and head rows of the same hunk (`hunks`: each row's hunk number,
+    `cells`: its cell hashes): rows one column apart first, then rows agreeing on more than half
+    of the columns (most alike first), then the rest in turn where both sides have as many left.
+    Returns the paired positions."""
+    free_b, free_h = np.ones(len(hunks[0]), bool), np.ones(len(hunks[1]), bool)
     out_b, out_h = [], []
-    for column in range(cells_b.shape[1]):
+    for step in (_one_column_apart, _alike, _in_turn):
         left, right = np.flatnonzero(free_b), np.flatnonzero(free_h)
         if not len(left) or not len(right):
             break
-        weight = MULTIPLIERS[column]
+        i, j = step(hunks, cells, left, right)
+        free_b[i], free_h[j] = False, False
+        out_b.append(i)
+        out_h.append(j)
+    empty = np.empty(0, np.int64)
+    return np.concatenate(out_b or [empty]), np.concatenate(out_h or [empty])
+
+
+def _one_column_apart(hunks, cells, left, right):
+    """Rows of one hunk equal but in one column (the hash of the row without that column)."""
+    (hunk_b, hunk_h), (cells_b, cells_h) = hunks, cells
+    with np.errstate(over="ignore"):
+        salt_b = combine(cells_b[left]) + hunk_b[left].astype(np.uint64) * HUNK
+        salt_h = combine(cells_h[right]) + hunk_h[right].astype(np.uint64) * HUNK
+    free_b, free_h = np.ones(len(left), bool), np.ones(len(right), bool)
+    out_b, out_h = [], []
+    for column in range(cells_b.shape[1]):
+        at_b, at_h = np.flatnonzero(free_b), np.flatnonzero(free_h)
+        weight = weights(cells_b.shape[1])[column]
         with np.errstate(over="ignore"):
-            without_b = salt_b[left] - cells_b[left, column] * weight
-            without_h = salt_h[right] - cells_h[right, column] * weight
+            without_b = salt_b[at_b] - cells_b[left[at_b], column] * weight
+            without_h = salt_h[at_h] - cells_h[right[at_h], column] * weight
         i, j = multiset_pairs(without_b, without_h)
-        free_b[left[i]], free_h[right[j]] = False, False
-        out_b.append(left[i])
-        out_h.append(right[j])
-    left, right = np.flatnonzero(free_b), np.flatnonzero(free_h)
-    size = int(max(hunk_b.max(initial=-1), hunk_h.max(initial=-1))) + 1
-    count_b = np.bincount(hunk_b[left], minlength=size)
-    count_h = np.bincount(hunk_h[right], minlength=size)
-    even = count_b == count_h  # rows are in file order, so in hunk order: pair them in turn
-    out_b.append(left[even[hunk_b[left]]])
-    out_h.append(right[even[hunk_h[right]]])
+        free_b[at_b[i]], free_h[at_h[j]] = False, False
+        out_b.append(left[at_b[i]])
+        out_h.append(right[at_h[j]])
     return np.concatenate(out_b), np.concatenate(out_h)
+
+
+def _alike(hunks, cells, left, right):
+    """Rows of one hunk agreeing on more than half of the columns, most alike first (hunks of at
+    most ALIKE_PAIRS candidate pairs: a bigger one is a block removed and added, not edits)."""
+    (hunk_b, hunk_h), (cells_b, cells_h) = hunks, cells
+    groups_b, groups_h = hunk_b[left], hunk_h[right]  # sorted: rows are in file order
+    shared = np.intersect1d(groups_b, groups_h)
+    bounds_b = np.searchsorted(groups_b, shared), np.searchsorted(groups_b, shared, "right")
+    bounds_h = np.searchsorted(groups_h, shared), np.searchsorted(groups_h, shared, "right")
+    need = cells_b.shape[1] // 2 + 1
+    out_b: list[int] = []
+    out_h: list[int] = []
+    for low_b, high_b, low_h, high_h in zip(*bounds_b, *bounds_h):
+        rows_b, rows_h = left[low_b:high_b], right[low_h:high_h]
+        if len(rows_b) * len(rows_h) > ALIKE_PAIRS:
+            continue
+        same = (cells_b[rows_b][:, None, :] == cells_h[rows_h][None, :, :]).sum(axis=2)
+        i, j = np.nonzero(same >= need)
+        order = np.argsort(-same[i, j], kind="stable")
+        taken_b: set[int] = set()
+        taken_h: set[int] = set()
+        for a, b in zip(i[order].tolist(), j[order].tolist()):
+            if a not in taken_b and b not in taken_h:
+                taken_b.add(a)
+                taken_h.add(b)
+                out_b.append(int(rows_b[a]))
+                out_h.append(int(rows_h[b]))
+    return np.array(out_b, np.int64), np.array(out_h, np.int64)
+
+
+def _in_turn(hunks, cells, left, right):  # pylint: disable=unused-argument  # one signature
+    """The rest of each hunk in file order, where both sides have as many rows left."""
+    groups_b, groups_h = hunks[0][left], hunks[1][right]
+    size = int(max(groups_b.max(initial=-1), groups_h.max(initial=-1))) + 1
+    even = np.bincount(groups_b, minlength=size) == np.bincount(groups_h, minlength=size)
+    return left[even[groups_b]], right[even[groups_h]]
 
 
 @dataclass(frozen=True)
@@ -355,7 +423,9 @@ def edit_sentence(edit: ColumnEdit) -> str:
     )
     if edit.kind == "numeric":
         return f"{name}: {_count(edit.rows, 'row')} changed ({_typical(edit)}; {missing})"
-    shown = ", ".join(f"{old} → {new}: {count:,}" for old, new, count in edit.transitions)
+    shown = ", ".join(
+        f"{_text(old)} → {_text(new)}: {count:,}" for old, new, count in edit.transitions
+    )
     if edit.other_transitions:
         shown += f", other recodings: {edit.other_transitions:,}"
     if edit.set_missing or edit.filled:
@@ -417,3 +487,9 @@ def _names(edits: list[ColumnEdit]) -> str:
 def _count(number: int, noun: str) -> str:
     """'1 row', '1,451 rows'."""
     return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
+def _text(value: str, width: int = 40) -> str:
+    """A cell on one line, cut to `width` characters."""
+    line = " ".join(value.split())
+    return line if len(line) <= width else line[: width - 1] + "…"

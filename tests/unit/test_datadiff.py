@@ -146,6 +146,8 @@ def test_key_rows_and_errors():
     assert "`data.key` column(s) `Id` not in base: rows matched by content instead." in (
         R.data_change_section(change)
     )
+    other = pd.DataFrame({"z": ["1", "2"]})
+    assert R.data_change("d.csv", base, other, R.Reading("y", "1")).values is None
     twice = pd.concat([head, head.iloc[:1]], ignore_index=True)
     change = R.data_change("d.csv", base, twice, R.Reading("y", "1", key=("Id",)))
     assert "⚠️ `data.key` does not identify rows: 1 head row(s) repeat an earlier key" in (

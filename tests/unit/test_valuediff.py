@@ -122,15 +122,22 @@ def test_rows_reordered(base):
     assert 900 < result.reordered < 1000
 
 
-def test_edited_rows_pair_in_order_only_when_the_counts_allow(base):
-    """Rows edited in two columns pair in file order inside their hunk; when a row of the hunk
-    was also removed, the pairing is ambiguous and they count as removed and added."""
+def test_rows_edited_in_several_columns_pair_when_alike_or_in_turn(base):
+    """Rows edited in two columns, with a row of their stretch removed, still pair (they agree
+    on most columns); rows rewritten in most columns pair in file order only when both sides
+    of the stretch hold as many, else they count as removed and added."""
     head = base.copy()
     head.loc[500:509, "Age"] = "18"
     head.loc[500:509, "Home"] = "gig"
-    result = diff(base, head)
-    assert [(e.column, e.rows) for e in result.edits] == [("Home", 10), ("Age", 10)]
     result = diff(base, head.drop(index=505))
+    assert [(e.column, e.rows) for e in result.edits] == [("Home", 9), ("Age", 9)]
+    assert (result.removed, result.added, result.edited) == (1, 0, 9)
+    numbers = ["Seniority", "Time", "Age", "Expenses", "Income", "Assets", "Debt", "Amount"]
+    rewritten = base.copy()
+    rewritten.loc[500:509, numbers] = "1"
+    result = diff(base, rewritten)
+    assert (result.removed, result.added, result.edited) == (0, 0, 10)
+    result = diff(base, rewritten.drop(index=505))
     assert (result.removed, result.added, result.edited, result.edits) == (10, 9, 0, [])
 
 
@@ -142,6 +149,7 @@ def test_key_matches_rows_wherever_they_are(base):
     head = pd.concat([head, keyed.iloc[[3]].assign(Id="new")], ignore_index=True)
     result = diff(keyed, head, key=["Id"])
     assert (result.removed, result.added, result.edited) == (1, 1, 50)
+    assert result.reordered > 900  # with a key, edited rows count among the reordered too
     assert (
         V.edit_sentence(result.edits[0])
         == "`Amount`: 50 rows changed (median × 2.00; 0 set missing)"
@@ -166,6 +174,8 @@ def test_multiset_pairs_and_in_order():
     assert V.in_order(np.array([0, 1, 2])).all()
     assert V.in_order(np.array([3, 0, 1, 2, 9, 4])).tolist() == [0, 1, 1, 1, 0, 1]
     assert V.in_order(np.array([], dtype=np.int64)).tolist() == []
+    i, j = V.multiset_pairs(np.array([1, 2], np.uint64), np.array([], np.uint64))
+    assert (i.tolist(), j.tolist()) == ([], [])
 
 
 def test_sentences_edge_cases():
@@ -179,6 +189,8 @@ def test_sentences_edge_cases():
     assert V.edit_sentence(big) == "`x`: 2 rows changed (median × 1e+03; 1 set missing)"
     text = V.ColumnEdit("x", "numeric", 2)
     assert V.edit_sentence(text) == "`x`: 2 rows changed (not numbers; 0 set missing)"
+    cells = V.ColumnEdit("x", "categorical", 1, transitions=[("a\nb", "c" * 50, 1)])
+    assert V.edit_sentence(cells) == f"`x`: 1 row recoded (a b → {'c' * 39}…: 1)"
     edits = [V.ColumnEdit(f"c{i}", "numeric", 1, 1) for i in range(17)]
     result = V.ValueDiff([f"c{i}" for i in range(17)], [], 0, 0, 0, 17, edits)
     assert lines(result)[-2:] == [
