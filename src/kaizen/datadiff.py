@@ -224,7 +224,7 @@ def compare_rows(
     key, note = row_key(reading.key, base.columns, head.columns, path)
     sides = frame_chunks(base), frame_chunks(head)
     hashed = hash_rows(sides[0], common, key), hash_rows(sides[1], common, key)
-    values = replace(value_diff(*sides, common, key, kinds, hashed), note=note)
+    values = replace(value_diff(*sides, common, key=key, kinds=kinds, hashed=hashed), note=note)
     if common != list(head.columns):
         return values, None
     return values, split_move(hashed[0].rows, hashed[1].rows, reading.row_starts)

@@ -34,6 +34,7 @@ import pandas as pd
 from kaizen.data import column_kind
 
 Chunks = Callable[[], Iterable[pd.DataFrame]]  # each call reads the file again, in row order
+Pair = tuple[np.ndarray, np.ndarray]  # base side, head side
 CHUNK_ROWS = 100_000
 TRANSITIONS_SHOWN = 3
 HUNK = np.uint64(0x9E3779B97F4A7C15)  # odd: spreads hunk numbers over 64 bits
@@ -103,7 +104,7 @@ def multiset_pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.
 
 def _runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct values of a sorted array, where each run starts, and its length."""
-    if not len(ordered):
+    if ordered.size == 0:
         return ordered, np.empty(0, np.int64), np.empty(0, np.int64)
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     return ordered[starts], starts, np.diff(np.r_[starts, len(ordered)])
@@ -184,9 +185,7 @@ def _select(chunks: Chunks, rows: np.ndarray):
         offset += len(chunk)
 
 
-def pair_in_hunks(
-    hunks: tuple[np.ndarray, np.ndarray], cells: tuple[np.ndarray, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
+def pair_in_hunks(hunks: Pair, cells: Pair) -> Pair:
     """Pair unmatched base and head rows of the same hunk (`hunks`: each row's hunk number,
     `cells`: its cell hashes): rows one column apart first, then rows agreeing on more than half
     of the columns (most alike first), then the rest in turn where both sides have as many left.
@@ -195,7 +194,7 @@ def pair_in_hunks(
     out_b, out_h = [], []
     for step in (_one_column_apart, _alike, _in_turn):
         left, right = np.flatnonzero(free_b), np.flatnonzero(free_h)
-        if not len(left) or not len(right):
+        if left.size == 0 or right.size == 0:
             break
         i, j = step(hunks, cells, left, right)
         free_b[i], free_h[j] = False, False
@@ -205,57 +204,69 @@ def pair_in_hunks(
     return np.concatenate(out_b or [empty]), np.concatenate(out_h or [empty])
 
 
-def _one_column_apart(hunks, cells, left, right):
+def _one_column_apart(hunks: Pair, cells: Pair, left: np.ndarray, right: np.ndarray) -> Pair:
     """Rows of one hunk equal but in one column (the hash of the row without that column)."""
-    (hunk_b, hunk_h), (cells_b, cells_h) = hunks, cells
-    with np.errstate(over="ignore"):
-        salt_b = combine(cells_b[left]) + hunk_b[left].astype(np.uint64) * HUNK
-        salt_h = combine(cells_h[right]) + hunk_h[right].astype(np.uint64) * HUNK
-    free_b, free_h = np.ones(len(left), bool), np.ones(len(right), bool)
+    sides = (left, _salted(hunks[0], cells[0], left)), (right, _salted(hunks[1], cells[1], right))
+    free = np.ones(len(left), bool), np.ones(len(right), bool)
     out_b, out_h = [], []
-    for column in range(cells_b.shape[1]):
-        at_b, at_h = np.flatnonzero(free_b), np.flatnonzero(free_h)
-        weight = weights(cells_b.shape[1])[column]
+    for column, weight in enumerate(weights(cells[0].shape[1])):
+        at_b, at_h = np.flatnonzero(free[0]), np.flatnonzero(free[1])
         with np.errstate(over="ignore"):
-            without_b = salt_b[at_b] - cells_b[left[at_b], column] * weight
-            without_h = salt_h[at_h] - cells_h[right[at_h], column] * weight
-        i, j = multiset_pairs(without_b, without_h)
-        free_b[at_b[i]], free_h[at_h[j]] = False, False
+            i, j = multiset_pairs(
+                sides[0][1][at_b] - cells[0][left[at_b], column] * weight,
+                sides[1][1][at_h] - cells[1][right[at_h], column] * weight,
+            )
+        free[0][at_b[i]], free[1][at_h[j]] = False, False
         out_b.append(left[at_b[i]])
         out_h.append(right[at_h[j]])
     return np.concatenate(out_b), np.concatenate(out_h)
 
 
-def _alike(hunks, cells, left, right):
+def _salted(hunk: np.ndarray, cells: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Hashes of `rows` that differ between hunks."""
+    with np.errstate(over="ignore"):
+        return combine(cells[rows]) + hunk[rows].astype(np.uint64) * HUNK
+
+
+def _alike(hunks: Pair, cells: Pair, left: np.ndarray, right: np.ndarray) -> Pair:
     """Rows of one hunk agreeing on more than half of the columns, most alike first (hunks of at
     most ALIKE_PAIRS candidate pairs: a bigger one is a block removed and added, not edits)."""
-    (hunk_b, hunk_h), (cells_b, cells_h) = hunks, cells
-    groups_b, groups_h = hunk_b[left], hunk_h[right]  # sorted: rows are in file order
-    shared = np.intersect1d(groups_b, groups_h)
-    bounds_b = np.searchsorted(groups_b, shared), np.searchsorted(groups_b, shared, "right")
-    bounds_h = np.searchsorted(groups_h, shared), np.searchsorted(groups_h, shared, "right")
-    need = cells_b.shape[1] // 2 + 1
-    out_b: list[int] = []
-    out_h: list[int] = []
-    for low_b, high_b, low_h, high_h in zip(*bounds_b, *bounds_h):
-        rows_b, rows_h = left[low_b:high_b], right[low_h:high_h]
-        if len(rows_b) * len(rows_h) > ALIKE_PAIRS:
-            continue
-        same = (cells_b[rows_b][:, None, :] == cells_h[rows_h][None, :, :]).sum(axis=2)
-        i, j = np.nonzero(same >= need)
-        order = np.argsort(-same[i, j], kind="stable")
-        taken_b: set[int] = set()
-        taken_h: set[int] = set()
-        for a, b in zip(i[order].tolist(), j[order].tolist()):
-            if a not in taken_b and b not in taken_h:
-                taken_b.add(a)
-                taken_h.add(b)
-                out_b.append(int(rows_b[a]))
-                out_h.append(int(rows_h[b]))
-    return np.array(out_b, np.int64), np.array(out_h, np.int64)
+    shared = np.intersect1d(hunks[0][left], hunks[1][right])
+    pairs: list[tuple[int, int]] = []
+    for rows_b, rows_h in zip(_by_hunk(hunks[0], left, shared), _by_hunk(hunks[1], right, shared)):
+        if len(rows_b) * len(rows_h) <= ALIKE_PAIRS:
+            alike = _most_alike(cells[0][rows_b], cells[1][rows_h])
+            pairs += [(rows_b[a], rows_h[b]) for a, b in alike]
+    out = np.array(pairs, np.int64).reshape(-1, 2)
+    return out[:, 0], out[:, 1]
 
 
-def _in_turn(hunks, cells, left, right):  # pylint: disable=unused-argument  # one signature
+def _by_hunk(hunk: np.ndarray, rows: np.ndarray, wanted: np.ndarray) -> list[np.ndarray]:
+    """The `rows` (in file order, so in hunk order) of each hunk in `wanted`."""
+    groups = hunk[rows]
+    starts, ends = np.searchsorted(groups, wanted), np.searchsorted(groups, wanted, "right")
+    return [rows[start:end] for start, end in zip(starts, ends)]
+
+
+def _most_alike(base: np.ndarray, head: np.ndarray) -> list[tuple[int, int]]:
+    """Greedy pairs of rows (cell hashes) agreeing on more than half of the columns, most
+    agreeing first."""
+    same = (base[:, None, :] == head[None, :, :]).sum(axis=2)
+    i, j = np.nonzero(same > base.shape[1] // 2)
+    order = np.argsort(-same[i, j], kind="stable")
+    taken: tuple[set[int], set[int]] = set(), set()
+    pairs = []
+    for a, b in zip(i[order].tolist(), j[order].tolist()):
+        if a not in taken[0] and b not in taken[1]:
+            taken[0].add(a)
+            taken[1].add(b)
+            pairs.append((a, b))
+    return pairs
+
+
+def _in_turn(  # pylint: disable=unused-argument  # the signature of the other steps
+    hunks: Pair, cells: Pair, left: np.ndarray, right: np.ndarray
+) -> Pair:
     """The rest of each hunk in file order, where both sides have as many rows left."""
     groups_b, groups_h = hunks[0][left], hunks[1][right]
     size = int(max(groups_b.max(initial=-1), groups_h.max(initial=-1))) + 1
@@ -322,7 +333,7 @@ def _numbers(edit: ColumnEdit, old: pd.Series, new: pd.Series) -> ColumnEdit:
     less around its own effect (a rescale has one ratio, a shift one difference)."""
     valid = old.notna().to_numpy() & new.notna().to_numpy()
     x, y = old.to_numpy(float)[valid], new.to_numpy(float)[valid]
-    if not len(x):
+    if x.size == 0:
         return edit
     difference = y - x
     ratio = y[x != 0] / x[x != 0]
@@ -346,6 +357,7 @@ def value_diff(  # pylint: disable=too-many-arguments,too-many-locals
     base: Chunks,
     head: Chunks,
     columns: list[str],
+    *,
     key: list[str] | None = None,
     kinds: dict[str, str] | None = None,
     hashed: tuple[Hashed, Hashed] | None = None,

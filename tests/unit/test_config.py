@@ -171,7 +171,7 @@ def test_invalid_key_names_the_key(key, expected):
 def test_key_columns():
     """One name or a list, as a list; no key by default."""
     base = {"path": "x.csv", "target": "y", "positive": 1}
-    assert DataConfig(**base).key_columns == []
+    assert not DataConfig(**base).key_columns
     assert DataConfig(**base, key="Id").key_columns == ["Id"]
     assert DataConfig(**base, key=["branch", "loan"]).key_columns == ["branch", "loan"]
 
