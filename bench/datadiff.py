@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 # pylint: disable=wrong-import-position  # after src/ is importable
 from pipeline import machine, synthesize  # noqa: E402  # bench/pipeline.py
 from results import record  # noqa: E402  # bench/results.py
-from kaizen import valuediff as V  # noqa: E402
+from kaizen import rowmatch, valuediff  # noqa: E402
 from kaizen.data import NA_VALUES, TEXT, parse_raw  # noqa: E402
 
 WORK = ROOT / "bench" / ".work" / "datadiff"
@@ -48,7 +48,7 @@ MODES = {
 }
 
 
-def csv_chunks(path: Path, rows: int = V.CHUNK_ROWS) -> V.Chunks:
+def csv_chunks(path: Path, rows: int = rowmatch.CHUNK_ROWS) -> rowmatch.Chunks:
     """A CSV as frames of text, as `kaizen.data.read_raw` types them, `rows` at a time."""
     header = path.open(encoding="utf-8").readline().rstrip("\n").split(",")
     options = {
@@ -136,20 +136,20 @@ def run(mode: str, base: Path, head: Path) -> None:
         return
     sides = csv_chunks(base), csv_chunks(head)
     columns = pd.read_csv(base, nrows=0).columns.tolist()
-    hashed = V.hash_rows(sides[0], columns), V.hash_rows(sides[1], columns)
+    hashed = rowmatch.hash_rows(sides[0], columns), rowmatch.hash_rows(sides[1], columns)
     hashing = time.perf_counter() - started
-    values = V.value_diff(*sides, columns, hashed=hashed)
+    values = valuediff.value_diff(*sides, columns, hashed=hashed)
     print(json.dumps({**counts(values), "hash s": hashing}))
 
 
-def counts(values: V.ValueDiff) -> dict:
+def counts(values: valuediff.ValueDiff) -> dict:
     """What the check compares with the edits made."""
     return {
         "removed": values.removed,
         "added": values.added,
         "reordered": values.reordered,
         "changed": {edit.column: edit.rows for edit in values.edits},
-        "lines": V.value_lines(values),
+        "lines": valuediff.value_lines(values),
     }
 
 
@@ -202,8 +202,9 @@ def section(args, runs: dict[str, list], result: dict) -> str:
         "",
         f"Streamed diff, inside the process (wall): hashing both files {result['hash s']:.2f} "
         "s of the whole, then alignment and the two partial passes (column hashes of the "
-        "unmatched rows, values of the changed cells). Edits made, and counted exactly by both the streamed diff and the "
-        f"report (checked): {args.truth['removed']:,} rows removed (a block and scattered), "
+        "unmatched rows, values of the changed cells). Edits made, and counted exactly by both "
+        f"the streamed diff and the report (checked): {args.truth['removed']:,} rows removed "
+        "(a block and scattered), "
         f"{args.truth['added']:,} added, a block of {args.rows // 1000:,} rows moved down, "
         f"Income x 1.1 from row {args.rows * 3 // 4 + 1:,} on, Home owner -> rent in "
         f"{args.rows // 50:,} and Debt set missing in {args.rows // 100:,} random rows (some of "

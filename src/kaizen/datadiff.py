@@ -24,7 +24,8 @@ from kaizen.config import DriftConfig
 from kaizen.data import column_kind, encode_target
 from kaizen.drift import DRIFT, WARNING, categorical_drift, numeric_drift
 from kaizen.markdown import VERDICT_ICONS, fmt
-from kaizen.valuediff import ValueDiff, frame_chunks, hash_rows, value_diff, value_lines
+from kaizen.rowmatch import frame_chunks, hash_rows
+from kaizen.valuediff import ValueDiff, value_diff, value_lines
 
 MISSING_CHANGE = 0.01  # a missing-rate change of one percentage point is listed
 CATEGORIES_SHOWN = 5

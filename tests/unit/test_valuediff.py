@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from kaizen import valuediff as V
+from kaizen.rowmatch import frame_chunks
 from kaizen.data import read_raw
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw" / "credit_data.csv"
@@ -23,7 +24,7 @@ def fixture_base() -> pd.DataFrame:
 def diff(base: pd.DataFrame, head: pd.DataFrame, rows: int = 128, **options) -> V.ValueDiff:
     """The value diff of two frames read in chunks of `rows` (several chunks per frame)."""
     columns = [name for name in head.columns if name in base.columns]
-    return V.value_diff(V.frame_chunks(base, rows), V.frame_chunks(head, rows), columns, **options)
+    return V.value_diff(frame_chunks(base, rows), frame_chunks(head, rows), columns, **options)
 
 
 def lines(result: V.ValueDiff) -> list[str]:
@@ -164,18 +165,6 @@ def test_chunk_size_does_not_change_the_result(base):
     head = rescaled(base, "Price", base.index % 3 == 0, 0.5).drop(index=[1, 500])
     head = head.reset_index(drop=True)
     assert diff(base, head, rows=7) == diff(base, head, rows=10_000)
-
-
-def test_multiset_pairs_and_in_order():
-    """k-th copy with k-th copy; the longest increasing run marks what was not reordered."""
-    left, right = np.array([5, 7, 5, 9, 5]), np.array([5, 9, 5, 1])
-    i, j = V.multiset_pairs(left, right)
-    assert sorted(zip(i.tolist(), j.tolist())) == [(0, 0), (2, 2), (3, 1)]
-    assert V.in_order(np.array([0, 1, 2])).all()
-    assert V.in_order(np.array([3, 0, 1, 2, 9, 4])).tolist() == [0, 1, 1, 1, 0, 1]
-    assert V.in_order(np.array([], dtype=np.int64)).tolist() == []
-    i, j = V.multiset_pairs(np.array([1, 2], np.uint64), np.array([], np.uint64))
-    assert (i.tolist(), j.tolist()) == ([], [])
 
 
 def test_sentences_edge_cases():
