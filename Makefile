@@ -129,6 +129,10 @@ bench-predict: $(STAMP) ## Benchmark kaizen predict on 1M rows vs pandas reading
 bench-mlflow: install-mlflow ## Benchmark kaizen serve (event store on) vs mlflow models serve -> bench/README.md
 	$(BIN)/python bench/mlflow_serve.py
 
+.PHONY: bench-datadiff
+bench-datadiff: $(STAMP) ## Benchmark the PR report's value-level data diff on two 1M-row files -> bench/README.md
+	$(BIN)/python bench/datadiff.py
+
 clean: ## Remove caches (not data, not .venv)
 	rm -rf .pytest_cache .coverage htmlcov
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -38,6 +38,7 @@ class DataConfig(_Section):
     missing_values: list[str | int | float] = Field(default_factory=list)
     drop_duplicates: bool = True
     split: Split = NoSplit(by="none")
+    key: str | list[str] | None = None  # column(s) identifying a row: the PR report's data diff
     # Deprecated: replaced by `split` (kept working, migrated by `kaizen data add`).
     current_start: int | float | Literal["none"] | None = None
 
@@ -47,6 +48,19 @@ class DataConfig(_Section):
         """YAML `true`/`false` would otherwise pass as the row numbers 1/0."""
         if isinstance(value, bool):
             raise ValueError("must be a row number, a fraction in (0, 1) or 'none'")
+        return value
+
+    @field_validator("key")
+    @classmethod
+    def _check_key(cls, value):
+        """Column names, each once: a blank or repeated name cannot identify a row."""
+        names = [value] if isinstance(value, str) else value or []
+        if isinstance(value, list) and not value:
+            raise ValueError("an empty list: give a column name, a list of them, or null")
+        if any(not name.strip() for name in names):
+            raise ValueError("a column name cannot be blank")
+        if len(set(names)) < len(names):
+            raise ValueError("a column is listed twice")
         return value
 
     @field_validator("current_start")
@@ -80,6 +94,11 @@ class DataConfig(_Section):
         if column is not None and self.columns.get(column, "drop") != "drop":
             raise ValueError(f"columns.{column}: the date column of split cannot be a feature")
         return self
+
+    @property
+    def key_columns(self) -> list[str]:
+        """The columns of `key` as a list (empty when there is no key)."""
+        return [self.key] if isinstance(self.key, str) else list(self.key or [])
 
     @property
     def date_column(self) -> str | None:

@@ -70,7 +70,8 @@ def test_report_on_main_then_param_then_data_change(reproduced):
     project.commit("50 rows fewer")
     text = report(project)
     assert len(text) <= CAP
-    assert "Raw data changed: 600 → 550 rows." in text
+    assert "Raw data changed: 600 → 550 rows (50 removed, 0 added; no value changed)." in text
+    assert "- 50 rows removed, 0 added, 0 reordered, 0 edited; no value changed" in text
     assert "rows 600 → 550 (-50)" in text and "- columns removed: none" in text
     # current_start 0.3: the current part moved; the rows both scored are paired, and counted
     assert re.search(r"rows differ \(data or split changed\): paired on the [0-9,]+ rows", text)
@@ -88,8 +89,10 @@ def test_report_on_main_then_param_then_data_change(reproduced):
 
 def test_report_on_a_dvc_snapshot_edited_upstream(reproduced, tmp_path):
     """Base: the embedded file as a DVC snapshot, split at row 2,479. Head: 300 rows dropped
-    above the split and Income x 1.1 from row 3,001: the data section, reading the base's data
-    through DVC, names Income and says the row split moved."""
+    above the split and Income x 1.1 from row 3,001 (issue 25's example): the data section,
+    reading the base's data through DVC, names Income as the one column whose values changed,
+    in every edited row that has an income (1,321 of the 1,454), x 1.10, apart from the 300
+    removed rows; as samples too Income is the one shifted column; and the row split moved."""
     project = reproduced
     full = ROOT / "data" / "raw" / "credit_data.csv"
     snapshot = ["--target", "Status", "--positive", "bad", "--name", "credit.csv"]
@@ -103,6 +106,15 @@ def test_report_on_a_dvc_snapshot_edited_upstream(reproduced, tmp_path):
     project.commit("credit.csv: 300 rows fewer, Income x 1.1 from row 3,001")
     text = report(project)
     assert "`data/raw/credit.csv` differs from base: rows 4,454 → 4,154 (-300)." in text
+    which = text.split("#### Which values changed?")[1].split("#### Did the distribution")[0]
+    assert (
+        "\n- `Income`: 1,321 rows changed (median × 1.10; 0 set missing)\n- 300 rows removed, 0 "
+        "added, 0 reordered, 1,321 edited; no other column changed (13 of 14 compared).\n"
+    ) in which
+    assert (
+        "Raw data changed: 4,454 → 4,154 rows (300 removed, 0 added; values changed: `Income` in "
+        "1,321 rows)."
+    ) in text
     assert "| `Income` | 🟠 warning |" in text
     assert "12 other column(s): no detectable shift." in text
     assert "**The row split moved**" in text and "so 300 row(s) that were current in base" in text

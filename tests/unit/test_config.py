@@ -139,6 +139,33 @@ def test_invalid_splits_name_the_key(data, expected):
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ([], "data.key: Value error, an empty list: give a column name"),
+        (" ", "data.key: Value error, a column name cannot be blank"),
+        (["Id", "Id"], "data.key: Value error, a column is listed twice"),
+        (3, "data.key: Input should be a valid string"),
+    ],
+)
+def test_invalid_key_names_the_key(key, expected):
+    """data.key is a column name or a list of distinct ones; anything else is one line."""
+    raw = params_dict()
+    raw["data"]["key"] = key
+    with pytest.raises(KaizenError) as caught:
+        parse_params(raw, "p.yaml")
+    assert str(caught.value).startswith(f"p.yaml: {expected}"), str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_key_columns():
+    """One name or a list, as a list; no key by default."""
+    base = {"path": "x.csv", "target": "y", "positive": 1}
+    assert not DataConfig(**base).key_columns
+    assert DataConfig(**base, key="Id").key_columns == ["Id"]
+    assert DataConfig(**base, key=["branch", "loan"]).key_columns == ["branch", "loan"]
+
+
 def test_several_problems_are_counted():
     """The first problem is shown, the others are counted."""
     raw = params_dict({"train": {"modle": "rf", "scalling": "none"}})

@@ -129,8 +129,16 @@ def raw_data_change(commit: str, params_path: str) -> DataChange | None:
         head.get("positive", 1),
         drift=_drift_settings(workspace(params_path)),
         row_starts=(row_split_start(base), row_split_start(head)),
+        key=row_key(head.get("key")),
     )
     return data_change(path, base_frame, head_frame, reading, base_path=base_path)
+
+
+def row_key(key: object) -> tuple[str, ...]:
+    """The head's `data.key` as column names (params.yaml has been validated)."""
+    if isinstance(key, str):
+        return (key,)
+    return tuple(str(name) for name in key) if isinstance(key, list) else ()
 
 
 def row_split_start(data: dict) -> int | None:

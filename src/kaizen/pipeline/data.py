@@ -385,12 +385,20 @@ class Ingested(NamedTuple):
     warnings: list[str]
 
 
+def check_key(frame: pd.DataFrame, key: list[str], source: str) -> None:
+    """`data.key` names columns of the data (the PR report matches rows by it)."""
+    for name in key:
+        if name not in frame.columns:
+            raise KaizenError(f"params.yaml: data.key: no such column {name!r} in {source}")
+
+
 def ingest(raw: pd.DataFrame, config: DataConfig, source: str) -> Ingested:
     """Validate and type `raw`, split it (data.split), drop duplicates; facts for metrics."""
     if config.target not in raw.columns:
         raise KaizenError(
             f"{source}: target column {config.target!r} not found (data.target in params.yaml)"
         )
+    check_key(raw, config.key_columns, source)
     reference_rows, current_rows = split_rows(raw, config.split, source)
     # Issue 8: types are inferred on the reference part only (the current part must not shape
     # the model), then every row, current included, must parse as those types.

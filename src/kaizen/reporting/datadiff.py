@@ -1,17 +1,20 @@
 """What changed in the raw data file between two revisions: rows, columns, types, target rate,
-the shift inside each column, and whether a row-number split now cuts other rows.
+which values changed (row by row, `kaizen.valuediff`), the shift inside each column, and whether
+a row-number split now cuts other rows.
 
-Column shifts use the drift code (`kaizen.drift`) between the base's and the head's whole raw
-file, with its KS (numeric) / chi-squared (categorical) test for the verdict and PSI for the size:
-a small edit such as rescaling one column in part of the file leaves PSI near zero but is caught
-by the test. Both files mostly share their rows, which makes the test conservative: a flagged
-column changed beyond what resampling the same population would do.
+Two questions, kept apart. "Which values changed?" pairs the rows and counts the changed cells:
+it names a column edited in a quarter of the rows even when its distribution barely moves. "Did
+the distribution move?" compares the two files as samples: column shifts use the drift code
+(`kaizen.drift`) between the base's and the head's whole raw file, with its KS (numeric) /
+chi-squared (categorical) test for the verdict and PSI for the size. Both files mostly share
+their rows, which makes the test conservative: a flagged column changed beyond what resampling
+the same population would do, and a column edited in few rows may not be flagged at all.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -21,6 +24,8 @@ from kaizen.config import DriftConfig
 from kaizen.pipeline.data import column_kind, encode_target
 from kaizen.drift.verdicts import DRIFT, WARNING, categorical_drift, numeric_drift
 from kaizen.format import VERDICT_ICONS, fmt
+from kaizen.reporting.rowmatch import frame_chunks, hash_rows
+from kaizen.reporting.valuediff import ValueDiff, value_diff, value_lines
 
 MISSING_CHANGE = 0.01  # a missing-rate change of one percentage point is listed
 CATEGORIES_SHOWN = 5
@@ -89,8 +94,7 @@ class DataChange:  # pylint: disable=too-many-instance-attributes
     rate_head: float | None = None
     base_path: str | None = None  # when params moved the data to another file
     shifts: list[ColumnShift] = field(default_factory=list)  # every shared column, by severity
-    rows_only_base: int | None = None
-    rows_only_head: int | None = None
+    values: ValueDiff | None = None
     split: SplitMove | None = None
 
 
@@ -137,11 +141,6 @@ def _mean(values: pd.Series) -> float | None:
     return float(present.mean()) if len(present) else None
 
 
-def row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """One 64-bit hash per row over `columns` (a row's identity, whatever its position)."""
-    return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
-
-
 def split_move(
     base: np.ndarray, head: np.ndarray, starts: tuple[int | None, int | None]
 ) -> SplitMove | None:
@@ -166,14 +165,15 @@ def split_move(
 
 @dataclass(frozen=True)
 class Reading:
-    """How the revisions read their raw data: the head's target, positive value and drift
-    thresholds, and the 1-based data row where a row split starts current in base and in head
-    (None on a side that does not split by row number)."""
+    """How the revisions read their raw data: the head's target, positive value, drift
+    thresholds and row key (`data.key`), and the 1-based data row where a row split starts
+    current in base and in head (None on a side that does not split by row number)."""
 
     target: str
     positive: object
     drift: DriftConfig = DriftConfig()
     row_starts: tuple[int | None, int | None] = (None, None)
+    key: tuple[str, ...] = ()
 
 
 def data_change(
@@ -188,17 +188,15 @@ def data_change(
     if base is None:
         return DataChange(path, None, len(head), rate_head=target_rate(head, target, positive))
     shared = [name for name in head.columns if name in base.columns and name != target]
-    retyped, shifts = {}, []
+    retyped, shifts, types = {}, [], {target: "categorical"}
     for name in shared:
         kinds = column_kind(base[name]), column_kind(head[name])
+        types[name] = kinds[1] if kinds[0] == kinds[1] else "categorical"
         if kinds[0] != kinds[1]:
             retyped[name] = kinds
         elif kinds[0] != "empty":
             shifts.append(column_shift(name, kinds[0], base[name], head[name], reading.drift))
-    common = [name for name in head.columns if name in base.columns]
-    hashes = row_hashes(base, common), row_hashes(head, common)
-    only_base = (Counter(hashes[0]) - Counter(hashes[1])).total()
-    only_head = len(head) - (len(base) - only_base)
+    values, split = compare_rows(path, (base, head), reading, types)
     return DataChange(
         path,
         len(base),
@@ -210,10 +208,42 @@ def data_change(
         rate_head=target_rate(head, target, positive),
         base_path=base_path if base_path != path else None,
         shifts=sorted(shifts, key=lambda item: (not item.shifted, -(item.psi or 0.0))),
-        rows_only_base=only_base,
-        rows_only_head=only_head,
-        split=split_move(*hashes, reading.row_starts) if common == list(head.columns) else None,
+        values=values,
+        split=split,
     )
+
+
+def compare_rows(
+    path: str, frames: tuple[pd.DataFrame, pd.DataFrame], reading: Reading, kinds: dict[str, str]
+) -> tuple[ValueDiff | None, SplitMove | None]:
+    """Which values changed (over the shared columns), and whether the row split moved (when
+    no column was added or removed); (None, None) when the files share no column."""
+    base, head = frames
+    common = [name for name in head.columns if name in base.columns]
+    if not common:
+        return None, None
+    key, note = row_key(reading.key, base.columns, head.columns, path)
+    sides = frame_chunks(base), frame_chunks(head)
+    hashed = hash_rows(sides[0], common, key), hash_rows(sides[1], common, key)
+    values = replace(value_diff(*sides, common, key=key, kinds=kinds, hashed=hashed), note=note)
+    if common != list(head.columns):
+        return values, None
+    return values, split_move(hashed[0].rows, hashed[1].rows, reading.row_starts)
+
+
+def row_key(
+    key: tuple[str, ...], base: pd.Index, head: pd.Index, path: str
+) -> tuple[list[str], str]:
+    """The key columns rows are matched by, and a note when the base lacks them; a key column
+    the head lacks is an error naming `data.key`."""
+    for name in key:
+        if name not in head:
+            raise KaizenError(f"params.yaml: data.key: no such column {name!r} in {path}")
+    absent = [name for name in key if name not in base]
+    if absent:
+        names = ", ".join(f"`{name}`" for name in absent)
+        return [], f"`data.key` column(s) {names} not in base: rows matched by content instead."
+    return list(key), ""
 
 
 def data_change_section(change: DataChange) -> str:
@@ -235,16 +265,33 @@ def data_change_section(change: DataChange) -> str:
     lines.append(f"- type changes: {retyped or 'none'}")
     if change.rate_base is not None or change.rate_head is not None:
         lines.append(f"- target rate: {fmt(change.rate_base)} → {fmt(change.rate_head)}")
-    if change.rows_only_base is not None:
-        lines.append(
-            f"- rows: {change.rows_only_base:,} only in base, {change.rows_only_head:,} only in "
-            "head (an edited row counts on both sides)"
-        )
+    if change.values is not None:
+        lines += ["", values_block(change.values)]
     if change.split:
         lines += ["", split_sentence(change.split)]
     if change.shifts:
-        lines += ["", shifts_table(change.shifts)]
+        lines += ["", "#### Did the distribution move?", "", shifts_table(change.shifts)]
     return "\n".join(lines)
+
+
+def values_block(values: ValueDiff) -> str:
+    """'Which values changed': how the rows were matched, then one line per changed column."""
+    if values.key:
+        how = "rows matched by `data.key` (" + ", ".join(f"`{k}`" for k in values.key) + ")"
+    else:
+        how = (
+            "identical rows matched wherever they are, edited rows paired within each stretch "
+            "between them, as a line diff does (`data.key` names an id column to match by)"
+        )
+    lines = ["#### Which values changed?", "", f"Base and head compared row by row: {how}."]
+    if values.note:
+        lines.append(values.note)
+    if values.duplicate_keys:
+        lines.append(
+            f"⚠️ `data.key` does not identify rows: {values.duplicate_keys:,} head row(s) repeat "
+            "an earlier key (rows with one key are paired in file order)."
+        )
+    return "\n".join(lines + [""] + value_lines(values))
 
 
 def split_sentence(move: SplitMove) -> str:
@@ -273,10 +320,13 @@ def shifts_table(shifts: list[ColumnShift]) -> str:
     moved = [item for item in shifts if item.shifted]
     quiet = len(shifts) - len(moved)
     if not moved:
-        return f"No column shifted detectably ({quiet} compared: KS / χ² test of `kaizen.drift`)."
+        return (
+            f"No column shifted detectably ({quiet} compared: the base and head files as two "
+            "samples, KS / χ² test of `kaizen.drift`)."
+        )
     rows = [
-        "Column shifts, base → head (`kaizen.drift`: KS / χ² test for the verdict, PSI for "
-        "the size):",
+        "The base and head files as two samples, column by column (`kaizen.drift`: KS / χ² "
+        "test for the verdict, PSI for the size):",
         "",
         "| column | verdict | PSI | p-value | missing | mean | new categories | vanished |",
         "|---|---|--:|--:|---|---|---|---|",

@@ -17,6 +17,7 @@ from kaizen.drift.rendering import features_table
 from kaizen.format import VERDICT_ICONS, details, fmt, is_number, mark
 from kaizen.pipeline.metrics import PARTS
 from kaizen.reporting.significance import BOOTSTRAP, LEVEL, Interval, compare_scores
+from kaizen.reporting.valuediff import headline
 
 CAP = 60_000  # characters; GitHub rejects comment bodies over 65,536
 TOP_FEATURES = 10  # drift table rows shown
@@ -391,8 +392,10 @@ def change_sentences(inputs: Inputs) -> list[str]:
         if inputs.data.rows_base is None:
             sentences.append(f"Raw data is new ({inputs.data.rows_head:,} rows).")
         else:
+            values = f" ({headline(inputs.data.values)})" if inputs.data.values else ""
             sentences.append(
-                f"Raw data changed: {inputs.data.rows_base:,} → {inputs.data.rows_head:,} rows."
+                f"Raw data changed: {inputs.data.rows_base:,} → {inputs.data.rows_head:,} rows"
+                f"{values}."
             )
     return sentences
 

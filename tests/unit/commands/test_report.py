@@ -121,11 +121,32 @@ def test_report_on_changed_data_and_drift(repo):  # pylint: disable=unused-argum
     assert "### Raw data changed" in text
     assert "rows 40 → 30 (-10)" in text and "- columns added: Channel" in text
     assert "- target rate: 0.25 → 0.2667" in text
+    assert "Raw data changed: 40 → 30 rows (10 removed, 0 added; no value changed)." in text
+    assert "- 10 rows removed, 0 added, 0 reordered, 0 edited; no value changed (2 columns " in text
     assert (
         "rows differ (data or split changed): paired on the 350 rows both revisions scored, of "
         "base 400 and head 350"
     ) in text
     assert "**Dataset drift: 🔴 drift**" in text
+
+
+def test_report_matches_rows_by_data_key(repo):  # pylint: disable=unused-argument
+    """data.key in the head's params.yaml: rows are matched by it, also when reordered; a key
+    column the data lacks is a one-line error naming data.key."""
+    lines = raw_csv(40).splitlines()
+    edited = [lines[0], *reversed(lines[1:])]
+    edited[5] = edited[5].replace("good", "bad")
+    write("data/raw.csv", "\n".join(edited) + "\n")
+    write("params.yaml", PARAMS + "  key: Age\n")
+    text = (stage.write_report("main", "report.md"), Path("report.md").read_text(encoding="utf-8"))[
+        1
+    ]
+    assert "Base and head compared row by row: rows matched by `data.key` (`Age`)." in text
+    assert "- `Status`: 1 row recoded (good → bad: 1)\n" in text
+    assert "- 0 rows removed, 0 added, 39 reordered, 1 edited; no other column changed" in text
+    write("params.yaml", PARAMS + "  key: [Age, Branch]\n")
+    with pytest.raises(KaizenError, match=r"^params.yaml: data.key: no such column 'Branch' in "):
+        stage.write_report("main", "report.md")
 
 
 def test_report_data_moved_to_another_file(repo):  # pylint: disable=unused-argument

@@ -340,6 +340,15 @@ def test_ingest_date_split_keeps_the_date_out_of_the_features():
     assert late.warnings and "in the current part, under 20%" in late.warnings[0]
 
 
+def test_ingest_checks_the_key_columns():
+    """data.key must name columns of the data: an unknown one is a one-line error naming it."""
+    raw = text_frame({"Status": ["bad", "good"] * 3, "Id": list("abcdef"), "Age": ["1"] * 6})
+    D.ingest(raw, config(key="Id"), "d.csv")
+    with pytest.raises(KaizenError) as caught:
+        D.ingest(raw, config(key=["Id", "Branch"]), "d.csv")
+    assert str(caught.value) == "params.yaml: data.key: no such column 'Branch' in d.csv"
+
+
 def test_drop_duplicate_rows():
     """Exact duplicates after the first are removed and counted."""
     frame = pd.DataFrame({"a": [1, 1, 2, 1], "b": ["x", "x", "x", "y"]})
