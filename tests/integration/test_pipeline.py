@@ -219,8 +219,8 @@ def test_param_changes_rerun_only_downstream_stages(ran, tmp_path):
 
     repo.set_params({"evaluate": {"cost_fn": 2.0}})
     rerun, skipped = stage_report(repo.run("dvc", "repro").stdout)
-    assert rerun == downstream(repo, "evaluate") == {"evaluate"}
-    assert skipped == stages - {"evaluate"}
+    assert rerun == downstream(repo, "evaluate") == {"evaluate", "bundle"}
+    assert skipped == stages - {"evaluate", "bundle"}
     after_evaluate = repo.json("metrics/evaluate/metrics.json")
     assert after_evaluate["test"]["roc_auc"] == after_train["test"]["roc_auc"]
     assert after_evaluate["cv"]["roc_auc"] == after_train["cv"]["roc_auc"]

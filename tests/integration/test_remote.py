@@ -9,6 +9,7 @@ objects kept, as a real server keeps its disk.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -180,15 +181,23 @@ def configure_remote(repo: Project, server: S3Server) -> None:
 
 
 def tracked_hashes(repo: Path) -> dict[str, str]:
-    """path -> md5 of every output DVC stores (dvc.lock outs and .dvc files), not those in git
-    (metrics, `cache: false`)."""
+    """path -> md5 of every file DVC stores (dvc.lock outs and .dvc files; a folder output such
+    as models/bundle as its files, from its manifest in the cache), not those in git (metrics,
+    `cache: false`)."""
     out = {}
     git = Project(repo)
     lock = yaml.safe_load((repo / "dvc.lock").read_text(encoding="utf-8"))
     for stage in lock["stages"].values():
         for item in stage.get("outs", []):
-            if not git.run("git", "ls-files", item["path"]).stdout:
-                out[item["path"]] = item["md5"]
+            if git.run("git", "ls-files", item["path"]).stdout:
+                continue
+            digest = item["md5"]
+            if not digest.endswith(".dir"):
+                out[item["path"]] = digest
+                continue
+            manifest = repo / ".dvc" / "cache" / "files" / "md5" / digest[:2] / digest[2:]
+            for entry in json.loads(manifest.read_text(encoding="utf-8")):
+                out[f"{item['path']}/{entry['relpath']}"] = entry["md5"]
     for dvc_file in git.run("git", "ls-files", "*.dvc").stdout.split():
         for item in yaml.safe_load((repo / dvc_file).read_text(encoding="utf-8"))["outs"]:
             out[str(Path(dvc_file).parent / item["path"])] = item["md5"]

@@ -26,6 +26,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
+from kaizen.bundle import artifact
 from kaizen.serving.store import EventStore
 from tests.integration.conftest import free_port
 from tests.unit.conftest import (  # noqa: F401  # pylint: disable=unused-import
@@ -291,7 +292,7 @@ def test_dockerfile_command_and_environment_serve(bundled, tmp_path):
     server.start()
     try:
         status, body = call(server.port, "GET", "/health")
-        assert status == 200 and body["threshold"] == 0.4
+        assert status == 200 and body["threshold"] == artifact.load(bundled).threshold
         status, body = call(server.port, "POST", "/predict", {"applications": [APPLICATION]})
         assert status == 200 and len(body["predictions"]) == 1
         probe = [sys.executable if health[0] == "python" else health[0]] + health[1:]
