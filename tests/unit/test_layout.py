@@ -130,6 +130,7 @@ RENDERING = (
     "kaizen.monitoring.render",
     "kaizen.monitoring.html",
     "kaizen.reporting.report",
+    "kaizen.reporting.tables",
     "kaizen.reporting.charts",
 )
 MARKDOWN_HELPERS = {"kaizen.format": {"details", "mark", "VERDICT_ICONS"}}
@@ -148,9 +149,7 @@ MAX_LINES = 450
 STAGE_LINES = 90
 # Modules over the limit that are being split in other branches: a listed module back under
 # the limit fails the test, so that the list only shrinks.
-PENDING = {
-    "kaizen.reporting.report": "split once the reporting work lands (issue 18)",
-}
+PENDING: dict[str, str] = {}
 
 
 def within(name: str, prefixes: tuple[str, ...]) -> bool:

@@ -116,14 +116,19 @@ class Bundle:
 
 def threshold_rule(setting: float | str, value: float) -> Threshold:
     """The threshold with the `evaluate.threshold` rule that chose it."""
-    rule: Literal["cost", "bayes", "fixed"] = (
-        setting if setting in ("cost", "bayes") else "fixed"  # type: ignore[assignment]
-    )
+    rule: Literal["cost", "bayes", "fixed"] = "fixed"
+    if setting == "cost":
+        rule = "cost"
+    elif setting == "bayes":
+        rule = "bayes"
     return Threshold(value=value, rule=rule, description=RULES[rule])
 
 
 def evaluated_figures(
-    metrics: dict, test: pd.DataFrame, calibration: list[dict], threshold: float
+    metrics: dict[str, Any],
+    test: pd.DataFrame,
+    calibration: list[dict[str, Any]],
+    threshold: float,
 ) -> Evaluated:
     """What production compares against, from evaluate's metrics and the test scores."""
     scores, labels = test["score"].to_numpy(), test["label"].to_numpy()
@@ -142,12 +147,12 @@ def evaluated_figures(
 
 def describe(  # pylint: disable=too-many-arguments
     model: scoring.Model,
-    metadata: dict,
+    metadata: dict[str, Any],
     *,
-    evaluated: dict,
+    evaluated: dict[str, Any],
     setting: float | str,
     test: pd.DataFrame,
-    calibration: list[dict],
+    calibration: list[dict[str, Any]],
     profiled: dict[str, FeatureProfile],
     monitoring: dict[str, Any],
 ) -> dict[str, Any]:
@@ -173,7 +178,9 @@ def _finite(value: float) -> float:
     return float(value)
 
 
-def save(folder: Path, pipeline_file: str | Path, info: dict, frames: dict[str, pd.DataFrame]):
+def save(
+    folder: Path, pipeline_file: str | Path, info: dict[str, Any], frames: dict[str, pd.DataFrame]
+) -> None:
     """Write the bundle into `folder` (an empty temporary folder: the caller renames it): the
     model file copied, each frame as Parquet, then bundle.json with every file's SHA-256. Files
     get the umask's permissions (an image's non-root user reads them), except the optional

@@ -22,7 +22,7 @@ usual number on an adverse-action notice).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,7 @@ def owners(encoded: list[str], inputs: list[str]) -> list[str]:
 class Explainer:  # pylint: disable=too-few-public-methods  # prepared once, then applied
     """Per-feature contributions of a fitted pipeline, relative to its training reference."""
 
-    def __init__(self, pipeline: Pipeline, reference: dict):
+    def __init__(self, pipeline: Pipeline, reference: dict[str, Any]):
         self.pipeline = pipeline
         self.inputs = list(reference["inputs"])
         self.reference = reference
@@ -98,7 +98,8 @@ class Explainer:  # pylint: disable=too-few-public-methods  # prepared once, the
         """`contributions` from the pipeline's own intermediate results (the model inputs and
         their encoding), so that a caller that scored them already does not transform twice."""
         if self.method == EXACT:
-            return ((encoded - self._means) * self._weights) @ self._owner_matrix
+            exact: np.ndarray = ((encoded - self._means) * self._weights) @ self._owner_matrix
+            return exact
         return self._replacement(inputs)
 
     def _replacement(self, inputs: pd.DataFrame) -> np.ndarray:
@@ -114,7 +115,8 @@ class Explainer:  # pylint: disable=too-few-public-methods  # prepared once, the
             variants.append(variant)
         scores = rest.predict_proba(pd.concat(variants, ignore_index=True))[:, 1]
         scores = scores.reshape(len(variants), len(inputs))
-        return (scores[0] - scores[1:]).T
+        changes: np.ndarray = (scores[0] - scores[1:]).T
+        return changes
 
 
 def top_k(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

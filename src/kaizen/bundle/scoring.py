@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -79,11 +79,11 @@ class Model:
         )
 
 
-def read_info(path: str | Path, info: str | Path | None = None) -> dict:
+def read_info(path: str | Path, info: str | Path | None = None) -> dict[str, Any]:
     """The metadata of a model (`info`, default the JSON beside it), checked for what scoring
     needs."""
     source = Path(info) if info is not None else info_path(path)
-    found = files.read_json(source)
+    found: dict[str, Any] = files.read_json(source)
     for key in ("schema", "model_sha256", "categories", "reference"):
         if key not in found:
             raise KaizenError(
@@ -92,19 +92,19 @@ def read_info(path: str | Path, info: str | Path | None = None) -> dict:
     return found
 
 
-def schema_version(info: dict) -> str:
+def schema_version(info: dict[str, Any]) -> str:
     """Short SHA-256 of the input schema and its known categories (what requests must match)."""
     described = {"schema": info["schema"], "categories": info["categories"]}
     canonical = json.dumps(described, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(canonical).hexdigest()[:VERSION_CHARS]
 
 
-def categories(info: dict) -> dict[str, frozenset[str]]:
+def categories(info: dict[str, Any]) -> dict[str, frozenset[str]]:
     """Known values per categorical column."""
     return {name: frozenset(values) for name, values in info["categories"].items()}
 
 
-def verify(path: str | Path, info: str | Path | None = None) -> dict:
+def verify(path: str | Path, info: str | Path | None = None) -> dict[str, Any]:
     """The metadata of a model saved by the train stage (`info`, default the JSON beside it),
     once the model file is found to have the SHA-256 recorded there; one-line errors otherwise."""
     path = Path(path)
@@ -122,7 +122,7 @@ def load(path: str | Path, info: str | Path | None = None) -> Model:
     return unpickle(path, verify(path, info))
 
 
-def unpickle(path: str | Path, info: dict) -> Model:
+def unpickle(path: str | Path, info: dict[str, Any]) -> Model:
     """The model at `path` with its metadata `info`, as `verify(path)` returned it (the file
     hashed once: `kaizen predict` verifies, then reads while this imports scikit-learn)."""
     path = Path(path)
