@@ -16,27 +16,45 @@ help: ## List the targets
 		awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
 
 # --- set-up --------------------------------------------------------------------------------------
-# The optional MLflow extra has its own lock, a superset of requirements.lock resolved with it
-# (README "MLflow"). Once `make install-mlflow` has marked the venv, every reinstall uses that lock.
+# Three locks, each the one before plus an extra, with one version of every shared package:
+# requirements.lock (runtime: the pipeline, serving, the image), requirements-dev.lock (+ dev:
+# lint, tests), requirements-mlflow.lock (+ mlflow, README "MLflow"). A venv only moves up: once
+# it has had a lock, every later install uses that lock or a larger one. `make repro` needs at
+# least the runtime lock ($(RUNTIME)); the other targets at least the dev lock ($(STAMP));
+# `make install-mlflow` marks the venv so that every later install uses the MLflow lock.
+.PHONY: install-dev
+WITH_DEV := $(VENV)/.with-dev
 WITH_MLFLOW := $(VENV)/.with-mlflow
-LOCK = $(if $(wildcard $(WITH_MLFLOW)),requirements-mlflow.lock,requirements.lock)
-$(STAMP): $(LOCK) pyproject.toml
+RUNTIME := $(VENV)/.installed-runtime
+DEV_LOCK = $(if $(wildcard $(WITH_MLFLOW)),requirements-mlflow.lock,requirements-dev.lock)
+LOCK = $(if $(wildcard $(WITH_DEV) $(WITH_MLFLOW)),$(DEV_LOCK),requirements.lock)
+define pip-install
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(1)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	@touch $@
+endef
 
-install: $(STAMP) ## Create/update .venv from the lock file (run by every other target)
+$(RUNTIME): $(LOCK) pyproject.toml
+	$(call pip-install,$(LOCK))
+	@touch $@ $(if $(wildcard $(WITH_DEV) $(WITH_MLFLOW)),$(STAMP))
 
-install-mlflow: ## .venv plus the optional MLflow extra (requirements-mlflow.lock), kept from now on
+$(STAMP): $(DEV_LOCK) pyproject.toml
+	$(call pip-install,$(DEV_LOCK))
+	@touch $(WITH_DEV) $(RUNTIME) $@
+
+install: $(RUNTIME) ## Create/update .venv from requirements.lock (the runtime; or the venv's larger lock)
+
+install-dev: $(STAMP) ## .venv from requirements-dev.lock (runtime + dev tools; run by lint, test, …)
+
+install-mlflow: ## .venv from requirements-mlflow.lock (+ the optional MLflow extra), kept from now on
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@test -f $(WITH_MLFLOW) || { touch $(WITH_MLFLOW); rm -f $(STAMP); }
-	@$(MAKE) --no-print-directory install
+	@test -f $(WITH_MLFLOW) || { touch $(WITH_MLFLOW); rm -f $(STAMP) $(RUNTIME); }
+	@$(MAKE) --no-print-directory install-dev
 
 # --- pipeline and reports ------------------------------------------------------------------------
 # REPRO_FLAGS: e.g. "--pull --allow-missing" to fetch from the DVC remote (CI: .ci/remote).
 REPRO_FLAGS ?=
-repro: $(STAMP) ## Run the DVC pipeline (ingest, prepare, train, evaluate, drift) and print metrics
+repro: $(RUNTIME) ## Run the DVC pipeline (ingest, prepare, train, evaluate, drift) and print metrics
 	$(BIN)/dvc repro $(REPRO_FLAGS)
 	@$(BIN)/kaizen summary --metrics metrics/evaluate/metrics.json
 

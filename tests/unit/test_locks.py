@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCKS = ("requirements.lock", "requirements-mlflow.lock")
+# Runtime, runtime + dev, runtime + dev + mlflow: each lock contains the one before it.
+LOCKS = ("requirements.lock", "requirements-dev.lock", "requirements-mlflow.lock")
 SHAPES_OUTPUTS = ("pyarrow", "numpy", "pandas", "scikit-learn", "scipy", "joblib")
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 
@@ -43,13 +44,18 @@ def test_pins_parse_names_and_versions():
     assert pins(text) == {"ruamel-yaml": "0.19.1", "colorama": "0.4.6"}
 
 
-@pytest.mark.parametrize("name", LOCKS[1:])
-def test_shared_packages_have_one_version(name):
-    """Every package of the base lock has the base lock's version in the larger lock."""
-    base, other = lock(LOCKS[0]), lock(name)
-    differ = {p: (v, other[p]) for p, v in base.items() if p in other and other[p] != v}
-    assert not differ, f"{name} pins another version than {LOCKS[0]}: {differ}"
-    assert not set(base) - set(other), f"{name} lacks {sorted(set(base) - set(other))}"
+@pytest.mark.parametrize("smaller, larger", list(zip(LOCKS, LOCKS[1:])))
+def test_each_lock_contains_the_one_before(smaller, larger):
+    """Every package of the smaller lock is in the larger one, at the same version."""
+    small, large = lock(smaller), lock(larger)
+    differ = {p: (v, large[p]) for p, v in small.items() if p in large and large[p] != v}
+    assert not differ, f"{larger} pins another version than {smaller}: {differ}"
+    assert not set(small) - set(large), f"{larger} lacks {sorted(set(small) - set(large))}"
+
+
+def test_runtime_lock_has_no_dev_tool():
+    """The runtime lock (repro, serving, the image) carries none of the dev extra's tools."""
+    assert not {"pytest", "pylint", "moto", "mypy"} & set(lock(LOCKS[0]))
 
 
 @pytest.mark.parametrize("name", LOCKS)
@@ -59,6 +65,6 @@ def test_output_shaping_libraries_are_pinned(name):
     assert not missing, f"{name} does not pin {missing}"
 
 
-def test_base_lock_has_ruamels_c_loader():
+def test_runtime_lock_has_ruamels_c_loader():
     """ruamel.yaml >= 0.19.1 makes its C loader an extra: without it DVC parses in pure Python."""
     assert "ruamel-yaml-clib" in lock(LOCKS[0])
