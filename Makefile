@@ -51,6 +51,28 @@ install-mlflow: ## .venv from requirements-mlflow.lock (+ the optional MLflow ex
 	@test -f $(WITH_MLFLOW) || { touch $(WITH_MLFLOW); rm -f $(STAMP) $(RUNTIME); }
 	@$(MAKE) --no-print-directory install-dev
 
+# `make lock` regenerates the three locks, with the hashes of every file of every pin (any
+# platform, Python 3.11), each constrained by the one before so that shared pins agree, plus the
+# caps of constraints.txt; then the drift benchmark's own lock. Existing pins are kept;
+# UPGRADE=--upgrade (or --upgrade-package NAME) moves them. `--fork-strategy fewest`: one version
+# per package (no Python >= 3.12 forks). uv comes pinned in .uv/ (git-ignored) unless UV= names
+# another.
+UV_VERSION := 0.13.9
+UV ?= .uv/bin/uv
+UPGRADE ?=
+COMPILE = $(UV) pip compile --quiet pyproject.toml --generate-hashes --universal \
+	--fork-strategy fewest --python-version 3.11 -c constraints.txt $(UPGRADE)
+lock: $(if $(filter .uv/bin/uv,$(UV)),.uv/bin/uv) ## Regenerate the lock files (with hashes): requirements{,-dev,-mlflow}.lock, bench/evidently.lock
+	$(COMPILE) -o requirements.lock
+	$(COMPILE) --extra dev -c requirements.lock -o requirements-dev.lock
+	$(COMPILE) --extra dev --extra mlflow -c requirements-dev.lock -o requirements-mlflow.lock
+	$(UV) pip compile --quiet bench/evidently.in --generate-hashes --universal --fork-strategy fewest \
+		--python-version 3.11 $(UPGRADE) -o bench/evidently.lock
+
+.uv/bin/uv:
+	$(PYTHON) -m venv .uv
+	.uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
 # --- pipeline and reports ------------------------------------------------------------------------
 # REPRO_FLAGS: e.g. "--pull --allow-missing" to fetch from the DVC remote (CI: .ci/remote).
 REPRO_FLAGS ?=

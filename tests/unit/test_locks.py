@@ -1,4 +1,4 @@
-"""The lock files agree: a package pinned in two locks has one version in both (issue 24).
+"""The lock files agree (one version of a package in all of them) and carry hashes.
 
 dvc.lock records the hashes of the pipeline's outputs; a library that shapes an output (pyarrow
 writes the Parquet files, numpy/pandas/scikit-learn/scipy/joblib compute and save the model) at
@@ -9,25 +9,32 @@ depending on which lock its venv came from.
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
 # Runtime, runtime + dev, runtime + dev + mlflow: each lock contains the one before it.
 LOCKS = ("requirements.lock", "requirements-dev.lock", "requirements-mlflow.lock")
 SHAPES_OUTPUTS = ("pyarrow", "numpy", "pandas", "scikit-learn", "scipy", "joblib")
-PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.M)
+
+
+def entries(text: str) -> list[tuple[str, str, str]]:
+    """(normalised name, version, the entry's text up to the next pin) of a pip-compiled lock."""
+    starts = list(PIN.finditer(text))
+    ends = [match.start() for match in starts[1:]] + [len(text)]
+    return [
+        (re.sub(r"[-_.]+", "-", match[1]).lower(), match[2], text[match.start() : end])
+        for match, end in zip(starts, ends)
+    ]
 
 
 def pins(text: str) -> dict[str, str]:
     """{normalised name: version} of a pip-compiled lock."""
-    found = {}
-    for line in text.splitlines():
-        match = PIN.match(line)
-        if match:
-            found[re.sub(r"[-_.]+", "-", match[1]).lower()] = match[2]
-    return found
+    return {name: version for name, version, _ in entries(text)}
 
 
 def lock(name: str) -> dict[str, str]:
@@ -42,6 +49,30 @@ def test_pins_parse_names_and_versions():
         "Colorama==0.4.6 ; sys_platform == 'win32'\n    # via click\n"
     )
     assert pins(text) == {"ruamel-yaml": "0.19.1", "colorama": "0.4.6"}
+    assert [entry[2] for entry in entries(text)] == [
+        "ruamel.yaml==0.19.1 \\\n    --hash=sha256:ab\n",
+        "Colorama==0.4.6 ; sys_platform == 'win32'\n    # via click\n",
+    ]
+
+
+@pytest.mark.parametrize("name", LOCKS)
+def test_one_version_and_hashes_per_package(name):
+    """A universal resolution may fork a package by marker: none here; `make install` runs pip
+    with --require-hashes, so every pin carries at least one sha256."""
+    found = entries((ROOT / name).read_text(encoding="utf-8"))
+    names = [package for package, _, _ in found]
+    assert len(names) == len(set(names)), f"{name} pins a package twice (a fork)"
+    unhashed = [package for package, _, text in found if "--hash=sha256:" not in text]
+    assert not unhashed, f"{name}: no hash for {unhashed}"
+
+
+def test_runtime_lock_has_the_build_backend():
+    """The project and the locks' source distribution are built with the lock's setuptools
+    (`pip install --no-build-isolation`): it must satisfy pyproject's build requirement."""
+    build = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]
+    runtime = lock(LOCKS[0])
+    for requirement in map(Requirement, build["requires"]):
+        assert requirement.specifier.contains(runtime[requirement.name]), requirement
 
 
 @pytest.mark.parametrize("smaller, larger", list(zip(LOCKS, LOCKS[1:])))
