@@ -22,16 +22,22 @@ help: ## List the targets
 # it has had a lock, every later install uses that lock or a larger one. `make repro` needs at
 # least the runtime lock ($(RUNTIME)); the other targets at least the dev lock ($(STAMP));
 # `make install-mlflow` marks the venv so that every later install uses the MLflow lock.
-.PHONY: install-dev
+.PHONY: install-dev lock
 WITH_DEV := $(VENV)/.with-dev
 WITH_MLFLOW := $(VENV)/.with-mlflow
 RUNTIME := $(VENV)/.installed-runtime
 DEV_LOCK = $(if $(wildcard $(WITH_MLFLOW)),requirements-mlflow.lock,requirements-dev.lock)
 LOCK = $(if $(wildcard $(WITH_DEV) $(WITH_MLFLOW)),$(DEV_LOCK),requirements.lock)
+# Every file pip downloads is checked against the lock's hashes. pip does not hash-check what it
+# fetches into an isolated build environment (pip#13984), so nothing is built in one: the lock's
+# setuptools (hash-checked) goes in first and builds the one source distribution of the locks
+# (antlr4-python3-runtime, via hydra-core) and the editable install of the project.
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 define pip-install
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(1)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PIP) install --quiet --require-hashes --no-deps -r <(sed -n '/^setuptools==/,/# via/p' $(1))
+	$(PIP) install --quiet --require-hashes --no-build-isolation -r $(1)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 endef
 
 $(RUNTIME): $(LOCK) pyproject.toml
@@ -145,7 +151,7 @@ bench: $(STAMP) ## Benchmark the pipeline (cold/no-op repro [vs BASELINE rev], 1
 EVIDENTLY := bench/.work/evidently-venv
 $(EVIDENTLY)/.installed: bench/evidently.lock
 	@test -x $(EVIDENTLY)/bin/python || $(PYTHON) -m venv $(EVIDENTLY)
-	$(EVIDENTLY)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	$(EVIDENTLY)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $<
 	@touch $@
 
 bench-drift: $(STAMP) $(EVIDENTLY)/.installed ## Benchmark drift vs Evidently 0.7 -> bench/README.md
