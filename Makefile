@@ -28,16 +28,19 @@ WITH_MLFLOW := $(VENV)/.with-mlflow
 RUNTIME := $(VENV)/.installed-runtime
 DEV_LOCK = $(if $(wildcard $(WITH_MLFLOW)),requirements-mlflow.lock,requirements-dev.lock)
 LOCK = $(if $(wildcard $(WITH_DEV) $(WITH_MLFLOW)),$(DEV_LOCK),requirements.lock)
-# Every file pip downloads is checked against the lock's hashes. pip does not hash-check what it
-# fetches into an isolated build environment (pip#13984), so nothing is built in one: the lock's
-# setuptools (hash-checked) goes in first and builds the one source distribution of the locks
+# Every file pip downloads is checked against the lock's hashes. The lock is the whole resolution,
+# installed as is (--no-deps, then `pip check`): pip's own resolver would reject pytest-cov's
+# `coverage[toml]` in hash mode (pip#9644, pip < 24). pip does not hash-check what it fetches
+# into an isolated build environment (pip#13984), so nothing is built in one: the lock's
+# setuptools goes in first and builds the one source distribution of the locks
 # (antlr4-python3-runtime, via hydra-core) and the editable install of the project.
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 define pip-install
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --require-hashes --no-deps -r <(sed -n '/^setuptools==/,/# via/p' $(1))
-	$(PIP) install --quiet --require-hashes --no-build-isolation -r $(1)
+	$(PIP) install --quiet --require-hashes --no-deps --no-build-isolation -r $(1)
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	$(PIP) check
 endef
 
 $(RUNTIME): $(LOCK) pyproject.toml
