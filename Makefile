@@ -147,8 +147,12 @@ test: lint pytest ## Lint, then the whole test suite (what CI runs)
 
 # --- benchmarks (bench/README.md) ----------------------------------------------------------------
 BASELINE ?=
-bench: $(STAMP) ## Benchmark the pipeline (cold/no-op repro [vs BASELINE rev], 100k vs 1M rows)
+bench: $(STAMP) ## Benchmark the pipeline (cold repro [vs BASELINE rev], no-op repro vs DVC's floor, 100k vs 1M rows)
 	$(BIN)/python bench/pipeline.py $(if $(BASELINE),--baseline $(BASELINE))
+
+.PHONY: bench-noop
+bench-noop: $(STAMP) ## Only no-op `dvc repro` vs a one-stage repository (DVC's floor), paired -> bench/README.md
+	$(BIN)/python bench/pipeline.py --noop-only
 
 # Evidently needs pandas < 3: it gets its own git-ignored environment, from its own lock file.
 EVIDENTLY := bench/.work/evidently-venv
