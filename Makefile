@@ -158,7 +158,9 @@ bench-noop: $(STAMP) ## Only no-op `dvc repro` vs a one-stage repository (DVC's 
 EVIDENTLY := bench/.work/evidently-venv
 $(EVIDENTLY)/.installed: bench/evidently.lock
 	@test -x $(EVIDENTLY)/bin/python || $(PYTHON) -m venv $(EVIDENTLY)
-	$(EVIDENTLY)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $<
+	$(EVIDENTLY)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		--no-deps -r $<
+	$(EVIDENTLY)/bin/python -m pip check
 	@touch $@
 
 bench-drift: $(STAMP) $(EVIDENTLY)/.installed ## Benchmark drift vs Evidently 0.7 -> bench/README.md
