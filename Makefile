@@ -16,27 +16,76 @@ help: ## List the targets
 		awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
 
 # --- set-up --------------------------------------------------------------------------------------
-# The optional MLflow extra has its own lock, a superset of requirements.lock resolved with it
-# (README "MLflow"). Once `make install-mlflow` has marked the venv, every reinstall uses that lock.
+# Three locks, each the one before plus an extra, with one version of every shared package:
+# requirements.lock (runtime: the pipeline, serving, the image), requirements-dev.lock (+ dev:
+# lint, tests), requirements-mlflow.lock (+ mlflow, README "MLflow"). A venv only moves up: once
+# it has had a lock, every later install uses that lock or a larger one. `make repro` needs at
+# least the runtime lock ($(RUNTIME)); the other targets at least the dev lock ($(STAMP));
+# `make install-mlflow` marks the venv so that every later install uses the MLflow lock.
+.PHONY: install-dev lock
+WITH_DEV := $(VENV)/.with-dev
 WITH_MLFLOW := $(VENV)/.with-mlflow
-LOCK = $(if $(wildcard $(WITH_MLFLOW)),requirements-mlflow.lock,requirements.lock)
-$(STAMP): $(LOCK) pyproject.toml
+RUNTIME := $(VENV)/.installed-runtime
+DEV_LOCK = $(if $(wildcard $(WITH_MLFLOW)),requirements-mlflow.lock,requirements-dev.lock)
+LOCK = $(if $(wildcard $(WITH_DEV) $(WITH_MLFLOW)),$(DEV_LOCK),requirements.lock)
+# Every file pip downloads is checked against the lock's hashes. The lock is the whole resolution,
+# installed as is (--no-deps, then `pip check`): pip's own resolver would reject pytest-cov's
+# `coverage[toml]` in hash mode (pip#9644, pip < 24). pip does not hash-check what it fetches
+# into an isolated build environment (pip#13984), so nothing is built in one: the lock's
+# setuptools goes in first and builds the one source distribution of the locks
+# (antlr4-python3-runtime, via hydra-core) and the editable install of the project.
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+define pip-install
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(LOCK)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	@touch $@
+	$(PIP) install --quiet --require-hashes --no-deps -r <(sed -n '/^setuptools==/,/# via/p' $(1))
+	$(PIP) install --quiet --require-hashes --no-deps --no-build-isolation -r $(1)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	$(PIP) check
+endef
 
-install: $(STAMP) ## Create/update .venv from the lock file (run by every other target)
+$(RUNTIME): $(LOCK) pyproject.toml
+	$(call pip-install,$(LOCK))
+	@touch $@ $(if $(wildcard $(WITH_DEV) $(WITH_MLFLOW)),$(STAMP))
 
-install-mlflow: ## .venv plus the optional MLflow extra (requirements-mlflow.lock), kept from now on
+$(STAMP): $(DEV_LOCK) pyproject.toml
+	$(call pip-install,$(DEV_LOCK))
+	@touch $(WITH_DEV) $(RUNTIME) $@
+
+install: $(RUNTIME) ## Create/update .venv from requirements.lock (the runtime; or the venv's larger lock)
+
+install-dev: $(STAMP) ## .venv from requirements-dev.lock (runtime + dev tools; run by lint, test, …)
+
+install-mlflow: ## .venv from requirements-mlflow.lock (+ the optional MLflow extra), kept from now on
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@test -f $(WITH_MLFLOW) || { touch $(WITH_MLFLOW); rm -f $(STAMP); }
-	@$(MAKE) --no-print-directory install
+	@test -f $(WITH_MLFLOW) || { touch $(WITH_MLFLOW); rm -f $(STAMP) $(RUNTIME); }
+	@$(MAKE) --no-print-directory install-dev
+
+# `make lock` regenerates the three locks, with the hashes of every file of every pin (any
+# platform, Python 3.11), each constrained by the one before so that shared pins agree, plus the
+# caps of constraints.txt; then the drift benchmark's own lock. Existing pins are kept;
+# UPGRADE=--upgrade (or --upgrade-package NAME) moves them. `--fork-strategy fewest`: one version
+# per package (no Python >= 3.12 forks). uv comes pinned in .uv/ (git-ignored) unless UV= names
+# another.
+UV_VERSION := 0.13.9
+UV ?= .uv/bin/uv
+UPGRADE ?=
+COMPILE = $(UV) pip compile --quiet pyproject.toml --generate-hashes --universal \
+	--fork-strategy fewest --python-version 3.11 -c constraints.txt $(UPGRADE)
+lock: $(if $(filter .uv/bin/uv,$(UV)),.uv/bin/uv) ## Regenerate the lock files (with hashes): requirements{,-dev,-mlflow}.lock, bench/evidently.lock
+	$(COMPILE) -o requirements.lock
+	$(COMPILE) --extra dev -c requirements.lock -o requirements-dev.lock
+	$(COMPILE) --extra dev --extra mlflow -c requirements-dev.lock -o requirements-mlflow.lock
+	$(UV) pip compile --quiet bench/evidently.in --generate-hashes --universal --fork-strategy fewest \
+		--python-version 3.11 $(UPGRADE) -o bench/evidently.lock
+
+.uv/bin/uv:
+	$(PYTHON) -m venv .uv
+	.uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # --- pipeline and reports ------------------------------------------------------------------------
 # REPRO_FLAGS: e.g. "--pull --allow-missing" to fetch from the DVC remote (CI: .ci/remote).
 REPRO_FLAGS ?=
-repro: $(STAMP) ## Run the DVC pipeline (ingest, prepare, train, evaluate, drift) and print metrics
+repro: $(RUNTIME) ## Run the DVC pipeline (ingest, prepare, train, evaluate, drift) and print metrics
 	$(BIN)/dvc repro $(REPRO_FLAGS)
 	@$(BIN)/kaizen summary --metrics metrics/evaluate/metrics.json
 
@@ -98,14 +147,20 @@ test: lint pytest ## Lint, then the whole test suite (what CI runs)
 
 # --- benchmarks (bench/README.md) ----------------------------------------------------------------
 BASELINE ?=
-bench: $(STAMP) ## Benchmark the pipeline (cold/no-op repro [vs BASELINE rev], 100k vs 1M rows)
+bench: $(STAMP) ## Benchmark the pipeline (cold repro [vs BASELINE rev], no-op repro vs DVC's floor, 100k vs 1M rows)
 	$(BIN)/python bench/pipeline.py $(if $(BASELINE),--baseline $(BASELINE))
+
+.PHONY: bench-noop
+bench-noop: $(STAMP) ## Only no-op `dvc repro` vs a one-stage repository (DVC's floor), paired -> bench/README.md
+	$(BIN)/python bench/pipeline.py --noop-only
 
 # Evidently needs pandas < 3: it gets its own git-ignored environment, from its own lock file.
 EVIDENTLY := bench/.work/evidently-venv
 $(EVIDENTLY)/.installed: bench/evidently.lock
 	@test -x $(EVIDENTLY)/bin/python || $(PYTHON) -m venv $(EVIDENTLY)
-	$(EVIDENTLY)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	$(EVIDENTLY)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		--no-deps -r $<
+	$(EVIDENTLY)/bin/python -m pip check
 	@touch $@
 
 bench-drift: $(STAMP) $(EVIDENTLY)/.installed ## Benchmark drift vs Evidently 0.7 -> bench/README.md
