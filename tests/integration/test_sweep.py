@@ -86,7 +86,7 @@ def check_sweep_output(out: str, err: str) -> None:
     """Progress, the failed experiment with its error, a leaderboard sorted by the metric."""
     assert "sweep: queueing 5 experiment(s)" in err
     assert "sweep: 4 done, 1 failed, 0 pending of 5" in err
-    failed = [line for line in err.splitlines() if line.startswith("failed: ")]
+    failed = [line for line in err.splitlines() if line.startswith("kaizen sweep: failed: ")]
     assert len(failed) == 1 and "kaizen train: error: params.yaml: train.model" in failed[0]
     assert "1 of 5 experiments failed" in err
     assert json.loads(out.splitlines()[-1])["failed"] == 1
