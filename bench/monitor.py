@@ -32,7 +32,7 @@ from pipeline import ROOT, machine, measure  # bench/pipeline.py
 from results import record  # bench/results.py
 
 from kaizen import files, scoring
-from kaizen.serving.store import FEEDBACK, EventStore
+from kaizen.events.predictions import FEEDBACK, EventStore
 
 sys.path.insert(0, str(ROOT))
 # pylint: disable-next=wrong-import-position,import-error  # after the repository root

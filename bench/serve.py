@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 # pylint: disable=wrong-import-position  # after the repository root is importable
 from pipeline import machine  # noqa: E402  # bench/pipeline.py
 from results import record  # noqa: E402  # bench/results.py
-from kaizen.serving.store import EventStore  # noqa: E402
+from kaizen.events.predictions import EventStore  # noqa: E402
 from tests.integration.conftest import temporary_postgres  # noqa: E402
 from tests.integration.test_serving import Load, Server  # noqa: E402
 

@@ -26,7 +26,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from kaizen.serving.store import EventStore
+from kaizen.events.predictions import EventStore
 from tests.integration.conftest import free_port
 from tests.unit.conftest import fixture_fitted  # noqa: F401  # pylint: disable=unused-import
 
@@ -242,7 +242,7 @@ def test_kill_9_under_load_loses_no_acknowledged_prediction(fitted, tmp_path, re
 def test_postgres_store_rules(pg_db):
     """The same store semantics on PostgreSQL: idempotent init, feedback rules, window, purge."""
     # pylint: disable-next=import-outside-toplevel  # shared with the SQLite unit tests
-    from tests.unit.serving.test_store import T0, event
+    from tests.unit.events.test_predictions import T0, event
 
     store = EventStore(pg_db)
     try:

@@ -15,7 +15,7 @@ import pandas as pd
 from kaizen import KaizenError, files
 from kaizen.scoring import read_info
 from kaizen.serving.settings import load_settings
-from kaizen.serving.store import EVENT_FIELDS, EventStore, utc
+from kaizen.events.predictions import EVENT_FIELDS, EventStore, utc
 
 JSON_FIELDS = ("reasons", "unseen", "pii_fields")  # exported as JSON text
 

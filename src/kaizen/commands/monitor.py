@@ -24,9 +24,9 @@ from kaizen.config import load_params
 from kaizen.model import engineered
 from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S
-from kaizen.monitoring import store as history_store
+from kaizen.events import windows as history_store
 from kaizen.serving.settings import load_settings
-from kaizen.serving.store import EventStore, utc
+from kaizen.events.predictions import EventStore, utc
 
 WINDOW = re.compile(r"^(\d+)([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

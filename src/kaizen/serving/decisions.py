@@ -28,7 +28,7 @@ import pandas as pd
 from kaizen.data import Schema
 from kaizen.reasons import top_k
 from kaizen.serving.service import Service
-from kaizen.serving.store import StoreError, json_text
+from kaizen.events.predictions import StoreError, json_text
 
 HYPHENS = (8, 13, 18, 23)  # in the 36 characters of a UUID's text
 HEX_AT = np.array([i for i in range(36) if i not in HYPHENS])
@@ -152,7 +152,7 @@ def answered(service: Service, job: Job, decided: Decided, start: int, stored_at
     )
     pii = json_text(sorted(scrub.fields))
     fixed = (job.request_id, model.version, model.schema_version)
-    rows = [  # in the order of kaizen.serving.store.ROW
+    rows = [  # in the order of kaizen.events.predictions.ROW
         (
             prediction_id,
             stored_at,

@@ -9,7 +9,7 @@ from kaizen import KaizenError, files, scoring
 from kaizen.serving.metrics import Metrics
 from kaizen.serving.pii import Scrubber
 from kaizen.serving.settings import Settings
-from kaizen.serving.store import EventStore
+from kaizen.events.predictions import EventStore
 
 
 @dataclass

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from kaizen import cli
-from kaizen.serving.store import EventStore
+from kaizen.events.predictions import EventStore
 from tests.unit.helpers import assert_one_line_error
 
 T0 = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)

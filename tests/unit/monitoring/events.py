@@ -8,7 +8,7 @@ import uuid
 import numpy as np
 import pandas as pd
 
-from kaizen.serving.store import EventStore
+from kaizen.events.predictions import EventStore
 
 
 def events(

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from kaizen.serving.app import create_app
 from kaizen.serving.settings import Settings, load_settings
-from kaizen.serving.store import EventStore
+from kaizen.events.predictions import EventStore
 
 TOKEN = "s3cret-token"
 THRESHOLD = 0.5

@@ -14,7 +14,7 @@ from kaizen import KaizenError, scoring
 from kaizen.serving.app import create_app
 from kaizen.serving.service import decision_threshold
 from kaizen.serving.settings import load_settings
-from kaizen.serving.store import EventStore
+from kaizen.events.predictions import EventStore
 from tests.unit.serving.conftest import THRESHOLD, TOKEN, application
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

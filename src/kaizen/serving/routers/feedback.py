@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kaizen.serving.payloads import Feedback, FeedbackResponse
 from kaizen.serving.service import Service
-from kaizen.serving.store import OutcomeConflict, StoreError, UnknownPrediction
+from kaizen.events.predictions import OutcomeConflict, StoreError, UnknownPrediction
 
 BEARER = HTTPBearer(auto_error=False)
 ERRORS: dict[int | str, dict[str, Any]] = {

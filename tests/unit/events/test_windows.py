@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kaizen.monitoring import store as M
-from kaizen.serving.store import EventStore
+from kaizen.events import windows as M
+from kaizen.events.predictions import EventStore
 from tests.unit.monitoring.events import store_events
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from kaizen import KaizenError
-from kaizen.serving.store import (
+from kaizen.events.predictions import (
     EventStore,
     OutcomeConflict,
     StoreError,

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from pandas.api.types import union_categoricals
 from sqlalchemy.engine import Engine
 
-from kaizen.serving.store import FEEDBACK, PREDICTIONS, UtcDateTime, utc
+from kaizen.events.predictions import FEEDBACK, PREDICTIONS, UtcDateTime, utc
 
 CHUNK_ROWS = 50_000
 METADATA = sa.MetaData()
