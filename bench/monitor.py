@@ -3,7 +3,7 @@
 Events are SYNTHETIC: rows of the current part drawn with replacement (seed 0), scored by the
 repository's model, spread over the 7 days before a fixed `--until`, 30 % of them with an outcome
 (younger than the default 365-day outcome window: counted, not judged). The store is filled through
-`EventStore.record` (the API's own write path) in batches; PostgreSQL runs as in the tests (a
+`predictions.insert` (the API's own write path) in batches; PostgreSQL runs as in the tests (a
 temporary server on 127.0.0.1, as the `postgres` user when run as root). Each monitor run is a
 fresh process: wall time, CPU time and peak RSS from wait4. Needs `make repro` first.
 
@@ -32,7 +32,9 @@ from pipeline import ROOT, machine, measure  # bench/pipeline.py
 from results import record  # bench/results.py
 
 from kaizen import files, scoring
-from kaizen.events.predictions import FEEDBACK, EventStore
+from kaizen.events import migrate, predictions
+from kaizen.events.engine import create_engine
+from kaizen.events.schema import FEEDBACK
 
 sys.path.insert(0, str(ROOT))
 # pylint: disable-next=wrong-import-position,import-error  # after the repository root
@@ -92,13 +94,13 @@ def events(model: scoring.Model, rows: int, seed: int = 0) -> Iterator[tuple[lis
 def fill(db: str, model: scoring.Model, rows: int) -> float:
     """Create and fill a store; seconds taken."""
     started = time.perf_counter()
-    store = EventStore(db)
-    store.init()
+    engine = create_engine(db)
+    migrate.init(engine)
     for batch, feedback in events(model, rows):
-        store.record(batch)
-        with store.engine.begin() as conn:
+        predictions.record(engine, batch)
+        with engine.begin() as conn:
             conn.execute(FEEDBACK.insert(), feedback)
-    store.close()
+    engine.dispose()
     return time.perf_counter() - started
 
 

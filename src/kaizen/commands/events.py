@@ -11,11 +11,15 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy.engine import Engine
 
 from kaizen import KaizenError, files
+from kaizen.events import migrate, predictions
+from kaizen.events.engine import create_engine, database_url
+from kaizen.events.predictions import EVENT_FIELDS
+from kaizen.events.schema import utc
 from kaizen.scoring import read_info
 from kaizen.serving.settings import load_settings
-from kaizen.events.predictions import EVENT_FIELDS, EventStore, utc
 
 JSON_FIELDS = ("reasons", "unseen", "pii_fields")  # exported as JSON text
 
@@ -109,18 +113,19 @@ def dispatch(args: argparse.Namespace) -> dict:
     return args.action_handler(args)
 
 
-def _store(args: argparse.Namespace) -> EventStore:
+def _engine(args: argparse.Namespace) -> Engine:
     """The store named by --db or KAIZEN_DB."""
-    return EventStore(load_settings(db=args.db).db)
+    return create_engine(load_settings(db=args.db).db)
 
 
 def init(args: argparse.Namespace) -> dict:
     """Create the tables if needed."""
-    store = _store(args)
+    db = load_settings(db=args.db).db
+    engine = create_engine(db)
     try:
-        return {"db": _safe(store.url), "created": store.init()}
+        return {"db": _safe(database_url(db)), "created": migrate.init(engine)}
     finally:
-        store.close()
+        engine.dispose()
 
 
 def export(args: argparse.Namespace) -> dict:
@@ -128,12 +133,14 @@ def export(args: argparse.Namespace) -> dict:
     since = parse_time(args.since, "--since") if args.since else None
     until = parse_time(args.until, "--until") if args.until else None
     info = read_info(args.model) if args.training else None
-    store = _store(args)
+    engine = _engine(args)
     try:
-        store.check_ready()
-        events = store.events(since, until, labelled_only=args.labelled_only or args.training)
+        migrate.check_ready(engine)
+        events = predictions.events(
+            engine, since, until, labelled_only=args.labelled_only or args.training
+        )
     finally:
-        store.close()
+        engine.dispose()
     left_out: list[str] = []
     if info is not None:
         table, left_out = training_table(events, info, args.negative)
@@ -148,23 +155,23 @@ def export(args: argparse.Namespace) -> dict:
 def purge(args: argparse.Namespace) -> dict:
     """Delete events (and their feedback) created before --before."""
     before = parse_time(args.before, "--before")
-    store = _store(args)
+    engine = _engine(args)
     try:
-        store.check_ready()
-        return {"before": before.isoformat(), **store.purge(before)}
+        migrate.check_ready(engine)
+        return {"before": before.isoformat(), **predictions.purge(engine, before)}
     finally:
-        store.close()
+        engine.dispose()
 
 
 def check(args: argparse.Namespace) -> dict:
     """Integrity check; a problem is a one-line error (exit 1)."""
-    store = _store(args)
+    engine = _engine(args)
     try:
-        store.check_ready()
-        problems = store.integrity()
-        count = store.count()
+        migrate.check_ready(engine)
+        problems = predictions.integrity(engine)
+        count = predictions.count(engine)
     finally:
-        store.close()
+        engine.dispose()
     if problems:
         raise KaizenError(f"event store: {'; '.join(problems)}")
     return {"events": count, "integrity": "ok"}

@@ -21,12 +21,13 @@ import numpy as np
 from kaizen import KaizenError, files, scoring
 from kaizen.commands.pipeline import stage_option
 from kaizen.config import load_params
+from kaizen.events import migrate, runs, windows
+from kaizen.events.engine import create_engine
+from kaizen.events.schema import utc
 from kaizen.model import engineered
 from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S
-from kaizen.events import windows as history_store
 from kaizen.serving.settings import load_settings
-from kaizen.events.predictions import EventStore, utc
 
 WINDOW = re.compile(r"^(\d+)([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -148,13 +149,13 @@ def monitor(args: argparse.Namespace) -> dict:
     settings = load_settings(db=args.db, model=args.model)
     model = scoring.load(settings.model)
     reference = load_reference(model, settings.pii_fields)
-    store = EventStore(settings.db)
-    store.check_ready()
-    history_store.ensure_tables(store.engine)
+    engine = create_engine(settings.db)
+    migrate.check_ready(engine)
+    runs.ensure_tables(engine)
     raw_numeric = [name for name in model.schema.numeric if name not in settings.pii_fields]
     since = None if span is None else until - span
-    frame = history_store.read_window(
-        store.engine,
+    frame = windows.read_window(
+        engine,
         raw_numeric,
         reference.categorical,
         since=since,
@@ -163,19 +164,19 @@ def monitor(args: argparse.Namespace) -> dict:
         outcome_days=params.monitor.outcome_window_days,
     )
     if args.last is not None:
-        since = history_store.window_bounds(store.engine, until, args.last)
+        since = windows.window_bounds(engine, until, args.last)
     frame, _ = engineered(model.pipeline, frame)
-    past = history_store.history(store.engine, params.monitor.history)
+    past = runs.history(engine, params.monitor.history)
     window = S.Window(frame, since, until, by_time=args.window is not None)
     report = S.analyse(window, reference, params, past, now)
     content = report.to_dict()
     write_outputs(content, Path(args.output), params, now.timestamp())
     previous = past[0]["signals"] if past else {}
     sent = announce(report, previous, now, params)
-    run_id = history_store.save_run(
-        store.engine, content, alerts.alerted_at(report.signals, previous, sent, now)
+    run_id = runs.save_run(
+        engine, content, alerts.alerted_at(report.signals, previous, sent, now)
     )
-    store.close()
+    engine.dispose()
     flagged = [s.name for s in report.signals if s.level in (S.WARNING, S.CRITICAL)]
     return {
         "level": report.level,

@@ -26,9 +26,10 @@ import orjson
 import pandas as pd
 
 from kaizen.data import Schema
+from kaizen.events import predictions
+from kaizen.events.engine import StoreError, json_text
 from kaizen.reasons import top_k
 from kaizen.serving.service import Service
-from kaizen.events.predictions import StoreError, json_text
 
 HYPHENS = (8, 13, 18, 23)  # in the 36 characters of a UUID's text
 HEX_AT = np.array([i for i in range(36) if i not in HYPHENS])
@@ -59,7 +60,7 @@ class Answered:
     """One job, ready to be stored and answered."""
 
     job: Job
-    rows: list[tuple]  # the events, as `EventStore.insert` takes them
+    rows: list[tuple]  # the events, as `predictions.insert` takes them
     body: bytes  # the response, sent once the rows are committed
     scores: np.ndarray
     refused: int
@@ -259,7 +260,9 @@ class Batcher:
                 jobs[0].future.set_exception(exc)
                 return []
             return [done for job in jobs for done in self.score([job])]
-        stored_at = self.service.store.stored_time(dt.datetime.now(dt.timezone.utc))
+        stored_at = predictions.stored_time(
+            self.service.engine, dt.datetime.now(dt.timezone.utc)
+        )
         done, start = [], 0
         for job in jobs:
             done.append(answered(self.service, job, decided, start, stored_at))
@@ -270,7 +273,7 @@ class Batcher:
         """Store every event in one transaction, then release each request with its answer
         (or fail them all)."""
         try:
-            self.service.store.insert([row for job in done for row in job.rows])
+            predictions.insert(self.service.engine, [row for job in done for row in job.rows])
         except StoreError as exc:
             self.service.metrics.store_errors.labels("record").inc(len(done))
             for job in done:

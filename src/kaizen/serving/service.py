@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.engine import Engine
+
 from kaizen import KaizenError, files, scoring
+from kaizen.events import migrate
+from kaizen.events.engine import create_engine
 from kaizen.serving.metrics import Metrics
 from kaizen.serving.pii import Scrubber
 from kaizen.serving.settings import Settings
-from kaizen.events.predictions import EventStore
 
 
 @dataclass
@@ -19,7 +22,7 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
     settings: Settings
     model: scoring.Model
     threshold: float
-    store: EventStore
+    engine: Engine  # the event store
     scrub: Scrubber
     metrics: Metrics
 
@@ -33,13 +36,13 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
             settings.pii_salt.get_secret_value() if settings.pii_salt else None,
             model.schema.features,
         )
-        store = EventStore(settings.db)
-        store.check_ready()
-        return cls(settings, model, decision_threshold(settings), store, scrub, Metrics())
+        engine = create_engine(settings.db)
+        migrate.check_ready(engine)
+        return cls(settings, model, decision_threshold(settings), engine, scrub, Metrics())
 
     def close(self) -> None:
         """Release the store's connections."""
-        self.store.close()
+        self.engine.dispose()
 
 
 def decision_threshold(settings: Settings) -> float:

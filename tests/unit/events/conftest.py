@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from kaizen.events.predictions import EventStore
+from kaizen.events import migrate
+from kaizen.events.engine import create_engine
 
 
 @pytest.fixture(name="db")
 def fixture_db(tmp_path) -> str:
     """Path of an initialised, empty SQLite store."""
     path = str(tmp_path / "events.db")
-    store = EventStore(path)
-    store.init()
-    store.close()
+    engine = create_engine(path)
+    migrate.init(engine)
+    engine.dispose()
     return path

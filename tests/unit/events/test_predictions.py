@@ -1,5 +1,5 @@
-"""The event store on SQLite: URLs, idempotent init, record, feedback rules, window, purge,
-integrity, readiness errors."""
+"""Prediction events and feedback on SQLite: URLs, idempotent init, insert, feedback rules,
+window, purge, integrity, readiness errors."""
 
 import datetime as dt
 import sqlite3
@@ -9,15 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from kaizen import KaizenError
-from kaizen.events.predictions import (
-    EventStore,
-    OutcomeConflict,
-    StoreError,
-    ROW,
-    UnknownPrediction,
-    database_url,
-    utc,
-)
+from kaizen.events import migrate, predictions
+from kaizen.events.engine import StoreError, create_engine, database_url, ping
+from kaizen.events.predictions import ROW, OutcomeConflict, UnknownPrediction
+from kaizen.events.schema import utc
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -42,12 +37,12 @@ def event(created_at: dt.datetime, **changes) -> dict:
     return {**base, **changes}
 
 
-@pytest.fixture(name="store")
-def fixture_store(db):
-    """The initialised store of the `db` fixture."""
-    store = EventStore(db)
-    yield store
-    store.close()
+@pytest.fixture(name="engine")
+def fixture_engine(db):
+    """An engine on the initialised store of the `db` fixture."""
+    engine = create_engine(db)
+    yield engine
+    engine.dispose()
 
 
 def test_database_url(tmp_path):
@@ -59,117 +54,122 @@ def test_database_url(tmp_path):
     with pytest.raises(KaizenError, match="KAIZEN_DB: 'mysql': use a path"):
         database_url("mysql://h/d")
     with pytest.raises(KaizenError, match="no such directory"):
-        EventStore(str(tmp_path / "missing" / "e.db"))
+        create_engine(str(tmp_path / "missing" / "e.db"))
 
 
 def test_init_is_idempotent_and_sqlite_is_wal(tmp_path):
     """First init creates, the second changes nothing; the file is in WAL mode."""
-    store = EventStore(str(tmp_path / "e.db"))
-    assert store.init() is True
-    assert store.init() is False
-    with store.engine.connect() as conn:
+    engine = create_engine(str(tmp_path / "e.db"))
+    assert migrate.init(engine) is True
+    assert migrate.init(engine) is False
+    with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
-    store.check_ready()
-    store.close()
+    migrate.check_ready(engine)
+    engine.dispose()
 
 
-def test_store_of_another_version_is_refused(store):
+def test_store_of_another_version_is_refused(engine):
     """A store written by another Kaizen version: one-line error, at init and at start-up."""
-    with store.engine.begin() as conn:
+    with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE kaizen_store SET value = '99'")
     with pytest.raises(KaizenError, match="event store version 99, this Kaizen reads 1"):
-        store.check_ready()
+        migrate.check_ready(engine)
     with pytest.raises(KaizenError, match="event store version 99"):
-        store.init()
+        migrate.init(engine)
 
 
 def test_check_ready_errors(tmp_path):
     """No file, or a file without tables: run `kaizen events init`."""
     with pytest.raises(KaizenError, match="no such event store"):
-        EventStore(str(tmp_path / "none.db")).check_ready()
+        migrate.check_ready(create_engine(str(tmp_path / "none.db")))
     sa.create_engine(f"sqlite:///{tmp_path / 'bare.db'}").connect().close()
     with pytest.raises(KaizenError, match="has no tables"):
-        EventStore(str(tmp_path / "bare.db")).check_ready()
+        migrate.check_ready(create_engine(str(tmp_path / "bare.db")))
 
 
-def test_record_window_and_purge(store):
+def test_record_window_and_purge(engine):
     """Events come back in time order with their outcome; the window is [since, until);
     purge removes older events and their feedback."""
     first, second, third = (event(T0 + dt.timedelta(days=d)) for d in (0, 1, 2))
-    store.record([second, first])
-    store.record([third])
-    store.add_feedback(first["prediction_id"], 1, T0, T0)
-    assert [e["prediction_id"] for e in store.events()] == [
+    predictions.record(engine, [second, first])
+    predictions.record(engine, [third])
+    predictions.add_feedback(engine, first["prediction_id"], 1, T0, T0)
+    assert [e["prediction_id"] for e in predictions.events(engine)] == [
         e["prediction_id"] for e in (first, second, third)
     ]
-    window = store.events(T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=2))
+    window = predictions.events(engine, T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=2))
     assert [e["prediction_id"] for e in window] == [second["prediction_id"]]
-    [labelled] = store.events(labelled_only=True)
+    [labelled] = predictions.events(engine, labelled_only=True)
     assert labelled["outcome"] == 1 and labelled["created_at"] == T0
-    assert store.purge(T0 + dt.timedelta(days=1)) == {"predictions": 1, "feedback": 1}
-    assert store.count() == 2 and store.integrity() == []
+    assert predictions.purge(engine, T0 + dt.timedelta(days=1)) == {
+        "predictions": 1,
+        "feedback": 1,
+    }
+    assert predictions.count(engine) == 2 and predictions.integrity(engine) == []
 
 
-def test_record_reads_back_every_field_and_nothing_is_a_no_op(store):
+def test_record_reads_back_every_field_and_nothing_is_a_no_op(engine):
     """`record` (dicts) and `insert` (tuples in ROW order) store the same event: every field
     comes back as given (JSON values parsed, times aware UTC)."""
     given = event(T0 + dt.timedelta(microseconds=7), unseen={"Home": "castle"}, pii_fields=["Age"])
-    store.record([given])
-    store.insert([])
-    [back] = store.events()
+    predictions.record(engine, [given])
+    predictions.insert(engine, [])
+    [back] = predictions.events(engine)
     assert {name: back[name] for name in given} == given
-    assert back["outcome"] is None and store.count() == 1
+    assert back["outcome"] is None and predictions.count(engine) == 1
 
 
-def test_insert_splits_into_statements_within_the_parameter_limit(store, monkeypatch):
+def test_insert_splits_into_statements_within_the_parameter_limit(engine, monkeypatch):
     """More events than one statement may bind: several statements in one transaction, all
     stored, or none when any of them fails."""
-    monkeypatch.setattr(EventStore, "_parameter_limit", lambda self, conn: 2 * len(ROW) + 1)
+    monkeypatch.setattr(predictions, "parameter_limit", lambda conn: 2 * len(ROW) + 1)
     made = [event(T0 + dt.timedelta(seconds=s)) for s in range(5)]
-    store.record(made)
-    assert [e["prediction_id"] for e in store.events()] == [e["prediction_id"] for e in made]
+    predictions.record(engine, made)
+    assert [e["prediction_id"] for e in predictions.events(engine)] == [
+        e["prediction_id"] for e in made
+    ]
     with pytest.raises(StoreError):
-        store.record([event(T0) for _ in range(4)] + [made[0]])
-    assert store.count() == 5
+        predictions.record(engine, [event(T0) for _ in range(4)] + [made[0]])
+    assert predictions.count(engine) == 5
 
 
-def test_record_is_all_or_nothing(store):
+def test_record_is_all_or_nothing(engine):
     """A duplicate id in a batch: StoreError and none of the batch stored."""
     one = event(T0)
     with pytest.raises(StoreError):
-        store.record([event(T0), one, dict(one)])
-    assert store.count() == 0
+        predictions.record(engine, [event(T0), one, dict(one)])
+    assert predictions.count(engine) == 0
 
 
-def test_feedback_rules(store):
+def test_feedback_rules(engine):
     """Unknown id, first outcome, identical repeat, conflicting outcome."""
     known = event(T0)
-    store.record([known])
+    predictions.record(engine, [known])
     with pytest.raises(UnknownPrediction):
-        store.add_feedback(str(uuid.uuid4()), 1, T0, T0)
-    assert store.add_feedback(known["prediction_id"], 0, T0, T0).created is True
-    again = store.add_feedback(known["prediction_id"], 0, T0 + dt.timedelta(days=3), T0)
+        predictions.add_feedback(engine, str(uuid.uuid4()), 1, T0, T0)
+    assert predictions.add_feedback(engine, known["prediction_id"], 0, T0, T0).created is True
+    again = predictions.add_feedback(engine, known["prediction_id"], 0, T0 + dt.timedelta(3), T0)
     assert again.created is False and again.observed_at == T0
     with pytest.raises(OutcomeConflict, match="already has outcome 0"):
-        store.add_feedback(known["prediction_id"], 1, T0, T0)
+        predictions.add_feedback(engine, known["prediction_id"], 1, T0, T0)
 
 
-def test_integrity_reports_orphans_and_unreadable_inputs(store, db):
+def test_integrity_reports_orphans_and_unreadable_inputs(engine, db):
     """Feedback without its prediction and inputs that are not an object are problems."""
-    store.record([event(T0, inputs=[1, 2])])
+    predictions.record(engine, [event(T0, inputs=[1, 2])])
     raw = sqlite3.connect(db)  # foreign keys are off by default outside the store
     with raw:
         raw.execute("INSERT INTO feedback VALUES ('nope', 1, '2026-01-01', '2026-01-01')")
     raw.close()
-    problems = store.integrity()
+    problems = predictions.integrity(engine)
     assert "feedback without a prediction: 1" in problems
     assert any("unreadable inputs" in p for p in problems)
 
 
-def test_utc_and_ping(store, tmp_path):
+def test_utc_and_ping(engine, tmp_path):
     """Naive times are UTC; ping is False once the store is gone."""
     assert utc(dt.datetime(2026, 1, 1)) == T0
     assert utc(dt.datetime(2026, 1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1)))) == T0
-    assert store.ping() is True
-    assert EventStore(str(tmp_path / "other.db")).ping() is False
+    assert ping(engine) is True
+    assert ping(create_engine(str(tmp_path / "other.db"))) is False

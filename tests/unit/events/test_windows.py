@@ -1,4 +1,4 @@
-"""The monitor's reads and writes on an SQLite event store."""
+"""The monitor's window reads on an SQLite event store."""
 
 import datetime as dt
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from kaizen.events import windows as M
-from kaizen.events.predictions import EventStore
+from kaizen.events.engine import create_engine
 from tests.unit.monitoring.events import store_events
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
@@ -29,7 +29,7 @@ def fixture_db(tmp_path) -> str:
 
 def test_read_window_types_and_maturity(db):
     """Inputs extracted by SQL: floats (NaN for null), categories; outcome; matured by date."""
-    engine = EventStore(db).engine
+    engine = create_engine(db)
     frame = M.read_window(engine, ["Income"], ["Home"], since=None, until=NOW, outcome_days=365)
     assert len(frame) == 50
     assert frame["Income"].dtype == "float64" and frame["Income"].isna().sum() == 1
@@ -48,7 +48,7 @@ def test_read_window_types_and_maturity(db):
 def test_read_window_last_n_and_chunks(db, monkeypatch):
     """--last N takes the newest events before --until; chunks join into one frame."""
     monkeypatch.setattr(M, "CHUNK_ROWS", 7)
-    engine = EventStore(db).engine
+    engine = create_engine(db)
     frame = M.read_window(engine, ["Income"], ["Home"], since=None, until=NOW, last=25)
     assert len(frame) == 25 and (frame["score"] == 0.2).sum() == 20
     assert str(frame["Home"].dtype) == "category"
@@ -57,42 +57,3 @@ def test_read_window_last_n_and_chunks(db, monkeypatch):
     assert M.window_bounds(engine, NOW - dt.timedelta(days=500), 5) is None
     empty = M.read_window(engine, ["Income"], ["Home"], since=NOW, until=NOW)
     assert empty.empty and list(empty.columns)
-
-
-def test_runs_and_signals_round_trip(db):
-    """save_run then history: newest first, signals by name, tables created idempotently."""
-    engine = EventStore(db).engine
-    M.ensure_tables(engine)
-    M.ensure_tables(engine)
-    report = {
-        "generated_at": NOW.isoformat(),
-        "level": "warning",
-        "exit_code": 0,
-        "window": {
-            "since": None,
-            "until": NOW.isoformat(),
-            "by_time": False,
-            "events": 50,
-            "labelled": 30,
-            "matured_labelled": 30,
-        },
-        "charts": {"history": [{"estimated_auc": 0.8, "estimated_auc_se": 0.01}]},
-        "signals": [
-            {
-                "name": "score_psi",
-                "group": "drift",
-                "level": "warning",
-                "breach": "critical",
-                "value": 0.3,
-            },
-            {"name": "volume", "group": "volume", "level": "ok", "breach": "ok", "value": 50.0},
-        ],
-    }
-    first = M.save_run(engine, report, {"score_psi": NOW})
-    second = M.save_run(engine, {**report, "level": "ok"}, {})
-    found = M.history(engine, 5)
-    assert [run["run_id"] for run in found] == [second, first]
-    assert found[1]["signals"]["score_psi"]["breach"] == "critical"
-    assert found[1]["signals"]["score_psi"]["alerted_at"] == NOW
-    assert found[0]["events"] == 50 and found[0]["estimated_auc"] == 0.8
-    assert M.history(engine, 1)[0]["run_id"] == second

@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from kaizen import KaizenError, scoring
+from kaizen.events import predictions
+from kaizen.events.engine import create_engine
 from kaizen.serving.app import create_app
 from kaizen.serving.service import decision_threshold
 from kaizen.serving.settings import load_settings
-from kaizen.events.predictions import EventStore
 from tests.unit.serving.conftest import THRESHOLD, TOKEN, application
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -27,11 +28,11 @@ def predict(client, *applications, **kwargs):
 
 def stored(db: str) -> list[dict]:
     """Every event in the store."""
-    store = EventStore(db)
+    engine = create_engine(db)
     try:
-        return store.events()
+        return predictions.events(engine)
     finally:
-        store.close()
+        engine.dispose()
 
 
 def test_predict_scores_stores_and_answers(client, settings, fitted):
