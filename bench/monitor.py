@@ -95,7 +95,7 @@ def fill(db: str, model: scoring.Model, rows: int) -> float:
     """Create and fill a store; seconds taken."""
     started = time.perf_counter()
     engine = create_engine(db)
-    migrate.init(engine)
+    migrate.upgrade(engine)
     for batch, feedback in events(model, rows):
         predictions.record(engine, batch)
         with engine.begin() as conn:

@@ -247,7 +247,7 @@ def test_postgres_store_rules(pg_db):
 
     engine = create_engine(pg_db)
     try:
-        assert migrate.init(engine) is False
+        assert migrate.upgrade(engine).created is False
         first, second = event(T0), event(T0.replace(day=2))
         predictions.record(engine, [first, second])
         assert predictions.add_feedback(engine, first["prediction_id"], 1, T0, T0).created is True

@@ -1,6 +1,8 @@
-"""events: the event store from the command line. `init` creates the tables (idempotent),
-`export` writes a window of events (every field, or a training snapshot), `purge` applies
-retention, `check` runs the integrity check. The store is `--db` or KAIZEN_DB."""
+"""events: the event store from the command line. `upgrade` migrates it to this Kaizen's
+schema revision (a store made before migrations included), `init` is the same (it creates the
+tables of an empty store; idempotent), `export` writes a window of events (every field, or a
+training snapshot), `purge` applies retention, `check` runs the integrity check. The store is
+`--db` or KAIZEN_DB."""
 
 from __future__ import annotations
 
@@ -80,10 +82,11 @@ def write_table(table: pd.DataFrame, output: str) -> None:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add `events init|export|purge|check`."""
+    """Add `events init|upgrade|export|purge|check`."""
     cmd = commands.add_parser("events", help="the prediction event store (init, export, purge)")
     actions = cmd.add_subparsers(dest="action", required=True, metavar="action")
-    init_cmd = actions.add_parser("init", help="create the tables (idempotent)")
+    init_cmd = actions.add_parser("init", help="create or upgrade the tables (idempotent)")
+    upgrade_cmd = actions.add_parser("upgrade", help="migrate the store to this Kaizen's schema")
     export_cmd = actions.add_parser("export", help="write a window of events to Parquet or CSV")
     export_cmd.add_argument("--since", help="ISO date or date-time (inclusive, UTC by default)")
     export_cmd.add_argument("--until", help="ISO date or date-time (exclusive)")
@@ -99,6 +102,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     check_cmd = actions.add_parser("check", help="integrity check of the store")
     for sub, handler in (
         (init_cmd, init),
+        (upgrade_cmd, upgrade),
         (export_cmd, export),
         (purge_cmd, purge),
         (check_cmd, check),
@@ -119,13 +123,24 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 def init(args: argparse.Namespace) -> dict:
-    """Create the tables if needed."""
+    """Create the tables if needed (an upgrade to this Kaizen's revision)."""
     db = load_settings(db=args.db).db
     engine = create_engine(db)
     try:
-        return {"db": _safe(database_url(db)), "created": migrate.init(engine)}
+        return {"db": _safe(database_url(db)), "created": migrate.upgrade(engine).created}
     finally:
         engine.dispose()
+
+
+def upgrade(args: argparse.Namespace) -> dict:
+    """Migrate the store to this Kaizen's revision; the revisions before and after."""
+    db = load_settings(db=args.db).db
+    engine = create_engine(db)
+    try:
+        done = migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    return {"db": _safe(database_url(db)), "from": done.before, "to": done.after}
 
 
 def export(args: argparse.Namespace) -> dict:
@@ -135,7 +150,7 @@ def export(args: argparse.Namespace) -> dict:
     info = read_info(args.model) if args.training else None
     engine = _engine(args)
     try:
-        migrate.check_ready(engine)
+        migrate.require_head(engine)
         events = predictions.events(
             engine, since, until, labelled_only=args.labelled_only or args.training
         )
@@ -157,7 +172,7 @@ def purge(args: argparse.Namespace) -> dict:
     before = parse_time(args.before, "--before")
     engine = _engine(args)
     try:
-        migrate.check_ready(engine)
+        migrate.require_head(engine)
         return {"before": before.isoformat(), **predictions.purge(engine, before)}
     finally:
         engine.dispose()
@@ -167,7 +182,7 @@ def check(args: argparse.Namespace) -> dict:
     """Integrity check; a problem is a one-line error (exit 1)."""
     engine = _engine(args)
     try:
-        migrate.check_ready(engine)
+        migrate.require_head(engine)
         problems = predictions.integrity(engine)
         count = predictions.count(engine)
     finally:

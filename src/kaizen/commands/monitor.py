@@ -150,8 +150,7 @@ def monitor(args: argparse.Namespace) -> dict:
     model = scoring.load(settings.model)
     reference = load_reference(model, settings.pii_fields)
     engine = create_engine(settings.db)
-    migrate.check_ready(engine)
-    runs.ensure_tables(engine)
+    migrate.require_head(engine)
     raw_numeric = [name for name in model.schema.numeric if name not in settings.pii_fields]
     since = None if span is None else until - span
     frame = windows.read_window(

@@ -12,12 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from kaizen.events.schema import METADATA, RUNS, SIGNALS
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the monitor tables when missing (idempotent)."""
-    METADATA.create_all(engine, tables=[RUNS, SIGNALS], checkfirst=True)
+from kaizen.events.schema import RUNS, SIGNALS
 
 
 def history(engine: Engine, limit: int) -> list[dict[str, Any]]:

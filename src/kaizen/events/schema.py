@@ -1,7 +1,9 @@
 """The event database's tables, in one MetaData: prediction events and their feedback, the
-store's own key/value information, and the monitor's runs and signals.
+store's own key/value information, the monitor's runs and signals, and the registered bundles.
 
-Times are stored in UTC.
+Their version is HEAD, the Alembic revision (`migrations/`) that creates exactly these tables: a
+test upgrades an empty database to it and compares the result with METADATA. Times are stored
+in UTC.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-STORE_VERSION = "1"  # bumped with any change of the tables below
+HEAD = "2"  # the migration revision of these tables: a change below needs a new revision
 
 
 def utc(value: dt.datetime) -> dt.datetime:
@@ -70,6 +72,8 @@ FEEDBACK = sa.Table(
     sa.Column("observed_at", UtcDateTime, nullable=False),
     sa.Column("received_at", UtcDateTime, nullable=False),
 )
+# `store_version` follows the revision (HEAD), so that a Kaizen from before migrations, which
+# reads only this row, refuses a newer store instead of writing to it.
 INFO = sa.Table(
     "kaizen_store",
     METADATA,
@@ -112,4 +116,12 @@ SIGNALS = sa.Table(
     sa.Column("warning", sa.Float, nullable=True),
     sa.Column("critical", sa.Float, nullable=True),
     sa.Column("alerted_at", UtcDateTime, nullable=True),
+)
+BUNDLES = sa.Table(  # the registered models: each bundle.json document, as it was registered
+    "bundles",
+    METADATA,
+    sa.Column("version", sa.String(64), primary_key=True),
+    sa.Column("registered_at", UtcDateTime, nullable=False),
+    sa.Column("threshold", sa.Float, nullable=False),
+    sa.Column("metadata", sa.JSON, nullable=False),
 )

@@ -37,7 +37,7 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
             model.schema.features,
         )
         engine = create_engine(settings.db)
-        migrate.check_ready(engine)
+        migrate.require_head(engine)
         return cls(settings, model, decision_threshold(settings), engine, scrub, Metrics())
 
     def close(self) -> None:

@@ -26,7 +26,7 @@ def fixture_filled(tmp_path) -> str:
     """A store with three events on three days, the first two labelled."""
     path = str(tmp_path / "events.db")
     engine = create_engine(path)
-    migrate.init(engine)
+    migrate.upgrade(engine)
     events = []
     for day in range(3):
         events.append(

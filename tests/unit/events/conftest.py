@@ -13,6 +13,6 @@ def fixture_db(tmp_path) -> str:
     """Path of an initialised, empty SQLite store."""
     path = str(tmp_path / "events.db")
     engine = create_engine(path)
-    migrate.init(engine)
+    migrate.upgrade(engine)
     engine.dispose()
     return path

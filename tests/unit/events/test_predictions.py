@@ -1,15 +1,14 @@
-"""Prediction events and feedback on SQLite: URLs, idempotent init, insert, feedback rules,
-window, purge, integrity, readiness errors."""
+"""Prediction events and feedback on SQLite: URLs, insert, feedback rules, window, purge,
+integrity, ping."""
 
 import datetime as dt
 import sqlite3
 import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from kaizen import KaizenError
-from kaizen.events import migrate, predictions
+from kaizen.events import predictions
 from kaizen.events.engine import StoreError, create_engine, database_url, ping
 from kaizen.events.predictions import ROW, OutcomeConflict, UnknownPrediction
 from kaizen.events.schema import utc
@@ -55,37 +54,6 @@ def test_database_url(tmp_path):
         database_url("mysql://h/d")
     with pytest.raises(KaizenError, match="no such directory"):
         create_engine(str(tmp_path / "missing" / "e.db"))
-
-
-def test_init_is_idempotent_and_sqlite_is_wal(tmp_path):
-    """First init creates, the second changes nothing; the file is in WAL mode."""
-    engine = create_engine(str(tmp_path / "e.db"))
-    assert migrate.init(engine) is True
-    assert migrate.init(engine) is False
-    with engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
-    migrate.check_ready(engine)
-    engine.dispose()
-
-
-def test_store_of_another_version_is_refused(engine):
-    """A store written by another Kaizen version: one-line error, at init and at start-up."""
-    with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE kaizen_store SET value = '99'")
-    with pytest.raises(KaizenError, match="event store version 99, this Kaizen reads 1"):
-        migrate.check_ready(engine)
-    with pytest.raises(KaizenError, match="event store version 99"):
-        migrate.init(engine)
-
-
-def test_check_ready_errors(tmp_path):
-    """No file, or a file without tables: run `kaizen events init`."""
-    with pytest.raises(KaizenError, match="no such event store"):
-        migrate.check_ready(create_engine(str(tmp_path / "none.db")))
-    sa.create_engine(f"sqlite:///{tmp_path / 'bare.db'}").connect().close()
-    with pytest.raises(KaizenError, match="has no tables"):
-        migrate.check_ready(create_engine(str(tmp_path / "bare.db")))
 
 
 def test_record_window_and_purge(engine):

@@ -9,10 +9,8 @@ NOW = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
 
 
 def test_runs_and_signals_round_trip(db):
-    """save_run then history: newest first, signals by name, tables created idempotently."""
+    """save_run then history: newest first, signals by name."""
     engine = create_engine(db)
-    R.ensure_tables(engine)
-    R.ensure_tables(engine)
     report = {
         "generated_at": NOW.isoformat(),
         "level": "warning",

@@ -55,7 +55,7 @@ def store_events(
 ) -> list[str]:
     """Initialise the store if needed, record the events (and outcomes); their ids."""
     engine = create_engine(db)
-    migrate.init(engine)
+    migrate.upgrade(engine)
     made = events(features, scores, created_at, threshold)
     for start in range(0, len(made), 5000):
         predictions.record(engine, made[start : start + 5000])
