@@ -7,4 +7,5 @@ migrate.py      creating the tables and checking their version
 predictions.py  prediction events and their feedback
 windows.py      the monitor's windows of events
 runs.py         the monitor's runs and their signals
+bundles.py      the registered bundles (bundle.json documents by version)
 """
