@@ -34,6 +34,7 @@ from results import record  # bench/results.py
 from kaizen import files, scoring
 from kaizen.events import migrate, predictions
 from kaizen.events.engine import create_engine
+from kaizen.events.predictions import PredictionRow
 from kaizen.events.schema import FEEDBACK
 
 sys.path.insert(0, str(ROOT))
@@ -97,7 +98,7 @@ def fill(db: str, model: scoring.Model, rows: int) -> float:
     engine = create_engine(db)
     migrate.upgrade(engine)
     for batch, feedback in events(model, rows):
-        predictions.record(engine, batch)
+        predictions.insert(engine, [PredictionRow(**event) for event in batch])
         with engine.begin() as conn:
             conn.execute(FEEDBACK.insert(), feedback)
     engine.dispose()

@@ -243,13 +243,13 @@ def test_kill_9_under_load_loses_no_acknowledged_prediction(fitted, tmp_path, re
 def test_postgres_store_rules(pg_db):
     """The same store semantics on PostgreSQL: idempotent init, feedback rules, window, purge."""
     # pylint: disable-next=import-outside-toplevel  # shared with the SQLite unit tests
-    from tests.unit.events.test_predictions import T0, event
+    from tests.unit.events.test_predictions import T0, event, record
 
     engine = create_engine(pg_db)
     try:
         assert migrate.upgrade(engine).created is False
         first, second = event(T0), event(T0.replace(day=2))
-        predictions.record(engine, [first, second])
+        record(engine, [first, second])
         assert predictions.add_feedback(engine, first["prediction_id"], 1, T0, T0).created is True
         assert predictions.add_feedback(engine, first["prediction_id"], 1, T0, T0).created is False
         [labelled] = predictions.events(engine, labelled_only=True)

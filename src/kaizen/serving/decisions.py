@@ -27,7 +27,8 @@ import pandas as pd
 
 from kaizen.data import Schema
 from kaizen.events import predictions
-from kaizen.events.engine import StoreError, json_text
+from kaizen.events.engine import StoreError
+from kaizen.events.predictions import PredictionRow
 from kaizen.reasons import top_k
 from kaizen.serving.service import Service
 
@@ -60,7 +61,7 @@ class Answered:
     """One job, ready to be stored and answered."""
 
     job: Job
-    rows: list[tuple]  # the events, as `predictions.insert` takes them
+    rows: list[PredictionRow]  # the events
     body: bytes  # the response, sent once the rows are committed
     scores: np.ndarray
     refused: int
@@ -137,9 +138,11 @@ def unseen_values(frame: pd.DataFrame, categories: dict[str, frozenset[str]]) ->
     return unseen
 
 
-def answered(service: Service, job: Job, decided: Decided, start: int, stored_at) -> Answered:
+def answered(
+    service: Service, job: Job, decided: Decided, start: int, created_at: dt.datetime
+) -> Answered:
     """The events and the response of the job whose applications start at `start` in
-    `decided`; `stored_at`: the creation time as the store takes it."""
+    `decided`, created at `created_at`."""
     model, scrub, stop = service.model, service.scrub, start + len(job.rows)
     latency_ms = round((time.perf_counter() - job.started) * 1000, 3)
     ids = prediction_ids(len(job.rows))
@@ -151,21 +154,22 @@ def answered(service: Service, job: Job, decided: Decided, start: int, stored_at
         decided.reasons[start:stop],
         decided.unseen[start:stop],
     )
-    pii = json_text(sorted(scrub.fields))
-    fixed = (job.request_id, model.version, model.schema_version)
-    rows = [  # in the order of kaizen.events.predictions.ROW
-        (
-            prediction_id,
-            stored_at,
-            *fixed,
-            json_text(scrub(inputs)),
-            pii,
-            score,
-            service.threshold,
-            verdict,
-            json_text(why),
-            json_text(odd) if odd else "{}",
-            latency_ms,
+    pii = sorted(scrub.fields)
+    rows = [
+        PredictionRow(
+            prediction_id=prediction_id,
+            created_at=created_at,
+            request_id=job.request_id,
+            model_version=model.version,
+            schema_version=model.schema_version,
+            inputs=scrub(inputs),
+            pii_fields=pii,
+            score=score,
+            threshold=service.threshold,
+            decision=verdict,
+            reasons=why,
+            unseen=odd,
+            latency_ms=latency_ms,
         )
         for inputs, (prediction_id, score, verdict, why, odd) in zip(job.rows, zip(*columns))
     ]
@@ -260,12 +264,10 @@ class Batcher:
                 jobs[0].future.set_exception(exc)
                 return []
             return [done for job in jobs for done in self.score([job])]
-        stored_at = predictions.stored_time(
-            self.service.engine, dt.datetime.now(dt.timezone.utc)
-        )
+        now = dt.datetime.now(dt.timezone.utc)
         done, start = [], 0
         for job in jobs:
-            done.append(answered(self.service, job, decided, start, stored_at))
+            done.append(answered(self.service, job, decided, start, now))
             start += len(job.rows)
         return done
 

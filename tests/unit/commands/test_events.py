@@ -9,6 +9,7 @@ import pytest
 from kaizen import cli
 from kaizen.events import migrate, predictions
 from kaizen.events.engine import create_engine
+from kaizen.events.predictions import PredictionRow
 from tests.unit.helpers import assert_one_line_error
 
 T0 = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
@@ -46,7 +47,7 @@ def fixture_filled(tmp_path) -> str:
                 "latency_ms": 1.0,
             }
         )
-    predictions.record(engine, events)
+    predictions.insert(engine, [PredictionRow(**e) for e in events])
     for day, outcome in ((0, 1), (1, 0)):
         predictions.add_feedback(engine, events[day]["prediction_id"], outcome, T0, T0)
     engine.dispose()

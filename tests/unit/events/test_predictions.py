@@ -4,14 +4,15 @@ integrity, ping."""
 import datetime as dt
 import sqlite3
 import uuid
+from dataclasses import fields
 
 import pytest
 
 from kaizen import KaizenError
 from kaizen.events import predictions
 from kaizen.events.engine import StoreError, create_engine, database_url, ping
-from kaizen.events.predictions import ROW, OutcomeConflict, UnknownPrediction
-from kaizen.events.schema import utc
+from kaizen.events.predictions import COLUMNS, OutcomeConflict, PredictionRow, UnknownPrediction
+from kaizen.events.schema import PREDICTIONS, utc
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -34,6 +35,11 @@ def event(created_at: dt.datetime, **changes) -> dict:
         "latency_ms": 2.0,
     }
     return {**base, **changes}
+
+
+def record(engine, events: list[dict]) -> None:
+    """Insert events given as dicts of PredictionRow's fields."""
+    predictions.insert(engine, [PredictionRow(**e) for e in events])
 
 
 @pytest.fixture(name="engine")
@@ -60,8 +66,8 @@ def test_record_window_and_purge(engine):
     """Events come back in time order with their outcome; the window is [since, until);
     purge removes older events and their feedback."""
     first, second, third = (event(T0 + dt.timedelta(days=d)) for d in (0, 1, 2))
-    predictions.record(engine, [second, first])
-    predictions.record(engine, [third])
+    record(engine, [second, first])
+    record(engine, [third])
     predictions.add_feedback(engine, first["prediction_id"], 1, T0, T0)
     assert [e["prediction_id"] for e in predictions.events(engine)] == [
         e["prediction_id"] for e in (first, second, third)
@@ -77,11 +83,17 @@ def test_record_window_and_purge(engine):
     assert predictions.count(engine) == 2 and predictions.integrity(engine) == []
 
 
-def test_record_reads_back_every_field_and_nothing_is_a_no_op(engine):
-    """`record` (dicts) and `insert` (tuples in ROW order) store the same event: every field
-    comes back as given (JSON values parsed, times aware UTC)."""
+def test_prediction_row_has_a_field_per_column_in_order():
+    """The typed row and the table cannot drift apart."""
+    assert [f.name for f in fields(PredictionRow)] == [c.name for c in PREDICTIONS.columns]
+    assert COLUMNS == tuple(c.name for c in PREDICTIONS.columns)
+
+
+def test_insert_reads_back_every_field_and_nothing_is_a_no_op(engine):
+    """Every field of a PredictionRow comes back as given (JSON values parsed, times aware
+    UTC); inserting no row does nothing."""
     given = event(T0 + dt.timedelta(microseconds=7), unseen={"Home": "castle"}, pii_fields=["Age"])
-    predictions.record(engine, [given])
+    record(engine, [given])
     predictions.insert(engine, [])
     [back] = predictions.events(engine)
     assert {name: back[name] for name in given} == given
@@ -90,15 +102,16 @@ def test_record_reads_back_every_field_and_nothing_is_a_no_op(engine):
 
 def test_insert_splits_into_statements_within_the_parameter_limit(engine, monkeypatch):
     """More events than one statement may bind: several statements in one transaction, all
-    stored, or none when any of them fails."""
-    monkeypatch.setattr(predictions, "parameter_limit", lambda conn: 2 * len(ROW) + 1)
+    stored (each with its own time), or none when any of them fails."""
+    monkeypatch.setattr(predictions, "parameter_limit", lambda conn: 2 * len(COLUMNS) + 1)
     made = [event(T0 + dt.timedelta(seconds=s)) for s in range(5)]
-    predictions.record(engine, made)
-    assert [e["prediction_id"] for e in predictions.events(engine)] == [
-        e["prediction_id"] for e in made
+    record(engine, made)
+    back = predictions.events(engine)
+    assert [(e["prediction_id"], e["created_at"]) for e in back] == [
+        (e["prediction_id"], e["created_at"]) for e in made
     ]
     with pytest.raises(StoreError):
-        predictions.record(engine, [event(T0) for _ in range(4)] + [made[0]])
+        record(engine, [event(T0) for _ in range(4)] + [made[0]])
     assert predictions.count(engine) == 5
 
 
@@ -106,14 +119,14 @@ def test_record_is_all_or_nothing(engine):
     """A duplicate id in a batch: StoreError and none of the batch stored."""
     one = event(T0)
     with pytest.raises(StoreError):
-        predictions.record(engine, [event(T0), one, dict(one)])
+        record(engine, [event(T0), one, dict(one)])
     assert predictions.count(engine) == 0
 
 
 def test_feedback_rules(engine):
     """Unknown id, first outcome, identical repeat, conflicting outcome."""
     known = event(T0)
-    predictions.record(engine, [known])
+    record(engine, [known])
     with pytest.raises(UnknownPrediction):
         predictions.add_feedback(engine, str(uuid.uuid4()), 1, T0, T0)
     assert predictions.add_feedback(engine, known["prediction_id"], 0, T0, T0).created is True
@@ -125,7 +138,7 @@ def test_feedback_rules(engine):
 
 def test_integrity_reports_orphans_and_unreadable_inputs(engine, db):
     """Feedback without its prediction and inputs that are not an object are problems."""
-    predictions.record(engine, [event(T0, inputs=[1, 2])])
+    record(engine, [event(T0, inputs=[1, 2])])
     raw = sqlite3.connect(db)  # foreign keys are off by default outside the store
     with raw:
         raw.execute("INSERT INTO feedback VALUES ('nope', 1, '2026-01-01', '2026-01-01')")

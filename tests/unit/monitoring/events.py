@@ -10,6 +10,7 @@ import pandas as pd
 
 from kaizen.events import migrate, predictions
 from kaizen.events.engine import create_engine
+from kaizen.events.predictions import PredictionRow
 
 
 def events(
@@ -58,7 +59,7 @@ def store_events(
     migrate.upgrade(engine)
     made = events(features, scores, created_at, threshold)
     for start in range(0, len(made), 5000):
-        predictions.record(engine, made[start : start + 5000])
+        predictions.insert(engine, [PredictionRow(**e) for e in made[start : start + 5000]])
     if outcomes is not None:
         for event, outcome in zip(made, outcomes):
             if pd.notna(outcome):
