@@ -2,8 +2,8 @@
 come back months later (joined on the prediction id).
 
 Timestamps are stored in UTC. The API writes through `insert` (multi-row statements), feedback
-through `add_feedback` (once per prediction); `events`, `purge`, `count` and `integrity` serve
-`kaizen events`.
+through `add_feedback` (once per prediction); `matured` is when an outcome can be judged (the
+monitor's window reads it); `events`, `purge`, `count` and `integrity` serve `kaizen events`.
 """
 
 from __future__ import annotations
@@ -137,6 +137,13 @@ def parameter_limit(conn: Connection) -> int:
         driver = conn.connection.driver_connection
         return int(driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))  # type: ignore[union-attr]
     return POSTGRES_PARAMETERS
+
+
+def matured(until: dt.datetime, outcome_days: int) -> sa.ColumnElement[bool]:
+    """Whether an event's outcome can be judged at `until`: the outcome-maturity rule, here
+    only, in SQL. Defaults mature over months in credit: an outcome is judged once its event is
+    `outcome_days` old (`monitor.outcome_window_days`); younger ones are counted, not judged."""
+    return PREDICTIONS.c.created_at <= until - dt.timedelta(days=outcome_days)
 
 
 def add_feedback(
