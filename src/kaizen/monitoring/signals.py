@@ -111,7 +111,9 @@ class Reference:  # pylint: disable=too-many-instance-attributes
 
 @dataclass(frozen=True)
 class Window:
-    """Events of one window: `frame` has score, decision, outcome, created_at and the inputs."""
+    """Events of one window: `frame` has score, decision, outcome, matured (whether the outcome
+    can be judged: decided by the store's query, `kaizen.events.predictions.matured`) and the
+    inputs."""
 
     frame: pd.DataFrame
     since: dt.datetime | None
@@ -413,21 +415,12 @@ def score_histogram(reference, window, bins: int = 20) -> dict:
     }
 
 
-def matured_mask(frame: pd.DataFrame, until: dt.datetime, days: int) -> pd.Series:
-    """Events old enough for their outcome to count (created before until - outcome window)."""
-    cutoff = pd.Timestamp(until) - pd.Timedelta(days=days)
-    created = pd.to_datetime(frame["created_at"], utc=True)
-    return created <= cutoff
-
-
-def outcome_masks(window: Window, days: int) -> tuple[pd.Series, pd.Series]:
-    """(labelled, judged): events with an outcome, and those whose outcome window has passed."""
+def outcome_masks(window: Window) -> tuple[pd.Series, pd.Series]:
+    """(labelled, judged): events with an outcome, and those whose outcome has matured."""
     frame = window.frame
     outcome = frame["outcome"] if "outcome" in frame else pd.Series(np.nan, index=frame.index)
     labelled = outcome.notna()
-    if "matured" in frame:  # decided by the store's query
-        return labelled, labelled & frame["matured"].astype(bool)
-    return labelled, labelled & matured_mask(frame, window.until, days)
+    return labelled, labelled & frame["matured"].astype(bool)
 
 
 def judged_performance(
@@ -501,7 +494,7 @@ def analyse(
     evidence = P.calibration_evidence(reference.labels, reference.scores, edges)
     costs = (params.evaluate.cost_fn, params.evaluate.cost_fp)
     estimate = P.estimate(scores, reference.threshold, costs, evidence)
-    labelled, judged = outcome_masks(window, config.outcome_window_days)
+    labelled, judged = outcome_masks(window)
     realised = judged_performance(frame, judged, reference, costs, edges)
     facts = reference_facts(reference)
     facts["estimate_error"] = None if realised is None else realised["estimate_error"]

@@ -15,7 +15,11 @@ from tests.unit.monitoring.conftest import NOW, params, window
 def fixture_report(reference) -> dict:
     """A labelled, drifted window's report."""
     found = S.analyse(
-        window(1200, shift=0.6, labelled=True), reference, params(outcome_window_days=0), [], NOW
+        window(1200, shift=0.6, labelled=True, matured=True),
+        reference,
+        params(outcome_window_days=0),
+        [],
+        NOW,
     )
     return found.to_dict()
 
