@@ -172,9 +172,7 @@ def monitor(args: argparse.Namespace) -> dict:
     write_outputs(content, Path(args.output), params, now.timestamp())
     previous = past[0]["signals"] if past else {}
     sent = announce(report, previous, now, params)
-    run_id = runs.save_run(
-        engine, content, alerts.alerted_at(report.signals, previous, sent, now)
-    )
+    run_id = runs.save_run(engine, content, alerts.alerted_at(report.signals, previous, sent, now))
     engine.dispose()
     flagged = [s.name for s in report.signals if s.level in (S.WARNING, S.CRITICAL)]
     return {

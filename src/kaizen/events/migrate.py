@@ -98,7 +98,9 @@ def require_head(engine: Engine) -> None:
     except SQLAlchemyError as exc:
         raise KaizenError(f"KAIZEN_DB: event store unreachable ({first_line(exc)})") from None
     if found is None:
-        raise KaizenError("KAIZEN_DB: the event store has no tables: run `kaizen events init` first")
+        raise KaizenError(
+            "KAIZEN_DB: the event store has no tables: run `kaizen events init` first"
+        )
     if found not in revisions():
         raise KaizenError(f"KAIZEN_DB: event store at revision {found}, {_unknown()}")
     if found != HEAD:
@@ -111,4 +113,3 @@ def require_head(engine: Engine) -> None:
 def _unknown() -> str:
     """Why a revision this Kaizen does not know cannot be used."""
     return f"unknown to this Kaizen (it writes revision {HEAD}): use the Kaizen that wrote it"
-

@@ -90,8 +90,8 @@ def insert(engine: Engine, rows: Sequence[PredictionRow]) -> None:
             with conn.begin():
                 for start in range(0, len(rows), size):
                     part = flat[start * len(COLUMNS) : (start + size) * len(COLUMNS)]
-                    count = len(part) // len(COLUMNS)
-                    conn.exec_driver_sql(head + ", ".join([values] * count), tuple(part))
+                    rows_in_part = len(part) // len(COLUMNS)
+                    conn.exec_driver_sql(head + ", ".join([values] * rows_in_part), tuple(part))
     except SQLAlchemyError as exc:
         raise StoreError(first_line(exc)) from exc
 
@@ -134,8 +134,8 @@ def parameters(rows: Sequence[PredictionRow], sqlite: bool) -> list[Any]:
 def parameter_limit(conn: Connection) -> int:
     """How many parameters one statement may bind on this backend."""
     if conn.dialect.name == "sqlite":
-        driver = conn.connection.driver_connection
-        return int(driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))  # type: ignore[union-attr]
+        driver: Any = conn.connection.driver_connection  # sqlite3.Connection
+        return int(driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
     return POSTGRES_PARAMETERS
 
 

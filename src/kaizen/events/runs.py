@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ def history(engine: Engine, limit: int) -> list[dict[str, Any]]:
             return []
         ids = [run["run_id"] for run in out]
         rows = conn.execute(sa.select(SIGNALS).where(SIGNALS.c.run_id.in_(ids))).mappings()
-        by_run: dict[int, dict] = {run_id: {} for run_id in ids}
+        by_run: dict[int, dict[str, Any]] = {run_id: {} for run_id in ids}
         for row in rows:
             by_run[row["run_id"]][row["signal"]] = dict(row)
     for run in out:
@@ -34,7 +35,9 @@ def history(engine: Engine, limit: int) -> list[dict[str, Any]]:
     return out
 
 
-def save_run(engine: Engine, report: dict, alerted: dict[str, dt.datetime | None]) -> int:
+def save_run(
+    engine: Engine, report: Mapping[str, Any], alerted: Mapping[str, dt.datetime | None]
+) -> int:
     """Store one run and its signals in one transaction; its run_id."""
     window = report["window"]
     trend = report["charts"]["history"][-1]

@@ -23,7 +23,9 @@ def utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.timezone.utc)
 
 
-class UtcDateTime(sa.TypeDecorator[dt.datetime]):  # pylint: disable=too-many-ancestors,abstract-method
+class UtcDateTime(
+    sa.TypeDecorator[dt.datetime]
+):  # pylint: disable=too-many-ancestors,abstract-method
     """Aware UTC datetimes in and out, whatever the backend keeps (SQLite keeps naive text)."""
 
     impl = sa.DateTime(timezone=True)
@@ -36,7 +38,9 @@ class UtcDateTime(sa.TypeDecorator[dt.datetime]):  # pylint: disable=too-many-an
         value = utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
+    def process_result_value(  # pylint: disable-next=unused-argument  # the signature
+        self, value: Any, dialect: sa.Dialect
+    ) -> dt.datetime | None:
         """Always aware UTC."""
         return None if value is None else utc(value)
 

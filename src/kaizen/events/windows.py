@@ -80,7 +80,7 @@ def window_query(
     outcome_days: int,
 ) -> Select[Any]:
     """score and the event's JSON line."""
-    query = sa.select(PREDICTIONS.c.score, _line(dialect, until, outcome_days))
+    query: Select[Any] = sa.select(PREDICTIONS.c.score, _line(dialect, until, outcome_days))
     query = _bounds(query.select_from(PREDICTIONS.outerjoin(FEEDBACK)), since, until)
     if last is not None:
         query = query.order_by(PREDICTIONS.c.created_at.desc()).limit(last)
@@ -89,7 +89,9 @@ def window_query(
 
 def _schema(numeric: Sequence[str], categorical: Sequence[str]) -> pa.Schema:
     """What Arrow's JSON reader decodes each line into."""
-    inputs = [(name, pa.float64()) for name in numeric] + [(name, pa.string()) for name in categorical]
+    inputs = [(name, pa.float64()) for name in numeric] + [
+        (name, pa.string()) for name in categorical
+    ]
     return pa.schema(
         [("d", pa.string()), ("v", pa.string()), ("o", pa.float64()), ("m", pa.int8())]
         + [("i", pa.struct(inputs))]
