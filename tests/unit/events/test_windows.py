@@ -3,6 +3,7 @@ replaced (inputs extracted by SQL) on varied events: missing and dropped values,
 as PII, unseen categories, integers, numbers as text, documents that are not objects."""
 
 import datetime as dt
+import gc
 import uuid
 
 import numpy as np
@@ -189,3 +190,20 @@ def test_bulk_decoding_and_its_fallback(tmp_path, monkeypatch):
     assert (old["Income"] == 0).sum() == len(range(0, 200, 17))
     pd.testing.assert_frame_equal(frame.drop(columns="Income"), old.drop(columns="Income"))
     assert list(frame["Home"].cat.categories) == sorted(["3", *(h for h in HOMES if h)])
+
+
+def test_the_collector_is_paused_only_while_reading(db):
+    """Collection is off during the read and as it was afterwards (also when it was off)."""
+    seen = []
+    real = M._decode  # pylint: disable=protected-access
+    engine = create_engine(db)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(M, "_decode", lambda *args: seen.append(gc.isenabled()) or real(*args))
+        M.read_window(engine, ["Income"], ["Home"], since=None, until=NOW)
+        assert seen == [False] and gc.isenabled()
+        gc.disable()
+        try:
+            M.read_window(engine, ["Income"], ["Home"], since=None, until=NOW)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
