@@ -16,6 +16,7 @@ from kaizen.events.engine import create_engine
 from kaizen.serving.app import create_app
 from kaizen.serving.service import decision_threshold
 from kaizen.serving.settings import load_settings
+from tests.unit.events.legacy import make_main_store
 from tests.unit.serving.conftest import THRESHOLD, TOKEN, application
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -206,7 +207,8 @@ def test_pii_fields_are_hashed_before_storage(fitted, db, monkeypatch):
 
 
 def test_startup_errors_are_one_line(fitted, db, tmp_path):
-    """A corrupt model, a store without tables, a bad threshold file: KaizenError at start-up."""
+    """A corrupt model, a store without tables or at an older revision, a bad threshold file:
+    KaizenError at start-up."""
     shutil.copy(fitted.model, tmp_path / "model.joblib")
     shutil.copy(fitted.info, tmp_path / "model.json")
     (tmp_path / "model.joblib").write_bytes(b"garbage")
@@ -217,6 +219,11 @@ def test_startup_errors_are_one_line(fitted, db, tmp_path):
     sa.create_engine(f"sqlite:///{empty}").connect().close()
     with pytest.raises(KaizenError, match="no tables: run `kaizen events init` first"):
         with TestClient(create_app(load_settings(model=fitted.model, db=str(empty)))):
+            pass
+    old = tmp_path / "old.db"
+    make_main_store(f"sqlite:///{old}", monitor=False)
+    with pytest.raises(KaizenError, match="at revision 1, .*: run `kaizen events upgrade`$"):
+        with TestClient(create_app(load_settings(model=fitted.model, db=str(old)))):
             pass
     metrics = tmp_path / "metrics.json"
     metrics.write_text('{"threshold": 0.31}', encoding="utf-8")
