@@ -5,6 +5,7 @@ monitor's column-wise window read gives the frame the SQL-extraction reader gave
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -82,3 +83,18 @@ def test_window_read_is_the_same_frame_on_postgres(postgres, monkeypatch):
             old_window.read_window(engine, NUMERIC, CATEGORICAL, since=None, until=NOW)
     finally:
         engine.dispose()
+
+
+def test_concurrent_upgrades_on_postgres(postgres):
+    """Two replicas upgrading one empty database at once: one creates, the other waits for it
+    (an advisory lock) and finds the store at head."""
+    db = fresh_database(postgres)
+    engines = [create_engine(db) for _ in range(2)]
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            done = list(pool.map(migrate.upgrade, engines))
+        assert sorted(d.created for d in done) == [False, True]
+        migrate.require_head(engines[0])
+    finally:
+        for engine in engines:
+            engine.dispose()

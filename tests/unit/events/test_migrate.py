@@ -3,6 +3,7 @@ main before migrations keeps every row through `kaizen events upgrade`, and ever
 refuses a store that is not at HEAD with one line."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -109,3 +110,15 @@ def test_not_at_head_is_one_line(tmp_path, capsys):
     make_main_store(f"sqlite:///{old}", monitor=False)
     assert cli.main(["events", "check", "--db", old]) == 1
     assert_one_line_error(capsys.readouterr().err, "run `kaizen events upgrade`")
+
+
+def test_concurrent_upgrades(tmp_path):
+    """Two processes upgrading one new file at once: the write lock makes the second wait and
+    find the store at head."""
+    engines = [create_engine(str(tmp_path / "e.db")) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(migrate.upgrade, engines))
+    assert sorted(d.created for d in done) == [False, True]
+    assert_schema_is_head(engines[0])
+    for engine in engines:
+        engine.dispose()
