@@ -22,12 +22,18 @@ from kaizen.events.schema import BUNDLES
 
 
 def _document(metadata: Mapping[str, Any]) -> tuple[str, float, dict[str, Any]]:
-    """(version, threshold, the document as JSON gives it back); one-line errors."""
+    """(version, threshold, the document as JSON gives it back); one-line errors. The
+    threshold is a number or, as bundle.json has it, an object whose `value` is one."""
     version, threshold = metadata.get("version"), metadata.get("threshold")
     if not isinstance(version, str) or not 0 < len(version) <= 64:
         raise KaizenError("bundle.json: 'version' must be a string of 1 to 64 characters")
+    if isinstance(threshold, Mapping):
+        threshold = threshold.get("value")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-        raise KaizenError(f"bundle.json: bundle {version}: 'threshold' must be a number")
+        raise KaizenError(
+            f"bundle.json: bundle {version}: 'threshold' must be a number or have a number "
+            "'value'"
+        )
     try:
         document: dict[str, Any] = orjson.loads(orjson.dumps(metadata))
     except TypeError as exc:

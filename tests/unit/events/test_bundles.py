@@ -7,9 +7,10 @@ from kaizen import KaizenError
 from kaizen.events import bundles
 from kaizen.events.engine import create_engine
 
-BUNDLE = {
+BUNDLE = {  # bundle.json's shape: its threshold is an object with the rule that chose it
+    "format_version": 1,
     "version": "3f2a9c1d",
-    "threshold": 0.27,
+    "threshold": {"value": 0.27, "rule": "cost", "description": "cost-optimal"},
     "schema": {"numeric": ["Income"], "categorical": ["Home"]},
     "metrics": {"test": {"roc_auc": 0.81}},
 }
@@ -42,10 +43,10 @@ def test_register_is_idempotent_and_read_gives_the_document(engine):
 def test_another_document_under_a_version_is_refused(engine):
     """A version names one bundle for ever: a changed document is a one-line error."""
     bundles.register(engine, BUNDLE)
-    changed = {**BUNDLE, "threshold": 0.3}
+    changed = {**BUNDLE, "metrics": {"test": {"roc_auc": 0.82}}}
     with pytest.raises(KaizenError, match="bundle 3f2a9c1d is already registered with another"):
         bundles.register(engine, changed)
-    assert bundles.read(engine, ["3f2a9c1d"])["3f2a9c1d"]["threshold"] == 0.27
+    assert bundles.read(engine, ["3f2a9c1d"])["3f2a9c1d"] == BUNDLE
 
 
 @pytest.mark.parametrize(
@@ -55,6 +56,7 @@ def test_another_document_under_a_version_is_refused(engine):
         ({"version": "", "threshold": 0.2}, "'version' must be a string"),
         ({"version": "v", "threshold": "high"}, "bundle v: 'threshold' must be a number"),
         ({"version": "v", "threshold": True}, "'threshold' must be a number"),
+        ({"version": "v", "threshold": {"rule": "cost"}}, "or have a number 'value'"),
         ({"version": "v", "threshold": 0.2, "when": object()}, "bundle v: not JSON"),
     ],
 )
