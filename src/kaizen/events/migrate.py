@@ -71,19 +71,25 @@ def current(conn: Connection) -> str | None:
 
 
 def upgrade(engine: Engine) -> Upgrade:
-    """Migrate the store to HEAD (idempotent); a one-line error for a store this Kaizen does
-    not know (written by a newer one)."""
-    with writing(engine) as conn, conn.begin():
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK)))
-        before = current(conn)
-        if before is not None and before not in revisions():
-            raise KaizenError(f"KAIZEN_DB: event store at revision {before}, {_unknown()}")
-        settings = config(conn)
-        if before is not None and MigrationContext.configure(conn).get_current_revision() is None:
-            LOG.info("event store made before migrations: stamped at revision %s", LEGACY)
-            command.upgrade(settings, LEGACY)  # its missing tables, then the stamp
-        command.upgrade(settings, "head")
+    """Migrate the store to HEAD (idempotent), in one transaction; a one-line error for a store
+    this Kaizen does not know (written by a newer one) or a failure (then nothing changed)."""
+    try:
+        with writing(engine) as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK)))
+            before = current(conn)
+            if before is not None and before not in revisions():
+                raise KaizenError(f"KAIZEN_DB: event store at revision {before}, {_unknown()}")
+            settings = config(conn)
+            if (
+                before is not None
+                and MigrationContext.configure(conn).get_current_revision() is None
+            ):
+                LOG.info("event store made before migrations: stamped at revision %s", LEGACY)
+                command.upgrade(settings, LEGACY)  # its missing tables, then the stamp
+            command.upgrade(settings, "head")
+    except SQLAlchemyError as exc:
+        raise KaizenError(f"KAIZEN_DB: event store not upgraded ({first_line(exc)})") from None
     return Upgrade(before, HEAD)
 
 

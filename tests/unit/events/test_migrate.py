@@ -122,3 +122,17 @@ def test_concurrent_upgrades(tmp_path):
     assert_schema_is_head(engines[0])
     for engine in engines:
         engine.dispose()
+
+
+def test_a_failed_upgrade_is_one_line_and_changes_nothing(tmp_path, capsys):
+    """A store the migration cannot write (here: a table of revision 2 already there): one line,
+    and the store left as it was."""
+    db = str(tmp_path / "main.db")
+    make_main_store(f"sqlite:///{db}", monitor=True)
+    engine = create_engine(db)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE bundles (x INTEGER)")
+    assert cli.main(["events", "upgrade", "--db", db]) == 1
+    assert_one_line_error(capsys.readouterr().err, "event store not upgraded", "bundles")
+    assert versions(engine) == (None, "1")
+    engine.dispose()
