@@ -1,11 +1,14 @@
 """`kaizen monitor` on large windows: 100k events in SQLite, 1M events in PostgreSQL 15.
 
 Events are SYNTHETIC: rows of the current part drawn with replacement (seed 0), scored by the
-repository's model, spread over the 7 days before a fixed `--until`, 30 % of them with an outcome
-(younger than the default 365-day outcome window: counted, not judged). The store is filled through
-`EventStore.record` (the API's own write path) in batches; PostgreSQL runs as in the tests (a
-temporary server on 127.0.0.1, as the `postgres` user when run as root). Each monitor run is a
-fresh process: wall time, CPU time and peak RSS from wait4. Needs `make repro` first.
+repository's model, spread over the 7 days before a fixed `--until` in the order they are written
+(as the API writes them), 30 % of them with an outcome (younger than the default 365-day outcome
+window: counted, not judged). The store is filled through `predictions.insert` (the API's own
+write path) in batches; PostgreSQL runs as in the tests (a temporary server on 127.0.0.1, as the
+`postgres` user when run as root). Each monitor run is a fresh process running the checkout's
+code: wall time, CPU time and peak RSS from wait4. The window read alone (`read_window`, the
+monitor's first step) is timed in this process, best of 3, against the reader it replaced (SQL
+extraction per field: tests/unit/events/old_window.py). Needs `make repro` first.
 
     .venv/bin/python bench/monitor.py [--rows-sqlite 100000] [--rows-postgres 1000000]
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import shlex
 import shutil
 import sys
@@ -31,18 +35,27 @@ import sqlalchemy as sa
 from pipeline import ROOT, machine, measure  # bench/pipeline.py
 from results import record  # bench/results.py
 
-from kaizen.io import files
 from kaizen.bundle import scoring
-from kaizen.serving.store import FEEDBACK, EventStore
+from kaizen.events import migrate, predictions, windows
+from kaizen.events.engine import create_engine
+from kaizen.events.predictions import PredictionRow
+from kaizen.events.schema import FEEDBACK
+from kaizen.io import files
 
 sys.path.insert(0, str(ROOT))
 # pylint: disable-next=wrong-import-position,import-error  # after the repository root
 from tests.integration.conftest import temporary_postgres  # noqa: E402
+from tests.unit.events import old_window  # noqa: E402  # pylint: disable=wrong-import-position
 
 WORK = ROOT / "bench" / ".work" / "monitor"
 UNTIL = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 BATCH = 10_000
 RSS_TARGET_GB = 1.0
+READ_TARGET_S = 0.4  # the 100k-event SQLite window read (issue 24)
+READERS = {
+    "column-wise (events/windows.py)": windows,
+    "SQL extraction per field (before)": old_window,
+}
 
 
 def events(model: scoring.Model, rows: int, seed: int = 0) -> Iterator[tuple[list, list]]:
@@ -56,7 +69,8 @@ def events(model: scoring.Model, rows: int, seed: int = 0) -> Iterator[tuple[lis
         scores = model.scores(picked)
         labels = current[model.schema.target].to_numpy()[rng.integers(0, len(current), size)]
         records = picked.astype(object).where(picked.notna(), None).to_dict("records")
-        offsets = rng.random(size) * 7 * 86400
+        written = (start + np.sort(rng.random(size)) * size) / rows  # in time order, as the API
+        offsets = (1 - written) * 7 * 86400
         batch, feedback = [], []
         for index, (inputs, score, offset) in enumerate(zip(records, scores, offsets)):
             created = UNTIL - dt.timedelta(seconds=float(offset))
@@ -93,20 +107,21 @@ def events(model: scoring.Model, rows: int, seed: int = 0) -> Iterator[tuple[lis
 def fill(db: str, model: scoring.Model, rows: int) -> float:
     """Create and fill a store; seconds taken."""
     started = time.perf_counter()
-    store = EventStore(db)
-    store.init()
+    engine = create_engine(db)
+    migrate.upgrade(engine)
     for batch, feedback in events(model, rows):
-        store.record(batch)
-        with store.engine.begin() as conn:
+        predictions.insert(engine, [PredictionRow(**event) for event in batch])
+        with engine.begin() as conn:
             conn.execute(FEEDBACK.insert(), feedback)
-    store.close()
+    engine.dispose()
     return time.perf_counter() - started
 
 
 def monitor_run(db: str, output: Path, log: Path):
-    """One `kaizen monitor --window 7d` in a fresh process."""
+    """One `kaizen monitor --window 7d` in a fresh process, on the checkout's own code."""
     command = (
-        f"{ROOT / '.venv' / 'bin' / 'kaizen'} monitor --window 7d --until {UNTIL.isoformat()} "
+        f"PYTHONPATH={shlex.quote(str(ROOT / 'src'))} {shlex.quote(sys.executable)} -m kaizen "
+        f"monitor --window 7d --until {UNTIL.isoformat()} "
         f"--output {shlex.quote(str(output))} --db {shlex.quote(db)}"
     )
     run = measure(command, ROOT, log)
@@ -115,8 +130,31 @@ def monitor_run(db: str, output: Path, log: Path):
     return run
 
 
+def read_times(db: str, model: scoring.Model) -> dict[str, tuple[float, float, int]]:
+    """Per reader: (best wall s, its CPU s, events) of reading the monitor's window, 3 times."""
+    engine = create_engine(db)
+    since = UNTIL - dt.timedelta(days=7)
+    schema = model.schema
+    found = {}
+    try:
+        for name, reader in READERS.items():
+            best = (float("inf"), 0.0, 0)
+            for _ in range(3):
+                wall, cpu = time.perf_counter(), time.process_time()
+                frame = reader.read_window(
+                    engine, schema.numeric, schema.categorical, since=since, until=UNTIL
+                )
+                took = (time.perf_counter() - wall, time.process_time() - cpu, len(frame))
+                best = min(best, took)
+                del frame
+            found[name] = best
+    finally:
+        engine.dispose()
+    return found
+
+
 def main() -> None:
-    """Fill the stores, run the monitor, record the table."""
+    """Fill the stores, run the monitor, time the read, record the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows-sqlite", type=int, default=100_000)
     parser.add_argument("--rows-postgres", type=int, default=1_000_000)
@@ -126,11 +164,13 @@ def main() -> None:
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     log = WORK / "log.txt"
-    rows = []
+    rows, reads = [], []
+    load = os.getloadavg()[0]
     sqlite = str(WORK / "events.db")
     filled = fill(sqlite, model, args.rows_sqlite)
     runs = [monitor_run(sqlite, WORK / f"sqlite-{i}", log) for i in range(2)]
     rows.append(("SQLite", args.rows_sqlite, filled, runs))
+    reads.append(("SQLite", read_times(sqlite, model)))
     with temporary_postgres(missing=lambda reason: sys.exit(f"bench: {reason}")) as url:
         filled = fill(url, model, args.rows_postgres)
         engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
@@ -139,15 +179,26 @@ def main() -> None:
         engine.dispose()
         runs = [monitor_run(url, WORK / f"postgres-{i}", log) for i in range(2)]
         rows.append(("PostgreSQL 15", args.rows_postgres, filled, runs))
+        reads.append(("PostgreSQL 15", read_times(url, model)))
+    section = "\n".join(report(rows, reads, size, args, load)) + "\n"
+    print(section)
+    if not args.no_readme:
+        record("monitor", section)
+
+
+def report(rows: list, reads: list, size: int, args: argparse.Namespace, load: float) -> list:
+    """The README section: the monitor runs, then the window reads."""
     lines = [
-        f"Date: {dt.date.today().isoformat()}. Machine: {machine()} (2 shared cores: times are "
-        "noisy). Command: `.venv/bin/python bench/monitor.py` (after `make repro`).",
+        f"Date: {dt.date.today().isoformat()}. Machine: {machine()} (2 shared cores, load "
+        f"average {load:.1f} at the start: times are noisy). Command: "
+        "`.venv/bin/python bench/monitor.py` (`make bench-monitor`, after `make repro`).",
         "",
         "SYNTHETIC events: current-part rows drawn with replacement, scored by the repository's "
-        "model, spread over 7 days, 30 % with an outcome (younger than the 365-day outcome "
-        "window: counted, not judged). `kaizen monitor --window 7d` in a fresh process, twice "
-        "per store (second run: history of one run); peak RSS from wait4. Target: the 1M-event "
-        f"PostgreSQL window under {RSS_TARGET_GB:.0f} GB peak.",
+        "model, spread over 7 days in the order they are written (as the API writes them), 30 % "
+        "with an outcome (younger than the 365-day outcome window: counted, not judged). "
+        "`kaizen monitor --window 7d` in a fresh process, twice per store (second run: history "
+        "of one run); peak RSS from wait4. Target: the 1M-event PostgreSQL window under "
+        f"{RSS_TARGET_GB:.0f} GB peak.",
         "",
         "| store | window events | fill (s) | run | wall (s) | CPU (s) | peak RSS (GB) | target |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
@@ -164,11 +215,21 @@ def main() -> None:
     lines += [
         "",
         f"PostgreSQL database size with {args.rows_postgres:,} events: {size / 2**30:.2f} GB.",
+        "",
+        "The window read alone (`read_window` on the same window, in the benchmark's process, "
+        f"best of 3), against the reader it replaced. Target: 100k events from SQLite in "
+        f"{READ_TARGET_S} s or less.",
+        "",
+        "| store | events read | reader | wall (s) | CPU (s) | target |",
+        "|---|---:|---|---:|---:|---|",
     ]
-    section = "\n".join(lines) + "\n"
-    print(section)
-    if not args.no_readme:
-        record("monitor", section)
+    for name, measured in reads:
+        for index, (reader, (wall, cpu, count)) in enumerate(measured.items()):
+            target = "–"
+            if name == "SQLite" and index == 0:
+                target = "met" if wall <= READ_TARGET_S else "NOT met"
+            lines.append(f"| {name} | {count:,} | {reader} | {wall:.2f} | {cpu:.2f} | {target} |")
+    return lines
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 # pylint: disable=wrong-import-position  # after the repository root is importable
 from pipeline import machine  # noqa: E402  # bench/pipeline.py
 from results import record  # noqa: E402  # bench/results.py
-from kaizen.serving.store import EventStore  # noqa: E402
+from kaizen.events import predictions  # noqa: E402
+from kaizen.events.engine import create_engine  # noqa: E402
 from tests.integration.conftest import temporary_postgres  # noqa: E402
 from tests.integration.test_serving import Load, Server  # noqa: E402
 
@@ -114,11 +115,11 @@ def store_on_off(work: Path, requests: int, rounds: int, clients: int) -> tuple[
 
 def stored_count(db: str) -> int:
     """Events in the store (the store-off server must have written none)."""
-    store = EventStore(db)
+    engine = create_engine(db)
     try:
-        return store.count()
+        return predictions.count(engine)
     finally:
-        store.close()
+        engine.dispose()
 
 
 def batches(work: Path, count: int) -> dict:
@@ -199,7 +200,7 @@ def serve_without_store(port: str) -> None:
     # pylint: disable=import-outside-toplevel  # only in the child process
     from kaizen import cli
 
-    EventStore.insert = lambda self, rows: None  # the one difference (every write goes here)
+    predictions.insert = lambda engine, rows: None  # the one difference (every write goes here)
     sys.exit(cli.main(["serve", "--host", "127.0.0.1", "--port", port]))
 
 

@@ -33,7 +33,7 @@ def _database_url(value: Any) -> Any:
     if not isinstance(text, str):
         return value  # pydantic words the type error
     # pylint: disable-next=import-outside-toplevel  # SQLAlchemy loads for store commands only
-    from kaizen.serving.store import database_url
+    from kaizen.events.engine import database_url
 
     return SecretStr(database_url(text))
 

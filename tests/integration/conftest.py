@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -219,3 +220,17 @@ def fixture_postgres() -> Iterator[str]:
     """One PostgreSQL server for the session."""
     with temporary_postgres() as url:
         yield url
+
+
+def fresh_database(server: str) -> str:
+    """A new, empty database on the server at `server` (a URL of its database `postgres`); its
+    URL."""
+    # pylint: disable-next=import-outside-toplevel  # only the PostgreSQL tests need it
+    import sqlalchemy as sa
+
+    name = f"kaizen_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(server.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine.dispose()
+    return server.rsplit("/", 1)[0] + f"/{name}"

@@ -27,7 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from kaizen.bundle import artifact
-from kaizen.serving.store import EventStore
+from kaizen.events import migrate, predictions
+from kaizen.events.engine import create_engine
 from tests.integration.conftest import free_port
 from tests.unit.conftest import (  # noqa: F401  # pylint: disable=unused-import
     fixture_bundled,
@@ -156,11 +157,11 @@ class Load:  # pylint: disable=too-many-instance-attributes  # what a run counts
 
 def stored_ids(db: str) -> set[str]:
     """Prediction ids in the store."""
-    store = EventStore(db)
+    engine = create_engine(db)
     try:
-        return {event["prediction_id"] for event in store.events()}
+        return {event["prediction_id"] for event in predictions.events(engine)}
     finally:
-        store.close()
+        engine.dispose()
 
 
 def initialised(db: str) -> str:
@@ -187,13 +188,13 @@ def server_env(bundled: Path, db: str) -> dict[str, str]:
 
 @pytest.fixture(name="pg_db")
 def fixture_pg_db(postgres) -> Iterator[str]:
-    """An initialised, empty PostgreSQL event store (tables dropped afterwards)."""
+    """An initialised, empty PostgreSQL event store (every table dropped afterwards)."""
     initialised(postgres)
     yield postgres
-    store = EventStore(postgres)
-    with store.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE feedback, predictions, kaizen_store")
-    store.close()
+    engine = create_engine(postgres)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    engine.dispose()
 
 
 # --- tests ---------------------------------------------------------------------------------------
@@ -233,11 +234,11 @@ def test_kill_9_under_load_loses_no_acknowledged_prediction(bundled, tmp_path, r
         assert status == 200
     finally:
         restarted.stop()
-    store = EventStore(db)
+    engine = create_engine(db)
     try:
-        assert store.integrity() == []
+        assert predictions.integrity(engine) == []
     finally:
-        store.close()
+        engine.dispose()
     stored = stored_ids(db)
     assert set(load.acknowledged) <= stored
     assert body["predictions"][0]["prediction_id"] in stored
@@ -246,21 +247,21 @@ def test_kill_9_under_load_loses_no_acknowledged_prediction(bundled, tmp_path, r
 def test_postgres_store_rules(pg_db):
     """The same store semantics on PostgreSQL: idempotent init, feedback rules, window, purge."""
     # pylint: disable-next=import-outside-toplevel  # shared with the SQLite unit tests
-    from tests.unit.serving.test_store import T0, event
+    from tests.unit.events.test_predictions import T0, event, record
 
-    store = EventStore(pg_db)
+    engine = create_engine(pg_db)
     try:
-        assert store.init() is False
+        assert migrate.upgrade(engine).created is False
         first, second = event(T0), event(T0.replace(day=2))
-        store.record([first, second])
-        assert store.add_feedback(first["prediction_id"], 1, T0, T0).created is True
-        assert store.add_feedback(first["prediction_id"], 1, T0, T0).created is False
-        [labelled] = store.events(labelled_only=True)
+        record(engine, [first, second])
+        assert predictions.add_feedback(engine, first["prediction_id"], 1, T0, T0).created is True
+        assert predictions.add_feedback(engine, first["prediction_id"], 1, T0, T0).created is False
+        [labelled] = predictions.events(engine, labelled_only=True)
         assert labelled["created_at"] == T0 and labelled["inputs"] == first["inputs"]
-        assert store.purge(T0.replace(day=2)) == {"predictions": 1, "feedback": 1}
-        assert store.count() == 1 and store.integrity() == []
+        assert predictions.purge(engine, T0.replace(day=2)) == {"predictions": 1, "feedback": 1}
+        assert predictions.count(engine) == 1 and predictions.integrity(engine) == []
     finally:
-        store.close()
+        engine.dispose()
 
 
 def dockerfile() -> tuple[dict[str, str], list[str], list[str]]:

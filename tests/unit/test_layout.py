@@ -1,8 +1,8 @@
 """The layout's rules, checked on the syntax trees of src/kaizen (nothing is imported).
 
 Three layers, by module name:
-- edge (EDGE): io/, events/, commands/runner.py, serving/app.py and serving/store.py, cli.py
-  may touch files, subprocesses, the network and SQL;
+- edge (EDGE): io/, events/ (the event database), commands/runner.py, serving/app.py, cli.py,
+  runtime.py may touch files, subprocesses, the network and SQL;
 - shell (SHELL): the entry points (stages/, commands/, the rest of serving/) and the bundle's
   artifact.py and scoring.py (they save, verify and load the deployed model) call io/ functions
   but do no I/O themselves, save asking whether a path exists or listing a folder;
@@ -40,10 +40,8 @@ EDGE = (
     "kaizen.events",
     "kaizen.commands.runner",
     "kaizen.serving.app",
-    "kaizen.serving.store",
     "kaizen.cli",
     "kaizen.runtime",  # the environment is input: the one reader of KAIZEN_* variables
-    "kaizen.monitoring.store",  # the monitor-run history: moving into events/ (issue 18)
 )
 SHELL = (
     "kaizen.stages",
@@ -367,8 +365,8 @@ def cycles(src: Path = SRC) -> list[str]:
 
 
 def test_only_the_edge_does_io():
-    """No file, subprocess, network or SQL access outside io/, events/, runner, serving's app
-    and store, cli; the core does not even import the modules that do."""
+    """No file, subprocess, network or SQL access outside io/, events/, runner, serving's app,
+    cli, runtime; the core does not even import the modules that do."""
     problems = io_problems()
     assert not problems, "\n".join(problems)
 

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from kaizen import KaizenError, cli, runtime
-from kaizen.serving.store import database_url
+from kaizen.events.engine import database_url
 from tests.unit.helpers import assert_one_line_error
 
 SECRETS = {

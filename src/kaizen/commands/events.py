@@ -1,6 +1,8 @@
-"""events: the event store from the command line. `init` creates the tables (idempotent),
-`export` writes a window of events (every field, or a training snapshot), `purge` applies
-retention, `check` runs the integrity check. The store is `--db` or KAIZEN_DB."""
+"""events: the event store from the command line. `upgrade` migrates it to this Kaizen's
+schema revision (a store made before migrations included), `init` is the same (it creates the
+tables of an empty store; idempotent), `export` writes a window of events (every field, or a
+training snapshot), `purge` applies retention, `check` runs the integrity check. The store is
+`--db` or KAIZEN_DB."""
 
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ import logging
 from pathlib import Path
 
 import pandas as pd
-
 from kaizen import KaizenError
-from kaizen.io import files
 from kaizen.bundle import artifact
+from kaizen.events import migrate, predictions
+from kaizen.events.engine import EventEngine, create_engine
+from kaizen.events.predictions import EVENT_FIELDS
+from kaizen.events.schema import utc
+from kaizen.io import files
 from kaizen.runtime import Store, bundle_folder
-from kaizen.serving.store import EVENT_FIELDS, EventStore, utc
 
 JSON_FIELDS = ("reasons", "unseen", "pii_fields")  # exported as JSON text
 log = logging.getLogger(__name__)
@@ -78,10 +82,11 @@ def write_table(table: pd.DataFrame, output: str) -> None:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add `events init|export|purge|check`."""
+    """Add `events init|upgrade|export|purge|check`."""
     cmd = commands.add_parser("events", help="the prediction event store (init, export, purge)")
     actions = cmd.add_subparsers(dest="action", required=True, metavar="action")
-    init_cmd = actions.add_parser("init", help="create the tables (idempotent)")
+    init_cmd = actions.add_parser("init", help="create or upgrade the tables (idempotent)")
+    upgrade_cmd = actions.add_parser("upgrade", help="migrate the store to this Kaizen's schema")
     export_cmd = actions.add_parser("export", help="write a window of events to Parquet or CSV")
     export_cmd.add_argument("--since", help="ISO date or date-time (inclusive, UTC by default)")
     export_cmd.add_argument("--until", help="ISO date or date-time (exclusive)")
@@ -99,6 +104,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     check_cmd = actions.add_parser("check", help="integrity check of the store")
     for sub, handler in (
         (init_cmd, init),
+        (upgrade_cmd, upgrade),
         (export_cmd, export),
         (purge_cmd, purge),
         (check_cmd, check),
@@ -113,18 +119,35 @@ def dispatch(args: argparse.Namespace) -> dict:
     return args.action_handler(args)
 
 
-def _store(args: argparse.Namespace) -> EventStore:
+def _engine(args: argparse.Namespace) -> EventEngine:
     """The store named by --db or KAIZEN_DB."""
-    return EventStore(Store.load(db=args.db).db.get_secret_value())
+    return create_engine(_db(args))
+
+
+def _db(args: argparse.Namespace) -> str:
+    """The store URL from --db or KAIZEN_DB (normalised by the settings)."""
+    return Store.load(db=args.db).db.get_secret_value()
 
 
 def init(args: argparse.Namespace) -> dict:
-    """Create the tables if needed."""
-    store = _store(args)
+    """Create the tables if needed (an upgrade to this Kaizen's revision)."""
+    db = _db(args)
+    engine = create_engine(db)
     try:
-        return {"db": _safe(store.url), "created": store.init()}
+        return {"db": _safe(db), "created": migrate.upgrade(engine).created}
     finally:
-        store.close()
+        engine.dispose()
+
+
+def upgrade(args: argparse.Namespace) -> dict:
+    """Migrate the store to this Kaizen's revision; the revisions before and after."""
+    db = _db(args)
+    engine = create_engine(db)
+    try:
+        done = migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    return {"db": _safe(db), "from": done.before, "to": done.after}
 
 
 def export(args: argparse.Namespace) -> dict:
@@ -132,12 +155,14 @@ def export(args: argparse.Namespace) -> dict:
     since = parse_time(args.since, "--since") if args.since else None
     until = parse_time(args.until, "--until") if args.until else None
     info = artifact.verify(bundle_folder(args.bundle)).model if args.training else None
-    store = _store(args)
+    engine = _engine(args)
     try:
-        store.check_ready()
-        events = store.events(since, until, labelled_only=args.labelled_only or args.training)
+        migrate.require_head(engine)
+        events = predictions.events(
+            engine, since, until, labelled_only=args.labelled_only or args.training
+        )
     finally:
-        store.close()
+        engine.dispose()
     left_out: list[str] = []
     if info is not None:
         table, left_out = training_table(events, info, args.negative)
@@ -152,23 +177,23 @@ def export(args: argparse.Namespace) -> dict:
 def purge(args: argparse.Namespace) -> dict:
     """Delete events (and their feedback) created before --before."""
     before = parse_time(args.before, "--before")
-    store = _store(args)
+    engine = _engine(args)
     try:
-        store.check_ready()
-        return {"before": before.isoformat(), **store.purge(before)}
+        migrate.require_head(engine)
+        return {"before": before.isoformat(), **predictions.purge(engine, before)}
     finally:
-        store.close()
+        engine.dispose()
 
 
 def check(args: argparse.Namespace) -> dict:
     """Integrity check; a problem is a one-line error (exit 1)."""
-    store = _store(args)
+    engine = _engine(args)
     try:
-        store.check_ready()
-        problems = store.integrity()
-        count = store.count()
+        migrate.require_head(engine)
+        problems = predictions.integrity(engine)
+        count = predictions.count(engine)
     finally:
-        store.close()
+        engine.dispose()
     if problems:
         raise KaizenError(f"event store: {'; '.join(problems)}")
     return {"events": count, "integrity": "ok"}

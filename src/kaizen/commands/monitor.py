@@ -24,6 +24,9 @@ from pydantic import SecretStr
 
 from kaizen import KaizenError
 from kaizen.bundle import artifact, profile
+from kaizen.events import migrate, runs, windows
+from kaizen.events.engine import create_engine
+from kaizen.events.schema import utc
 from kaizen.io import files, net
 from kaizen.io.params import load_params
 from kaizen.pipeline.model import engineered
@@ -31,11 +34,9 @@ from kaizen.format import flagged
 from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S
 from kaizen.monitoring.window import Reference, Window
-from kaizen.monitoring import store as history_store
 from kaizen.monitoring.report import MonitorReport
 from kaizen.runtime import Monitor
 from kaizen.serving.service import decision_threshold
-from kaizen.serving.store import EventStore, utc
 
 WINDOW = re.compile(r"^(\d+)([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -181,13 +182,12 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
     # holding only the bundle uses the settings the bundle was built with.
     params = load_params(args.params) if Path(args.params).is_file() else bundle.monitoring()
     reference = load_reference(bundle, settings.pii_fields, decision_threshold(settings, bundle))
-    store = EventStore(settings.db.get_secret_value())
-    store.check_ready()
-    history_store.ensure_tables(store.engine)
+    engine = create_engine(settings.db.get_secret_value())
+    migrate.require_head(engine)  # the monitor reads and appends: it never creates tables
     raw_numeric = [name for name in bundle.model.schema.numeric if name not in settings.pii_fields]
     since = None if span is None else until - span
-    frame = history_store.read_window(
-        store.engine,
+    frame = windows.read_window(
+        engine,
         raw_numeric,
         reference.categorical,
         since=since,
@@ -196,20 +196,18 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
         outcome_days=params.monitor.outcome_window_days,
     )
     if args.last is not None:
-        since = history_store.window_bounds(store.engine, until, args.last)
+        since = windows.window_bounds(engine, until, args.last)
     frame, others = scored_by(frame, bundle.version)
     frame, _ = engineered(bundle.model.pipeline, frame)
-    past = history_store.history(store.engine, params.monitor.history)
+    past = runs.history(engine, params.monitor.history)
     window = Window(frame, since, until, by_time=args.window is not None)
     report = S.analyse(window, reference, params, past, now)
     content = report.to_dict()
     write_outputs(report, content, Path(args.output), now.timestamp())
     previous = past[0]["signals"] if past else {}
     sent = announce(report, previous, now, params, settings.alert_webhook)
-    run_id = history_store.save_run(
-        store.engine, content, alerts.alerted_at(report.signals, previous, sent, now)
-    )
-    store.close()
+    run_id = runs.save_run(engine, content, alerts.alerted_at(report.signals, previous, sent, now))
+    engine.dispose()
     names = [s.name for s in report.signals if flagged(s.level)]
     return {
         "level": report.level,

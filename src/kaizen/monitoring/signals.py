@@ -61,7 +61,7 @@ def analyse(
     evidence = P.calibration_evidence(reference.labels, reference.scores, edges)
     costs = (params.evaluate.cost_fn, params.evaluate.cost_fp)
     estimate = P.estimate(scores, reference.threshold, costs, evidence)
-    labelled, judged = outcome_masks(window, config.outcome_window_days)
+    labelled, judged = outcome_masks(window)
     realised = judged_performance(frame, judged, reference, costs, edges)
     facts = reference_facts(reference)
     enough = len(frame) >= config.min_events

@@ -26,7 +26,9 @@ class Reference:  # pylint: disable=too-many-instance-attributes
 
 @dataclass(frozen=True)
 class Window:
-    """Events of one window: `frame` has score, decision, outcome, created_at and the inputs."""
+    """Events of one window: `frame` has score, decision, outcome, matured (whether the outcome
+    can be judged: decided by the store's query, `kaizen.events.predictions.matured`) and the
+    inputs."""
 
     frame: pd.DataFrame
     since: dt.datetime | None
@@ -34,21 +36,12 @@ class Window:
     by_time: bool = True  # a time window (volume is judged) or the last N events (it is not)
 
 
-def matured_mask(frame: pd.DataFrame, until: dt.datetime, days: int) -> pd.Series:
-    """Events old enough for their outcome to count (created before until - outcome window)."""
-    cutoff = pd.Timestamp(until) - pd.Timedelta(days=days)
-    created = pd.to_datetime(frame["created_at"], utc=True)
-    return created <= cutoff
-
-
-def outcome_masks(window: Window, days: int) -> tuple[pd.Series, pd.Series]:
-    """(labelled, judged): events with an outcome, and those whose outcome window has passed."""
+def outcome_masks(window: Window) -> tuple[pd.Series, pd.Series]:
+    """(labelled, judged): events with an outcome, and those whose outcome has matured."""
     frame = window.frame
     outcome = frame["outcome"] if "outcome" in frame else pd.Series(np.nan, index=frame.index)
     labelled = outcome.notna()
-    if "matured" in frame:  # decided by the store's query
-        return labelled, labelled & frame["matured"].astype(bool)
-    return labelled, labelled & matured_mask(frame, window.until, days)
+    return labelled, labelled & frame["matured"].astype(bool)
 
 
 @dataclass(frozen=True)

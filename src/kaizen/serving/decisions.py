@@ -25,10 +25,12 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from kaizen.pipeline.data import Schema
 from kaizen.bundle.reasons import top_k
+from kaizen.events import predictions
+from kaizen.events.engine import StoreError
+from kaizen.events.predictions import PredictionRow
+from kaizen.pipeline.data import Schema
 from kaizen.serving.service import Service
-from kaizen.serving.store import StoreError, json_text
 
 HYPHENS = (8, 13, 18, 23)  # in the 36 characters of a UUID's text
 HEX_AT = np.array([i for i in range(36) if i not in HYPHENS])
@@ -59,7 +61,7 @@ class Answered:
     """One job, ready to be stored and answered."""
 
     job: Job
-    rows: list[tuple]  # the events, as `EventStore.insert` takes them
+    rows: list[PredictionRow]  # the events
     body: bytes  # the response, sent once the rows are committed
     scores: np.ndarray
     refused: int
@@ -136,9 +138,11 @@ def unseen_values(frame: pd.DataFrame, categories: dict[str, frozenset[str]]) ->
     return unseen
 
 
-def answered(service: Service, job: Job, decided: Decided, start: int, stored_at) -> Answered:
+def answered(
+    service: Service, job: Job, decided: Decided, start: int, created_at: dt.datetime
+) -> Answered:
     """The events and the response of the job whose applications start at `start` in
-    `decided`; `stored_at`: the creation time as the store takes it."""
+    `decided`, created at `created_at`."""
     model, scrub, stop = service.model, service.scrub, start + len(job.rows)
     latency_ms = round((time.perf_counter() - job.started) * 1000, 3)
     ids = prediction_ids(len(job.rows))
@@ -150,21 +154,22 @@ def answered(service: Service, job: Job, decided: Decided, start: int, stored_at
         decided.reasons[start:stop],
         decided.unseen[start:stop],
     )
-    pii = json_text(sorted(scrub.fields))
-    fixed = (job.request_id, model.version, model.schema_version)
-    rows = [  # in the order of kaizen.serving.store.ROW
-        (
-            prediction_id,
-            stored_at,
-            *fixed,
-            json_text(scrub(inputs)),
-            pii,
-            score,
-            service.threshold,
-            verdict,
-            json_text(why),
-            json_text(odd) if odd else "{}",
-            latency_ms,
+    pii = sorted(scrub.fields)
+    rows = [
+        PredictionRow(
+            prediction_id=prediction_id,
+            created_at=created_at,
+            request_id=job.request_id,
+            model_version=model.version,
+            schema_version=model.schema_version,
+            inputs=scrub(inputs),
+            pii_fields=pii,
+            score=score,
+            threshold=service.threshold,
+            decision=verdict,
+            reasons=why,
+            unseen=odd,
+            latency_ms=latency_ms,
         )
         for inputs, (prediction_id, score, verdict, why, odd) in zip(job.rows, zip(*columns))
     ]
@@ -259,10 +264,10 @@ class Batcher:
                 jobs[0].future.set_exception(exc)
                 return []
             return [done for job in jobs for done in self.score([job])]
-        stored_at = self.service.store.stored_time(dt.datetime.now(dt.timezone.utc))
+        now = dt.datetime.now(dt.timezone.utc)
         done, start = [], 0
         for job in jobs:
-            done.append(answered(self.service, job, decided, start, stored_at))
+            done.append(answered(self.service, job, decided, start, now))
             start += len(job.rows)
         return done
 
@@ -270,7 +275,7 @@ class Batcher:
         """Store every event in one transaction, then release each request with its answer
         (or fail them all)."""
         try:
-            self.service.store.insert([row for job in done for row in job.rows])
+            predictions.insert(self.service.engine, [row for job in done for row in job.rows])
         except StoreError as exc:
             self.service.metrics.store_errors.labels("record").inc(len(done))
             for job in done:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kaizen.bundle import artifact, scoring
+from kaizen.events import bundles, migrate
+from kaizen.events.engine import EventEngine, create_engine
 from kaizen.runtime import Monitor, Serving
 from kaizen.serving.metrics import Metrics
 from kaizen.serving.pii import Scrubber
-from kaizen.serving.store import EventStore
 
 
 @dataclass
@@ -20,7 +21,7 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
     bundle: artifact.Bundle
     model: scoring.Model
     threshold: float
-    store: EventStore
+    engine: EventEngine  # the event store
     scrub: Scrubber
     metrics: Metrics
 
@@ -35,14 +36,20 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
             settings.pii_salt.get_secret_value() if settings.pii_salt else None,
             model.schema.features,
         )
-        store = EventStore(settings.db.get_secret_value())
-        store.check_ready()
-        threshold = decision_threshold(settings, bundle)
-        return cls(settings, bundle, model, threshold, store, scrub, Metrics())
+        engine = create_engine(settings.db.get_secret_value())
+        try:
+            migrate.require_head(engine)
+            # every served bundle is recorded in the event store (idempotent on its version)
+            bundles.register(engine, bundle.info.model_dump(mode="json"))
+            threshold = decision_threshold(settings, bundle)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(settings, bundle, model, threshold, engine, scrub, Metrics())
 
     def close(self) -> None:
         """Release the store's connections."""
-        self.store.close()
+        self.engine.dispose()
 
 
 def decision_threshold(settings: Serving | Monitor, bundle: artifact.Bundle) -> float:

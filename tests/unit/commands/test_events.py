@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from kaizen import cli
-from kaizen.serving.store import EventStore
+from kaizen.events import migrate, predictions
+from kaizen.events.engine import create_engine
+from kaizen.events.predictions import PredictionRow
 from tests.unit.helpers import assert_one_line_error
 
 T0 = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
@@ -24,8 +26,8 @@ def run(capsys, *argv) -> dict:
 def fixture_filled(tmp_path) -> str:
     """A store with three events on three days, the first two labelled."""
     path = str(tmp_path / "events.db")
-    store = EventStore(path)
-    store.init()
+    engine = create_engine(path)
+    migrate.upgrade(engine)
     events = []
     for day in range(3):
         events.append(
@@ -45,10 +47,10 @@ def fixture_filled(tmp_path) -> str:
                 "latency_ms": 1.0,
             }
         )
-    store.record(events)
+    predictions.insert(engine, [PredictionRow(**e) for e in events])
     for day, outcome in ((0, 1), (1, 0)):
-        store.add_feedback(events[day]["prediction_id"], outcome, T0, T0)
-    store.close()
+        predictions.add_feedback(engine, events[day]["prediction_id"], outcome, T0, T0)
+    engine.dispose()
     return path
 
 
@@ -105,9 +107,9 @@ def test_export_training_snapshot(filled, bundled, tmp_path, capsys):
 
 def test_export_training_leaves_out_pii_columns(filled, bundled, tmp_path, capsys):
     """A column that was hashed in any labelled event is not training data."""
-    store = EventStore(filled)
-    store.add_feedback("00000000-0000-4000-8000-000000000002", 1, T0, T0)
-    store.close()
+    engine = create_engine(filled)
+    predictions.add_feedback(engine, "00000000-0000-4000-8000-000000000002", 1, T0, T0)
+    engine.dispose()
     out = tmp_path / "snapshot.parquet"
     argv = ["events", "export", "--db", filled, "--training", "--bundle", str(bundled)]
     assert cli.main(argv + ["--negative", "good", "--output", str(out)]) == 0
@@ -142,9 +144,9 @@ def test_check_reports_problems_and_missing_store(filled, tmp_path, capsys):
     """A store without tables and a store with a problem both exit 1 with one line."""
     assert cli.main(["events", "check", "--db", str(tmp_path / "nothing.db")]) == 1
     assert_one_line_error(capsys.readouterr().err, "no such event store")
-    store = EventStore(filled)
-    with store.engine.begin() as conn:
+    engine = create_engine(filled)
+    with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE predictions SET inputs = '[1]' WHERE request_id = 'r0'")
-    store.close()
+    engine.dispose()
     assert cli.main(["events", "check", "--db", filled]) == 1
     assert_one_line_error(capsys.readouterr().err, "unreadable inputs")

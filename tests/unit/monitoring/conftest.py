@@ -54,11 +54,14 @@ def fixture_reference() -> Reference:
     )
 
 
-def window(n: int, seed: int = 3, shift: float = 0.0, labelled: bool = False) -> Window:
-    """A window of n events created a day before NOW."""
+def window(
+    n: int, seed: int = 3, shift: float = 0.0, labelled: bool = False, matured: bool = False
+) -> Window:
+    """A window of n events created a day before NOW; `matured`: their outcomes can be judged
+    (as the store's query says when they are older than the outcome window)."""
     frame = population(n, seed, shift)
     frame["decision"] = np.where(frame["score"] >= 0.3, "refuse", "accept")
-    frame["created_at"] = NOW - dt.timedelta(days=1)
+    frame["matured"] = matured
     frame["model_version"] = "abc"
     if not labelled:
         frame["outcome"] = np.nan

@@ -8,7 +8,9 @@ import uuid
 import numpy as np
 import pandas as pd
 
-from kaizen.serving.store import EventStore
+from kaizen.events import migrate, predictions
+from kaizen.events.engine import create_engine
+from kaizen.events.predictions import PredictionRow
 
 
 def events(
@@ -54,14 +56,16 @@ def store_events(
     model_version: str = "v1",
 ) -> list[str]:
     """Initialise the store if needed, record the events (and outcomes); their ids."""
-    store = EventStore(db)
-    store.init()
+    engine = create_engine(db)
+    migrate.upgrade(engine)
     made = events(features, scores, created_at, threshold, model_version)
     for start in range(0, len(made), 5000):
-        store.record(made[start : start + 5000])
+        predictions.insert(engine, [PredictionRow(**e) for e in made[start : start + 5000]])
     if outcomes is not None:
         for event, outcome in zip(made, outcomes):
             if pd.notna(outcome):
-                store.add_feedback(event["prediction_id"], int(outcome), created_at, created_at)
-    store.close()
+                predictions.add_feedback(
+                    engine, event["prediction_id"], int(outcome), created_at, created_at
+                )
+    engine.dispose()
     return [event["prediction_id"] for event in made]

@@ -19,7 +19,11 @@ from tests.unit.monitoring.conftest import NOW, params, window
 def fixture_report(reference) -> MonitorReport:
     """A labelled, drifted window's report."""
     return S.analyse(
-        window(1200, shift=0.6, labelled=True), reference, params(outcome_window_days=0), [], NOW
+        window(1200, shift=0.6, labelled=True, matured=True),
+        reference,
+        params(outcome_window_days=0),
+        [],
+        NOW,
     )
 
 

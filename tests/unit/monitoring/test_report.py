@@ -26,7 +26,7 @@ def test_to_dict_is_report_json(reference):
     """Every section in report.json's order; typed values as JSON: datetimes as ISO text,
     nested figures as dicts, floats rounded, NaN as null."""
     report = S.analyse(
-        window(1200, labelled=True), reference, params(outcome_window_days=0), [], NOW
+        window(1200, labelled=True, matured=True), reference, params(outcome_window_days=0), [], NOW
     )
     content = report.to_dict()
     assert list(content) == SECTIONS

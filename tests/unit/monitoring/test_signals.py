@@ -1,7 +1,5 @@
 """A window's signals and report."""
 
-import datetime as dt
-
 import pytest
 
 from kaizen.monitoring import signals as S
@@ -57,7 +55,7 @@ def test_fifty_events_are_insufficient_data(reference):
 
 def test_realised_performance_and_estimate_error(reference):
     """Matured outcomes: realised AUC, ECB test, grades, and |estimate - realised| small."""
-    labelled = window(3000, labelled=True)
+    labelled = window(3000, labelled=True, matured=True)
     report = S.analyse(labelled, reference, params(outcome_window_days=0), [], NOW)
     realised = report.realised
     assert realised is not None
@@ -70,14 +68,14 @@ def test_realised_performance_and_estimate_error(reference):
 
 
 def test_young_outcomes_are_counted_not_judged(reference):
-    """Outcomes of events younger than the outcome window: labelled but not matured."""
+    """Outcomes that have not matured (the store's query decides): labelled, not judged."""
     labelled = window(600, labelled=True)
     report = S.analyse(labelled, reference, params(outcome_window_days=365), [], NOW)
     assert report.window.labelled == 600 and report.window.matured_labelled == 0
     assert report.realised is None
     assert any("counted but not judged" in note for note in report.notes)
     old = window(600, labelled=True)
-    old.frame["created_at"] = NOW - dt.timedelta(days=400)
+    old.frame["matured"] = True
     report = S.analyse(old, reference, params(outcome_window_days=365), [], NOW)
     assert report.window.matured_labelled == 600
 

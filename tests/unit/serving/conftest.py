@@ -7,9 +7,10 @@ from typing import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from kaizen.events import migrate
+from kaizen.events.engine import create_engine
 from kaizen.runtime import Serving
 from kaizen.serving.app import create_app
-from kaizen.serving.store import EventStore
 
 TOKEN = "s3cret-token"
 THRESHOLD = 0.5
@@ -25,9 +26,9 @@ def application(**changes) -> dict:
 def fixture_db(tmp_path) -> str:
     """Path of an initialised, empty SQLite store."""
     path = str(tmp_path / "events.db")
-    store = EventStore(path)
-    store.init()
-    store.close()
+    engine = create_engine(path)
+    migrate.upgrade(engine)
+    engine.dispose()
     return path
 
 

@@ -12,10 +12,12 @@ from fastapi.testclient import TestClient
 
 from kaizen import KaizenError
 from kaizen.bundle import artifact, scoring
+from kaizen.events import bundles, predictions
+from kaizen.events.engine import create_engine
 from kaizen.runtime import Serving
 from kaizen.serving.app import create_app
 from kaizen.serving.service import decision_threshold
-from kaizen.serving.store import EventStore
+from tests.unit.events.legacy import make_main_store
 from tests.unit.serving.conftest import THRESHOLD, TOKEN, application
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -28,11 +30,11 @@ def predict(client, *applications, **kwargs):
 
 def stored(db: str) -> list[dict]:
     """Every event in the store."""
-    store = EventStore(db)
+    engine = create_engine(db)
     try:
-        return store.events()
+        return predictions.events(engine)
     finally:
-        store.close()
+        engine.dispose()
 
 
 def test_predict_scores_stores_and_answers(client, settings, fitted):
@@ -206,7 +208,8 @@ def test_pii_fields_are_hashed_before_storage(bundled, db, monkeypatch):
 
 
 def test_startup_errors_are_one_line(bundled, db, tmp_path):
-    """A corrupt bundle, a store without tables: KaizenError at start-up."""
+    """A corrupt bundle, a store without tables or at an older revision: KaizenError at
+    start-up."""
     shutil.copytree(bundled, tmp_path / "bundle")
     (tmp_path / "bundle" / "model.joblib").chmod(0o600)
     (tmp_path / "bundle" / "model.joblib").write_bytes(b"garbage")
@@ -218,6 +221,11 @@ def test_startup_errors_are_one_line(bundled, db, tmp_path):
     with pytest.raises(KaizenError, match="no tables: run `kaizen events init` first"):
         with TestClient(create_app(Serving.load(bundle=bundled, db=str(empty)))):
             pass
+    old = tmp_path / "old.db"
+    make_main_store(f"sqlite:///{old}", monitor=False)
+    with pytest.raises(KaizenError, match="at revision 1, .*: run `kaizen events upgrade`$"):
+        with TestClient(create_app(Serving.load(bundle=bundled, db=str(old)))):
+            pass
 
 
 def test_the_threshold_is_the_bundles_unless_set(bundled):
@@ -226,6 +234,20 @@ def test_the_threshold_is_the_bundles_unless_set(bundled):
     loaded = artifact.load(bundled)
     assert decision_threshold(Serving.load(bundle=bundled), loaded) == loaded.threshold
     assert decision_threshold(Serving.load(bundle=bundled, threshold=0.31), loaded) == 0.31
+
+
+def test_the_served_bundle_is_registered(bundled, db):
+    """Opening the service records its bundle in the event store (idempotent: a second
+    start-up with the same bundle is fine)."""
+    version = artifact.load(bundled).version
+    for _ in range(2):
+        with TestClient(create_app(Serving.load(bundle=bundled, db=db))):
+            pass
+    engine = create_engine(db)
+    try:
+        assert list(bundles.read(engine, [version])) == [version]
+    finally:
+        engine.dispose()
 
 
 def test_no_telemetry_even_when_the_environment_asks(client, monkeypatch):

@@ -10,9 +10,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from kaizen.events import predictions
+from kaizen.events.engine import StoreError
+from kaizen.events.predictions import OutcomeConflict, UnknownPrediction
 from kaizen.serving.payloads import Feedback, FeedbackResponse
 from kaizen.serving.service import Service
-from kaizen.serving.store import OutcomeConflict, StoreError, UnknownPrediction
 
 BEARER = HTTPBearer(auto_error=False)
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -50,7 +52,8 @@ def router() -> APIRouter:
         """Store an outcome once; the same outcome again is idempotent, another one is 409."""
         service: Service = request.app.state.service
         try:
-            stored = service.store.add_feedback(
+            stored = predictions.add_feedback(
+                service.engine,
                 str(body.prediction_id),
                 body.outcome,
                 body.observed_at,

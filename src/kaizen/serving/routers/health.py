@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from kaizen.events.engine import ping
 from kaizen.serving.service import Service
 
 
@@ -22,13 +23,13 @@ def router() -> APIRouter:
             "model_version": service.model.version,
             "schema_version": service.model.schema_version,
             "threshold": service.threshold,
-            "store": "reachable" if service.store.ping() else "unreachable",
+            "store": "reachable" if ping(service.engine) else "unreachable",
         }
 
     @api.get("/ready", responses={503: {"description": "the event store does not answer"}})
     def ready(request: Request) -> JSONResponse:
         """200 when predictions can be stored (the store answers), else 503."""
-        reachable = request.app.state.service.store.ping()
+        reachable = ping(request.app.state.service.engine)
         return JSONResponse({"ready": reachable}, status_code=200 if reachable else 503)
 
     @api.get("/metrics", response_class=Response)

@@ -7,8 +7,8 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 
+from kaizen.events.engine import StoreError
 from kaizen.serving.payloads import PredictResponse
-from kaizen.serving.store import StoreError
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"description": "more applications than KAIZEN_MAX_BATCH"},

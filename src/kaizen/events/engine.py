@@ -1,0 +1,124 @@
+"""Connections to the event database: `KAIZEN_DB` -> an SQLAlchemy engine with the backend's
+durability settings.
+
+SQLite (default: one file, WAL journal, `synchronous=FULL` so that a committed event survives a
+crash of the process and of the machine) or PostgreSQL through psycopg 3 (several API replicas
+on one database).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from kaizen import KaizenError
+from kaizen.events.schema import PREDICTIONS, utc
+
+# The engine's type as the shell (commands/, serving/) names it: they hold an engine without
+# importing SQLAlchemy themselves (the layout's rule: only the edge imports I/O modules).
+EventEngine = Engine
+
+BUSY_TIMEOUT_MS = 10_000  # SQLite: wait this long for another writer before failing
+
+
+class StoreError(Exception):
+    """The store cannot be reached or written (the API answers 503)."""
+
+
+def database_url(db: str) -> str:
+    """`KAIZEN_DB` -> an SQLAlchemy URL: a path or `sqlite:///…` is SQLite, `postgresql://…`
+    PostgreSQL through psycopg 3."""
+    if db.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + db.split("://", 1)[1]
+    if db.startswith(("postgresql+psycopg://", "sqlite:///")):
+        return db
+    if "://" in db or db.startswith("sqlite:"):
+        raise KaizenError(
+            f"KAIZEN_DB: {db.split(':', 1)[0]!r}: use a path, sqlite:///… or postgresql://…"
+        )
+    return f"sqlite:///{Path(db).resolve()}"
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    """The SQLite file of `engine` (None for another backend)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    return Path(str(engine.url.database))
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Per connection: WAL, full fsync on commit, foreign keys, wait for other writers; and let
+    `_sqlite_begin` issue BEGIN (the driver's implicit one cannot be IMMEDIATE)."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=FULL",
+        "foreign_keys=ON",
+        f"busy_timeout={BUSY_TIMEOUT_MS}",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Writes take the write lock up front (BEGIN IMMEDIATE), so that two read-then-write
+    transactions wait for each other instead of failing at once with 'database is locked'.
+    A transaction of one statement (execution option `single`) needs no BEGIN: SQLite makes
+    that statement a transaction of its own, atomic and committed (synced) when it returns."""
+    options = connection.get_execution_options()
+    if not options.get("single", False):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get("write", False) else "BEGIN")
+
+
+def sqlite_time(value: dt.datetime) -> str:
+    """A UTC time as SQLAlchemy's SQLite DateTime stores it (naive ISO text, microseconds)."""
+    return utc(value).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def json_text(value: Any) -> str:
+    """JSON columns as text, with orjson (the stdlib encoder was a third of a batch's insert)."""
+    return orjson.dumps(value).decode()
+
+
+def create_engine(db: str) -> Engine:
+    """An engine for `KAIZEN_DB` with the backend's durability settings."""
+    url = database_url(db)
+    options: dict[str, Any] = {"pool_size": 8, "max_overflow": 8, "json_serializer": json_text}
+    if url.startswith("sqlite"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.parent.is_dir():
+            raise KaizenError(f"KAIZEN_DB: {path.parent}: no such directory")
+        engine = sa.create_engine(url, **options)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5}, **options)
+
+
+def writing(engine: Engine) -> Connection:
+    """A connection for a write transaction (SQLite: BEGIN IMMEDIATE); use as
+    `with writing(engine) as conn, conn.begin(): …`."""
+    return engine.connect().execution_options(write=True)
+
+
+def ping(engine: Engine) -> bool:
+    """True when the prediction table can be read now."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.select(PREDICTIONS.c.prediction_id).limit(1)).all()
+    except SQLAlchemyError:
+        return False
+    return True
+
+
+def first_line(exc: BaseException) -> str:
+    """The driver's message, first line, without SQLAlchemy's background link."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

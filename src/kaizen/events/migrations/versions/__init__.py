@@ -1,0 +1,1 @@
+"""One module per revision of the event database (revision ids "1", "2", …)."""

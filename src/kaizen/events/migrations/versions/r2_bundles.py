@@ -1,0 +1,42 @@
+"""Revision 2: the registered bundles (`bundles`: each bundle.json as it was registered, by
+version); the monitor tables now belong to the schema (created by migrations, never by a
+monitor run); `kaizen_store.store_version` follows the revision, so that a Kaizen from before
+migrations refuses this store instead of writing to it."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+# Alembic reads these four names, lower case.
+# pylint: disable=invalid-name
+
+revision = "2"
+down_revision: str | None = "1"
+branch_labels: str | None = None
+depends_on: str | None = None
+# pylint: enable=invalid-name
+
+INFO = sa.table("kaizen_store", sa.column("key", sa.String), sa.column("value", sa.String))
+
+
+def _store_version(value: str) -> None:
+    op.execute(INFO.update().where(INFO.c.key == "store_version").values(value=value))
+
+
+def upgrade() -> None:
+    """Add `bundles`."""
+    op.create_table(
+        "bundles",
+        sa.Column("version", sa.String(64), primary_key=True),
+        sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("threshold", sa.Float, nullable=False),
+        sa.Column("metadata", sa.JSON, nullable=False),
+    )
+    _store_version(revision)
+
+
+def downgrade() -> None:
+    """Drop `bundles`."""
+    op.drop_table("bundles")
+    _store_version("1")
