@@ -13,10 +13,19 @@ type below, so it is validated the same way everywhere.
 from __future__ import annotations
 
 import logging
+import os
+import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kaizen import KaizenError
@@ -64,7 +73,49 @@ PiiFields = Annotated[
     BeforeValidator(_comma_list),
     Field(description="inputs that are personal data (comma-separated in the environment)"),
 ]
-Token = Annotated[SecretStr | None, Field(description="bearer token of POST /feedback")]
+MIN_SECRET_BYTES = 32  # a token or salt shorter than this is guessable offline (256 bits)
+
+
+def _long_secret(value: SecretStr | None) -> SecretStr | None:
+    """A token or a salt holds at least MIN_SECRET_BYTES bytes (UTF-8); None: not set."""
+    if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)")
+    return value
+
+
+def _webhook(value: SecretStr | None) -> SecretStr | None:
+    """An http(s) URL with a host and nothing unprintable; the error never repeats the URL (its
+    path is often the secret)."""
+    if value is None:
+        return value
+    text = value.get_secret_value()
+    try:
+        parts = urllib.parse.urlsplit(text)
+        _ = parts.port  # a malformed port raises here
+    except ValueError:
+        raise ValueError("not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("use an http:// or https:// URL with a host")
+    if any(ord(char) <= 32 or ord(char) == 127 for char in text):
+        raise ValueError("holds a space or a control character")
+    return value
+
+
+Token = Annotated[
+    SecretStr | None,
+    AfterValidator(_long_secret),
+    Field(description="bearer token of POST /feedback (at least 32 bytes)"),
+]
+Salt = Annotated[
+    SecretStr | None,
+    AfterValidator(_long_secret),
+    Field(description="the key of the PII hash (at least 32 bytes)"),
+]
+Webhook = Annotated[
+    SecretStr | None,
+    AfterValidator(_webhook),
+    Field(description="Slack-compatible alert URL (http or https)"),
+]
 
 S = TypeVar("S", bound="Section")
 
@@ -91,7 +142,8 @@ class Section(BaseSettings):
         except ValidationError as exc:
             error = exc.errors()[0]
             field = str(error["loc"][0]) if error["loc"] else cls.__name__
-            raise KaizenError(f"{cls.variable(field)}: {error['msg']}") from None
+            message = str(error["msg"]).removeprefix("Value error, ")
+            raise KaizenError(f"{cls.variable(field)}: {message}") from None
         log.debug("%s settings: %s", cls.__name__.lower(), settings)
         return settings
 
@@ -137,7 +189,17 @@ class Serving(Store):
     feedback_token: Token = None
     pii_fields: PiiFields = ()
     pii_mode: Literal["hash", "drop"] = "hash"
-    pii_salt: SecretStr | None = Field(None, description="the key of the PII hash")
+    pii_salt: Salt = None
+
+    @classmethod
+    def load(cls: type[S], **flags: Any) -> S:
+        """As Section.load; and a secret set to the empty string is refused, not taken as unset:
+        an empty KAIZEN_FEEDBACK_TOKEN must never look like a configured one."""
+        for field in ("feedback_token", "pii_salt"):
+            given = flags.get(field, os.environ.get(cls.variable(field)))
+            if isinstance(given, str) and not given.strip():
+                raise KaizenError(f"{cls.variable(field)}: is empty (unset it to disable)")
+        return super().load(**flags)
 
 
 class Monitor(Store):
@@ -146,7 +208,7 @@ class Monitor(Store):
     bundle: BundlePath = Path("models/bundle")
     threshold: Threshold = None
     pii_fields: PiiFields = ()
-    alert_webhook: SecretStr | None = Field(None, description="Slack-compatible alert URL")
+    alert_webhook: Webhook = None
 
 
 class Simulate(Section):

@@ -15,8 +15,8 @@ from kaizen.events.engine import database_url
 from tests.unit.helpers import assert_one_line_error
 
 SECRETS = {
-    "KAIZEN_FEEDBACK_TOKEN": "tok-3f9a1c",
-    "KAIZEN_PII_SALT": "salt-77e2b0",
+    "KAIZEN_FEEDBACK_TOKEN": "tok-3f9a1c-of-at-least-thirty-two-bytes",
+    "KAIZEN_PII_SALT": "salt-77e2b0-of-at-least-thirty-two-bytes",
     "KAIZEN_ALERT_WEBHOOK": "https://hooks.example/services/T0/B0/hook-5d41c8",
     "KAIZEN_DB": "postgresql://kaizen:pw-9b2e61@db.example/kaizen",
 }
@@ -92,6 +92,17 @@ def test_flag_beats_environment_through_the_cli(monkeypatch, tmp_path, capsys):
         (runtime.Serving, "KAIZEN_PII_MODE", "blur", "Input should be 'hash' or 'drop'"),
         (runtime.Logging, "KAIZEN_LOG_LEVEL", "loud", "Input should be 'DEBUG', 'INFO',"),
         (runtime.Store, "KAIZEN_DB", "mysql://h/d", "'mysql': use a path, sqlite:///… or"),
+        (runtime.Serving, "KAIZEN_FEEDBACK_TOKEN", "x" * 31, "must be at least 32 bytes"),
+        (runtime.Serving, "KAIZEN_FEEDBACK_TOKEN", "", "is empty (unset it to disable)"),
+        (runtime.Serving, "KAIZEN_FEEDBACK_TOKEN", "  ", "is empty (unset it to disable)"),
+        (runtime.Simulate, "KAIZEN_FEEDBACK_TOKEN", "short", "must be at least 32 bytes"),
+        (runtime.Serving, "KAIZEN_PII_SALT", "p", "must be at least 32 bytes"),
+        (runtime.Serving, "KAIZEN_PII_SALT", "", "is empty (unset it to disable)"),
+        (runtime.Monitor, "KAIZEN_ALERT_WEBHOOK", "ftp://h/x", "use an http:// or https:// URL"),
+        (runtime.Monitor, "KAIZEN_ALERT_WEBHOOK", "hooks.example/T0", "use an http:// or"),
+        (runtime.Monitor, "KAIZEN_ALERT_WEBHOOK", "https://", "use an http:// or https:// URL"),
+        (runtime.Monitor, "KAIZEN_ALERT_WEBHOOK", "https://h:port/x", "not a valid URL"),
+        (runtime.Monitor, "KAIZEN_ALERT_WEBHOOK", "https://h/a b", "holds a space or a control"),
     ],
 )
 def test_bad_value_is_one_line_naming_the_variable(monkeypatch, section, name, value, message):
@@ -101,6 +112,32 @@ def test_bad_value_is_one_line_naming_the_variable(monkeypatch, section, name, v
         section.load()
     text = str(caught.value)
     assert text.startswith(f"{name}: {message}") and "\n" not in text
+
+
+def test_secret_lengths_count_bytes(monkeypatch):
+    """32 bytes is enough, 31 is not; a multi-byte character counts its UTF-8 bytes; a flag is
+    held to the same rule as the variable."""
+    assert runtime.Serving.load(feedback_token="x" * 32, pii_salt="é" * 16).pii_salt is not None
+    with pytest.raises(KaizenError, match="^KAIZEN_PII_SALT: must be at least 32 bytes"):
+        runtime.Serving.load(pii_salt="é" * 15 + "x")
+    with pytest.raises(KaizenError, match="^KAIZEN_FEEDBACK_TOKEN: is empty"):
+        runtime.Serving.load(feedback_token="")
+    monkeypatch.setenv("KAIZEN_ALERT_WEBHOOK", "https://hooks.example/services/T0/B0/x")
+    assert runtime.Monitor.load().alert_webhook is not None
+
+
+def test_a_bad_webhook_is_never_shown(monkeypatch):
+    """The error names the variable and the problem, never the URL (its path is the secret)."""
+    for url in (
+        "hooks.example/hook-5d41c8",
+        "https://h:99999999/hook-5d41c8",
+        "gopher://x/hook-5d41c8",
+    ):
+        monkeypatch.setenv("KAIZEN_ALERT_WEBHOOK", url)
+        with pytest.raises(KaizenError) as caught:
+            runtime.Monitor.load()
+        assert "hook-5d41c8" not in str(caught.value)
+        assert str(caught.value).startswith("KAIZEN_ALERT_WEBHOOK: ")
 
 
 def test_other_sections_ignore_a_bad_variable(monkeypatch):

@@ -160,8 +160,9 @@ def announce(
     )
     if not delivery.ok:
         log.warning(
-            "webhook failed after %d attempt(s) (%s); the report is written, the alert will be "
-            "retried next run",
+            "webhook %s failed after %d attempt(s) (%s); the report is written, the alert will "
+            "be retried next run",
+            net.origin(webhook.get_secret_value()),
             delivery.attempts,
             delivery.error,
         )
@@ -205,7 +206,13 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
     content = report.to_dict()
     write_outputs(report, content, Path(args.output), now.timestamp())
     previous = past[0]["signals"] if past else {}
-    sent = announce(report, previous, now, params, settings.alert_webhook)
+    try:
+        sent = announce(report, previous, now, params, settings.alert_webhook)
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # the run is saved anyway
+        log.warning(
+            "alerting failed (%s); the run is saved, alerts retried next run", type(exc).__name__
+        )
+        sent = set()
     run_id = runs.save_run(engine, content, alerts.alerted_at(report.signals, previous, sent, now))
     engine.dispose()
     names = [s.name for s in report.signals if flagged(s.level)]

@@ -3,9 +3,11 @@ simulator's requests to the API)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Callable
@@ -20,6 +22,15 @@ class Delivery:
     ok: bool
     attempts: int
     error: str = ""
+
+
+def origin(url: str) -> str:
+    """`scheme://host[:port]` of a URL, for messages: a webhook's path is often its secret."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else "?"
+    except ValueError:
+        return "?"
 
 
 def post(
@@ -46,8 +57,13 @@ def post(
             error = f"HTTP {exc.code}"
             if exc.code < 500 and exc.code != 429:
                 return Delivery(False, attempt, error)
-        except (urllib.error.URLError, OSError) as exc:
-            error = str(getattr(exc, "reason", exc))
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            error = f"{origin(url)}: {type(exc).__name__}"
+            reason = getattr(exc, "reason", None)
+            if isinstance(reason, (str, OSError)):  # urllib's own reason never holds the URL
+                error += f" ({reason})"
+        except ValueError:  # a malformed URL (runtime.py validates KAIZEN_ALERT_WEBHOOK first)
+            return Delivery(False, attempt, f"{origin(url)}: invalid URL")
         if attempt <= retries:
             sleep(backoff * 2 ** (attempt - 1))
     return Delivery(False, retries + 1, error)

@@ -15,6 +15,8 @@ import pytest
 from kaizen import KaizenError
 from kaizen.commands import simulate
 
+LONG_TOKEN = "tok-" + "a" * 28  # a feedback token is at least 32 bytes
+
 
 @contextmanager
 def fake_api(status: int = 200):
@@ -71,7 +73,7 @@ def args(fitted, bundled, url: str, **overrides) -> argparse.Namespace:
 
 def test_replays_every_row_and_half_the_outcomes(fitted, bundled, monkeypatch):
     """18 current rows in batches of 5; outcomes of 9 sent with the bearer token."""
-    monkeypatch.setenv("KAIZEN_FEEDBACK_TOKEN", "tok")
+    monkeypatch.setenv("KAIZEN_FEEDBACK_TOKEN", LONG_TOKEN)
     rows = len(pd.read_parquet(fitted.current))
     with fake_api() as (url, seen):
         result = simulate.simulate(args(fitted, bundled, url))
@@ -81,12 +83,12 @@ def test_replays_every_row_and_half_the_outcomes(fitted, bundled, monkeypatch):
     assert set(first) == {"Income", "Debt", "Amount", "Price", "Home"}
     assert isinstance(first["Income"], float)
     assert {body["outcome"] for body in seen["feedback"]} <= {0, 1}
-    assert set(seen["auth"]) == {"Bearer tok"}
+    assert set(seen["auth"]) == {f"Bearer {LONG_TOKEN}"}
 
 
 def test_csv_input_and_pacing(fitted, bundled, tmp_path, monkeypatch):
     """A raw CSV (target as text) works; --rate paces the batches."""
-    monkeypatch.setenv("KAIZEN_FEEDBACK_TOKEN", "tok")
+    monkeypatch.setenv("KAIZEN_FEEDBACK_TOKEN", LONG_TOKEN)
     frame = pd.read_parquet(fitted.current)
     frame["Status"] = frame["Status"].map({1: "bad", 0: "good"})
     csv = tmp_path / "rows.csv"

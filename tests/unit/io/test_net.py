@@ -73,3 +73,21 @@ def test_webhook_client_error_is_not_retried_and_unreachable_fails():
         "http://127.0.0.1:9/hook", {}, retries=2, backoff=1, timeout=1, sleep=waits.append
     )
     assert not closed.ok and closed.attempts == 3 and waits == [1, 2]
+
+
+def test_origin_hides_the_path_and_credentials():
+    """Messages name a webhook by scheme and host only: its path (and any user:password) is
+    the secret."""
+    assert net.origin("https://hooks.example/services/T0/B0/secret") == "https://hooks.example"
+    assert net.origin("https://user:pw@hooks.example:8443/x") == "https://hooks.example:8443"
+    assert net.origin("no url at all") == "?"
+
+
+def test_malformed_url_fails_without_raising_or_showing_it():
+    """A URL urllib cannot use is a failed delivery, never an exception that loses the run;
+    the error holds no part of the path."""
+    for url in ("hooks.example/secret-path", "https://hooks.example:99999999/secret-path"):
+        delivery = net.post(url, {"text": "x"}, retries=1, backoff=0, timeout=1)
+        assert not delivery.ok and "secret-path" not in delivery.error
+    closed = net.post("http://127.0.0.1:9/secret-path", {}, retries=0, backoff=0, timeout=1)
+    assert closed.error.startswith("http://127.0.0.1:9: ") and "secret-path" not in closed.error

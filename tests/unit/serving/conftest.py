@@ -12,7 +12,7 @@ from kaizen.events.engine import create_engine
 from kaizen.runtime import Serving
 from kaizen.serving.app import create_app
 
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-token-of-at-least-32-bytes"
 THRESHOLD = 0.5
 
 

@@ -196,7 +196,7 @@ def test_openapi_lists_known_categories_and_nullable_fields(client):
 def test_pii_fields_are_hashed_before_storage(bundled, db, monkeypatch):
     """KAIZEN_PII_FIELDS from the environment: the stored value is the keyed hash."""
     monkeypatch.setenv("KAIZEN_PII_FIELDS", "Home, Income")
-    monkeypatch.setenv("KAIZEN_PII_SALT", "pepper")
+    monkeypatch.setenv("KAIZEN_PII_SALT", "pepper-of-at-least-thirty-two-bytes")
     settings = Serving.load(bundle=bundled, db=db, threshold=0.5)
     with TestClient(create_app(settings)) as client:
         predict(client, application())
