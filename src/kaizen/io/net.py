@@ -46,10 +46,10 @@ def post(
     data = json.dumps(body).encode()
     error = ""
     for attempt in range(1, retries + 2):
-        request = urllib.request.Request(
-            url, data=data, headers={"Content-Type": "application/json"}, method="POST"
-        )
         try:
+            request = urllib.request.Request(
+                url, data=data, headers={"Content-Type": "application/json"}, method="POST"
+            )
             with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310
                 response.read()
             return Delivery(True, attempt)
