@@ -4,11 +4,21 @@ durability settings.
 SQLite (default: one file, WAL journal, `synchronous=FULL` so that a committed event survives a
 crash of the process and of the machine) or PostgreSQL through psycopg 3 (several API replicas
 on one database).
+
+Faults: SQLite's file is created once, mode 0600 whatever the umask (its -wal and -shm files
+take the same mode), by `create_sqlite_file` (`kaizen events init`); every other connection
+opens it with `mode=rw`, so a missing file is an error, never a new empty store. SQLite silently
+opens a write-protected file read-only: after a read-only, I/O or cannot-open error (and, on
+PostgreSQL, a read-only transaction after a fail-over) the pool is invalidated, so that no such
+connection outlives the fault. `writable` is the readiness probe: a write transaction, rolled
+back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +35,10 @@ from kaizen.events.schema import PREDICTIONS, utc
 EventEngine = Engine
 
 BUSY_TIMEOUT_MS = 10_000  # SQLite: wait this long for another writer before failing
+# Driver errors after which a pooled connection may be stuck (SQLite's read-only fallback, a
+# failed disk, a PostgreSQL standby): the pool is emptied, the next request reconnects.
+SQLITE_FAULTS = ("SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN")
+PG_READ_ONLY = "25006"  # read_only_sql_transaction
 
 
 class StoreError(Exception):
@@ -49,7 +63,35 @@ def sqlite_path(engine: Engine) -> Path | None:
     """The SQLite file of `engine` (None for another backend)."""
     if engine.dialect.name != "sqlite":
         return None
-    return Path(str(engine.url.database))
+    return Path(urllib.parse.unquote(str(engine.url.database).removeprefix("file:")))
+
+
+def create_sqlite_file(path: Path) -> bool:
+    """Create an empty SQLite file, mode 0600 whatever the umask (it holds personal data);
+    False when it exists already (left as it is)."""
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise KaizenError(f"KAIZEN_DB: {path}: cannot create ({exc.strerror})") from None
+    try:
+        os.fchmod(handle, 0o600)  # a umask can only take bits away; 0600 is the floor and cap
+    finally:
+        os.close(handle)
+    return True
+
+
+def _drop_pool_on_fault(context: Any) -> None:
+    """SQLAlchemy's `handle_error` hook: a fault that can leave a connection unusable counts as
+    a disconnect, which invalidates every pooled connection."""
+    error = context.original_exception
+    name = str(getattr(error, "sqlite_errorname", ""))
+    state = getattr(getattr(error, "diag", None), "sqlstate", None) or getattr(
+        error, "sqlstate", None
+    )
+    if name.startswith(SQLITE_FAULTS) or state == PG_READ_ONLY:
+        context.is_disconnect = True
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -95,11 +137,20 @@ def create_engine(db: str) -> Engine:
         path = Path(url.removeprefix("sqlite:///"))
         if not path.parent.is_dir():
             raise KaizenError(f"KAIZEN_DB: {path.parent}: no such directory")
-        engine = sa.create_engine(url, **options)
+        rw_only = sa.engine.URL.create(
+            "sqlite",
+            database=f"file:{urllib.parse.quote(str(path))}",
+            query={"mode": "rw", "uri": "true"},
+        )
+        engine = sa.create_engine(rw_only, **options)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5}, **options)
+    else:
+        engine = sa.create_engine(
+            url, pool_pre_ping=True, connect_args={"connect_timeout": 5}, **options
+        )
+    sa.event.listen(engine, "handle_error", _drop_pool_on_fault)
+    return engine
 
 
 def writing(engine: Engine) -> Connection:
@@ -113,6 +164,29 @@ def ping(engine: Engine) -> bool:
     try:
         with engine.connect() as conn:
             conn.execute(sa.select(PREDICTIONS.c.prediction_id).limit(1)).all()
+    except SQLAlchemyError:
+        return False
+    return True
+
+
+def writable(engine: Engine) -> bool:
+    """True when a write transaction can be taken and a row written now (then rolled back):
+    what a prediction needs, which a read (`ping`) does not prove. SQLite keeps a rolled-back
+    write in memory, so its files are also checked for write permission (an immutable or
+    read-only file fails here before a commit fails)."""
+    path = sqlite_path(engine)
+    if path is not None:
+        siblings = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+        files = [path, *(sibling for sibling in siblings if sibling.exists())]
+        if not all(os.access(file, os.R_OK | os.W_OK) for file in files):
+            return False
+    try:
+        with writing(engine) as conn:
+            transaction = conn.begin()
+            try:
+                conn.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+            finally:
+                transaction.rollback()
     except SQLAlchemyError:
         return False
     return True

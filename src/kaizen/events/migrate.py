@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from kaizen import KaizenError
-from kaizen.events.engine import first_line, sqlite_path, writing
+from kaizen.events.engine import create_sqlite_file, first_line, sqlite_path, writing
 from kaizen.events.schema import HEAD, INFO
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,9 @@ def upgrade(engine: Engine) -> Upgrade:
     """Migrate the store to HEAD (idempotent), in one transaction; a one-line error for a store
     this Kaizen does not know (written by a newer one) or a failure (then nothing changed)."""
     stamped = False
+    path = sqlite_path(engine)
+    if path is not None:
+        create_sqlite_file(path)  # 0600; every connection opens it read-write, never creates
     try:
         with writing(engine) as conn, conn.begin():
             if conn.dialect.name == "postgresql":

@@ -13,6 +13,7 @@ acknowledged.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import queue
 import threading
@@ -32,6 +33,7 @@ from kaizen.events.predictions import PredictionRow
 from kaizen.pipeline.data import Schema
 from kaizen.serving.service import Service
 
+log = logging.getLogger(__name__)
 HYPHENS = (8, 13, 18, 23)  # in the 36 characters of a UUID's text
 HEX_AT = np.array([i for i in range(36) if i not in HYPHENS])
 
@@ -277,6 +279,12 @@ class Batcher:
         try:
             predictions.insert(self.service.engine, [row for job in done for row in job.rows])
         except StoreError as exc:
+            log.error(  # the driver's first line names the fault, never a stored value
+                "event store error, %d event(s) not recorded [request %s]: %s",
+                sum(len(job.rows) for job in done),
+                " ".join(sorted({job.job.request_id for job in done})),
+                exc,
+            )
             self.service.metrics.store_errors.labels("record").inc(len(done))
             for job in done:
                 job.job.future.set_exception(exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import logging
 
 from typing import Any
 
@@ -16,6 +17,7 @@ from kaizen.events.predictions import OutcomeConflict, UnknownPrediction
 from kaizen.serving.payloads import Feedback, FeedbackResponse
 from kaizen.serving.service import Service
 
+log = logging.getLogger(__name__)
 BEARER = HTTPBearer(auto_error=False)
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing or wrong bearer token"},
@@ -65,7 +67,9 @@ def router() -> APIRouter:
         except OutcomeConflict as exc:
             service.metrics.feedback.labels("conflict").inc()
             raise HTTPException(409, f"outcome: {exc}") from None
-        except StoreError:
+        except StoreError as exc:
+            request_id = request.scope["state"]["request_id"]
+            log.error("event store error, feedback not recorded [request %s]: %s", request_id, exc)
             service.metrics.store_errors.labels("feedback").inc()
             raise HTTPException(503, "event store unavailable: nothing was recorded") from None
         service.metrics.feedback.labels("created" if stored.created else "repeated").inc()

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from kaizen.events.engine import ping
+from kaizen.events.engine import ping, writable
 from kaizen.serving.service import Service
+
+log = logging.getLogger(__name__)
+
+
+def request_id(request: Request) -> str:
+    """The request's id (set by the app's middleware), for log lines."""
+    return str(request.scope.get("state", {}).get("request_id", "-"))
 
 
 def router() -> APIRouter:
@@ -26,11 +35,15 @@ def router() -> APIRouter:
             "store": "reachable" if ping(service.engine) else "unreachable",
         }
 
-    @api.get("/ready", responses={503: {"description": "the event store does not answer"}})
+    @api.get("/ready", responses={503: {"description": "the event store cannot be written"}})
     def ready(request: Request) -> JSONResponse:
-        """200 when predictions can be stored (the store answers), else 503."""
-        reachable = ping(request.app.state.service.engine)
-        return JSONResponse({"ready": reachable}, status_code=200 if reachable else 503)
+        """200 when predictions can be stored (a write transaction, rolled back), else 503."""
+        ok = writable(request.app.state.service.engine)
+        if not ok:
+            log.warning(
+                "not ready: the event store cannot be written [request %s]", request_id(request)
+            )
+        return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
 
     @api.get("/metrics", response_class=Response)
     def metrics(request: Request) -> Response:
