@@ -39,6 +39,21 @@ BUSY_TIMEOUT_MS = 10_000  # SQLite: wait this long for another writer before fai
 # failed disk, a PostgreSQL standby): the pool is emptied, the next request reconnects.
 SQLITE_FAULTS = ("SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN")
 PG_READ_ONLY = "25006"  # read_only_sql_transaction
+PROBE_ROW: dict[str, Any] = {  # written by the readiness probe, always rolled back
+    "prediction_id": "00000000-0000-0000-0000-000000000000",
+    "created_at": dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc),
+    "request_id": "ready",
+    "model_version": "ready",
+    "schema_version": "ready",
+    "inputs": {},
+    "pii_fields": [],
+    "score": 0.0,
+    "threshold": 0.5,
+    "decision": "accept",
+    "reasons": [],
+    "unseen": {},
+    "latency_ms": 0.0,
+}
 
 
 class StoreError(Exception):
@@ -170,7 +185,7 @@ def ping(engine: Engine) -> bool:
 
 
 def writable(engine: Engine) -> bool:
-    """True when a write transaction can be taken and a row written now (then rolled back):
+    """True when a write transaction can be taken and an event written now (then rolled back):
     what a prediction needs, which a read (`ping`) does not prove. SQLite keeps a rolled-back
     write in memory, so its files are also checked for write permission (an immutable or
     read-only file fails here before a commit fails)."""
@@ -184,7 +199,7 @@ def writable(engine: Engine) -> bool:
         with writing(engine) as conn:
             transaction = conn.begin()
             try:
-                conn.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+                conn.execute(PREDICTIONS.insert().values(PROBE_ROW))
             finally:
                 transaction.rollback()
     except SQLAlchemyError:
