@@ -169,8 +169,8 @@ def answered(
             score=score,
             threshold=service.threshold,
             decision=verdict,
-            reasons=why,
-            unseen=odd,
+            reasons=scrub.reasons(why),
+            unseen=scrub.unseen(odd),
             latency_ms=latency_ms,
         )
         for inputs, (prediction_id, score, verdict, why, odd) in zip(job.rows, zip(*columns))

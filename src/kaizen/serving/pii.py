@@ -4,7 +4,13 @@ given: with `KAIZEN_PII_MODE=drop` they are left out, with `hash` (default) they
 value. The same value gives the same hash under the same salt, so equality (counts, joins,
 drift of the hashed category) still works; without the salt a hash cannot be recomputed, but a
 field with few possible values (an age) is only as private as the salt is secret. Rotating the
-salt makes old and new hashes incomparable."""
+salt makes old and new hashes incomparable (the salt is at least 32 bytes: runtime.py).
+
+The policy covers everything stored, not only the inputs: an unseen category of a PII field is
+hashed or dropped in the stored `unseen` map the same way, and the stored reasons leave out the
+PII fields and every engineered feature computed from one (a ratio's contribution gives its
+inputs back: a hashed age was recovered exactly from its reason). The client's own response
+keeps its reasons and unseen categories: they are its own data."""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from kaizen import KaizenError
 
@@ -26,16 +32,26 @@ class Scrubber:
     fields: frozenset[str] = frozenset()
     mode: str = "hash"
     salt: bytes = b""
+    derived: frozenset[str] = frozenset()  # engineered features computed from a PII field
 
     @classmethod
-    def create(cls, fields, mode: str, salt: str | None, features: list[str]) -> "Scrubber":
-        """Check the policy against the model's features; a hash needs a salt."""
+    def create(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+        cls,
+        fields,
+        mode: str,
+        salt: str | None,
+        features: list[str],
+        ratios: Iterable[tuple[str, str, str]] = (),
+    ) -> "Scrubber":
+        """Check the policy against the model's features; a hash needs a salt. `ratios`: the
+        model's engineered (name, numerator, denominator) features."""
         unknown = sorted(set(fields) - set(features))
         if unknown:
             raise KaizenError(f"KAIZEN_PII_FIELDS: {', '.join(unknown)}: not a model input")
         if fields and mode == "hash" and not salt:
             raise KaizenError("KAIZEN_PII_SALT: required to hash KAIZEN_PII_FIELDS (or mode drop)")
-        return cls(frozenset(fields), mode, (salt or "").encode())
+        derived = {name for name, top, bottom in ratios if {top, bottom} & set(fields)}
+        return cls(frozenset(fields), mode, (salt or "").encode(), frozenset(derived))
 
     def digest(self, value: Any) -> str:
         """The keyed hash of a JSON value."""
@@ -49,3 +65,28 @@ class Scrubber:
         if self.mode == "drop":
             return {k: v for k, v in inputs.items() if k not in self.fields}
         return {k: self.digest(v) if k in self.fields else v for k, v in inputs.items()}
+
+    def unseen(self, found: dict[str, str]) -> dict[str, str]:
+        """The unseen categories as they may be stored: a PII field's hashed or left out."""
+        if not self.fields or not self.fields & found.keys():
+            return found
+        if self.mode == "drop":
+            return {k: v for k, v in found.items() if k not in self.fields}
+        return {k: self.digest(v) if k in self.fields else v for k, v in found.items()}
+
+    def reasons(self, reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The reasons as they may be stored: without the PII fields and the features derived
+        from them (a contribution is a function of the value)."""
+        if not self.fields:
+            return reasons
+        return [
+            r
+            for r in reasons
+            if r["feature"] not in self.fields and r["feature"] not in self.derived
+        ]
+
+
+def ratios(pipeline: Any) -> tuple[tuple[str, str, str], ...]:
+    """The engineered ratio features of a fitted pipeline: (name, numerator, denominator)."""
+    step = dict(getattr(pipeline, "steps", ())).get("features")
+    return tuple(getattr(step, "ratios", ()))

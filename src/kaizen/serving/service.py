@@ -10,7 +10,7 @@ from kaizen.events import bundles, migrate
 from kaizen.events.engine import EventEngine, create_engine
 from kaizen.runtime import Monitor, Serving
 from kaizen.serving.metrics import Metrics
-from kaizen.serving.pii import Scrubber
+from kaizen.serving.pii import Scrubber, ratios
 
 
 @dataclass
@@ -35,6 +35,7 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
             settings.pii_mode,
             settings.pii_salt.get_secret_value() if settings.pii_salt else None,
             model.schema.features,
+            ratios(model.pipeline),
         )
         engine = create_engine(settings.db.get_secret_value())
         try:
