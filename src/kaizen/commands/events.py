@@ -71,12 +71,16 @@ def training_table(
 
 
 def write_table(table: pd.DataFrame, output: str) -> None:
-    """Parquet or CSV by the file's extension."""
+    """Parquet or CSV by the file's extension; 0600 (events are personal data); CSV cells a
+    spreadsheet would run as formulas are neutralised (`files.spreadsheet_safe`), Parquet
+    keeps every value as stored."""
     suffix = Path(output).suffix.lower()
     if suffix == ".parquet":
-        files.write_parquet(table.reset_index(drop=True), output)
+        files.write_parquet(table.reset_index(drop=True), output, private=True)
     elif suffix == ".csv":
-        files.write_csv(table, output, index=False)
+        files.write_csv(
+            files.spreadsheet_safe(table), output, index=False, private=True, quote_text=True
+        )
     else:
         raise KaizenError(f"--output: {output}: use a .parquet or .csv file")
 

@@ -1,4 +1,16 @@
-"""File input/output: every read and write of the package goes through here."""
+"""File input/output: every read and write of the package goes through here.
+
+Permissions: an output is made as a plain `open` would make it, under the process's umask
+(0644 under the usual 022), so that another user can read `metrics.prom` (a node-exporter
+textfile collector), `report.html` or a `kaizen predict` output. A `private` output, one that
+holds personal data or secrets (event exports; the event store itself is made by
+`kaizen.events.engine`), is 0600 whatever the umask, and a folder made for it is 0700.
+
+CSV meant for people (`spreadsheet_safe`): a text cell that a spreadsheet would run as a formula
+(starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with a single quote,
+as OWASP recommends against CSV injection, and NUL bytes become U+FFFD. Parquet keeps values
+exactly as they are.
+"""
 
 from __future__ import annotations
 
@@ -21,17 +33,31 @@ import yaml
 
 from kaizen import KaizenError
 
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP: cells a spreadsheet evaluates
+
+
+def _mode(private: bool, folder: bool = False) -> int:
+    """The mode of a new file or folder: private, or what `open`/`mkdir` give under the umask."""
+    if private:
+        return PRIVATE_DIR if folder else PRIVATE_FILE
+    return (0o777 if folder else 0o666) & ~umask()
+
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary sibling of `path`; move it onto `path` only if the block succeeds."""
+def atomic_path(path: str | Path, private: bool = False) -> Iterator[Path]:
+    """Yield a temporary sibling of `path`; move it onto `path` only if the block succeeds.
+    The file gets the umask's mode, or 0600 when `private` (see the module's docstring)."""
     path = Path(path)
+    if private and not path.parent.is_dir():
+        path.parent.mkdir(parents=True, mode=PRIVATE_DIR)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    os.close(fd)  # mkstemp made it 0600: nobody else could open it while it is written
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        tmp_path.chmod(_mode(private))
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
@@ -39,12 +65,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary sibling directory; it replaces `path` only if the block succeeds."""
+    """Yield a temporary sibling directory; it replaces `path` only if the block succeeds
+    (with the umask's mode: mkdtemp's 0700 is for while it is written)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         yield tmp
+        tmp.chmod(_mode(False, folder=True))
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
@@ -145,9 +173,9 @@ def read_yaml(path: str | Path) -> Any:
         raise KaizenError(f"{path}: invalid YAML ({str(exc).splitlines()[0]})") from None
 
 
-def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a frame (index included) as Parquet, atomically."""
-    with atomic_path(path) as tmp:
+def write_parquet(frame: pd.DataFrame, path: str | Path, private: bool = False) -> None:
+    """Write a frame (index included) as Parquet, atomically (0600 when `private`)."""
+    with atomic_path(path, private) as tmp:
         frame.to_parquet(tmp, index=True)
 
 
@@ -164,10 +192,41 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
         raise KaizenError(f"{path}: not a readable Parquet file ({detail})") from None
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path, index: bool = True) -> None:
-    """Write a frame as CSV, atomically."""
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=index)
+def write_csv(
+    frame: pd.DataFrame,
+    path: str | Path,
+    index: bool = True,
+    private: bool = False,
+    quote_text: bool = False,
+) -> None:
+    """Write a frame as CSV, atomically (0600 when `private`); `quote_text`: every text cell
+    quoted (a lone carriage return in a value then stays inside its cell for every reader)."""
+    quoting = csv.QUOTE_NONNUMERIC if quote_text else csv.QUOTE_MINIMAL
+    with atomic_path(path, private) as tmp:
+        frame.to_csv(tmp, index=index, quoting=quoting)
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose text cells a spreadsheet will not evaluate: a cell starting with
+    = + - @ tab or CR gets a leading single quote (OWASP's CSV-injection advice), NUL bytes
+    become U+FFFD. Numbers, missing values and other cells are kept as they are."""
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if column.dtype != object and not pd.api.types.is_string_dtype(column.dtype):
+            continue
+        out[name] = pd.Series(
+            [_safe_cell(value) for value in column.tolist()], index=out.index, dtype=object
+        )
+    return out
+
+
+def _safe_cell(value: Any) -> Any:
+    """One cell of `spreadsheet_safe`."""
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\x00", "\ufffd")
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:

@@ -150,3 +150,61 @@ def test_check_reports_problems_and_missing_store(filled, tmp_path, capsys):
     engine.dispose()
     assert cli.main(["events", "check", "--db", filled]) == 1
     assert_one_line_error(capsys.readouterr().err, "unreadable inputs")
+
+
+HOSTILE = {
+    '=HYPERLINK("http://x","y")': '\'=HYPERLINK("http://x","y")',
+    "@SUM(1+1)*cmd|' /C calc'!A0": "'@SUM(1+1)*cmd|' /C calc'!A0",
+    "+1+1": "'+1+1",
+    "-2+3": "'-2+3",
+    "\tTAB": "'\tTAB",
+    "\rCR": "'\rCR",
+    "nul\x00byte": "nul\ufffdbyte",
+    "plain": "plain",
+}
+
+
+@pytest.fixture(name="hostile")
+def fixture_hostile(tmp_path) -> str:
+    """A store whose events hold formula-like categories (one per event)."""
+    path = str(tmp_path / "hostile.db")
+    engine = create_engine(path)
+    migrate.upgrade(engine)
+    rows = [
+        PredictionRow(
+            prediction_id=f"00000000-0000-4000-8000-{i:012d}",
+            created_at=T0,
+            request_id=f"r{i}",
+            model_version="m",
+            schema_version="s",
+            inputs={**INPUTS, "Home": value, "Debt": -30.0},
+            pii_fields=[],
+            score=0.2,
+            threshold=0.5,
+            decision="accept",
+            reasons=[],
+            unseen={"Home": value},
+            latency_ms=1.0,
+        )
+        for i, value in enumerate(HOSTILE)
+    ]
+    predictions.insert(engine, rows)
+    engine.dispose()
+    return path
+
+
+def test_csv_export_neutralises_formulas_parquet_keeps_values(hostile, tmp_path, capsys):
+    """CSV: each formula-like cell starts with a quote, NUL bytes are replaced, negative
+    numbers stay numbers; Parquet: the stored values exactly; both files 0600."""
+    csv, parquet = tmp_path / "out" / "e.csv", tmp_path / "e.parquet"
+    for output in (csv, parquet):
+        run(capsys, "events", "export", "--db", hostile, "--output", str(output))
+        assert output.stat().st_mode & 0o777 == 0o600
+    assert csv.parent.stat().st_mode & 0o777 == 0o700  # made for the export
+    text = csv.read_bytes()
+    assert b"\x00" not in text
+    read = pd.read_csv(csv, keep_default_na=False)
+    assert read["Home"].tolist() == list(HOSTILE.values())
+    assert read["Debt"].tolist() == [-30.0] * len(HOSTILE)
+    assert not any(str(cell).startswith(("=", "+", "-", "@")) for cell in read["unseen"])
+    assert pd.read_parquet(parquet)["Home"].tolist() == list(HOSTILE)

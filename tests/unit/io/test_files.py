@@ -1,6 +1,7 @@
 """Atomic writes and one-line read errors."""
 
 import hashlib
+import os
 
 import numpy as np
 import pandas as pd
@@ -178,3 +179,55 @@ def test_copy_file(tmp_path):
     assert target.read_bytes() == b"model\x00bytes" and siblings(target) == ["b.bin"]
     with pytest.raises(FileNotFoundError):
         files.copy_file(tmp_path / "nope.bin", target)
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
+def test_outputs_honour_the_umask_private_ones_are_0600(tmp_path, mask):
+    """Ordinary outputs (text, JSON, Parquet, CSV, a folder) get what `open` and `mkdir` give
+    under the umask; private ones are 0600, in a 0700 folder when it is made for them."""
+    old = os.umask(mask)
+    try:
+        files.write_text("x", tmp_path / "metrics.prom")
+        files.write_json({}, tmp_path / "report.json")
+        files.write_csv(pd.DataFrame({"a": [1]}), tmp_path / "scores.csv")
+        with files.atomic_dir(tmp_path / "folder") as tmp:
+            (tmp / "a").write_text("a", encoding="utf-8")
+        files.write_parquet(pd.DataFrame({"a": [1]}), tmp_path / "new" / "e.parquet", True)
+        files.write_csv(pd.DataFrame({"a": [1]}), tmp_path / "e.csv", private=True)
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {
+        "metrics.prom": 0o666 & ~mask,
+        "report.json": 0o666 & ~mask,
+        "scores.csv": 0o666 & ~mask,
+        "folder": 0o777 & ~mask,
+        "new": 0o700,
+        "e.csv": 0o600,
+    }
+    assert (tmp_path / "new" / "e.parquet").stat().st_mode & 0o777 == 0o600
+
+
+def test_spreadsheet_safe_cells():
+    """OWASP: = + - @ tab CR at the start get a quote; NUL becomes U+FFFD; numbers, missing
+    values and safe text are kept; the input frame is not changed."""
+    frame = pd.DataFrame(
+        {
+            "text": ["=1+1", "+x", "-x", "@x", "\tx", "\rx", "a=b", "a\x00b", None],
+            "number": [-1.0, 2.0, -3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+        }
+    )
+    safe = files.spreadsheet_safe(frame)
+    assert pd.isna(safe["text"].iloc[-1])
+    assert safe["text"].tolist()[:-1] == [
+        "'=1+1",
+        "'+x",
+        "'-x",
+        "'@x",
+        "'\tx",
+        "'\rx",
+        "a=b",
+        "a\ufffdb",
+    ]
+    assert safe["number"].tolist() == frame["number"].tolist()
+    assert frame["text"][0] == "=1+1"
