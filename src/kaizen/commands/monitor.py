@@ -13,6 +13,7 @@ the same database and exits 0 for ok / warning / insufficient data, 2 for critic
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -36,6 +37,7 @@ from kaizen.monitoring import signals as S
 from kaizen.monitoring.window import Reference, Window
 from kaizen.monitoring.report import MonitorReport
 from kaizen.runtime import Monitor
+from kaizen.serving.pii import ratios
 from kaizen.serving.service import decision_threshold
 
 WINDOW = re.compile(r"^(\d+)([mhdw])$")
@@ -101,6 +103,25 @@ def load_reference(bundle: artifact.Bundle, pii: tuple[str, ...], threshold: flo
         },
         model_version=bundle.version,
     )
+
+
+def unmonitored(bundle: artifact.Bundle, pii: tuple[str, ...]) -> dict[str, str]:
+    """The features left out of drift because they are personal data (KAIZEN_PII_FIELDS, as
+    the API was run with) or are computed from it, each with why: the API stored them hashed or
+    not at all, and the training reference is not hashed (drift on the hashes would need it
+    hashed with the API's salt, which the monitor does not hold)."""
+    out = {name: "personal data (KAIZEN_PII_FIELDS)" for name in pii}
+    for name, top, bottom in ratios(bundle.model.pipeline):
+        sources = [column for column in (top, bottom) if column in pii]
+        if sources:
+            out[name] = f"computed from personal data ({', '.join(dict.fromkeys(sources))})"
+    return out
+
+
+def pii_note(skipped: dict[str, str]) -> str:
+    """The report's note naming every feature drift was not computed on."""
+    listed = "; ".join(f"{name}: {why}" for name, why in skipped.items())
+    return f"Drift not computed (skipped, not computed on hashes) for {listed}."
 
 
 def scored_by(frame: pd.DataFrame, version: str) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -182,7 +203,8 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
     # A checkout's params.yaml (thresholds tuned since the bundle was built) wins; a deployment
     # holding only the bundle uses the settings the bundle was built with.
     params = load_params(args.params) if Path(args.params).is_file() else bundle.monitoring()
-    reference = load_reference(bundle, settings.pii_fields, decision_threshold(settings, bundle))
+    skipped = unmonitored(bundle, settings.pii_fields)
+    reference = load_reference(bundle, tuple(skipped), decision_threshold(settings, bundle))
     engine = create_engine(settings.db.get_secret_value())
     migrate.require_head(engine)  # the monitor reads and appends: it never creates tables
     raw_numeric = [name for name in bundle.model.schema.numeric if name not in settings.pii_fields]
@@ -199,10 +221,13 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
     if args.last is not None:
         since = windows.window_bounds(engine, until, args.last)
     frame, others = scored_by(frame, bundle.version)
-    frame, _ = engineered(bundle.model.pipeline, frame)
+    absent = [name for name in settings.pii_fields if name in bundle.model.schema.numeric]
+    frame, _ = engineered(bundle.model.pipeline, frame.assign(**dict.fromkeys(absent, np.nan)))
     past = runs.history(engine, params.monitor.history)
     window = Window(frame, since, until, by_time=args.window is not None)
     report = S.analyse(window, reference, params, past, now)
+    if skipped:
+        report = dataclasses.replace(report, notes=[*report.notes, pii_note(skipped)])
     content = report.to_dict()
     write_outputs(report, content, Path(args.output), now.timestamp())
     previous = past[0]["signals"] if past else {}
