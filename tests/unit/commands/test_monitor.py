@@ -10,6 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kaizen import cli
+from kaizen.commands import monitor
+from kaizen.events import runs
+from kaizen.events.engine import create_engine
 from kaizen.runtime import Serving
 from kaizen.serving.app import create_app
 from tests.unit.serving.conftest import (  # noqa: F401  # pylint: disable=unused-import
@@ -52,3 +55,31 @@ def test_pii_fields_and_their_ratios_are_skipped_and_named(
     assert "Drift not computed" in (output / "report.md").read_text(encoding="utf-8")
     for path in output.iterdir():
         assert str(PLANTED) not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_a_failing_alert_never_loses_the_run(bundled, db, tmp_path, monkeypatch, capsys):
+    """An exception while alerting (whatever it is) is logged without the URL; the reports
+    are written and the run is stored."""
+    for name in ("KAIZEN_PII_FIELDS", "KAIZEN_PII_SALT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KAIZEN_ALERT_WEBHOOK", "https://hooks.example/services/secret-path")
+    settings = Serving.load(bundle=bundled, db=db, threshold=0.5)
+    with TestClient(create_app(settings)) as client:
+        batch = [application(Debt=20.0 + i % 7) for i in range(60)]
+        assert client.post("/predict", json={"applications": batch}).status_code == 200
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("https://hooks.example/services/secret-path is broken")
+
+    monkeypatch.setattr(monitor, "announce", broken)
+    output = tmp_path / "report"
+    argv = ["--params", str(tmp_path / "none.yaml"), "monitor", "--last", "60"]
+    argv += ["--output", str(output), "--db", db, "--bundle", str(bundled)]
+    assert cli.main(argv) in (0, 2)
+    err = capsys.readouterr().err
+    engine = create_engine(db)
+    assert len(runs.history(engine, 5)) == 1
+    engine.dispose()
+    assert (output / "report.json").is_file()
+    assert "alerting failed (ValueError)" in err
+    assert "secret-path" not in err
