@@ -18,6 +18,7 @@ import yaml
 from tests.integration.conftest import ROOT, environment, free_port
 
 pytestmark = pytest.mark.integration
+TOKEN = "loop-token-of-at-least-32-bytes!"  # a feedback token is at least 32 bytes
 LATER_ROWS = (2479, 3079)  # 600 applications from the embedded data's current part (1-based)
 
 
@@ -46,7 +47,7 @@ def test_serve_simulate_monitor_export_retrain_report(reproduced, tmp_path):
     """Every step of the README's loop succeeds and hands the next one what it needs."""
     project = reproduced
     db = str(tmp_path / "events.db")
-    env = {**environment(), "KAIZEN_DB": db, "KAIZEN_FEEDBACK_TOKEN": "loop-token-of-at-least-32-bytes!"}
+    env = {**environment(), "KAIZEN_DB": db, "KAIZEN_FEEDBACK_TOKEN": TOKEN}
     params = project.params()
     params["monitor"].update(
         {"min_events": 100, "min_labelled": 100, "min_defaults": 10, "outcome_window_days": 0}

@@ -41,16 +41,16 @@ class Scrubber:
         mode: str,
         salt: str | None,
         features: list[str],
-        ratios: Iterable[tuple[str, str, str]] = (),
+        engineered: Iterable[tuple[str, str, str]] = (),
     ) -> "Scrubber":
-        """Check the policy against the model's features; a hash needs a salt. `ratios`: the
+        """Check the policy against the model's features; a hash needs a salt. `engineered`: the
         model's engineered (name, numerator, denominator) features."""
         unknown = sorted(set(fields) - set(features))
         if unknown:
             raise KaizenError(f"KAIZEN_PII_FIELDS: {', '.join(unknown)}: not a model input")
         if fields and mode == "hash" and not salt:
             raise KaizenError("KAIZEN_PII_SALT: required to hash KAIZEN_PII_FIELDS (or mode drop)")
-        derived = {name for name, top, bottom in ratios if {top, bottom} & set(fields)}
+        derived = {name for name, top, bottom in engineered if {top, bottom} & set(fields)}
         return cls(frozenset(fields), mode, (salt or "").encode(), frozenset(derived))
 
     def digest(self, value: Any) -> str:
