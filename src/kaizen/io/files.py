@@ -108,7 +108,14 @@ def restored_on_error(path: str | Path) -> Iterator[None]:
 
 
 def umask() -> int:
-    """The process's file-creation mask."""
+    """The process's file-creation mask: read from /proc on Linux (setting it to read it back
+    would change it for a moment for every thread), else set and restored."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     current = os.umask(0o077)
     os.umask(current)
     return current
