@@ -383,3 +383,21 @@ def test_report_html_renders_in_headless_chromium(built, tmp_path):
     assert 'data-charts-drawn="3/3"' in result.stdout
     for chart in ("chart-scores", "chart-drift", "chart-trend"):
         assert f'id="{chart}"' in result.stdout
+
+
+def test_a_stored_nul_or_bad_value_never_fails_a_window(built, database, tmp_path, capsys):
+    """Events stored before validation refused them (a NUL in a category, text in a number, a
+    list as a category) are reported and skipped or read as missing: the window is judged on
+    every other event, on SQLite and on PostgreSQL."""
+    frame = built.current.head(400).copy()
+    categorical = built.model.schema.categorical[0]
+    numeric = built.model.schema.numeric[0]
+    frame[categorical] = frame[categorical].astype(object)
+    frame.loc[frame.index[0], categorical] = "own\u0000er"
+    frame.loc[frame.index[1], categorical] = "\u0000"
+    frame[numeric] = frame[numeric].astype(object)
+    frame.loc[frame.index[2], numeric] = "1e400"
+    built.replay(database, frame)
+    result = monitor(built, database, tmp_path / "out", "--window", "7d")
+    assert result["code"] in (0, 1, 2)
+    assert result["report"]["window"]["events"] == len(frame)
