@@ -111,7 +111,8 @@ class RequestContext:  # pylint: disable=too-few-public-methods  # an ASGI middl
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.limit:
             raise TooLong
-        chunks, size, more = [], 0, True
+        chunks: list[bytes] = []
+        size, more = 0, True
         while more:
             message = await receive()
             if message["type"] != "http.request":  # the client went away

@@ -62,7 +62,8 @@ def application_model(schema: Schema, categories: dict[str, frozenset[str]]) -> 
             ),
             WithJsonSchema(TypeAdapter(documented).json_schema()),
         ]
-    return typed_dict("Application", fields)
+    made: type = typed_dict("Application", fields)
+    return made
 
 
 def batch_model(application: type, max_batch: int) -> TypeAdapter[Any]:

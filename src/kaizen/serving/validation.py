@@ -12,7 +12,7 @@ values are personal data, and NaN cannot even be encoded in a JSON answer).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, NoReturn
 
 import orjson
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -130,18 +130,16 @@ class Applications:  # pylint: disable=too-few-public-methods  # a validator wit
                 extra += len(unknown) - 1
                 applications[i] = {k: v for k, v in item.items() if k in self.fields}
         try:
-            validated = self.items.validate_python(applications)
+            validated: list[dict[str, Any]] = self.items.validate_python(applications)
         except ValidationError as exc:
-            return self._raise_first(
-                applications, crowded, exc.error_count() + len(crowded) + extra
-            )
+            self._raise_first(applications, crowded, exc.error_count() + len(crowded) + extra)
         if crowded:
             self._raise_first(applications, crowded, len(crowded) + extra)
         return validated
 
     def _raise_first(
         self, applications: list[Any], crowded: dict[int, dict[str, Any]], total: int
-    ) -> Any:
+    ) -> NoReturn:
         """Validate one application at a time until MAX_ERRORS errors are listed (a 1,000-row
         batch can hold tens of thousands); raise them with the count of the others."""
         shown: list[dict[str, Any]] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -15,7 +17,7 @@ def router() -> APIRouter:
     api = APIRouter(tags=["operations"])
 
     @api.get("/health")
-    def health(request: Request) -> dict:
+    def health(request: Request) -> dict[str, Any]:
         """The process is up with its model loaded; says whether the store answers."""
         service: Service = request.app.state.service
         return {
