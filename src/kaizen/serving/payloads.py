@@ -49,10 +49,9 @@ def application_model(schema: Schema, categories: dict[str, frozenset[str]]) -> 
         fields[name] = Annotated[float | None, Field(allow_inf_nan=False, strict=True)]
     for name in schema.categorical:
         known = tuple(sorted(categories.get(name, ())))
-        documented: Any = Annotated[
-            ((Literal[known] | str) if known else str) | None,
-            Field(max_length=200, pattern=PRINTABLE),
-        ]
+        text = {"type": "string", "maxLength": 200, "pattern": PRINTABLE}
+        listed = [{"type": "string", "enum": list(known)}] if known else []
+        documented = {"anyOf": [*listed, text, {"type": "null"}]}
         fields[name] = Annotated[
             str | None,
             Field(
@@ -60,7 +59,7 @@ def application_model(schema: Schema, categories: dict[str, frozenset[str]]) -> 
                 pattern=PRINTABLE,
                 description=f"known categories: {', '.join(known)}",
             ),
-            WithJsonSchema(TypeAdapter(documented).json_schema()),
+            WithJsonSchema(documented),
         ]
     made: type = typed_dict("Application", fields)
     return made
