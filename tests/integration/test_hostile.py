@@ -228,5 +228,6 @@ def test_schemathesis_every_check_passes(server, tmp_path):
         text=True,
         check=False,
         timeout=900,
+        cwd=tmp_path,  # its example cache (.schemathesis/) goes there
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
