@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DB = "events.db"  # SQLite file under the working directory
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+BODY_PER_APPLICATION, BODY_OVERHEAD = 4096, 65536  # bytes: the default KAIZEN_MAX_BODY
 
 
 def _database_url(value: Any) -> Any:
@@ -190,6 +191,16 @@ class Serving(Store):
     pii_fields: PiiFields = ()
     pii_mode: Literal["hash", "drop"] = "hash"
     pii_salt: Salt = None
+    # Hardening (issue 19): a body above the limit is refused (413) before it is parsed.
+    max_body: int | None = Field(
+        None,
+        ge=1024,
+        description=f"request body bytes; None: {BODY_PER_APPLICATION} per "
+        f"application of max_batch plus {BODY_OVERHEAD}",
+    )
+    clock_skew: float = Field(
+        300, ge=0, le=86400, description="seconds a feedback's observed_at may be ahead of now"
+    )
 
     @classmethod
     def load(cls: type[S], **flags: Any) -> S:
@@ -200,6 +211,14 @@ class Serving(Store):
             if isinstance(given, str) and not given.strip():
                 raise KaizenError(f"{cls.variable(field)}: is empty (unset it to disable)")
         return super().load(**flags)
+
+    @property
+    def body_limit(self) -> int:
+        """The largest request body accepted, in bytes (KAIZEN_MAX_BODY, else sized from
+        KAIZEN_MAX_BATCH: room for long categories escaped as \\uXXXX)."""
+        if self.max_body is not None:
+            return self.max_body
+        return self.max_batch * BODY_PER_APPLICATION + BODY_OVERHEAD
 
 
 class Monitor(Store):

@@ -383,3 +383,51 @@ def test_report_html_renders_in_headless_chromium(built, tmp_path):
     assert 'data-charts-drawn="3/3"' in result.stdout
     for chart in ("chart-scores", "chart-drift", "chart-trend"):
         assert f'id="{chart}"' in result.stdout
+
+
+def corrupt(db: str, edits: list[tuple[str, str]]) -> None:
+    """Rewrite the stored inputs of the oldest events as raw JSON text, bypassing the API and
+    its validation: each (field, raw JSON value) edits one event."""
+    url = db if "://" in db else f"sqlite:///{db}"
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    postgres = engine.dialect.name == "postgresql"
+    marker = "%s" if postgres else "?"
+    value = f"CAST({marker} AS json)" if postgres else marker
+    with engine.begin() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT prediction_id, CAST(inputs AS TEXT) FROM predictions ORDER BY created_at "
+            f"LIMIT {len(edits)}"
+        ).all()
+        for (prediction_id, text), (field, raw) in zip(rows, edits):
+            document = json.loads(text)
+            document[field] = "@@"
+            edited = json.dumps(document).replace('"@@"', raw)
+            conn.exec_driver_sql(
+                f"UPDATE predictions SET inputs = {value} WHERE prediction_id = {marker}",
+                (edited, prediction_id),
+            )
+    engine.dispose()
+
+
+def test_a_stored_bad_value_never_fails_a_window(built, database, tmp_path, capsys):
+    """Events stored before validation refused them (a lone surrogate, which failed every window
+    holding it on SQLite and PostgreSQL; a NUL; a number beyond a double, as a number and as
+    text): the unreadable event is skipped, the numbers are read as missing, both counted in
+    the log; the window is judged on every other event."""
+    frame = built.current.head(400)
+    built.replay(database, frame)
+    category, number = built.model.schema.categorical[0], built.model.schema.numeric[0]
+    corrupt(
+        database,
+        [
+            (category, '"own\\ud800er"'),
+            (category, '"own\\u0000er"'),
+            (number, "1e400"),
+            (number, '"1e400"'),
+        ],
+    )
+    result = monitor(built, database, tmp_path / "out", "--window", "7d")
+    assert result["code"] in (0, 1, 2)
+    assert result["report"]["window"]["events"] == len(frame) - 1
+    warned = capsys.readouterr().err
+    assert "1 stored events skipped (not readable), 2 stored numbers read as missing" in warned

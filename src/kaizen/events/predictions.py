@@ -30,6 +30,10 @@ class UnknownPrediction(LookupError):
     """Feedback for a prediction id the store does not hold."""
 
 
+class ImplausibleTime(ValueError):
+    """An outcome observed before its prediction was made, or too far in the future."""
+
+
 class OutcomeConflict(ValueError):
     """Feedback that contradicts the outcome already stored."""
 
@@ -146,29 +150,42 @@ def matured(until: dt.datetime, outcome_days: int) -> sa.ColumnElement[bool]:
     return PREDICTIONS.c.created_at <= until - dt.timedelta(days=outcome_days)
 
 
-def add_feedback(
-    engine: Engine, prediction_id: str, outcome: int, observed_at: dt.datetime, now: dt.datetime
+def add_feedback(  # pylint: disable=too-many-arguments
+    engine: Engine,
+    prediction_id: str,
+    outcome: int,
+    observed_at: dt.datetime,
+    now: dt.datetime,
+    *,
+    skew: dt.timedelta | None = None,
 ) -> Outcome:
-    """Store an outcome once; the same outcome again is a no-op, a different one conflicts."""
+    """Store an outcome once; the same outcome again is a no-op, a different one conflicts.
+    With `skew`, `observed_at` must lie between the prediction's time and `now + skew`
+    (ImplausibleTime otherwise, checked once the prediction is known to exist)."""
     try:
-        return _add_feedback(engine, prediction_id, outcome, observed_at, now)
+        return _add_feedback(engine, prediction_id, outcome, observed_at, now, skew)
     except IntegrityError:  # another request stored it between our read and our insert
-        return _add_feedback(engine, prediction_id, outcome, observed_at, now)
+        return _add_feedback(engine, prediction_id, outcome, observed_at, now, skew)
     except SQLAlchemyError as exc:
         raise StoreError(first_line(exc)) from exc
 
 
-def _add_feedback(
-    engine: Engine, prediction_id: str, outcome: int, observed_at: dt.datetime, now: dt.datetime
+def _add_feedback(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    engine: Engine,
+    prediction_id: str,
+    outcome: int,
+    observed_at: dt.datetime,
+    now: dt.datetime,
+    skew: dt.timedelta | None,
 ) -> Outcome:
     with writing(engine) as conn, conn.begin():
         known = conn.execute(
-            sa.select(PREDICTIONS.c.prediction_id).where(
-                PREDICTIONS.c.prediction_id == prediction_id
-            )
+            sa.select(PREDICTIONS.c.created_at).where(PREDICTIONS.c.prediction_id == prediction_id)
         ).first()
         if known is None:
             raise UnknownPrediction(prediction_id)
+        if skew is not None:
+            _plausible(observed_at, known.created_at, now + skew)
         stored = conn.execute(
             sa.select(FEEDBACK.c.outcome, FEEDBACK.c.observed_at).where(
                 FEEDBACK.c.prediction_id == prediction_id
@@ -187,6 +204,17 @@ def _add_feedback(
     if stored.outcome != outcome:
         raise OutcomeConflict(f"prediction {prediction_id} already has outcome {stored.outcome}")
     return Outcome(prediction_id, stored.outcome, stored.observed_at, False)
+
+
+def _plausible(observed_at: dt.datetime, created_at: Any, latest: dt.datetime) -> None:
+    """ImplausibleTime unless created_at <= observed_at <= latest."""
+    made = utc(
+        created_at if isinstance(created_at, dt.datetime) else dt.datetime.fromisoformat(created_at)
+    )
+    if observed_at < made:
+        raise ImplausibleTime("is before the prediction was made")
+    if observed_at > latest:
+        raise ImplausibleTime("is in the future")
 
 
 def events(

@@ -15,6 +15,11 @@ form of a float does not always give the same float back.
 A value of another type than its column (a numeric field hashed as PII, say) makes Arrow refuse
 the chunk, which is then decoded line by line (numbers and numeric text as float64, anything else
 NaN; categories as text). Categories are sorted.
+
+A stored value nothing can read never fails the window (issue 19: a lone surrogate, written by
+an older server or another writer, failed every window that held it, on SQLite and PostgreSQL):
+an event whose line is not JSON is skipped, a number that is not finite is read as missing, and
+both are counted in the frame's `attrs["unreadable"]` and logged (counts, never values).
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import json
+import logging
 from collections.abc import Iterator, Sequence
 from io import BytesIO
 from typing import Any
@@ -40,6 +47,8 @@ from kaizen.events.predictions import matured
 from kaizen.events.schema import FEEDBACK, PREDICTIONS, utc
 
 CHUNK_ROWS = 50_000
+KEPT = "_kept"  # a chunk's mask of the events it could read, when it could not read them all
+log = logging.getLogger(__name__)
 TEXT = ("decision", "model_version")  # stored text the monitor reads as categories
 
 
@@ -140,7 +149,8 @@ def _decode_each(
     """The slow path, each line parsed on its own: numbers, and text that is a number, as
     float64, anything else NaN (the SQL extraction cast text to 0.0 on SQLite and failed on
     PostgreSQL); categories as text (a number as its JSON text), JSON null missing."""
-    events = [orjson.loads(line) for line in lines]
+    parsed = [_event(line) for line in lines]
+    events = [e for e in parsed if e is not None]
     documents = [e["i"] if isinstance(e["i"], dict) else {} for e in events]
     out: dict[str, Any] = {
         "outcome": np.array([e["o"] for e in events], dtype="float64"),
@@ -148,6 +158,8 @@ def _decode_each(
         "decision": pd.Categorical([e["d"] for e in events]),
         "model_version": pd.Categorical([e["v"] for e in events]),
     }
+    if len(events) < len(lines):
+        out[KEPT] = np.array([e is not None for e in parsed], dtype=bool)
     for name in numeric:
         values = pd.Series([d.get(name) for d in documents], dtype=object)
         out[name] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
@@ -155,6 +167,25 @@ def _decode_each(
         labels = pd.Series([_label(d.get(name)) for d in documents], dtype=object)
         out[name] = pd.Categorical(labels.astype("str"))
     return out
+
+
+def _event(line: bytes) -> dict[str, Any] | None:
+    """One event's line, or None when it cannot be read (not JSON, not the line the query
+    writes, or text no JSON encoder takes back: a lone surrogate). orjson refuses a number
+    beyond a double; the standard library reads it as infinity (then missing)."""
+    try:
+        event = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        try:
+            event = json.loads(line)
+            orjson.dumps(event)  # what the reports will encode
+        except (ValueError, TypeError):  # orjson.JSONEncodeError is a TypeError
+            return None
+    if not isinstance(event, dict) or not {"d", "v", "o", "m", "i"} <= event.keys():
+        return None
+    if not isinstance(event["o"], (int, float, type(None))):
+        return None
+    return event
 
 
 def _label(value: Any) -> str | None:
@@ -212,8 +243,24 @@ def _chunks(
         if not isinstance(lines[0], bytes):  # PostgreSQL gives text
             lines = tuple(line.encode() for line in lines)
         chunk = _decode(list(lines), numeric, categorical)
-        chunk["score"] = np.array(scores, dtype="float64")
+        score = np.array(scores, dtype="float64")
+        kept = chunk.pop(KEPT, None)
+        chunk["score"] = score if kept is None else score[kept]
+        chunk["unreadable_events"] = 0 if kept is None else int(np.count_nonzero(~kept))
+        chunk["unreadable_values"] = _missing_when_not_finite(chunk, numeric)
         yield chunk
+
+
+def _missing_when_not_finite(chunk: dict[str, Any], numeric: Sequence[str]) -> int:
+    """Infinite numbers (1e400 stored as text, say) set to NaN, in place; how many."""
+    count = 0
+    for name in numeric:
+        values = chunk[name]
+        infinite = np.isinf(values)
+        if infinite.any():
+            count += int(np.count_nonzero(infinite))
+            chunk[name] = np.where(infinite, np.nan, values)
+    return count
 
 
 def _sorted(parts: list[pd.Categorical]) -> pd.Categorical:
@@ -253,7 +300,20 @@ def read_window(
         for name in ["score", "outcome", "matured", *numeric]
     }
     frame.update({name: _sorted([part[name] for part in parts]) for name in text})
-    return pd.DataFrame(frame)
+    result = pd.DataFrame(frame)
+    unreadable = {
+        "events": sum(part["unreadable_events"] for part in parts),
+        "values": sum(part["unreadable_values"] for part in parts),
+    }
+    result.attrs["unreadable"] = unreadable
+    if unreadable["events"] or unreadable["values"]:
+        log.warning(
+            "window: %d stored events skipped (not readable), %d stored numbers read as "
+            "missing (not finite)",
+            unreadable["events"],
+            unreadable["values"],
+        )
+    return result
 
 
 def window_bounds(engine: Engine, until: dt.datetime, last: int) -> dt.datetime | None:

@@ -26,9 +26,10 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
     metrics: Metrics
 
     @classmethod
-    def open(cls, settings: Serving) -> "Service":
-        """Load and check the bundle, resolve the threshold, reach the store; one-line errors."""
-        bundle = artifact.load(settings.bundle)
+    def open(cls, settings: Serving, bundle: artifact.Bundle | None = None) -> "Service":
+        """Load and check the bundle (unless `bundle`: already loaded and checked), resolve the
+        threshold, reach the store; one-line errors."""
+        bundle = bundle or artifact.load(settings.bundle)
         model = bundle.model
         scrub = Scrubber.create(
             settings.pii_fields,

@@ -207,3 +207,36 @@ def test_the_collector_is_paused_only_while_reading(db):
             assert not gc.isenabled()
         finally:
             gc.enable()
+
+
+def test_a_stored_value_nothing_reads_never_fails_the_window(db, caplog):
+    """A lone surrogate (not JSON any encoder takes back), a document that is not JSON, numbers
+    beyond a double (as a number and as text): two events skipped, two numbers missing, counted
+    in `attrs` and logged (counts only); the other 48 events are read (issue 19)."""
+    engine = create_engine(db)
+    edits = [
+        '{"Income": 1.0, "Home": "a\\ud800"}',
+        '{"Income": ',
+        '{"Income": 1e400, "Home": "rent"}',
+        '{"Income": "1e400", "Home": "own\\u0000er"}',
+    ]
+    with engine.begin() as conn:
+        ids = [
+            row[0]
+            for row in conn.exec_driver_sql(
+                "SELECT prediction_id FROM predictions ORDER BY created_at LIMIT 4"
+            )
+        ]
+        for prediction_id, text in zip(ids, edits):
+            conn.exec_driver_sql(
+                "UPDATE predictions SET inputs = ? WHERE prediction_id = ?", (text, prediction_id)
+            )
+    with caplog.at_level("WARNING"):
+        frame = M.read_window(engine, ["Income"], ["Home"], since=None, until=NOW)
+    assert len(frame) == 48 and frame.attrs["unreadable"] == {"events": 2, "values": 2}
+    assert np.isfinite(frame["Income"].dropna()).all()
+    assert "own\x00er" in set(frame["Home"].dropna())  # readable: kept (the API now refuses it)
+    assert "2 stored events skipped (not readable), 2 stored numbers read as missing" in (
+        caplog.text
+    )
+    assert "ud800" not in caplog.text and "1e400" not in caplog.text

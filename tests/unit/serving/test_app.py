@@ -1,6 +1,7 @@
 """The API through a TestClient: predictions stored before they are returned, validation,
 feedback rules, request ids, health, metrics, start-up errors, no telemetry."""
 
+import datetime as dt
 import json
 import shutil
 import uuid
@@ -135,9 +136,10 @@ def test_store_unavailable_is_503_and_nothing_acknowledged(client, settings):
     assert 'kaizen_store_errors_total{operation="record"} 1.0' in client.get("/metrics").text
 
 
-def feedback(client, prediction_id, outcome=1, headers=None):
-    """POST /feedback."""
-    body = {"prediction_id": prediction_id, "outcome": outcome, "observed_at": "2027-06-01"}
+def feedback(client, prediction_id, outcome=1, headers=None, observed_at=None):
+    """POST /feedback (observed now, unless `observed_at`)."""
+    observed_at = observed_at or dt.datetime.now(dt.timezone.utc).isoformat()
+    body = {"prediction_id": prediction_id, "outcome": outcome, "observed_at": observed_at}
     return client.post("/feedback", json=body, headers=AUTH if headers is None else headers)
 
 
@@ -155,7 +157,9 @@ def test_feedback_rules(client, settings):
     assert feedback(client, pid, outcome=0).status_code == 409
     assert feedback(client, "not-a-uuid").status_code == 422
     [event] = stored(settings.db.get_secret_value())
-    assert event["outcome"] == 1 and event["observed_at"].isoformat().startswith("2027-06-01")
+    assert event["outcome"] == 1 and event["observed_at"] == dt.datetime.fromisoformat(
+        first.json()["observed_at"]
+    )
 
 
 def test_feedback_disabled_without_token(bundled, db):

@@ -15,7 +15,7 @@ from kaizen.bundle import scoring
 from kaizen.pipeline.data import Schema
 from kaizen.serving.decisions import features, prediction_ids, reason_lists, unseen_values
 from kaizen.serving.metrics import SCORE_BUCKETS, BatchHistogram
-from kaizen.serving.payloads import application_model, batch_model
+from kaizen.serving.payloads import PRINTABLE, application_model, batch_model
 from kaizen.serving.pii import Scrubber
 
 FEATURES = ["Age", "Income", "Home"]
@@ -61,7 +61,8 @@ def test_application_model_types():
         with pytest.raises(ValidationError):
             model.validate_python({"Age": 1.0, "Income": 1.0, "Home": "rent", **bad})
     home = model.json_schema()["properties"]["Home"]
-    assert {"const": "rent", "type": "string"} in home["anyOf"][0]["anyOf"]
+    assert home["anyOf"][0] == {"type": "string", "enum": ["rent"]}
+    assert home["anyOf"][1]["pattern"] == PRINTABLE and {"type": "null"} in home["anyOf"]
     batch = batch_model(application, 10)
     with pytest.raises(ValidationError, match="at least 1 item"):
         batch.validate_json(b'{"applications": []}')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -24,7 +25,7 @@ def router() -> APIRouter:
     api = APIRouter(tags=["operations"])
 
     @api.get("/health")
-    def health(request: Request) -> dict:
+    def health(request: Request) -> dict[str, Any]:
         """The process is up with its model loaded; says whether the store answers."""
         service: Service = request.app.state.service
         return {
