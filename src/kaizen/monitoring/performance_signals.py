@@ -10,6 +10,7 @@ import pandas as pd
 from kaizen.config import MonitorConfig
 from kaizen.format import fmt, p_value
 from kaizen.monitoring import performance as P
+from kaizen.pipeline import metrics as M
 from kaizen.monitoring.levels import Signal, by_threshold, signal
 from kaizen.monitoring.window import Reference, ReferenceFacts
 
@@ -130,7 +131,10 @@ def _labelled_detail(realised: P.Realised | None, config: MonitorConfig, what: s
     test = realised.auc_test
     if test.statistic is None:
         return what
-    return f"{what}: S = {fmt(test.statistic)}, one-sided p = {p_value(test.p_value)}"
+    return (
+        f"{what}: S = {fmt(test.statistic)}, one-sided p = {p_value(test.p_value)} "
+        f"(unpaired: s.e. {fmt(test.se)} of the window, {fmt(test.se_dev)} of the baseline)"
+    )
 
 
 def _cost_signal(name: str, value: float | None, base: float | None, config) -> Signal:
@@ -159,4 +163,7 @@ def judged_performance(
     y = frame.loc[judged, "outcome"].to_numpy().astype(int)
     s = frame.loc[judged, "score"].to_numpy(dtype="float64")
     auc_dev = reference.evaluated.get("test", {}).get("roc_auc", math.nan)
-    return P.realised(y, s, reference.threshold, costs, auc_dev, edges=edges)
+    auc_dev_se = M.delong_se(reference.labels, reference.scores)  # the test split's own s.e.
+    return P.realised(
+        y, s, reference.threshold, costs, auc_dev, edges=edges, auc_dev_se=auc_dev_se
+    )
