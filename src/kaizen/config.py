@@ -304,7 +304,7 @@ class MonitorConfig(_Section):
     decision_rate_critical: float = Field(0.10, gt=0, lt=1)
     cost_warning: float = Field(0.10, gt=0)  # relative increase of the cost per application
     cost_critical: float = Field(0.25, gt=0)
-    calibration_warning: float = Field(0.05, gt=0, lt=1)  # smallest Jeffreys p-value of a grade
+    calibration_warning: float = Field(0.05, gt=0, lt=1)  # Hosmer-Lemeshow p over the grades
     calibration_critical: float = Field(0.01, gt=0, lt=1)
     estimate_error_warning: float = Field(0.05, gt=0, lt=1)  # |estimated - realised| ROC AUC
     volume_warning: float = Field(0.5, gt=0, lt=1)  # window events / median of recent windows
