@@ -270,7 +270,8 @@ class DriftConfig(_Section):
     alpha: float = Field(0.05, gt=0, lt=1)
     multiple_testing: Literal["holm", "bh", "none"] = "holm"
     distance_threshold: float = Field(0.1, gt=0)
-    min_rows: int = Field(500, ge=1)
+    min_rows: int = Field(1, ge=1)  # a floor only: the power guard decides (kaizen.drift.power)
+    min_power: float = Field(0.8, gt=0, lt=1)  # stable needs this power at the warning effect
     dataset_share: float = Field(0.5, gt=0, le=1)
 
     @model_validator(mode="after")
