@@ -166,6 +166,10 @@ $(EVIDENTLY)/.installed: bench/evidently.lock
 bench-drift: $(STAMP) $(EVIDENTLY)/.installed ## Benchmark drift vs Evidently 0.7 -> bench/README.md
 	PYTHONPATH=src $(BIN)/python bench/drift.py --evidently $(EVIDENTLY)/bin/python
 
+.PHONY: bench-guards
+bench-guards: $(STAMP) ## Drift guards from power: false alarms and detection, shipped defaults -> bench/README.md
+	PYTHONPATH=src $(BIN)/python bench/guards.py
+
 bench-monitor: $(STAMP) ## Benchmark kaizen monitor: 100k events (SQLite), 1M (PostgreSQL) -> bench/README.md
 	$(BIN)/python bench/monitor.py
 

@@ -270,7 +270,8 @@ class DriftConfig(_Section):
     alpha: float = Field(0.05, gt=0, lt=1)
     multiple_testing: Literal["holm", "bh", "none"] = "holm"
     distance_threshold: float = Field(0.1, gt=0)
-    min_rows: int = Field(500, ge=1)
+    min_rows: int = Field(1, ge=1)  # a floor only: the power guard decides (kaizen.drift.power)
+    min_power: float = Field(0.8, gt=0, lt=1)  # stable needs this power at the warning effect
     dataset_share: float = Field(0.5, gt=0, le=1)
 
     @model_validator(mode="after")
@@ -304,7 +305,7 @@ class MonitorConfig(_Section):
     decision_rate_critical: float = Field(0.10, gt=0, lt=1)
     cost_warning: float = Field(0.10, gt=0)  # relative increase of the cost per application
     cost_critical: float = Field(0.25, gt=0)
-    calibration_warning: float = Field(0.05, gt=0, lt=1)  # smallest Jeffreys p-value of a grade
+    calibration_warning: float = Field(0.05, gt=0, lt=1)  # Hosmer-Lemeshow p over the grades
     calibration_critical: float = Field(0.01, gt=0, lt=1)
     estimate_error_warning: float = Field(0.05, gt=0, lt=1)  # |estimated - realised| ROC AUC
     volume_warning: float = Field(0.5, gt=0, lt=1)  # window events / median of recent windows

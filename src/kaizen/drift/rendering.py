@@ -97,7 +97,8 @@ def summary_markdown(report: DriftReport) -> str:
         f"{config.psi_warning}, alert {config.psi_alert}; missing-share change "
         f"{config.missing_warning}/{config.missing_alert}; unseen-level share "
         f"{config.unseen_warning}/{config.unseen_alert}; distance {config.distance_threshold}; "
-        f"min non-missing rows {config.min_rows}; dataset drift at {config.dataset_share:.0%} "
+        f"stable only with power {config.min_power} against the warning effect, else "
+        f"insufficient data; dataset drift at {config.dataset_share:.0%} "
         "of features drifted or score drift",
         "",
         features_table([item.to_dict() for item in report.features]),

@@ -186,26 +186,28 @@ def psi(ref_counts, cur_counts) -> float:
 
 
 def merge_sparse(table: np.ndarray) -> np.ndarray:
-    """Columns of a 2 x k count table pooled (smallest first) until every expected count >= 5."""
+    """Adjacent columns of a 2 x k count table (row 0: the reference) pooled, in the bins' own
+    order, until each holds the reference share giving the smaller row an expected count >= 5.
+
+    The grouping is decided from the reference alone: pooling columns by their totals (which
+    hold the current counts) sorted the cells by what was observed and, on 40-row windows,
+    made a 5 % test reject 31 % of undrifted samples.
+    """
     table = table[:, table.sum(axis=0) > 0]
-    totals = table.sum(axis=0)
     rows = table.sum(axis=1)
     if table.shape[1] < 2 or rows.min() == 0:
         return table
-    need = MIN_EXPECTED * totals.sum() / rows.min()  # column total giving expected count 5
-    order = np.argsort(totals, kind="stable")
-    kept = [table[:, j] for j in order if totals[j] >= need]
-    pooled, pools = np.zeros(2, dtype=table.dtype), []
-    for j in order:
-        if totals[j] < need:
-            pooled = pooled + table[:, j]
-            if pooled.sum() >= need:
-                pools.append(pooled)
-                pooled = np.zeros(2, dtype=table.dtype)
-    columns = pools + kept
-    if pooled.sum():  # a remainder too small on its own joins the smallest column
+    share = table[0] / rows[0]
+    need = MIN_EXPECTED / rows.min()  # the share of a column whose expected count is 5
+    columns, pooled, pooled_share = [], np.zeros(2, dtype=table.dtype), 0.0
+    for j in range(table.shape[1]):
+        pooled, pooled_share = pooled + table[:, j], pooled_share + share[j]
+        if pooled_share >= need:
+            columns.append(pooled)
+            pooled, pooled_share = np.zeros(2, dtype=table.dtype), 0.0
+    if pooled.sum():  # a remainder too small on its own joins the last column
         if columns:
-            columns[0] = columns[0] + pooled
+            columns[-1] = columns[-1] + pooled
         else:
             columns = [pooled]
     return np.column_stack(columns)

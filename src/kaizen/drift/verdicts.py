@@ -17,8 +17,9 @@ A component is flagged only when its test is significant after a Holm (or Benjam
 adjustment across every test of every feature and its effect reaches the warning threshold
 (drift at the alert threshold): a p-value alone flags negligible shifts in large samples, an
 effect alone flags sampling noise in small ones, and 13 unadjusted tests flag about half of
-undrifted windows somewhere. `min_rows` counts non-missing values: with fewer on either side the
-distribution verdict is "insufficient data" (a missing-share or unseen flag still shows).
+undrifted windows somewhere. Guards from power (`kaizen.drift.power`): a component unflagged by
+a test without `min_power` against an effect at its warning threshold reads "insufficient data",
+not "stable"; a flag stands at any size. `min_rows` is only a floor on non-missing values.
 Only what the chosen methods need is computed (KS and distances are None otherwise).
 """
 
@@ -33,6 +34,7 @@ import pandas as pd
 from scipy.spatial import distance as scipy_distance
 
 from kaizen.config import DriftConfig
+from kaizen.drift import power as W
 from kaizen.drift.statistics import (
     Bins,
     Distinct,
@@ -47,16 +49,11 @@ from kaizen.drift.statistics import (
 )
 
 DRIFT, WARNING, STABLE, INSUFFICIENT = "drift", "warning", "stable", "insufficient data"
-
-
 SEVERITY = {DRIFT: 0, WARNING: 1, INSUFFICIENT: 2, STABLE: 3}
-
-
 COMPONENTS = ("distribution", "missing", "unseen")
 DISTANCES = {"wasserstein": "wasserstein_normed", "jensenshannon": "jensenshannon"}
-
-
 DIGITS = 6
+BINS = "_reference_bins"  # a component's reference counts, read for its power, then dropped
 
 
 @dataclass(frozen=True)
@@ -163,6 +160,7 @@ def measure_numeric(name: str, reference: pd.Series, current: pd.Series, config:
     ref_ok, cur_ok = ref[~np.isnan(ref)], cur[~np.isnan(cur)]
     method = config.numeric_method
     value = p_value = dist = None
+    ref_counts = np.empty(0)
     if ref_ok.size and cur_ok.size:
         ref_d = Distinct.of(ref_ok)
         bins = Bins.fit(ref_d)
@@ -184,7 +182,7 @@ def measure_numeric(name: str, reference: pd.Series, current: pd.Series, config:
         p_value=p_value,
         distance=dist,
         distance_name="wasserstein_normed",
-        components={"distribution": {"effect": effect, "p_value": p_value}},
+        components={"distribution": {"effect": effect, "p_value": p_value, BINS: ref_counts}},
         method=method,
     )
 
@@ -220,7 +218,7 @@ def measure_categorical(name: str, reference: pd.Series, current: pd.Series, con
         unseen=unseen,
         unseen_share=share,
         components={
-            "distribution": {"effect": effect, "p_value": p_value},
+            "distribution": {"effect": effect, "p_value": p_value, BINS: known_ref},
             "unseen": {"effect": share, "p_value": unseen_p},
         },
         method=method,
@@ -255,7 +253,8 @@ def _with_missing(item: FeatureDrift, rows: tuple[int, int]) -> FeatureDrift:
 
 
 def decide(items: list[FeatureDrift], rows: tuple[int, int], config: DriftConfig) -> list:
-    """Verdicts of every feature, p-values adjusted across all their tests (one family)."""
+    """Verdicts of every feature, p-values adjusted across all their tests (one family); each
+    component's power at alpha / (tests in the family), the strictest level Holm uses."""
     items = [_with_missing(item, rows) for item in items]
     tests = [
         (i, name, part["p_value"])
@@ -267,10 +266,28 @@ def decide(items: list[FeatureDrift], rows: tuple[int, int], config: DriftConfig
     found: dict[tuple[int, str], float] = {
         (i, name): float(value) for (i, name, _), value in zip(tests, adjusted)
     }
+    family = sum(len(item.components) for item in items)  # every test that could be run
+    strictest = config.alpha / max(family, 1) if config.multiple_testing != "none" else config.alpha
     return [
-        _decide_one(item, {name: found.get((i, name)) for name in COMPONENTS}, rows, config)
+        _decide_one(
+            item, {name: found.get((i, name)) for name in COMPONENTS}, rows, config, strictest
+        )
         for i, item in enumerate(items)
     ]
+
+
+def component_power(
+    item: FeatureDrift, name: str, rows: tuple[int, int], config: DriftConfig, at: float
+) -> float:
+    """Power of a component's test against an effect at its warning threshold (drift.power)."""
+    if name == "distribution":
+        bins = item.components[name].get(BINS, np.empty(0))
+        method = item.method if item.kind == "numeric" else config.categorical_method
+        return W.distribution_power(method, bins, item.n_current, config, at, item.kind)
+    if name == "missing":
+        share = 0.0 if item.missing_reference is None else item.missing_reference
+        return W.missing_power(share, rows, config.missing_warning, at)
+    return W.unseen_power(item.n_reference, item.n_current, config.unseen_warning, at)
 
 
 def effect_name(method: str) -> str:
@@ -291,21 +308,27 @@ def component_thresholds(component: str, method: str, config: DriftConfig) -> tu
 
 
 def _decide_one(
-    item: FeatureDrift, p_adjusted: dict, rows: tuple[int, int], config: DriftConfig
+    item: FeatureDrift, p_adjusted: dict, rows: tuple[int, int], config: DriftConfig, level_: float
 ) -> FeatureDrift:
-    """Each component's verdict, then the feature's: its worst flag, else the distribution's."""
+    """Each component's verdict, then the feature's: its worst flag, else the distribution's.
+
+    A component is flagged when its adjusted test is significant and its effect reaches the
+    threshold, at any size past drift.min_rows; it is stable only when its test had the power
+    drift.min_power against an effect at the warning threshold, else "insufficient data"."""
     thresholds = {name: component_thresholds(name, item.method, config) for name in COMPONENTS}
     present = _enough(item.n_reference, item.n_current, config)
     enough = {"distribution": present, "missing": _enough(*rows, config), "unseen": present}
     components = {}
     for name in [name for name in COMPONENTS if name in item.components]:
-        part = item.components[name]
-        verdict = (
-            level(part["effect"], p_adjusted[name], thresholds[name], config.alpha)
-            if enough[name]
-            else INSUFFICIENT
-        )
-        components[name] = {**part, "p_adjusted": p_adjusted[name], "verdict": verdict}
+        part = {key: value for key, value in item.components[name].items() if key != BINS}
+        found = power = None
+        if enough[name]:
+            found = level(part["effect"], p_adjusted[name], thresholds[name], config.alpha)
+            power = component_power(item, name, rows, config, level_)
+        if found is None or (found == STABLE and power is not None and power < config.min_power):
+            found = INSUFFICIENT
+        components[name] = {**part, "p_adjusted": p_adjusted[name], "power": power}
+        components[name]["verdict"] = found
     flags = [name for name, part in components.items() if part["verdict"] in (DRIFT, WARNING)]
     verdict = components["distribution"]["verdict"]
     if flags:
@@ -354,13 +377,17 @@ def score_drift_test(reference, current, config: DriftConfig):
     if not _enough(ref.size, cur.size, config):
         return value, p_value, INSUFFICIENT
     thresholds = (config.psi_warning, config.psi_alert)
-    return value, p_value, level(value, p_value, thresholds, config.alpha)
+    found = level(value, p_value, thresholds, config.alpha)
+    power = W.chi2_power(ref_counts, cur.size, config.psi_warning, config.alpha)
+    return value, p_value, INSUFFICIENT if found == STABLE and power < config.min_power else found
 
 
 def dataset_verdict(
     features: list[FeatureDrift], score_verdict: str, rows_current: int, config: DriftConfig
 ) -> str:
-    """Drift when enough features drift or the score drifts; warning on any flag; else stable."""
+    """Drift when enough features drift or the score drifts; warning on any flag; insufficient
+    data when any feature could not be judged (stable would claim what no test could see);
+    else stable."""
     if rows_current < config.min_rows:
         return INSUFFICIENT
     verdicts = [item.verdict for item in features]
@@ -369,7 +396,7 @@ def dataset_verdict(
         return DRIFT
     if {DRIFT, WARNING} & {*verdicts, score_verdict}:
         return WARNING
-    if INSUFFICIENT in verdicts and STABLE not in verdicts:
+    if INSUFFICIENT in verdicts:
         return INSUFFICIENT
     return STABLE
 

@@ -16,7 +16,6 @@ import pandas as pd
 from kaizen.drift import verdicts
 from kaizen.format import (
     CRITICAL,
-    INSUFFICIENT,
     LEVEL_OF_VERDICT,
     OK,
     STATISTICS,
@@ -31,17 +30,23 @@ from kaizen.monitoring.window import Reference, Window
 FEATURE = "feature:"  # name prefix of the per-feature drift signals
 
 
-def drift_signals(report: verdicts.DriftReport, enough: bool) -> list[Signal]:
-    """Per-feature distribution drift, score drift, missing-share and unseen-level changes."""
+def drift_signals(report: verdicts.DriftReport) -> list[Signal]:
+    """Per-feature distribution drift, score drift, missing-share and unseen-level changes.
+
+    Their levels are the drift verdicts', whose guards come from power (kaizen.drift.power):
+    not from monitor.min_events, which counts events where the tests need non-missing values."""
     config = report.config
     out = []
     for item in report.features:
         part = item.components.get("distribution", {})
         verdict = part.get("verdict", verdicts.INSUFFICIENT)
-        breach = LEVEL_OF_VERDICT[verdict] if enough else INSUFFICIENT
+        breach = LEVEL_OF_VERDICT[verdict]
         statistic = STATISTICS[verdicts.effect_name(item.method)]
         warning, alert = verdicts.component_thresholds("distribution", item.method, config)
-        test = f"{item.test} adjusted p = {p_value(part.get('p_adjusted'))}"
+        test = (
+            f"{item.test} adjusted p = {p_value(part.get('p_adjusted'))}, "
+            f"power {fmt(part.get('power'))}"
+        )
         also = "" if statistic == STATISTICS["psi"] else f"; PSI {fmt(item.psi)}"
         out.append(
             signal(
@@ -55,7 +60,7 @@ def drift_signals(report: verdicts.DriftReport, enough: bool) -> list[Signal]:
                 detail=f"{statistic}, {test}{also}",
             )
         )
-    breach = LEVEL_OF_VERDICT[report.score_verdict] if enough else INSUFFICIENT
+    breach = LEVEL_OF_VERDICT[report.score_verdict]
     out.append(
         signal(
             "score_psi",
@@ -86,7 +91,7 @@ def drift_signals(report: verdicts.DriftReport, enough: bool) -> list[Signal]:
         out.append(
             signal(
                 name,
-                level if enough else INSUFFICIENT,
+                level,
                 "drift",
                 value=value,
                 warning=warning,

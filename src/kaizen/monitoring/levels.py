@@ -5,8 +5,8 @@ Each signal gets a level: `ok`, `warning`, `critical`, or `insufficient data` (t
 or matured outcomes to judge: never an alarm). A signal over its critical threshold in this
 window is a *breach*; it is reported `critical` only when it also breached in the previous
 `persistence - 1` windows (a one-off crossing reads `warning`), against one-off false alarms.
-The overall level is the worst signal level; `insufficient data` when the window is too small
-and nothing else is flagged. Exit code: 2 when critical, else 0.
+The overall level is the worst signal level; `insufficient data` when nothing is flagged and the
+window is too small or a drift signal could not be judged. Exit code: 2 when critical, else 0.
 """
 
 from __future__ import annotations
@@ -72,8 +72,10 @@ def signal(name: str, breach: str, group: str, **facts) -> Signal:
 
 
 def overall(signals: list[Signal], events: int, min_events: int) -> str:
-    """Worst level; insufficient data for a small window with nothing flagged."""
+    """Worst level; with nothing flagged, insufficient data for a small window or when a drift
+    signal could not be judged (its tests lacked power: "ok" would claim what none could see)."""
     found = worst(s.level for s in signals)
     if flagged(found):
         return found
-    return INSUFFICIENT if events < min_events else OK
+    unjudged = any(s.group == "drift" and s.level == INSUFFICIENT for s in signals)
+    return INSUFFICIENT if events < min_events or unjudged else OK

@@ -10,6 +10,7 @@ import pandas as pd
 from kaizen.config import MonitorConfig
 from kaizen.format import fmt, p_value
 from kaizen.monitoring import performance as P
+from kaizen.pipeline import metrics as M
 from kaizen.monitoring.levels import Signal, by_threshold, signal
 from kaizen.monitoring.window import Reference, ReferenceFacts
 
@@ -73,24 +74,7 @@ def performance_signals(
             detail=_labelled_detail(realised, config, "ECB AUC-decline test"),
         )
     )
-    smallest = None if judged is None else min((g.p_value for g in judged.grades), default=None)
-    out.append(
-        signal(
-            "calibration",
-            by_threshold(
-                smallest,
-                config.calibration_warning,
-                config.calibration_critical,
-                higher_is_worse=False,
-            ),
-            "performance",
-            value=smallest,
-            warning=config.calibration_warning,
-            critical=config.calibration_critical,
-            statistic="Jeffreys p",
-            detail="smallest Jeffreys p-value over the grades (small: PD underestimates defaults)",
-        )
-    )
+    out.append(_calibration_signal(judged, realised, config))
     out.append(
         _cost_signal("realised_cost", None if judged is None else judged.cost, facts.cost, config)
     )
@@ -113,6 +97,41 @@ def performance_signals(
     return out
 
 
+def _calibration_signal(
+    judged: P.Realised | None, realised: P.Realised | None, config: MonitorConfig
+) -> Signal:
+    """The global Hosmer-Lemeshow p-value over the grades decides (one test: its stated level
+    holds); the detail names the grades whose two-sided Jeffreys test fails after Holm's
+    adjustment, and which way (over- or under-predicting defaults)."""
+    test = None if judged is None else judged.hosmer_lemeshow
+    value = None if test is None else test.p_value
+    if judged is None or test is None:
+        detail = _labelled_detail(realised, config, "Hosmer-Lemeshow")
+    else:
+        missed = [
+            f"grade {g.grade} {g.direction} (PD {fmt(g.pd)}, observed {fmt(g.default_rate)}, "
+            f"Holm p = {p_value(g.p_adjusted)})"
+            for g in judged.grades
+            if g.p_adjusted < config.calibration_warning
+        ]
+        detail = (
+            f"Hosmer-Lemeshow chi2 = {fmt(test.statistic)}, {test.df} df, p = "
+            f"{p_value(test.p_value)}; " + ("; ".join(missed) or "no grade misses its default rate")
+        )
+    return signal(
+        "calibration",
+        by_threshold(
+            value, config.calibration_warning, config.calibration_critical, higher_is_worse=False
+        ),
+        "performance",
+        value=value,
+        warning=config.calibration_warning,
+        critical=config.calibration_critical,
+        statistic="Hosmer-Lemeshow p",
+        detail=detail,
+    )
+
+
 def _judgeable(realised: P.Realised, config: MonitorConfig) -> bool:
     """Enough matured labelled events, and of defaults and non-defaults."""
     rows, defaults = realised.rows, realised.defaults
@@ -130,7 +149,10 @@ def _labelled_detail(realised: P.Realised | None, config: MonitorConfig, what: s
     test = realised.auc_test
     if test.statistic is None:
         return what
-    return f"{what}: S = {fmt(test.statistic)}, one-sided p = {p_value(test.p_value)}"
+    return (
+        f"{what}: S = {fmt(test.statistic)}, one-sided p = {p_value(test.p_value)} "
+        f"(unpaired: s.e. {fmt(test.se)} of the window, {fmt(test.se_dev)} of the baseline)"
+    )
 
 
 def _cost_signal(name: str, value: float | None, base: float | None, config) -> Signal:
@@ -159,4 +181,5 @@ def judged_performance(
     y = frame.loc[judged, "outcome"].to_numpy().astype(int)
     s = frame.loc[judged, "score"].to_numpy(dtype="float64")
     auc_dev = reference.evaluated.get("test", {}).get("roc_auc", math.nan)
-    return P.realised(y, s, reference.threshold, costs, auc_dev, edges=edges)
+    auc_dev_se = M.delong_se(reference.labels, reference.scores)  # the test split's own s.e.
+    return P.realised(y, s, reference.threshold, costs, auc_dev, edges=edges, auc_dev_se=auc_dev_se)

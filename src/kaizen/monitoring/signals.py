@@ -65,7 +65,7 @@ def analyse(
     realised = judged_performance(frame, judged, reference, costs, edges)
     facts = reference_facts(reference)
     enough = len(frame) >= config.min_events
-    signals = drift_signals(drift_report, enough)
+    signals = drift_signals(drift_report)
     signals.append(decision_signal(window, reference, config, enough))
     signals.append(volume_signal(window, [run["events"] for run in history], config))
     signals += performance_signals(estimate, realised, facts, config)

@@ -34,3 +34,13 @@ def test_overall_level():
     assert L.overall([ok], 1000, 500) == "ok"
     assert L.overall([ok], 50, 500) == "insufficient data"
     assert L.overall([L.signal("c", "critical", "drift")], 50, 500) == "critical"
+
+
+def test_an_unjudged_drift_signal_is_not_ok():
+    """A feature whose test lacked power leaves the overall level insufficient data, not ok,
+    even in a large window; unjudged performance (no outcomes yet) does not."""
+    ok, unjudged = L.signal("a", "ok", "drift"), L.signal("feature:x", "insufficient data", "drift")
+    assert L.overall([ok, unjudged], 1000, 500) == "insufficient data"
+    assert L.overall([ok, unjudged, L.signal("b", "warning", "drift")], 1000, 500) == "warning"
+    no_outcomes = L.signal("realised_auc", "insufficient data", "performance")
+    assert L.overall([ok, no_outcomes], 1000, 500) == "ok"
