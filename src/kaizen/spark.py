@@ -8,6 +8,7 @@ package installed (a wheel on the cluster: docs/scale.md)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -74,8 +75,17 @@ def score(
 
 
 def scored_frame(model: Any, frame: pd.DataFrame, threshold: float, k: int, version: str):
-    """One Arrow batch of a partition with the columns `score` adds."""
-    features = coerce_features(frame, model.schema, "DataFrame")
+    """One Arrow batch of a partition with the columns `score` adds; a bad value is named with
+    its partition (a batch's row numbers mean nothing in the whole DataFrame)."""
+    try:
+        features = coerce_features(frame, model.schema, "DataFrame")
+    except KaizenError as exc:
+        # pylint: disable-next=import-outside-toplevel  # runs on an executor
+        from pyspark import TaskContext
+
+        context = TaskContext.get()
+        where = f" in partition {context.partitionId()}" if context is not None else ""
+        raise KaizenError(re.sub(r" at data row \d+", where, str(exc))) from None
     added = score_batch(model, features, threshold=threshold, reasons=0)
     why = [[name for name, _ in row] for row in model.reasons(features, k)] if k else None
     return frame.assign(

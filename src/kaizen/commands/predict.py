@@ -63,7 +63,9 @@ def score_file(  # pylint: disable=too-many-arguments
     starts = range(0, len(features), CHUNK)
     with native_threads(threads), ThreadPoolExecutor(WORKERS) as pool:
         added = pool.map(task, (features.iloc[start : start + CHUNK] for start in starts))
-        parts = (raw.iloc[start : start + CHUNK].assign(**part) for start, part in zip(starts, added))
+        parts = (
+            raw.iloc[start : start + CHUNK].assign(**part) for start, part in zip(starts, added)
+        )
         if io_batches.output_kind(output) == "csv":
             files.write_rows(parts, output)  # each chunk written while the next ones are scored
         else:
@@ -122,13 +124,17 @@ def score_spark(  # pylint: disable=too-many-arguments
     reasons: int = 0,
 ) -> int:
     """Score `source` with Spark (`settings.master`), writing a folder of Parquet parts."""
-    # pylint: disable-next=import-outside-toplevel  # PySpark loads for this engine only
+    # pylint: disable=import-outside-toplevel  # PySpark loads for this engine only
     from kaizen import spark as kaizen_spark
     from kaizen.io import spark as io_spark
 
+    # pylint: enable=import-outside-toplevel
+
     check_arguments(source, output, threshold, reasons)
     if io_batches.output_kind(output) != "folder" and not io_spark.REMOTE.match(output):
-        raise KaizenError(f"{output}: --engine spark writes a folder of Parquet parts: end it with /")
+        raise KaizenError(
+            f"{output}: --engine spark writes a folder of Parquet parts: end it with /"
+        )
     loaded = artifact.load(bundle)
     session = io_spark.session(settings.master, settings.threads)
     frame = io_spark.read(session, source)

@@ -58,9 +58,7 @@ def score_batch(
 ) -> pd.DataFrame:
     """The columns a batch engine adds, for the rows of `features` (typed by
     `coerce_features`), indexed like them."""
-    added = pd.DataFrame(
-        {"score": model.scores(features).round(DECIMALS)}, index=features.index
-    )
+    added = pd.DataFrame({"score": model.scores(features).round(DECIMALS)}, index=features.index)
     if threshold is not None:
         added["decision"] = np.where(added["score"] >= threshold, "refuse", "accept")
     added["unseen"] = unseen_text(model.unseen(features), features)
@@ -81,4 +79,3 @@ def scored(
     with the columns of `score_batch` appended; errors name `source` and the row."""
     features = coerce_features(raw, model.schema, source)
     return raw.assign(**score_batch(model, features, threshold=threshold, reasons=reasons))
-

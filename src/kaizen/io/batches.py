@@ -87,8 +87,9 @@ def duckdb_batches(
     # pylint: disable-next=import-outside-toplevel  # loaded by `--engine duckdb` only
     import duckdb
 
+    parameters: list[str | list[str]] = []
     if is_query(source):
-        query, parameters = source, []
+        query = source
     elif is_parquet(source):
         query = "SELECT * FROM read_parquet(?, hive_partitioning = true, union_by_name = true)"
         parameters = [parquet_files(source)]
@@ -97,7 +98,11 @@ def duckdb_batches(
             raise KaizenError(f"{source}: file not found")
         query = "SELECT * FROM read_csv(?, header = true, all_varchar = true, nullstr = ?)"
         parameters = [source, NA_VALUES]
-    config = {"memory_limit": memory_limit, "threads": threads, "preserve_insertion_order": True}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": memory_limit,
+        "threads": threads,
+        "preserve_insertion_order": True,
+    }
     try:
         with duckdb.connect(config=config) as connection:
             reader = connection.execute(query, parameters).to_arrow_reader(batch_rows)
@@ -138,7 +143,7 @@ def frame_sink(output: str) -> Iterator[_Sink]:
                 yield sink
 
 
-class _Sink:
+class _Sink:  # pylint: disable=too-many-instance-attributes  # one per output kind
     """Writes frames as they come. A CSV is written unquoted until a value needs quotes; then it
     is rewritten with every text value quoted, as `files.write_rows` does, from a Parquet copy
     spilled beside it (memory stays bounded)."""

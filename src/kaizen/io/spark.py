@@ -29,7 +29,8 @@ def session(master: str, threads: int) -> SparkSession:
             "--engine spark: PySpark is not installed (`pip install 'kaizen[spark]'` or "
             "`make install-spark`)"
         ) from None
-    builder = SparkSession.builder.master(master).appName("kaizen predict")
+    builder = SparkSession.builder.master(master)  # pylint: disable=no-member  # a classproperty
+    builder = builder.appName("kaizen predict")
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         builder = builder.config(f"spark.executorEnv.{name}", str(threads))
     builder = builder.config("spark.ui.enabled", "false")
@@ -49,9 +50,19 @@ def read(spark: SparkSession, source: str) -> DataFrame:
 
 def write(df: DataFrame, output: str) -> None:
     """`df` as a folder of Parquet parts: a local folder appears complete or not at all; a
-    remote one (s3a://, abfss://, gs://) through Spark's own commit protocol."""
-    if REMOTE.match(output):
-        df.write.mode("overwrite").parquet(output)
-        return
-    with files.atomic_dir(output.rstrip("/\\")) as tmp:
-        df.write.mode("overwrite").parquet(str(tmp))
+    remote one (s3a://, abfss://, gs://) through Spark's own commit protocol. A task's
+    KaizenError (a bad value in a row) is raised again as that one line."""
+    try:
+        if REMOTE.match(output):
+            df.write.mode("overwrite").parquet(output)
+            return
+        with files.atomic_dir(output.rstrip("/\\")) as tmp:
+            df.write.mode("overwrite").parquet(str(tmp))
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # Py4J wraps everything
+        found = TASK_ERROR.search(str(exc))
+        if found is None:
+            raise
+        raise KaizenError(found[1].strip()) from None
+
+
+TASK_ERROR = re.compile(r"kaizen\.KaizenError: ([^\n]+)")

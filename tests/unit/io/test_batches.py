@@ -24,7 +24,9 @@ def test_input_and_output_kinds(tmp_path):
     assert not batches.is_query("data/selection.csv")
     assert batches.is_parquet("a.PARQUET") and batches.is_parquet("d/*.pq")
     assert batches.is_parquet(str(tmp_path)) and not batches.is_parquet("a.csv")
-    assert batches.output_kind("out/") == "folder" and batches.output_kind(str(tmp_path)) == "folder"
+    assert (
+        batches.output_kind("out/") == "folder" and batches.output_kind(str(tmp_path)) == "folder"
+    )
     assert batches.output_kind("o.parquet") == "parquet" and batches.output_kind("o.csv") == "csv"
     assert batches.output_kind("o.txt") == "csv"
 
@@ -68,7 +70,9 @@ def test_duckdb_reads_parquet_csv_and_queries(tmp_path):
     """DuckDB streams a Parquet glob, a CSV as text (pandas' missing markers are missing) and a
     query, in batches; its memory limit is the one given."""
     frame(7).to_parquet(tmp_path / "a.parquet")
-    read = list(batches.duckdb_batches(str(tmp_path / "*.parquet"), 3, memory_limit="64MB", threads=1))
+    read = list(
+        batches.duckdb_batches(str(tmp_path / "*.parquet"), 3, memory_limit="64MB", threads=1)
+    )
     assert pa.Table.from_batches(read).num_rows == 7
     (tmp_path / "a.csv").write_text("x,t\n1.5,NA\n,b\n", encoding="utf-8")
     table = pa.Table.from_batches(
@@ -84,11 +88,15 @@ def test_duckdb_reads_parquet_csv_and_queries(tmp_path):
 
 def test_duckdb_errors_are_one_line(tmp_path):
     """A bad query or a missing CSV: one line naming the input, nothing yielded."""
-    with pytest.raises(KaizenError, match=r"^SELECT \* FROM nowhere: DuckDB cannot read it \(") as e:
+    with pytest.raises(
+        KaizenError, match=r"^SELECT \* FROM nowhere: DuckDB cannot read it \("
+    ) as e:
         list(batches.duckdb_batches("SELECT * FROM nowhere", 10, memory_limit="64MB", threads=1))
     assert "\n" not in str(e.value)
     with pytest.raises(KaizenError, match="missing.csv: file not found$"):
-        list(batches.duckdb_batches(str(tmp_path / "missing.csv"), 10, memory_limit="1GB", threads=1))
+        list(
+            batches.duckdb_batches(str(tmp_path / "missing.csv"), 10, memory_limit="1GB", threads=1)
+        )
 
 
 def test_csv_sink_writes_what_write_rows_writes(tmp_path):
