@@ -187,7 +187,7 @@ bench-scores: $(STAMP) ## Measure what the git copy of the per-row scores costs 
 bench-serve: $(STAMP) ## Benchmark the API (store on/off, batches, SQLite vs PostgreSQL) -> bench/README.md
 	$(BIN)/python bench/serve.py
 
-bench-predict: $(STAMP) ## Benchmark kaizen predict on 1M rows vs pandas reading the CSV -> bench/README.md
+bench-predict: $(STAMP) ## Benchmark kaizen predict (1M, 10M rows) vs pandas reading the CSV; DuckDB memory -> bench/README.md
 	$(BIN)/python bench/predict.py
 
 bench-mlflow: install-mlflow ## Benchmark kaizen serve (event store on) vs mlflow models serve -> bench/README.md

@@ -105,6 +105,7 @@ def duckdb_batches(
     }
     try:
         with duckdb.connect(config=config) as connection:
+            connection.execute("SET enable_progress_bar = false")  # no bar on stderr
             reader = connection.execute(query, parameters).to_arrow_reader(batch_rows)
             for batch in reader:
                 if batch.num_rows:
