@@ -83,6 +83,7 @@ def score_stream(  # pylint: disable=too-many-arguments
     settings: Predict,
     threshold: float | None = None,
     reasons: int = 0,
+    separator: str = ",",
 ) -> int:
     """Score `source` in Arrow batches of `settings.batch_rows` rows, read by pyarrow (Parquet)
     or DuckDB (`settings.engine`: any input, a SQL query too), memory bounded by the batch size
@@ -96,6 +97,7 @@ def score_stream(  # pylint: disable=too-many-arguments
             settings.batch_rows,
             memory_limit=settings.memory_limit,
             threads=settings.workers,
+            separator=separator,
         )
     else:
         batches = io_batches.parquet_batches(source, settings.batch_rows)
@@ -122,6 +124,7 @@ def score_spark(  # pylint: disable=too-many-arguments
     settings: Predict,
     threshold: float | None = None,
     reasons: int = 0,
+    separator: str = ",",
 ) -> int:
     """Score `source` with Spark (`settings.master`), writing a folder of Parquet parts."""
     # pylint: disable=import-outside-toplevel  # PySpark loads for this engine only
@@ -137,7 +140,7 @@ def score_spark(  # pylint: disable=too-many-arguments
         )
     loaded = artifact.load(bundle)
     session = io_spark.session(settings.master, settings.threads)
-    frame = io_spark.read(session, source)
+    frame = io_spark.read(session, source, separator)
     result = kaizen_spark.score(
         frame, loaded, threshold=threshold, reasons=reasons, threads=settings.threads
     )
@@ -214,18 +217,11 @@ def predict(args: argparse.Namespace) -> dict:
         master=args.master,
     )
     bundle = str(bundle_folder(args.bundle))
-    common = {"threshold": args.threshold, "reasons": args.reasons}
+    common = {"threshold": args.threshold, "reasons": args.reasons, "separator": args.separator}
     if settings.engine == "spark":
         rows = score_spark(bundle, args.input, args.output, settings=settings, **common)
     elif settings.engine == "duckdb" or io_batches.is_parquet(args.input):
         rows = score_stream(bundle, args.input, args.output, settings=settings, **common)
     else:
-        rows = score_file(
-            bundle,
-            args.input,
-            args.output,
-            separator=args.separator,
-            threads=settings.threads,
-            **common,
-        )
+        rows = score_file(bundle, args.input, args.output, threads=settings.threads, **common)
     return {"rows": rows, "engine": settings.engine, "output": args.output}

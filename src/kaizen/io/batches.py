@@ -79,11 +79,11 @@ def parquet_batches(source: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
 
 
 def duckdb_batches(
-    source: str, batch_rows: int, *, memory_limit: str, threads: int
+    source: str, batch_rows: int, *, memory_limit: str, threads: int, separator: str = ","
 ) -> Iterator[pa.RecordBatch]:
     """The rows DuckDB reads from `source` (a SQL query, a Parquet file / folder / glob, or a
     CSV read as text with pandas' missing markers), `batch_rows` at a time, DuckDB's buffers
-    capped at `memory_limit` with `threads` threads."""
+    capped at `memory_limit` with `threads` threads; a CSV's columns are split by `separator`."""
     # pylint: disable-next=import-outside-toplevel  # loaded by `--engine duckdb` only
     import duckdb
 
@@ -96,8 +96,10 @@ def duckdb_batches(
     else:
         if not Path(source).is_file():
             raise KaizenError(f"{source}: file not found")
-        query = "SELECT * FROM read_csv(?, header = true, all_varchar = true, nullstr = ?)"
-        parameters = [source, NA_VALUES]
+        query = (
+            "SELECT * FROM read_csv(?, header = true, all_varchar = true, nullstr = ?, delim = ?)"
+        )
+        parameters = [source, NA_VALUES, separator]
     config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": memory_limit,
         "threads": threads,

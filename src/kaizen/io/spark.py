@@ -38,14 +38,14 @@ def session(master: str, threads: int) -> SparkSession:
     return builder.getOrCreate()
 
 
-def read(spark: SparkSession, source: str) -> DataFrame:
-    """Parquet (a file, a partitioned folder, a glob) or a CSV with a header, every cell as
-    text (an empty cell is missing), as `kaizen predict` types it."""
+def read(spark: SparkSession, source: str, separator: str = ",") -> DataFrame:
+    """Parquet (a file, a partitioned folder, a glob) or a CSV with a header split by
+    `separator`, every cell as text (an empty cell is missing), as `kaizen predict` types it."""
     if not REMOTE.match(source) and not is_parquet(source) and not Path(source).is_file():
         raise KaizenError(f"{source}: file not found")
     if is_parquet(source) or Path(source).suffix.lower() in (".parquet", ".pq"):
         return spark.read.parquet(source)
-    return spark.read.csv(source, header=True, inferSchema=False)
+    return spark.read.csv(source, header=True, inferSchema=False, sep=separator)
 
 
 def write(df: DataFrame, output: str) -> None:

@@ -80,6 +80,13 @@ def test_duckdb_reads_parquet_csv_and_queries(tmp_path):
     )
     assert table.column("x").to_pylist() == ["1.5", None]
     assert table.column("t").to_pylist() == [None, "b"]
+    (tmp_path / "b.csv").write_text("x;t\n2,5;b\n", encoding="utf-8")
+    table = pa.Table.from_batches(
+        batches.duckdb_batches(
+            str(tmp_path / "b.csv"), 10, memory_limit="64MB", threads=1, separator=";"
+        )
+    )
+    assert table.column("x").to_pylist() == ["2,5"]
     limit = batches.duckdb_batches(
         "SELECT current_setting('memory_limit') AS m", 10, memory_limit="64MB", threads=1
     )
