@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-mlflow repro report sweep promote sweep-clean lint pytest test \
+.PHONY: help install install-mlflow install-spark repro report sweep promote sweep-clean lint pytest test \
 	bench bench-drift bench-monitor bench-sweep bench-scores bench-serve bench-predict bench-mlflow serve clean
 
 help: ## List the targets
@@ -25,9 +25,11 @@ help: ## List the targets
 .PHONY: install-dev lock
 WITH_DEV := $(VENV)/.with-dev
 WITH_MLFLOW := $(VENV)/.with-mlflow
+# requirements-spark.lock: the MLflow lock + PySpark (`make install-spark`, docs/scale.md).
+WITH_SPARK := $(VENV)/.with-spark
 RUNTIME := $(VENV)/.installed-runtime
-DEV_LOCK = $(if $(wildcard $(WITH_MLFLOW)),requirements-mlflow.lock,requirements-dev.lock)
-LOCK = $(if $(wildcard $(WITH_DEV) $(WITH_MLFLOW)),$(DEV_LOCK),requirements.lock)
+DEV_LOCK = $(if $(wildcard $(WITH_SPARK)),requirements-spark.lock,$(if $(wildcard $(WITH_MLFLOW)),requirements-mlflow.lock,requirements-dev.lock))
+LOCK = $(if $(wildcard $(WITH_DEV) $(WITH_MLFLOW) $(WITH_SPARK)),$(DEV_LOCK),requirements.lock)
 # Every file pip downloads is checked against the lock's hashes. The lock is the whole resolution,
 # installed as is (--no-deps, then `pip check`): pip's own resolver would reject pytest-cov's
 # `coverage[toml]` in hash mode (pip#9644, pip < 24). pip does not hash-check what it fetches
@@ -45,7 +47,7 @@ endef
 
 $(RUNTIME): $(LOCK) pyproject.toml
 	$(call pip-install,$(LOCK))
-	@touch $@ $(if $(wildcard $(WITH_DEV) $(WITH_MLFLOW)),$(STAMP))
+	@touch $@ $(if $(wildcard $(WITH_DEV) $(WITH_MLFLOW) $(WITH_SPARK)),$(STAMP))
 
 $(STAMP): $(DEV_LOCK) pyproject.toml
 	$(call pip-install,$(DEV_LOCK))
@@ -60,6 +62,11 @@ install-mlflow: ## .venv from requirements-mlflow.lock (+ the optional MLflow ex
 	@test -f $(WITH_MLFLOW) || { touch $(WITH_MLFLOW); rm -f $(STAMP) $(RUNTIME); }
 	@$(MAKE) --no-print-directory install-dev
 
+install-spark: ## .venv from requirements-spark.lock (MLflow lock + the optional Spark extra), kept from now on
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -f $(WITH_SPARK) || { touch $(WITH_SPARK); rm -f $(STAMP) $(RUNTIME); }
+	@$(MAKE) --no-print-directory install-dev
+
 # `make lock` regenerates the three locks, with the hashes of every file of every pin (any
 # platform, Python 3.11), each constrained by the one before so that shared pins agree, plus the
 # caps of constraints.txt; then the drift benchmark's own lock. Existing pins are kept;
@@ -71,10 +78,12 @@ UV ?= .uv/bin/uv
 UPGRADE ?=
 COMPILE = $(UV) pip compile --quiet pyproject.toml --generate-hashes --universal \
 	--fork-strategy fewest --python-version 3.11 -c constraints.txt $(UPGRADE)
-lock: $(if $(filter .uv/bin/uv,$(UV)),.uv/bin/uv) ## Regenerate the lock files (with hashes): requirements{,-dev,-mlflow}.lock, bench/evidently.lock
+lock: $(if $(filter .uv/bin/uv,$(UV)),.uv/bin/uv) ## Regenerate the lock files (with hashes): requirements{,-dev,-mlflow,-spark}.lock, bench/evidently.lock
 	$(COMPILE) -o requirements.lock
 	$(COMPILE) --extra dev -c requirements.lock -o requirements-dev.lock
 	$(COMPILE) --extra dev --extra mlflow -c requirements-dev.lock -o requirements-mlflow.lock
+	$(COMPILE) --extra dev --extra mlflow --extra spark -c requirements-mlflow.lock \
+		-o requirements-spark.lock
 	$(UV) pip compile --quiet bench/evidently.in --generate-hashes --universal --fork-strategy fewest \
 		--python-version 3.11 $(UPGRADE) -o bench/evidently.lock
 
@@ -182,7 +191,7 @@ bench-scores: $(STAMP) ## Measure what the git copy of the per-row scores costs 
 bench-serve: $(STAMP) ## Benchmark the API (store on/off, batches, SQLite vs PostgreSQL) -> bench/README.md
 	$(BIN)/python bench/serve.py
 
-bench-predict: $(STAMP) ## Benchmark kaizen predict on 1M rows vs pandas reading the CSV -> bench/README.md
+bench-predict: $(STAMP) ## Benchmark kaizen predict (1M, 10M rows) vs pandas reading the CSV; DuckDB memory -> bench/README.md
 	$(BIN)/python bench/predict.py
 
 bench-mlflow: install-mlflow ## Benchmark kaizen serve (event store on) vs mlflow models serve -> bench/README.md

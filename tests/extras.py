@@ -8,7 +8,8 @@ from types import ModuleType
 
 import pytest
 
-INSTALL = {"mlflow": "make install-mlflow"}
+INSTALL = {"mlflow": "make install-mlflow", "pyspark": "make install-spark"}
+FLAGS = {"pyspark": "SPARK"}  # KAIZEN_REQUIRE_<flag>; by default the module's name
 
 
 def require(module: str) -> ModuleType:
@@ -17,7 +18,7 @@ def require(module: str) -> ModuleType:
     try:
         found = importlib.import_module(module)
     except ImportError:
-        flag = f"KAIZEN_REQUIRE_{module.upper()}"
+        flag = f"KAIZEN_REQUIRE_{FLAGS.get(module, module.upper())}"
         reason = f"{module} is not installed (`{INSTALL.get(module, 'pip install ' + module)}`)"
         if os.environ.get(flag) == "1":
             pytest.fail(f"{reason} but {flag}=1", pytrace=False)

@@ -243,3 +243,20 @@ class Mlflow(Section):
     model_config = SettingsConfigDict(env_prefix="MLFLOW_")
 
     tracking_uri: str | None = Field(None, description="tracking server or store URI")
+
+
+class Predict(Section):
+    """`kaizen predict`: which engine scores the batch, and its memory and thread bounds."""
+
+    engine: Literal["pandas", "duckdb", "spark"] = Field(
+        "pandas", description="pandas (one process), duckdb (one node), spark (a cluster)"
+    )
+    batch_rows: int = Field(100_000, ge=1_000, description="rows per scored Arrow batch")
+    memory_limit: str = Field(
+        "1GB",
+        pattern=r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB's memory cap, e.g. 512MB or 2GiB",
+    )
+    threads: int = Field(1, ge=1, description="OpenMP/BLAS threads of each scoring worker")
+    workers: int = Field(2, ge=1, description="batches scored at once (DuckDB, Parquet)")
+    master: str = Field("local[*]", description="Spark master (local mode by default)")

@@ -153,12 +153,13 @@ def test_predict_bad_input_contract(bundled, tmp_path, capsys, change, fragments
 
 
 def test_predict_cli_success(bundled, tmp_path, capsys):
-    """predict prints rows and output as JSON and writes the scored CSV."""
+    """predict prints rows, engine and output as JSON and writes the scored CSV."""
     source = write_csv(tmp_path / "new.csv", credit_frame(7, seed=3).drop(columns="Status"))
     output = tmp_path / "scored.csv"
     argv = predict_argv(bundled, source, output) + ["--threshold", "0.4"]
     assert cli.main(argv) == 0
-    assert json.loads(capsys.readouterr().out) == {"rows": 7, "output": str(output)}
+    summary = {"rows": 7, "engine": "pandas", "output": str(output)}
+    assert json.loads(capsys.readouterr().out) == summary
     scored = pd.read_csv(output)
     assert set(scored["decision"]) <= {"accept", "refuse"} and len(scored) == 7
 

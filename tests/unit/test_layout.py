@@ -50,6 +50,8 @@ SHELL = (
     "kaizen.bundle.artifact",
     "kaizen.bundle.scoring",
     "kaizen.__main__",
+    "kaizen.engines",  # batch engines: score with the loaded bundle, read and write through io/
+    "kaizen.spark",  # kaizen.spark.score(df, bundle): the bundle verified and loaded on the driver
 )
 IO_MODULES = (
     "subprocess",
@@ -77,6 +79,8 @@ IO_MODULES = (
     "pyarrow.fs",
     "joblib",
     "pickle",
+    "duckdb",  # SQL and file reading: kaizen.io.batches only
+    "pyarrow.dataset",
 )
 FILE_METHODS = {
     "read_text",

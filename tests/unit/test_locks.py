@@ -16,8 +16,13 @@ import pytest
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
-# Runtime, runtime + dev, runtime + dev + mlflow: each lock contains the one before it.
-LOCKS = ("requirements.lock", "requirements-dev.lock", "requirements-mlflow.lock")
+# Runtime, runtime + dev, runtime + dev + mlflow, + spark: each lock contains the one before it.
+LOCKS = (
+    "requirements.lock",
+    "requirements-dev.lock",
+    "requirements-mlflow.lock",
+    "requirements-spark.lock",
+)
 SHAPES_OUTPUTS = ("pyarrow", "numpy", "pandas", "scikit-learn", "scipy", "joblib")
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.M)
 

@@ -1,5 +1,9 @@
-"""predict: batch scoring of a CSV with the bundle's pipeline; decisions at the bundle's
-threshold (the API's) unless --threshold says otherwise."""
+"""predict: batch scoring with the bundle's pipeline; decisions at the bundle's threshold (the
+API's) unless --threshold says otherwise. Input and output formats go by name: CSV, Parquet
+(`.parquet`/`.pq`), a folder or glob of Parquet files; `--output DIR/` writes Parquet parts.
+Engines (docs/scale.md): pandas reads a CSV whole (the fastest on one machine) and streams
+Parquet in Arrow batches; duckdb streams any input (a SQL query too) under a memory limit;
+spark scores a Spark DataFrame on a cluster (local mode by default)."""
 
 from __future__ import annotations
 
@@ -10,43 +14,35 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from kaizen import KaizenError
-from kaizen.io import files
-from kaizen.bundle import artifact, scoring
+from kaizen.io import batches as io_batches, files
+from kaizen.bundle import artifact
+from kaizen.engines.batch import native_threads, score_batch, unseen_text
+from kaizen.engines.stream import score_batches
 from kaizen.io.tables import read_raw
 from kaizen.pipeline.data import Schema, coerce_features
-from kaizen.runtime import bundle_folder
+from kaizen.runtime import Predict, bundle_folder
 
-
-def unseen_text(mask: pd.DataFrame, features: pd.DataFrame) -> pd.Series:
-    """Per row, `column=value` for each unseen category, joined by '; ' ('' when none)."""
-    text = pd.Series("", index=mask.index, dtype=object)
-    for name in mask.columns:
-        flagged = mask[name].to_numpy()
-        if flagged.any():
-            item = f"{name}=" + features.loc[flagged, name].astype(str)
-            text[flagged] = np.where(text[flagged] == "", item, text[flagged] + "; " + item)
-    return text
-
-
-def reason_columns(reasons: list[list[tuple[str, float]]], k: int) -> dict[str, list[str]]:
-    """`reason_1` … `reason_k`: the features that raised the score, largest first ('' after the
-    last one that did)."""
-    return {
-        f"reason_{rank + 1}": [row[rank][0] if rank < len(row) else "" for row in reasons]
-        for rank in range(k)
-    }
-
+__all__ = ["score_file", "score_stream", "unseen_text"]
 
 CHUNK = 100_000  # rows scored per task: bounded memory, and work for every core
 WORKERS = min(4, os.cpu_count() or 1)  # scikit-learn's numeric steps release the GIL
 READER_SWITCH = 0.001  # seconds: the interpreter's switch interval while reading and loading
 
 
-def score_file(
+def check_arguments(source: str, output: str, threshold: float | None, reasons: int) -> None:
+    """One-line errors for flags that cannot work, before anything is read."""
+    if threshold is not None and not 0 <= threshold <= 1:
+        raise KaizenError(f"--threshold: must lie in [0, 1], got {threshold}")
+    if reasons < 0:
+        raise KaizenError(f"--reasons: must be 0 or more, got {reasons}")
+    if Path(output).resolve() == Path(source).resolve():
+        raise KaizenError(f"{output}: refusing to overwrite the input file")
+
+
+def score_file(  # pylint: disable=too-many-arguments
     bundle: str,
     source: str,
     output: str,
@@ -54,28 +50,102 @@ def score_file(
     threshold: float | None = None,
     separator: str = ",",
     reasons: int = 0,
+    threads: int = 1,
 ) -> int:
-    """Score every row of `source` (a CSV split by `separator`) with the bundle in folder
-    `bundle`, adding `score`, `decision` (at `threshold`, default the bundle's), `unseen` (and
-    `reason_1`…`reason_<reasons>`)."""
-    if threshold is not None and not 0 <= threshold <= 1:
-        raise KaizenError(f"--threshold: must lie in [0, 1], got {threshold}")
-    if reasons < 0:
-        raise KaizenError(f"--reasons: must be 0 or more, got {reasons}")
-    if Path(output).resolve() == Path(source).resolve():
-        raise KaizenError(f"{output}: refusing to overwrite the input file")
+    """Score every row of `source` (a CSV split by `separator`, read whole) with the bundle in
+    folder `bundle`, adding `score`, `decision` (at `threshold`, default the bundle's), `unseen`
+    (and `reason_1`…`reason_<reasons>`); written as CSV or Parquet by `output`'s name."""
+    check_arguments(source, output, threshold, reasons)
     raw, features, loaded = read_while_loading(source, separator, bundle)
     if threshold is None:
         threshold = loaded.threshold
-    task = partial(score_chunk, loaded.model, threshold=threshold, reasons=reasons)
+    task = partial(score_batch, loaded.model, threshold=threshold, reasons=reasons)
     starts = range(0, len(features), CHUNK)
-    with ThreadPoolExecutor(WORKERS) as pool:
+    with native_threads(threads), ThreadPoolExecutor(WORKERS) as pool:
         added = pool.map(task, (features.iloc[start : start + CHUNK] for start in starts))
-        files.write_rows(  # each chunk written while the next ones are scored
-            (raw.iloc[start : start + CHUNK].assign(**part) for start, part in zip(starts, added)),
-            output,
+        parts = (
+            raw.iloc[start : start + CHUNK].assign(**part) for start, part in zip(starts, added)
         )
+        if io_batches.output_kind(output) == "csv":
+            files.write_rows(parts, output)  # each chunk written while the next ones are scored
+        else:
+            with io_batches.frame_sink(output) as sink:
+                for part in parts:
+                    sink.write(part)
     return len(raw)
+
+
+def score_stream(  # pylint: disable=too-many-arguments
+    bundle: str,
+    source: str,
+    output: str,
+    *,
+    settings: Predict,
+    threshold: float | None = None,
+    reasons: int = 0,
+    separator: str = ",",
+) -> int:
+    """Score `source` in Arrow batches of `settings.batch_rows` rows, read by pyarrow (Parquet)
+    or DuckDB (`settings.engine`: any input, a SQL query too), memory bounded by the batch size
+    (and DuckDB's `settings.memory_limit`) whatever the input size."""
+    if not io_batches.is_query(source):
+        check_arguments(source, output, threshold, reasons)
+    loaded = artifact.load(bundle)
+    if settings.engine == "duckdb":
+        batches = io_batches.duckdb_batches(
+            source,
+            settings.batch_rows,
+            memory_limit=settings.memory_limit,
+            threads=settings.workers,
+            separator=separator,
+        )
+    else:
+        batches = io_batches.parquet_batches(source, settings.batch_rows)
+    label = source if not io_batches.is_query(source) else "query"
+    with io_batches.frame_sink(output) as sink:
+        return score_batches(
+            loaded.model,
+            batches,
+            sink.write,
+            io_batches.to_frame,
+            label,
+            threshold=loaded.threshold if threshold is None else threshold,
+            reasons=reasons,
+            workers=settings.workers,
+            threads=settings.threads,
+        )
+
+
+def score_spark(  # pylint: disable=too-many-arguments
+    bundle: str,
+    source: str,
+    output: str,
+    *,
+    settings: Predict,
+    threshold: float | None = None,
+    reasons: int = 0,
+    separator: str = ",",
+) -> int:
+    """Score `source` with Spark (`settings.master`), writing a folder of Parquet parts."""
+    # pylint: disable=import-outside-toplevel  # PySpark loads for this engine only
+    from kaizen import spark as kaizen_spark
+    from kaizen.io import spark as io_spark
+
+    # pylint: enable=import-outside-toplevel
+
+    check_arguments(source, output, threshold, reasons)
+    if io_batches.output_kind(output) != "folder" and not io_spark.REMOTE.match(output):
+        raise KaizenError(
+            f"{output}: --engine spark writes a folder of Parquet parts: end it with /"
+        )
+    loaded = artifact.load(bundle)
+    session = io_spark.session(settings.master, settings.threads)
+    frame = io_spark.read(session, source, separator)
+    result = kaizen_spark.score(
+        frame, loaded, threshold=threshold, reasons=reasons, threads=settings.threads
+    )
+    io_spark.write(result, output)
+    return int(session.read.parquet(output).count())
 
 
 def read_while_loading(
@@ -106,27 +176,20 @@ def read_features(source: str, separator: str, schema: Schema) -> tuple[pd.DataF
     return raw, coerce_features(raw, schema, source)
 
 
-def score_chunk(
-    loaded: scoring.Model, features: pd.DataFrame, *, threshold: float | None, reasons: int
-) -> pd.DataFrame:
-    """The columns `score_file` adds, for some rows of `features`."""
-    added = pd.DataFrame({"score": loaded.scores(features).round(6)}, index=features.index)
-    if threshold is not None:
-        added["decision"] = np.where(added["score"] >= threshold, "refuse", "accept")
-    added["unseen"] = unseen_text(loaded.unseen(features), features)
-    if reasons:
-        added = added.assign(**reason_columns(loaded.reasons(features, reasons), reasons))
-    return added
-
-
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `predict`."""
-    cmd = commands.add_parser("predict", help="score a CSV of new applications")
+    cmd = commands.add_parser(
+        "predict", help="score applications: CSV, Parquet (file, folder, glob) or a SQL query"
+    )
     cmd.add_argument(
         "--bundle", help="the deployable folder (KAIZEN_BUNDLE, default models/bundle)"
     )
-    cmd.add_argument("--input", required=True)
-    cmd.add_argument("--output", required=True)
+    cmd.add_argument(
+        "--input", required=True, help="CSV, .parquet, a folder or glob of Parquet, SQL (duckdb)"
+    )
+    cmd.add_argument(
+        "--output", required=True, help="CSV, .parquet, or DIR/ (a folder of Parquet parts)"
+    )
     cmd.add_argument(
         "--threshold", type=float, default=None, help="refuse scores >= this (default: bundle's)"
     )
@@ -134,17 +197,31 @@ def register(commands: argparse._SubParsersAction) -> None:
     cmd.add_argument(
         "--reasons", type=int, default=0, metavar="K", help="add the K top reason codes per row"
     )
+    cmd.add_argument("--engine", help="pandas (default), duckdb or spark (KAIZEN_ENGINE)")
+    cmd.add_argument("--batch-rows", type=int, help="rows per Arrow batch (KAIZEN_BATCH_ROWS)")
+    cmd.add_argument("--memory-limit", help="DuckDB's memory cap, e.g. 1GB (KAIZEN_MEMORY_LIMIT)")
+    cmd.add_argument("--threads", type=int, help="OpenMP/BLAS threads per worker (KAIZEN_THREADS)")
+    cmd.add_argument("--workers", type=int, help="batches scored at once (KAIZEN_WORKERS)")
+    cmd.add_argument("--master", help="Spark master, default local[*] (KAIZEN_MASTER)")
     cmd.set_defaults(handler=predict)
 
 
 def predict(args: argparse.Namespace) -> dict:
-    """Score a CSV with the bundle's pipeline."""
-    rows = score_file(
-        str(bundle_folder(args.bundle)),
-        args.input,
-        args.output,
-        threshold=args.threshold,
-        separator=args.separator,
-        reasons=args.reasons,
+    """Score a batch of applications with the bundle's pipeline."""
+    settings = Predict.load(
+        engine=args.engine,
+        batch_rows=args.batch_rows,
+        memory_limit=args.memory_limit,
+        threads=args.threads,
+        workers=args.workers,
+        master=args.master,
     )
-    return {"rows": rows, "output": args.output}
+    bundle = str(bundle_folder(args.bundle))
+    common = {"threshold": args.threshold, "reasons": args.reasons, "separator": args.separator}
+    if settings.engine == "spark":
+        rows = score_spark(bundle, args.input, args.output, settings=settings, **common)
+    elif settings.engine == "duckdb" or io_batches.is_parquet(args.input):
+        rows = score_stream(bundle, args.input, args.output, settings=settings, **common)
+    else:
+        rows = score_file(bundle, args.input, args.output, threads=settings.threads, **common)
+    return {"rows": rows, "engine": settings.engine, "output": args.output}

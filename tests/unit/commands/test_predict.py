@@ -10,7 +10,9 @@ import pytest
 from kaizen import KaizenError
 from kaizen.io import files
 from kaizen.bundle import artifact, scoring
+from kaizen.cli import main
 from kaizen.commands import predict
+from kaizen.runtime import Predict
 from kaizen.pipeline.model import predict_scores
 from tests.unit.helpers import credit_frame
 
@@ -164,3 +166,65 @@ def test_run_rejects_negative_reasons(fitted, tmp_path):
         predict.score_file(
             str(fitted.model), str(new_applications(tmp_path)), str(tmp_path / "o.csv"), reasons=-1
         )
+
+
+def test_parquet_output_is_parquet(bundled, tmp_path):
+    """`--output x.parquet` writes Parquet (it used to write CSV into that file), with the same
+    rows as the CSV output; a folder output holds Parquet parts."""
+    source = new_applications(tmp_path, credit_frame(40, seed=7)[FEATURES])
+    predict.score_file(str(bundled), str(source), str(tmp_path / "s.csv"), reasons=1)
+    predict.score_file(str(bundled), str(source), str(tmp_path / "s.parquet"), reasons=1)
+    predict.score_file(str(bundled), str(source), str(tmp_path / "parts") + "/", reasons=1)
+    expected = pd.read_csv(tmp_path / "s.csv", keep_default_na=False)
+    for output in ("s.parquet", "parts"):
+        scored = pd.read_parquet(tmp_path / output)
+        assert scored["score"].tolist() == expected["score"].tolist()
+        assert scored["reason_1"].tolist() == expected["reason_1"].tolist()
+    assert (tmp_path / "s.parquet").read_bytes()[:4] == b"PAR1"
+
+
+def test_parquet_input_folder_and_glob(bundled, tmp_path):
+    """A Parquet file, a partitioned folder or a glob is scored in batches: the CSV's scores."""
+    frame = credit_frame(30, seed=9)[FEATURES]
+    csv = new_applications(tmp_path, frame)
+    predict.score_file(str(bundled), str(csv), str(tmp_path / "csv.csv"))
+    expected = pd.read_csv(tmp_path / "csv.csv")
+    for part, rows in ((1, frame.iloc[:12]), (2, frame.iloc[12:])):
+        (tmp_path / "data" / f"part={part}").mkdir(parents=True)
+        rows.to_parquet(tmp_path / "data" / f"part={part}" / "rows.parquet")
+    settings = Predict.load(batch_rows=1000)
+    for source in (tmp_path / "data", tmp_path / "data" / "*" / "*.parquet"):
+        out = tmp_path / "out.csv"
+        rows = predict.score_stream(str(bundled), str(source), str(out), settings=settings)
+        assert rows == 30
+        scored = pd.read_csv(out)
+        assert scored["score"].tolist() == expected["score"].tolist()
+        assert scored["part"].tolist() == [1] * 12 + [2] * 18
+
+
+def test_predict_settings_errors(bundled, tmp_path, monkeypatch, capsys):
+    """A bad engine, memory limit or batch size: one line naming the variable, no output."""
+    source = new_applications(tmp_path)
+    argv = ["predict", "--bundle", str(bundled), "--input", str(source)]
+    argv += ["--output", str(tmp_path / "o.csv")]
+    for extra, variable in (
+        (["--engine", "polars"], "KAIZEN_ENGINE"),
+        (["--memory-limit", "lots"], "KAIZEN_MEMORY_LIMIT"),
+        (["--batch-rows", "10"], "KAIZEN_BATCH_ROWS"),
+    ):
+        assert main(argv + extra) == 1
+        assert f"error: {variable}: " in capsys.readouterr().err
+    monkeypatch.setenv("KAIZEN_MEMORY_LIMIT", "2GiB")
+    assert Predict.load().memory_limit == "2GiB"
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_spark_needs_a_folder_output_and_pyspark(bundled, tmp_path, monkeypatch):
+    """--engine spark refuses a CSV output name, and says how to install PySpark."""
+    source = new_applications(tmp_path)
+    settings = Predict.load(engine="spark")
+    with pytest.raises(KaizenError, match=r"o.csv: --engine spark writes a folder of Parquet"):
+        predict.score_spark(str(bundled), str(source), str(tmp_path / "o.csv"), settings=settings)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(KaizenError, match=r"PySpark is not installed \(.*make install-spark"):
+        predict.score_spark(str(bundled), str(source), str(tmp_path / "o") + "/", settings=settings)
