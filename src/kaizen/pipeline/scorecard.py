@@ -303,7 +303,7 @@ def table_points(points: pd.DataFrame, inputs: pd.DataFrame, special=()) -> pd.D
         is_special = values.isin(list(special)).to_numpy() & ~missing
         regular = by_kind[REGULAR]
         if regular["categories"].notna().any():
-            result = np.full(len(values), _single(by_kind, UNKNOWN))
+            result = np.full(len(values), single_points(by_kind, UNKNOWN))
             text = values.astype(object).where(values.notna(), None)
             for _, row in regular.iterrows():
                 result[text.isin(row["categories"].split("|")).to_numpy()] = row["points"]
@@ -311,12 +311,12 @@ def table_points(points: pd.DataFrame, inputs: pd.DataFrame, special=()) -> pd.D
             uppers = regular["upper"].to_numpy(dtype=float)[:-1]
             numbers = values.to_numpy(dtype=float, na_value=np.nan)
             result = regular["points"].to_numpy()[np.searchsorted(uppers, numbers, "right")]
-        result = np.where(is_special, _single(by_kind, SPECIAL), result)
-        found[name] = np.where(missing, _single(by_kind, MISSING), result)
+        result = np.where(is_special, single_points(by_kind, SPECIAL), result)
+        found[name] = np.where(missing, single_points(by_kind, MISSING), result)
     return pd.DataFrame(found, index=inputs.index)
 
 
-def _single(by_kind: dict[str, pd.DataFrame], kind: str) -> float:
+def single_points(by_kind: dict[str, pd.DataFrame], kind: str) -> float:
     """The points of a feature's one special, missing or unseen bin."""
     return float(by_kind[kind]["points"].iloc[0])
 
