@@ -201,8 +201,17 @@ class HgbConfig(_Section):
 
 
 Trend = Literal[
-    "auto", "auto_heuristic", "auto_asc_desc", "ascending", "descending", "convex", "concave",
-    "peak", "valley", "peak_heuristic", "valley_heuristic",
+    "auto",
+    "auto_heuristic",
+    "auto_asc_desc",
+    "ascending",
+    "descending",
+    "convex",
+    "concave",
+    "peak",
+    "valley",
+    "peak_heuristic",
+    "valley_heuristic",
 ]
 
 

@@ -119,7 +119,9 @@ def build_pipeline(schema: Schema, config: TrainConfig) -> tuple[Pipeline, list[
     ratios, skipped = usable_ratios(schema, config)
     numeric = schema.numeric + [name for name, _, _ in ratios]
     if config.model == "scorecard":  # binning -> points: no clipping, imputing or scaling
-        binning, points = scorecard.build(numeric, schema.categorical, config.scorecard, config.seed)
+        binning, points = scorecard.build(
+            numeric, schema.categorical, config.scorecard, config.seed
+        )
         steps = [("features", RatioFeatures(tuple(ratios))), ("prep", binning), ("model", points)]
         return Pipeline(steps), skipped
     clip = (

@@ -103,3 +103,17 @@ def expression(  # pylint: disable=too-many-arguments  # the table and how it wa
         )
     total = "\n  +\n".join(cases)
     return "\n".join(header) + f"\nCAST((\n{total}\n) AS DOUBLE) / {number(unit)}\n"
+
+
+def of_pipeline(pipeline) -> str:
+    """The SQL expression of a fitted scorecard Pipeline (its ratios, bins and scaling)."""
+    binning, model = pipeline.named_steps["prep"], pipeline.steps[-1][1]
+    scaling = {"pdo": model.pdo, "base_score": model.base_score, "base_odds": model.base_odds}
+    return expression(
+        S.table(pipeline),
+        list(binning.categorical),
+        list(pipeline.named_steps["features"].ratios),
+        binning.special_codes,
+        model.decimals,
+        scaling,
+    )
