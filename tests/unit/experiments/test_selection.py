@@ -233,7 +233,11 @@ def test_one_se_rule_picks_a_scorecard_within_one_se(shown):
     top = experiments.best(rows, baseline, AUC, "max")
     value, se = top.metrics[AUC], top.metrics[f"{AUC}_se"]
     card = experiments.Experiment(
-        "card", "c0", "success", {"train.model": "scorecard"}, {AUC: value - se / 2, f"{AUC}_se": se}
+        "card",
+        "c0",
+        "success",
+        {"train.model": "scorecard"},
+        {AUC: value - se / 2, f"{AUC}_se": se},
     )
     assert experiments.best([*rows, card], baseline, AUC, "max", rule="one-se").name == "card"
     assert experiments.best([*rows, card], baseline, AUC, "max").name == top.name
