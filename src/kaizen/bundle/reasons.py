@@ -58,7 +58,8 @@ def owners(encoded: list[str], inputs: list[str]) -> list[str]:
     return found
 
 
-class Explainer:  # pylint: disable=too-few-public-methods  # prepared once, then applied
+# pylint: disable-next=too-few-public-methods,too-many-instance-attributes  # prepared once
+class Explainer:
     """Per-feature contributions of a fitted pipeline, relative to its training reference."""
 
     def __init__(self, pipeline: Pipeline, reference: dict[str, Any]):

@@ -239,8 +239,9 @@ def complexity(params: dict[str, Any]) -> tuple:
 
     Lexicographic: model family (scorecard < logreg < hgb < rf); PCA components (fewer is
     simpler, none is every column); calibration (none < sigmoid < isotonic); then regularisation
-    in the family: scorecard fewer bins, then a smaller C; logreg a smaller C; hgb fewer iterations x leaves, shallower, larger leaves, more L2;
-    rf shallower, larger leaves, fewer trees.
+    in the family: scorecard fewer bins, then a smaller C; logreg a smaller C; hgb fewer
+    iterations x leaves, shallower, larger leaves, more L2; rf shallower, larger leaves, fewer
+    trees.
     """
     model = str(params.get("train.model", "logreg"))
     key: list[float] = [

@@ -19,6 +19,9 @@ safer bin, so every coefficient should be negative (`scorecard_checks`).
 from __future__ import annotations
 
 import math
+import warnings
+from contextlib import contextmanager
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -33,7 +36,16 @@ SPLIT_DIGITS = 6  # significant digits of numeric split points: literals SQL rea
 REGULAR, SPECIAL, MISSING, UNKNOWN = "regular", "special", "missing", "unknown"
 
 
-class WoEBinning(TransformerMixin, BaseEstimator):
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Silence optbinning's own pandas 3 deprecation warning (its binning table's Totals row),
+    which no caller can act on."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Setting an item of incompatible dtype")
+        yield
+
+
+class WoEBinning(TransformerMixin, BaseEstimator):  # pylint: disable=too-many-instance-attributes
     """Optimal binning of every input (optbinning's BinningProcess) -> its bin's WoE.
 
     `trends` holds `(feature, monotonic_trend)` pairs overriding `trend` for numeric features;
@@ -41,6 +53,7 @@ class WoEBinning(TransformerMixin, BaseEstimator):
 
     def __init__(  # pylint: disable=too-many-arguments  # one per optbinning knob
         self,
+        *,
         numeric: tuple[str, ...] = (),
         categorical: tuple[str, ...] = (),
         trend: str = "auto_asc_desc",
@@ -94,7 +107,8 @@ class WoEBinning(TransformerMixin, BaseEstimator):
             split_digits=SPLIT_DIGITS,
             binning_fit_params=fit_params,
         )
-        self.process_ = process.fit(self._frame(X), np.asarray(y))
+        with quiet():
+            self.process_ = process.fit(self._frame(X), np.asarray(y))
         self.feature_names_in_ = np.asarray(list(X.columns), dtype=object)
         return self
 
@@ -112,13 +126,15 @@ class WoEBinning(TransformerMixin, BaseEstimator):
         return np.asarray(self.features, dtype=object)
 
 
+# pylint: disable-next=too-many-instance-attributes  # scikit-learn: parameters + fitted state
 class ScorecardClassifier(ClassifierMixin, BaseEstimator):
     """Logistic regression on WoE inputs whose log-odds become points (see the module's doc);
     `predict_proba` reads the probability of default back from the rounded score."""
 
     def __init__(  # pylint: disable=too-many-arguments  # one per scaling knob
         self,
-        C: float = 1.0,
+        *,
+        C: float = 1.0,  # pylint: disable=invalid-name  # scikit-learn's name
         pdo: float = 20.0,
         base_score: float = 600.0,
         base_odds: float = 50.0,
@@ -126,7 +142,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         max_iter: int = 1000,
         seed: int = 42,
     ):
-        self.C = C
+        self.C = C  # pylint: disable=invalid-name  # scikit-learn's name
         self.pdo = pdo
         self.base_score = base_score
         self.base_odds = base_odds
@@ -225,7 +241,8 @@ def table(pipeline) -> pd.DataFrame:
     rows = []
     for column, name in enumerate(binning.features):
         optb = binning.process_.get_binned_variable(name)
-        built = optb.binning_table.build().drop(index="Totals")
+        with quiet():
+            built = optb.binning_table.build().drop(index="Totals")
         woe = _woe(built)
         kinds = [REGULAR] * (len(built) - 2) + [SPECIAL, MISSING]
         bounds = _bounds(optb, len(built) - 2)
@@ -297,7 +314,7 @@ def table_points(points: pd.DataFrame, inputs: pd.DataFrame, special=()) -> pd.D
     the SQL expression follows."""
     found = {}
     for name, bins in points.groupby("feature", sort=False):
-        by_kind = {kind: group for kind, group in bins.groupby("kind")}
+        by_kind = dict(list(bins.groupby("kind")))
         values = inputs[name]
         missing = values.isna().to_numpy()
         is_special = values.isin(list(special)).to_numpy() & ~missing

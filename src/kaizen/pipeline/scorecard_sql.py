@@ -50,10 +50,10 @@ def units(points: float, unit: int) -> int:
 
 
 def feature_case(  # pylint: disable=too-many-arguments  # one bin table, how to read it
-    name: str, bins: pd.DataFrame, ratios: dict, special: tuple, unit: int, categorical: bool
+    *, name: str, bins: pd.DataFrame, ratios: dict, special: tuple, unit: int, categorical: bool
 ) -> str:
     """`CASE ... END` giving one feature's points in units."""
-    by_kind = {kind: group for kind, group in bins.groupby("kind")}
+    by_kind = dict(list(bins.groupby("kind")))
     value = column(name, ratios)
     branches = [f"WHEN {value} IS NULL THEN {units(S.single_points(by_kind, S.MISSING), unit)}"]
     regular = by_kind[S.REGULAR].sort_values("index")
@@ -80,6 +80,7 @@ def expression(  # pylint: disable=too-many-arguments  # the table and how it wa
     points: pd.DataFrame,
     categorical: list[str],
     ratios: list[tuple[str, str, str]],
+    *,
     special: tuple = (),
     decimals: int = 0,
     scaling: dict | None = None,
@@ -88,7 +89,14 @@ def expression(  # pylint: disable=too-many-arguments  # the table and how it wa
     unit = int(10**decimals)
     by_ratio = {name: (numerator, denominator) for name, numerator, denominator in ratios}
     cases = [
-        feature_case(name, bins, by_ratio, tuple(special), unit, name in categorical)
+        feature_case(
+            name=name,
+            bins=bins,
+            ratios=by_ratio,
+            special=tuple(special),
+            unit=unit,
+            categorical=name in categorical,
+        )
         for name, bins in points.groupby("feature", sort=False)
     ]
     header = [
@@ -113,7 +121,7 @@ def of_pipeline(pipeline) -> str:
         S.table(pipeline),
         list(binning.categorical),
         list(pipeline.named_steps["features"].ratios),
-        binning.special_codes,
-        model.decimals,
-        scaling,
+        special=binning.special_codes,
+        decimals=model.decimals,
+        scaling=scaling,
     )

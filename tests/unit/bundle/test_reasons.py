@@ -9,7 +9,8 @@ from kaizen import KaizenError
 from kaizen.pipeline import model as M
 from kaizen.pipeline.data import Schema
 from kaizen.bundle.reasons import EXACT, REPLACEMENT, SHORTFALL, Explainer, owners, top_reasons
-from tests.unit.helpers import credit_frame, make_params
+from kaizen.pipeline import scorecard as S
+from tests.unit.helpers import SCORECARD_SCHEMA, credit_frame, make_params, scorecard_frame
 
 SCHEMA = Schema("Status", "bad", ["Income", "Debt", "Amount", "Price"], ["Home"])
 
@@ -150,10 +151,6 @@ def test_explainer_refuses_a_reference_of_another_model():
 def test_scorecard_reasons_are_points_shortfalls():
     """A scorecard's reasons: each feature's best points minus the applicant's, largest first;
     the shortfalls add up to the best possible score minus the applicant's score."""
-    # pylint: disable-next=import-outside-toplevel  # the scorecard's own modules
-    from kaizen.pipeline import scorecard as S
-    from tests.unit.helpers import SCORECARD_SCHEMA, scorecard_frame
-
     schema = Schema.from_dict(SCORECARD_SCHEMA)
     frame = scorecard_frame()
     trained = M.train(frame, schema, make_params({"train": {"model": "scorecard"}}).train)

@@ -205,8 +205,8 @@ def test_one_se_rule_prefers_the_simplest_within_one_se(shown):
 
 
 def test_complexity_order():
-    """Family first (scorecard < logreg < hgb < rf), then fewer PCA components, then calibration, then
-    stronger regularisation."""
+    """Family first (scorecard < logreg < hgb < rf), then fewer PCA components, then
+    calibration, then stronger regularisation."""
     logreg = {"train.model": "logreg", "train.logreg.C": 1.0, "train.pca.n_components": None}
     scorecard = {"train.model": "scorecard", "train.scorecard.max_bins": 10}
     order = [

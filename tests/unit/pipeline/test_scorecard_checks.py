@@ -107,7 +107,7 @@ def test_bins_smaller_than_the_policy_fail(sound):
 
 def test_a_table_that_is_not_the_model_fails_points_sum(sound):
     """One bin's points edited in the table: its rows' scores no longer add up."""
-    pipeline, config, frame, schema = sound
+    pipeline, _, frame, schema = sound
     points = S.table(pipeline)
     points.loc[0, "points"] += 1
     check = C.points_sum(points, pipeline, frame[schema.features])

@@ -1,11 +1,13 @@
 """The bundle stage: one folder, opt-in reference rows, scores scored by the one path."""
 
+import sqlite3
+
 import numpy as np
 import pandas as pd
 
 from kaizen.bundle import artifact
 from kaizen.io import files
-from kaizen.stages import bundle
+from kaizen.stages import bundle, train
 from tests.unit.helpers import make_params
 
 
@@ -41,11 +43,6 @@ def test_reference_rows_only_when_asked(bundled, fitted, tmp_path):
 def test_a_scorecard_bundle_carries_its_sql(bundled, fitted, tmp_path):
     """train.model: scorecard: scorecard.sql in the bundle, hashed in bundle.json, scoring in
     SQLite exactly the bundled model's score (its PD read back through the stated formula)."""
-    # pylint: disable-next=import-outside-toplevel  # only this test needs them
-    import sqlite3
-
-    from kaizen.stages import train
-
     params = make_params({"train": {"model": "scorecard"}})
     model, info = tmp_path / "model.joblib", tmp_path / "model.json"
     train.run(
