@@ -200,6 +200,48 @@ class HgbConfig(_Section):
     l2_regularization: float = Field(0.0, ge=0)
 
 
+Trend = Literal[
+    "auto",
+    "auto_heuristic",
+    "auto_asc_desc",
+    "ascending",
+    "descending",
+    "convex",
+    "concave",
+    "peak",
+    "valley",
+    "peak_heuristic",
+    "valley_heuristic",
+]
+
+
+class ScorecardConfig(_Section):
+    """`train.model: scorecard` (and the scorecard benchmark): optimal binning (optbinning),
+    logistic regression on WoE, points by points-to-double-odds, and the validator's bounds."""
+
+    trend: Trend = "auto_asc_desc"  # optbinning monotonic_trend of every numeric feature
+    trends: dict[str, Trend] = Field(default_factory=dict)  # per-feature overrides
+    exempt: list[str] = Field(default_factory=list)  # features whose points may be non-monotone
+    min_bin_share: float = Field(0.05, gt=0, lt=0.5)  # smallest share of training rows a bin has
+    max_bins: int = Field(10, ge=2, le=50)
+    special_codes: list[float] = Field(default_factory=list)  # numeric codes binned apart
+    C: float = Field(1.0, gt=0)  # inverse regularisation of the logistic regression on WoE
+    pdo: float = Field(20.0, gt=0)  # points to double the odds (of good)
+    base_score: float = 600.0  # the score where the odds of good are base_odds to 1
+    base_odds: float = Field(50.0, gt=0)
+    decimals: int = Field(0, ge=0, le=4)  # points rounded to this many decimals
+    iv_min: float = Field(0.02, ge=0)  # a feature's IV below: useless; above iv_max: leakage?
+    iv_max: float = Field(0.5, gt=0)
+    age_column: str | None = "Age"  # Regulation B's age rule applies to it when it is an input
+
+    @model_validator(mode="after")
+    def _check_iv_band(self):
+        """The IV band must be an interval."""
+        if self.iv_min >= self.iv_max:
+            raise ValueError(f"iv_min {self.iv_min} must be below iv_max {self.iv_max}")
+        return self
+
+
 class TrainConfig(_Section):
     """The model pipeline: outliers, features, scaling, PCA, model."""
 
@@ -209,13 +251,21 @@ class TrainConfig(_Section):
     scaling: Literal["none", "standard", "robust"] = "standard"
     pca: PcaConfig = PcaConfig()
     categories: CategoriesConfig = CategoriesConfig()
-    model: Literal["logreg", "rf", "hgb"] = "logreg"
+    model: Literal["logreg", "rf", "hgb", "scorecard"] = "logreg"
     # Recalibration of the model's scores, fitted on out-of-fold predictions of the train split
     # and saved inside the pipeline: none | sigmoid (Platt) | isotonic.
     calibration: Literal["none", "sigmoid", "isotonic"] = "none"
     logreg: LogregConfig = LogregConfig()
     rf: RfConfig = RfConfig()
     hgb: HgbConfig = HgbConfig()
+    scorecard: ScorecardConfig = ScorecardConfig()
+
+    @model_validator(mode="after")
+    def _check_scorecard(self):
+        """A scorecard's probability is read from its points: no recalibration, no PCA."""
+        if self.model == "scorecard" and (self.calibration != "none" or self.pca.n_components):
+            raise ValueError("model scorecard needs calibration: none and pca.n_components: null")
+        return self
 
 
 class EvaluateConfig(_Section):

@@ -201,3 +201,42 @@ def git_repo(path: Path, monkeypatch) -> Path:
         monkeypatch.setenv(f"GIT_{key}_EMAIL", "test@example.com")
     subprocess.run(["git", "init", "-q", "-b", "main"], check=True)
     return path
+
+
+def scorecard_frame(
+    rows: int = 2000, seed: int = 0, age_penalty: float = -0.2, tie: float = 0.5
+) -> pd.DataFrame:
+    """Features and a 0/1 target (`Status`) for scorecard tests: seniority lowers the default
+    rate, Age is correlated with it (`tie`); `age_penalty` > 0 makes age raise the risk once
+    seniority is known (the model then scores older applicants lower: Regulation B's age rule
+    breaks).
+    Income has missing values, Home a missing value and a rare level."""
+    rng = np.random.default_rng(seed)
+    seniority = rng.normal(0, 1, rows)
+    age_z = tie * seniority + np.sqrt(1 - tie**2) * rng.normal(0, 1, rows)
+    income = rng.lognormal(4.8, 0.4, rows)
+    home = rng.choice(["owner", "rent", "parents"], rows, p=[0.5, 0.35, 0.15])
+    logit = -1.0 - 0.5 * seniority + age_penalty * age_z - 0.8 * np.log(income / 120)
+    logit = logit + np.where(home == "rent", 0.6, 0.0)
+    status = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(np.int8)
+    frame = pd.DataFrame(
+        {
+            "Seniority": np.round(np.clip(8 + 5 * seniority, 0, None)),
+            "Age": np.round(45 + 12 * age_z),
+            "Income": np.round(income),
+            "Debt": np.round(rng.exponential(200, rows)),
+            "Home": pd.Series(home, dtype=object),
+            "Status": status,
+        }
+    )
+    frame.loc[rng.random(rows) < 0.05, "Income"] = np.nan
+    frame.loc[3, "Home"] = np.nan
+    return frame
+
+
+SCORECARD_SCHEMA = {
+    "target": "Status",
+    "positive": "1",
+    "numeric": ["Seniority", "Age", "Income", "Debt"],
+    "categorical": ["Home"],
+}

@@ -16,6 +16,9 @@ training applicant saved in `model.json` (`reference`, written by the train stag
   features that only matter together each get a partial share), which is why it is a ranking
   of reasons, not a decomposition of the score.
 
+- Scorecard, the adverse-action convention: a feature's contribution is its points shortfall,
+  the most points any of its bins gives minus the applicant's points on it (`shortfalls`).
+
 Reasons are the features with a positive contribution, largest first, at most K (four is the
 usual number on an adverse-action notice).
 """
@@ -34,6 +37,7 @@ if TYPE_CHECKING:  # scikit-learn is imported by unpickling the model, not by im
 
 EXACT = "logit"  # contributions in log-odds, exact
 REPLACEMENT = "replacement"  # contributions in probability points, one feature at a time
+SHORTFALL = "points"  # a scorecard's points below each feature's maximum
 
 
 def owners(encoded: list[str], inputs: list[str]) -> list[str]:
@@ -54,7 +58,8 @@ def owners(encoded: list[str], inputs: list[str]) -> list[str]:
     return found
 
 
-class Explainer:  # pylint: disable=too-few-public-methods  # prepared once, then applied
+# pylint: disable-next=too-few-public-methods,too-many-instance-attributes  # prepared once
+class Explainer:
     """Per-feature contributions of a fitted pipeline, relative to its training reference."""
 
     def __init__(self, pipeline: Pipeline, reference: dict[str, Any]):
@@ -66,6 +71,9 @@ class Explainer:  # pylint: disable=too-few-public-methods  # prepared once, the
 
         linear = isinstance(pipeline.steps[-1][1], LogisticRegression)
         self.method = EXACT if linear else REPLACEMENT
+        if hasattr(pipeline.steps[-1][1], "pdo"):  # a scorecard (kaizen.pipeline.scorecard)
+            self.method = SHORTFALL
+            self._best = best_points(pipeline)
         if self.method == EXACT:
             self._weights, self._means, self._owner_matrix = self._linear_terms()
 
@@ -97,6 +105,8 @@ class Explainer:  # pylint: disable=too-few-public-methods  # prepared once, the
     def explain(self, inputs: pd.DataFrame, encoded: np.ndarray) -> np.ndarray:
         """`contributions` from the pipeline's own intermediate results (the model inputs and
         their encoding), so that a caller that scored them already does not transform twice."""
+        if self.method == SHORTFALL:
+            return shortfalls(self.pipeline, encoded, self._best, self.inputs)
         if self.method == EXACT:
             exact: np.ndarray = ((encoded - self._means) * self._weights) @ self._owner_matrix
             return exact
@@ -117,6 +127,27 @@ class Explainer:  # pylint: disable=too-few-public-methods  # prepared once, the
         scores = scores.reshape(len(variants), len(inputs))
         changes: np.ndarray = (scores[0] - scores[1:]).T
         return changes
+
+
+def best_points(pipeline: Pipeline) -> pd.Series:
+    """Per feature of a scorecard, the most points any of its bins with training rows gives."""
+    # pylint: disable-next=import-outside-toplevel  # scikit-learn and optbinning: on use only
+    from kaizen.pipeline.scorecard import best_points as best
+
+    return best(pipeline)
+
+
+def shortfalls(
+    pipeline: Pipeline, encoded: np.ndarray, best: pd.Series, inputs: list[str]
+) -> np.ndarray:
+    """A scorecard's reason codes: per applicant and model input, the points below that
+    feature's maximum (`best`), from the binning step's WoE matrix `encoded`; the adverse-action
+    convention ("points lost on each characteristic"), columns in `inputs` order."""
+    binning, model = pipeline.named_steps["prep"], pipeline.steps[-1][1]
+    lost = best.reindex(binning.features).to_numpy() - model.points(encoded)
+    order = [binning.features.index(name) for name in inputs]
+    found: np.ndarray = np.maximum(lost[:, order], 0.0)
+    return found
 
 
 def top_k(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -90,6 +90,8 @@ class Outputs(NamedTuple):
     curve: str  # .format(kind=…, part=…)
     calibration: str  # .format(part=…)
     full_scores: str  # evaluate's DVC-cached Parquet of every row's score
+    scorecard: str = ""  # the scorecard benchmark's metrics and checks
+    scorecard_checks: str = ""
 
     @classmethod
     def from_dvc_yaml(cls) -> "Outputs":
@@ -104,7 +106,23 @@ class Outputs(NamedTuple):
             curve=f"{evaluate}/plots/sklearn/{{kind}}/{{part}}.json",
             calibration=f"{evaluate}/plots/calibration/{{part}}.csv",
             full_scores=stage_option("evaluate", "scores"),
+            scorecard=_optional("scorecard", "metrics"),
+            scorecard_checks=_optional("scorecard", "checks"),
         )
+
+
+def _optional(stage: str, option: str) -> str:
+    """A stage's path option, or "" when dvc.yaml has no such stage (an older pipeline)."""
+    try:
+        return stage_option(stage, option)
+    except KaizenError:
+        return ""
+
+
+def _records(raw: bytes | None) -> list[dict] | None:
+    """A small CSV as one dict per row, or None when missing."""
+    table = parse_table(raw)
+    return None if table is None else table.to_dict("records")
 
 
 def raw_data_change(commit: str, params_path: str) -> DataChange | None:
@@ -237,6 +255,8 @@ def _read_files(commit: str, base: str, params_path: str) -> R.Inputs:
         base_drift=parse_json(runner.file_at(commit, out.drift), f"{base}:{out.drift}"),
         data=raw_data_change(commit, params_path),
         code=code_changes(commit),
+        scorecard=parse_json(workspace(out.scorecard), out.scorecard) if out.scorecard else None,
+        scorecard_checks=_records(workspace(out.scorecard_checks) if out.scorecard else None),
     )
     base_full = full_scores(cached_output(commit, out.full_scores), f"{base}:{out.full_scores}")
     head_full = full_scores(workspace(out.full_scores), out.full_scores)

@@ -26,7 +26,8 @@ RULES = ("best", "one-se")
 # Simplicity order of the one-SE rule, most important first: model family, then PCA (fewer
 # components is simpler; none keeps every column), then calibration, then regularisation within
 # the family (see `complexity`).
-FAMILIES = {"logreg": 0, "hgb": 1, "rf": 2}
+# The scorecard comes first: the industry's simplest model (a points table a validator reads).
+FAMILIES = {"scorecard": -1, "logreg": 0, "hgb": 1, "rf": 2}
 CALIBRATIONS = {"none": 0, "sigmoid": 1, "isotonic": 2}
 HELD_OUT = ("roc_auc", "cost")  # the winner's held-out figures, reported once
 
@@ -236,10 +237,11 @@ def _inf(value: Any) -> float:
 def complexity(params: dict[str, Any]) -> tuple:
     """A sort key, simplest first, from an experiment's flat params (`train.*`).
 
-    Lexicographic: model family (logreg < hgb < rf); PCA components (fewer is simpler, none is
-    every column); calibration (none < sigmoid < isotonic); then regularisation in the family:
-    logreg a smaller C; hgb fewer iterations x leaves, shallower, larger leaves, more L2;
-    rf shallower, larger leaves, fewer trees.
+    Lexicographic: model family (scorecard < logreg < hgb < rf); PCA components (fewer is
+    simpler, none is every column); calibration (none < sigmoid < isotonic); then regularisation
+    in the family: scorecard fewer bins, then a smaller C; logreg a smaller C; hgb fewer
+    iterations x leaves, shallower, larger leaves, more L2; rf shallower, larger leaves, fewer
+    trees.
     """
     model = str(params.get("train.model", "logreg"))
     key: list[float] = [
@@ -247,7 +249,12 @@ def complexity(params: dict[str, Any]) -> tuple:
         _inf(params.get("train.pca.n_components")),
         CALIBRATIONS.get(str(params.get("train.calibration", "none")), len(CALIBRATIONS)),
     ]
-    if model == "logreg":
+    if model == "scorecard":
+        key += [
+            _inf(params.get("train.scorecard.max_bins")),
+            _inf(params.get("train.scorecard.C")),
+        ]
+    elif model == "logreg":
         key += [_inf(params.get("train.logreg.C"))]
     elif model == "hgb":
         size = _inf(params.get("train.hgb.max_iter")) * _inf(params.get("train.hgb.max_leaf_nodes"))

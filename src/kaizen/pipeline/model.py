@@ -25,7 +25,7 @@ from kaizen import KaizenError, __version__
 from kaizen.config import TrainConfig
 from kaizen.pipeline.data import Schema
 from kaizen.pipeline.features import QuantileClipper, RatioFeatures, remove_outliers
-from kaizen.pipeline import scoring
+from kaizen.pipeline import scorecard, scoring
 
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "scipy", "pyarrow")
 CALIBRATION_FOLDS = 5  # inner folds whose out-of-fold predictions fit `train.calibration`
@@ -118,6 +118,12 @@ def build_pipeline(schema: Schema, config: TrainConfig) -> tuple[Pipeline, list[
     """The unfitted pipeline for this schema and config, and the ratios it skipped."""
     ratios, skipped = usable_ratios(schema, config)
     numeric = schema.numeric + [name for name, _, _ in ratios]
+    if config.model == "scorecard":  # binning -> points: no clipping, imputing or scaling
+        binning, points = scorecard.build(
+            numeric, schema.categorical, config.scorecard, config.seed
+        )
+        steps = [("features", RatioFeatures(tuple(ratios))), ("prep", binning), ("model", points)]
+        return Pipeline(steps), skipped
     clip = (
         QuantileClipper(config.outliers.lower, config.outliers.upper)
         if config.outliers.method == "clip"
@@ -210,7 +216,10 @@ def reference_profile(pipeline: Pipeline, features: pd.DataFrame) -> dict:
 
 def known_categories(pipeline: Pipeline) -> dict[str, list[str]]:
     """Per categorical column, the values the fitted encoder knows (the imputer's fill value for
-    missing cells left out): any other value is scored as an all-zero one-hot, i.e. unseen."""
+    missing cells left out): any other value is scored as an all-zero one-hot, i.e. unseen.
+    A scorecard knows the categories of its bins (any other takes its "unseen" points)."""
+    if scorecard.is_scorecard(pipeline):
+        return scorecard.known_categories(pipeline)
     cat = pipeline.named_steps["prep"].named_transformers_["cat"]
     fill = cat.named_steps["impute"].fill_value
     onehot = cat.named_steps["encode"]
@@ -222,6 +231,8 @@ def known_categories(pipeline: Pipeline) -> dict[str, list[str]]:
 
 def _categorical(pipeline: Pipeline) -> list[str]:
     """The columns of the fitted preprocessing step's categorical branch."""
+    if scorecard.is_scorecard(pipeline):
+        return list(pipeline.named_steps["prep"].categorical)
     return next(
         list(cols) for name, _, cols in pipeline.named_steps["prep"].transformers_ if name == "cat"
     )

@@ -36,8 +36,9 @@ def encode(prep: ColumnTransformer, inputs: pd.DataFrame) -> np.ndarray:
     """`prep.transform(inputs)`, with the categorical branch run once per distinct combination of
     its columns' values instead of once per row: its imputer (a constant) and one-hot encoder
     treat each row alone, so the result is identical, and applications share few combinations
-    (141 in 100,000 rows: that branch's per-value Python work is most of the preprocessing)."""
-    if prep.sparse_output_:
+    (141 in 100,000 rows: that branch's per-value Python work is most of the preprocessing).
+    A step that is not a ColumnTransformer (the scorecard's binning) is run as it is."""
+    if not hasattr(prep, "transformers_") or prep.sparse_output_:
         return prep.transform(inputs)
     parts = []
     for name, transformer, columns in prep.transformers_:

@@ -16,6 +16,7 @@ from kaizen.reporting.datadiff import DataChange, data_change_section
 from kaizen.drift.rendering import features_table
 from kaizen.format import VERDICT_ICONS, details, fmt, is_number
 from kaizen.pipeline.metrics import PARTS
+from kaizen.reporting import scorecard
 from kaizen.reporting.significance import BOOTSTRAP, LEVEL, Interval, compare_scores
 from kaizen.reporting.tables import changed, evaluate_table, metrics_table, params_table
 from kaizen.reporting.valuediff import headline
@@ -176,6 +177,8 @@ class Inputs:  # pylint: disable=too-many-instance-attributes
     # part -> (base, head): "full" (every row, DVC copy) or "git" (the capped git copy)
     score_sources: dict[str, tuple[str, str]] = field(default_factory=dict)
     calibration: dict[str, pd.DataFrame | None] = field(default_factory=dict)  # head's tables
+    scorecard: dict | None = None  # the scorecard benchmark's metrics (head)
+    scorecard_checks: list[dict] | None = None  # its validator checks (head)
 
 
 def significance(inputs: Inputs) -> list[Interval]:
@@ -396,6 +399,11 @@ def build(inputs: Inputs) -> str:
         Section("model metrics", main_metrics, 1),
         Section("significance", significance_section(intervals, inputs), 1),
         Section("calibration", calibration_section(inputs), 2),
+        Section(
+            "scorecard",
+            scorecard.section(inputs.head_metrics, inputs.scorecard, inputs.scorecard_checks),
+            2,
+        ),
         Section("params", params_table(inputs.params_diff), 2),
         Section("curves", curve_charts(inputs.curves), 6),
         Section("images", "### Images\n\n" + images if images else "", 6),

@@ -7,9 +7,11 @@ from __future__ import annotations
 from kaizen.bundle import artifact, profile, scoring
 from kaizen.config import MonitorParams, Params
 from kaizen.io import files
+from kaizen.pipeline import scorecard, scorecard_sql
 from kaizen.pipeline.model import engineered
 
 HELP = "the deployable bundle: model, bundle.json, test scores (--output folder)"
+SQL = "scorecard.sql"  # the scorecard's score as one SQL expression (a scorecard model only)
 PATHS = ("model", "info", "metrics", "calibration", "scores", "reference", "output")
 
 
@@ -47,12 +49,16 @@ def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml 
     if params.bundle.reference_rows:
         sample = raw.sample(min(params.bundle.reference_rows, len(raw)), random_state=0)
         frames[artifact.REFERENCE_ROWS] = sample[loaded.schema.features].reset_index(drop=True)
+    texts = {}
+    if scorecard.is_scorecard(loaded.pipeline):  # the points as SQL, for scoring in a warehouse
+        texts[SQL] = scorecard_sql.of_pipeline(loaded.pipeline)
     with files.atomic_dir(output) as tmp:
-        artifact.save(tmp, model, document, frames)
+        artifact.save(tmp, model, document, frames, texts)
     return {
         "version": loaded.version,
         "threshold": document["threshold"].value,
         "rule": document["threshold"].rule,
         "features_profiled": len(document["profile"]),
         "reference_rows": len(frames.get(artifact.REFERENCE_ROWS, [])),
+        "sql": bool(texts),
     }

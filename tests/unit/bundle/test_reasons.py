@@ -8,8 +8,9 @@ import pytest
 from kaizen import KaizenError
 from kaizen.pipeline import model as M
 from kaizen.pipeline.data import Schema
-from kaizen.bundle.reasons import EXACT, REPLACEMENT, Explainer, owners, top_reasons
-from tests.unit.helpers import credit_frame, make_params
+from kaizen.bundle.reasons import EXACT, REPLACEMENT, SHORTFALL, Explainer, owners, top_reasons
+from kaizen.pipeline import scorecard as S
+from tests.unit.helpers import SCORECARD_SCHEMA, credit_frame, make_params, scorecard_frame
 
 SCHEMA = Schema("Status", "bad", ["Income", "Debt", "Amount", "Price"], ["Home"])
 
@@ -145,3 +146,25 @@ def test_explainer_refuses_a_reference_of_another_model():
     reference = dict(trained.reference, encoded_means={"num__Other": 0.0})
     with pytest.raises(KaizenError, match="reference.encoded_means does not match"):
         Explainer(trained.pipeline, reference)
+
+
+def test_scorecard_reasons_are_points_shortfalls():
+    """A scorecard's reasons: each feature's best points minus the applicant's, largest first;
+    the shortfalls add up to the best possible score minus the applicant's score."""
+    schema = Schema.from_dict(SCORECARD_SCHEMA)
+    frame = scorecard_frame()
+    trained = M.train(frame, schema, make_params({"train": {"model": "scorecard"}}).train)
+    explainer = Explainer(trained.pipeline, trained.reference)
+    assert explainer.method == SHORTFALL
+    new = scorecard_frame(50, seed=5)[schema.features]
+    found = explainer.contributions(new)
+    assert list(found.columns) == explainer.inputs and (found.to_numpy() >= 0).all()
+    table = S.table(trained.pipeline)
+    best = table[(table["kind"] == S.REGULAR) | (table["count"] > 0)]
+    best = best.groupby("feature")["points"].max()
+    inputs = trained.pipeline.named_steps["features"].transform(new)
+    points = S.table_points(table, inputs)
+    np.testing.assert_allclose(found.to_numpy(), (best[points.columns] - points)[found.columns])
+    reasons = top_reasons(found, 4)
+    first = found.iloc[0].sort_values(ascending=False, kind="stable")
+    assert reasons[0][0] == (first.index[0], first.iloc[0])

@@ -107,6 +107,7 @@ def test_metric_files_with_their_stage():
     assert pipeline.metric_files(DVC_YAML) == {
         "metrics/ingest.json": "ingest",
         "metrics/train.json": "train",
+        "metrics/train/scorecard.json": "scorecard",
         "metrics/evaluate/metrics.json": "evaluate",
         "metrics/drift/metrics.json": "drift",
     }

@@ -205,10 +205,14 @@ def test_one_se_rule_prefers_the_simplest_within_one_se(shown):
 
 
 def test_complexity_order():
-    """Family first (logreg < hgb < rf), then fewer PCA components, then calibration, then
-    stronger regularisation."""
+    """Family first (scorecard < logreg < hgb < rf), then fewer PCA components, then
+    calibration, then stronger regularisation."""
     logreg = {"train.model": "logreg", "train.logreg.C": 1.0, "train.pca.n_components": None}
+    scorecard = {"train.model": "scorecard", "train.scorecard.max_bins": 10}
     order = [
+        {**scorecard, "train.scorecard.max_bins": 5},
+        {**scorecard, "train.scorecard.C": 0.1},
+        scorecard,
         {**logreg, "train.logreg.C": 0.01},
         logreg,
         {**logreg, "train.calibration": "sigmoid"},
@@ -220,7 +224,25 @@ def test_complexity_order():
     ]
     keys = [experiments.complexity(params) for params in order]
     assert keys == sorted(keys)
-    assert experiments.complexity({**logreg, "train.pca.n_components": 3}) < keys[0]
+    assert experiments.complexity({**logreg, "train.pca.n_components": 3}) < keys[3]
+
+
+def test_one_se_rule_picks_a_scorecard_within_one_se(shown):
+    """A scorecard experiment within one SE of the best wins the one-SE rule: the simplest."""
+    baseline, rows = shown
+    top = experiments.best(rows, baseline, AUC, "max")
+    value, se = top.metrics[AUC], top.metrics[f"{AUC}_se"]
+    card = experiments.Experiment(
+        "card",
+        "c0",
+        "success",
+        {"train.model": "scorecard"},
+        {AUC: value - se / 2, f"{AUC}_se": se},
+    )
+    assert experiments.best([*rows, card], baseline, AUC, "max", rule="one-se").name == "card"
+    assert experiments.best([*rows, card], baseline, AUC, "max").name == top.name
+    far = experiments.Experiment("far", "c1", "success", card.params, {AUC: value - 2 * se})
+    assert experiments.best([*rows, far], baseline, AUC, "max", rule="one-se").name != "far"
 
 
 def test_held_out_figures_of_the_winner(shown):
