@@ -179,17 +179,23 @@ def _finite(value: float) -> float:
 
 
 def save(
-    folder: Path, pipeline_file: str | Path, info: dict[str, Any], frames: dict[str, pd.DataFrame]
+    folder: Path,
+    pipeline_file: str | Path,
+    info: dict[str, Any],
+    frames: dict[str, pd.DataFrame],
+    copies: dict[str, str | Path] | None = None,
 ) -> None:
     """Write the bundle into `folder` (an empty temporary folder: the caller renames it): the
-    model file copied, each frame as Parquet, then bundle.json with every file's SHA-256. Files
+    model file copied, each frame as Parquet, `copies` (bundle name -> file), then bundle.json with every file's SHA-256. Files
     get the umask's permissions (an image's non-root user reads them), except the optional
     applicant rows (personal data: 0600)."""
     folder = Path(folder)
     files.copy_file(pipeline_file, folder / MODEL)
     for name, frame in frames.items():
         files.write_parquet(frame, folder / name)
-    hashes = {name: files.file_sha256(folder / name) for name in [MODEL, *frames]}
+    for name, source in (copies or {}).items():  # e.g. the model card, hashed like the rest
+        files.copy_file(source, folder / name)
+    hashes = {name: files.file_sha256(folder / name) for name in [MODEL, *frames, *(copies or {})]}
     if hashes[MODEL] != info["model"]["model_sha256"]:
         raise KaizenError(f"{pipeline_file}: SHA-256 differs from its model.json (rerun train)")
     document = BundleInfo.model_validate({**info, "files": hashes})

@@ -10,7 +10,7 @@ from types import ModuleType
 
 from kaizen.io.params import load_params
 
-STAGES = ("ingest", "prepare", "train", "evaluate", "drift", "bundle")
+STAGES = ("ingest", "prepare", "train", "evaluate", "drift", "fairness", "card", "bundle")
 
 
 def module(name: str) -> ModuleType:

@@ -10,7 +10,9 @@ from kaizen.io import files
 from kaizen.pipeline.model import engineered
 
 HELP = "the deployable bundle: model, bundle.json, test scores (--output folder)"
-PATHS = ("model", "info", "metrics", "calibration", "scores", "reference", "output")
+PATHS = ("model", "info", "metrics", "calibration", "scores", "reference", "card", "card_json",
+         "output")
+CARD = ("model_card.md", "model_card.json")  # the card's two files, as the bundle names them
 
 
 def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml passes
@@ -22,6 +24,8 @@ def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml 
     calibration: str,
     scores: str,
     reference: str,
+    card: str,
+    card_json: str,
     output: str,
 ) -> dict:
     """Verify the trained model, gather what production needs, write the folder atomically."""
@@ -48,7 +52,8 @@ def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml 
         sample = raw.sample(min(params.bundle.reference_rows, len(raw)), random_state=0)
         frames[artifact.REFERENCE_ROWS] = sample[loaded.schema.features].reset_index(drop=True)
     with files.atomic_dir(output) as tmp:
-        artifact.save(tmp, model, document, frames)
+        copies = {CARD[0]: card, CARD[1]: card_json}
+        artifact.save(tmp, model, document, frames, copies)
     return {
         "version": loaded.version,
         "threshold": document["threshold"].value,
