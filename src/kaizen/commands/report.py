@@ -90,6 +90,7 @@ class Outputs(NamedTuple):
     curve: str  # .format(kind=…, part=…)
     calibration: str  # .format(part=…)
     full_scores: str  # evaluate's DVC-cached Parquet of every row's score
+    fairness: str = ""  # the fairness stage's report.json (empty: no fairness stage)
 
     @classmethod
     def from_dvc_yaml(cls) -> "Outputs":
@@ -104,7 +105,16 @@ class Outputs(NamedTuple):
             curve=f"{evaluate}/plots/sklearn/{{kind}}/{{part}}.json",
             calibration=f"{evaluate}/plots/calibration/{{part}}.csv",
             full_scores=stage_option("evaluate", "scores"),
+            fairness=_fairness_report(),
         )
+
+
+def _fairness_report() -> str:
+    """The fairness stage's report.json, or '' for a dvc.yaml without that stage."""
+    try:
+        return f"{stage_option('fairness', 'output')}/report.json"
+    except KaizenError:
+        return ""
 
 
 def raw_data_change(commit: str, params_path: str) -> DataChange | None:
@@ -237,6 +247,12 @@ def _read_files(commit: str, base: str, params_path: str) -> R.Inputs:
         base_drift=parse_json(runner.file_at(commit, out.drift), f"{base}:{out.drift}"),
         data=raw_data_change(commit, params_path),
         code=code_changes(commit),
+        fairness=(
+            parse_json(runner.file_at(commit, out.fairness), f"{base}:{out.fairness}"),
+            parse_json(workspace(out.fairness), out.fairness),
+        )
+        if out.fairness
+        else (None, None),
     )
     base_full = full_scores(cached_output(commit, out.full_scores), f"{base}:{out.full_scores}")
     head_full = full_scores(workspace(out.full_scores), out.full_scores)
