@@ -26,7 +26,8 @@ from kaizen.bundle import scoring
 from kaizen.cli import main
 from kaizen.commands.pipeline import stage_option
 from kaizen.config import parse_params
-from kaizen.stages import bundle, card, drift, evaluate, fairness, ingest, prepare, train
+from kaizen.stages import bundle, card, evaluate, fairness, ingest, prepare, train
+from kaizen.stages import drift as drift_stage
 from tests.integration.conftest import free_port
 from tests.unit.monitoring.events import store_events
 from tests.unit.io.test_net import webhook
@@ -101,8 +102,8 @@ def fixture_built(tmp_path_factory) -> Built:
     prepare.run(params, **{name: at("prepare", name) for name in prepare.PATHS})
     train.run(params, **{name: at("train", name) for name in train.PATHS})
     evaluate.run(params, **{name: at("evaluate", name) for name in evaluate.PATHS})
-    for stage in (drift, fairness):
-        stage.run(params, **{name: at(stage.__name__.split(".")[-1], name) for name in stage.PATHS})
+    drift_stage.run(params, **{name: at("drift", name) for name in drift_stage.PATHS})
+    fairness.run(params, **{name: at("fairness", name) for name in fairness.PATHS})
     card.run(
         params,
         **{name: at("card", name) for name in card.PATHS if name not in ("data", "jsonschema")},

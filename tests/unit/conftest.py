@@ -84,23 +84,49 @@ CARD_PARAMS = {
 def carded(params, fitted: Artefacts, root: Path) -> None:
     """drift, fairness and card after evaluate (under `root`), as dvc.yaml runs them; Home is
     declared protected but the fitted model uses it (the flagged case)."""
-    params = params.model_copy(update={"fairness": make_params(CARD_PARAMS).fairness,
-                                       "model_card": make_params(CARD_PARAMS).model_card})
-    drift.run(params, reference=str(fitted.reference), current=str(fitted.current),
-              test=str(fitted.test), schema=str(fitted.schema), model=str(fitted.model),
-              info=str(fitted.info), output=str(root / "drift"))
-    fairness.run(params, scores=str(root / "scores.parquet"), test=str(fitted.test),
-                 current=str(fitted.current), train=str(fitted.train), schema=str(fitted.schema),
-                 model=str(fitted.model), info=str(fitted.info),
-                 evaluation=str(root / "evaluate" / "metrics.json"), output=str(root / "fairness"))
+    params = params.model_copy(
+        update={
+            "fairness": make_params(CARD_PARAMS).fairness,
+            "model_card": make_params(CARD_PARAMS).model_card,
+        }
+    )
+    drift.run(
+        params,
+        reference=str(fitted.reference),
+        current=str(fitted.current),
+        test=str(fitted.test),
+        schema=str(fitted.schema),
+        model=str(fitted.model),
+        info=str(fitted.info),
+        output=str(root / "drift"),
+    )
+    fairness.run(
+        params,
+        scores=str(root / "scores.parquet"),
+        test=str(fitted.test),
+        current=str(fitted.current),
+        train=str(fitted.train),
+        schema=str(fitted.schema),
+        model=str(fitted.model),
+        info=str(fitted.info),
+        evaluation=str(root / "evaluate" / "metrics.json"),
+        output=str(root / "fairness"),
+    )
     card.run(
-        params, model=str(fitted.model), info=str(fitted.info), data=str(fitted.raw),
-        ingest=str(fitted.ingest_metrics), training=str(fitted.train_metrics),
+        params,
+        model=str(fitted.model),
+        info=str(fitted.info),
+        data=str(fitted.raw),
+        ingest=str(fitted.ingest_metrics),
+        training=str(fitted.train_metrics),
         evaluation=str(root / "evaluate" / "metrics.json"),
         importance=str(root / "evaluate" / "plots" / "importance.csv"),
         drift=str(root / "drift" / "metrics.json"),
         fairness=str(root / "fairness" / "report.json"),
         scorecard=str(root / "no-scorecard.csv"),
-        jsonschema=str(Path(__file__).resolve().parents[2] / "src/kaizen/card/model_card.schema.json"),
-        markdown=str(root / "card.md"), document=str(root / "card.json"),
+        jsonschema=str(
+            Path(__file__).resolve().parents[2] / "src/kaizen/card/model_card.schema.json"
+        ),
+        markdown=str(root / "card.md"),
+        document=str(root / "card.json"),
     )

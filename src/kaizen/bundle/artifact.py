@@ -186,9 +186,9 @@ def save(
     copies: dict[str, str | Path] | None = None,
 ) -> None:
     """Write the bundle into `folder` (an empty temporary folder: the caller renames it): the
-    model file copied, each frame as Parquet, `copies` (bundle name -> file), then bundle.json with every file's SHA-256. Files
-    get the umask's permissions (an image's non-root user reads them), except the optional
-    applicant rows (personal data: 0600)."""
+    model file copied, each frame as Parquet, `copies` (bundle name -> file: the model card),
+    then bundle.json with every file's SHA-256. Files get the umask's permissions (an image's
+    non-root user reads them), except the optional applicant rows (personal data: 0600)."""
     folder = Path(folder)
     files.copy_file(pipeline_file, folder / MODEL)
     for name, frame in frames.items():

@@ -115,9 +115,11 @@ def method(src: Sources) -> dict[str, Any]:
     train = src.params.train
     out: dict[str, Any] = {
         "model": train.model,
-        "settings": getattr(train, train.model).model_dump(mode="json")
-        if hasattr(train, train.model)
-        else {},
+        "settings": (
+            getattr(train, train.model).model_dump(mode="json")
+            if hasattr(train, train.model)
+            else {}
+        ),
         "calibration": train.calibration,
         "scaling": train.scaling,
         "features": list(src.importance),
@@ -222,8 +224,12 @@ def change_log(src: Sources) -> dict[str, Any]:
             new = src.evaluation.get(part, {}).get(key)
             if old is not None and new is not None:
                 figures[f"{part}.{key}"] = {"base": old, "now": new, "delta": round(new - old, 6)}
-    return {"base": base["revision"], "commit": base["commit"], "params": changed,
-            "figures": figures}
+    return {
+        "base": base["revision"],
+        "commit": base["commit"],
+        "params": changed,
+        "figures": figures,
+    }
 
 
 def _flat(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from kaizen.fairness.rendering import stability_line, table
 
@@ -52,7 +52,7 @@ def identity(card: dict[str, Any]) -> list[str]:
 def intended_use(card: dict[str, Any]) -> list[str]:
     """The team's words."""
     lines = [card["intended"], "", "Out of scope:"] + [f"- {item}" for item in card["out_of_scope"]]
-    return lines + ([f"", f"Owner: {card['owner']}"] if card.get("owner") else [])
+    return lines + (["", f"Owner: {card['owner']}"] if card.get("owner") else [])
 
 
 def data(card: dict[str, Any]) -> list[str]:
@@ -60,14 +60,19 @@ def data(card: dict[str, Any]) -> list[str]:
     lines = ["Windows:"] + _pairs(card["windows"]) + ["", f"Target: {card['target']}", ""]
     lines += [f"Sample: {card['sample']}", "", "Exclusions:"] + _pairs(card["exclusions"])
     lines += ["", "Protected attributes:"]
-    lines += [f"- {p['column']} (groups: {p['groups']}): {p['handling']}" for p in card["protected"]]
+    lines += [
+        f"- {p['column']} (groups: {p['groups']}): {p['handling']}" for p in card["protected"]
+    ]
     return lines or ["none declared"]
 
 
 def method(card: dict[str, Any]) -> list[str]:
     """Model, features, coefficients, scorecard."""
-    lines = [f"Model: {card['model']} {card['settings']}; calibration {card['calibration']}; "
-             f"scaling {card['scaling']}.", ""]
+    lines = [
+        f"Model: {card['model']} {card['settings']}; calibration {card['calibration']}; "
+        f"scaling {card['scaling']}.",
+        "",
+    ]
     lines += ["Decision threshold:"] + _pairs(card["threshold"]) + [""]
     lines += ["Permutation importance (test, drop in ROC AUC):", ""] + _rows(card["features"])
     if card.get("coefficients"):
@@ -75,7 +80,9 @@ def method(card: dict[str, Any]) -> list[str]:
         lines += ["", "Coefficients (log-odds per unit of the encoded column):", ""]
         lines += _rows(coefficients)
     if card.get("scorecard"):
-        lines += ["", "Scorecard points (metrics/train/scorecard.csv):", ""] + _rows(card["scorecard"])
+        lines += ["", "Scorecard points (metrics/train/scorecard.csv):", ""] + _rows(
+            card["scorecard"]
+        )
     else:
         lines += ["", "Scorecard: none (no metrics/train/scorecard.csv for this model)."]
     return lines
@@ -89,7 +96,9 @@ def performance(card: dict[str, Any]) -> list[str]:
             found = dict(card[part])
             calibration = found.pop("calibration", {})
             lines += ["", f"{part}:"] + _pairs(found)
-            lines += [f"- calibration: {', '.join(f'{k} {_number(v)}' for k, v in calibration.items())}"]
+            lines += [
+                f"- calibration: {', '.join(f'{k} {_number(v)}' for k, v in calibration.items())}"
+            ]
     return lines
 
 
@@ -109,8 +118,11 @@ def fairness(card: dict[str, Any]) -> list[str]:
 def explainability(card: dict[str, Any]) -> list[str]:
     """Reason-code method and stability."""
     never = ", ".join(card["never_cited"]) or "none declared"
-    return [f"Method: {card['method']}.", f"Never cited as a reason: {never}.",
-            stability_line(card["stability"])]
+    return [
+        f"Method: {card['method']}.",
+        f"Never cited as a reason: {never}.",
+        stability_line(card["stability"]),
+    ]
 
 
 def limitations(card: list[str]) -> list[str]:
@@ -120,8 +132,12 @@ def limitations(card: list[str]) -> list[str]:
 
 def monitoring(card: dict[str, Any]) -> list[str]:
     """Signals and thresholds."""
-    return [f"Run by {card['command']}.", "", "Signals:"] + _pairs(card["signals"]) + [
-        "", "Drift:"] + _pairs(card["drift"])
+    return (
+        [f"Run by {card['command']}.", "", "Signals:"]
+        + _pairs(card["signals"])
+        + ["", "Drift:"]
+        + _pairs(card["drift"])
+    )
 
 
 def change_log(card: dict[str, Any]) -> list[str]:
@@ -130,18 +146,32 @@ def change_log(card: dict[str, Any]) -> list[str]:
         return [f"Base {card['base']}: {card['note']}"]
     lines = [f"Against base revision {card['base']} ({card['commit'][:12]}):", ""]
     params = [f"- {k}: {v['base']} -> {v['now']}" for k, v in card["params"].items()]
-    figures = [f"- {k}: {_number(v['base'])} -> {_number(v['now'])} ({v['delta']:+.4f})"
-               for k, v in card["figures"].items()]
-    return lines + ["Params changed:"] + (params or ["- none"]) + ["", "Figures:"] + (
-        figures or ["- none comparable"])
+    figures = [
+        f"- {k}: {_number(v['base'])} -> {_number(v['now'])} ({v['delta']:+.4f})"
+        for k, v in card["figures"].items()
+    ]
+    return (
+        lines
+        + ["Params changed:"]
+        + (params or ["- none"])
+        + ["", "Figures:"]
+        + (figures or ["- none comparable"])
+    )
 
 
 def markdown(card: dict[str, Any]) -> str:
     """The card."""
-    renderers = {
-        "identity": identity, "intended_use": intended_use, "data": data, "method": method,
-        "performance": performance, "fairness": fairness, "explainability": explainability,
-        "limitations": limitations, "monitoring": monitoring, "change_log": change_log,
+    renderers: dict[str, Callable[[Any], list[str]]] = {
+        "identity": identity,
+        "intended_use": intended_use,
+        "data": data,
+        "method": method,
+        "performance": performance,
+        "fairness": fairness,
+        "explainability": explainability,
+        "limitations": limitations,
+        "monitoring": monitoring,
+        "change_log": change_log,
     }
     lines = [f"# Model card: {card['identity']['model_version']}", ""]
     for key, title in TITLES.items():

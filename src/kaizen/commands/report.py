@@ -248,11 +248,13 @@ def _read_files(commit: str, base: str, params_path: str) -> R.Inputs:
         data=raw_data_change(commit, params_path),
         code=code_changes(commit),
         fairness=(
-            parse_json(runner.file_at(commit, out.fairness), f"{base}:{out.fairness}"),
-            parse_json(workspace(out.fairness), out.fairness),
-        )
-        if out.fairness
-        else (None, None),
+            (
+                parse_json(runner.file_at(commit, out.fairness), f"{base}:{out.fairness}"),
+                parse_json(workspace(out.fairness), out.fairness),
+            )
+            if out.fairness
+            else (None, None)
+        ),
     )
     base_full = full_scores(cached_output(commit, out.full_scores), f"{base}:{out.full_scores}")
     head_full = full_scores(workspace(out.full_scores), out.full_scores)

@@ -71,7 +71,6 @@ def reference_group(groups: pd.Series, spec: Protected) -> str:
     return str(sorted(largest)[0])
 
 
-
 def protected_inputs(schema: Schema, train: TrainConfig, config: FairnessConfig) -> list[str]:
     """The declared protected columns and the engineered ratios built from one: never a reason
     code, and out of the model with `train.exclude_protected`."""

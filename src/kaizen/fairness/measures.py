@@ -159,7 +159,7 @@ def jeffreys(defaults: float, n: float, expected: float) -> tuple[float, float]:
 
 def _interval(values: np.ndarray) -> list[list[float | None]]:
     """Percentile interval per column of a (resamples, groups) array, NaN-aware."""
-    out = []
+    out: list[list[float | None]] = []
     for column in values.T:
         kept = column[np.isfinite(column)]
         if len(kept) < 2:
@@ -174,7 +174,7 @@ def _value(number: float) -> float | None:
     return round(float(number), 6) if math.isfinite(number) else None
 
 
-def attribute(  # pylint: disable=too-many-arguments,too-many-locals
+def attribute(  # pylint: disable=too-many-arguments,too-many-locals,too-many-positional-arguments
     y: np.ndarray | None,
     refused: np.ndarray,
     score: np.ndarray,
@@ -189,7 +189,7 @@ def attribute(  # pylint: disable=too-many-arguments,too-many-locals
     codes = np.searchsorted(labels, groups.astype(str).to_numpy())
     ref = labels.index(reference)
     labelled = y is not None
-    y_used = y.astype("float64") if labelled else np.zeros(len(score))
+    y_used = np.zeros(len(score)) if y is None else y.astype("float64")
     table = metric_frame(y_used.astype(int), refused.astype(int), score, groups.astype(str))
     point = points(table.reindex(labels), ref)
     sizes = np.bincount(codes, minlength=len(labels))
@@ -197,8 +197,9 @@ def attribute(  # pylint: disable=too-many-arguments,too-many-locals
     boot: dict[str, np.ndarray] = {}
     if config.bootstrap and len(score):
         rows = rng.integers(0, len(score), (config.bootstrap, len(score)))
-        resampled = group_sums(codes[rows], y_used[rows], refused[rows].astype(float),
-                               score[rows], len(labels))
+        resampled = group_sums(
+            codes[rows], y_used[rows], refused[rows].astype(float), score[rows], len(labels)
+        )
         boot = figures(resampled, ref)
     shown = FIGURES if labelled else ("approval_rate", "air", "mean_score")
     out: dict[str, Any] = {"reference": reference, "labelled": labelled, "groups": {}}
@@ -211,13 +212,18 @@ def attribute(  # pylint: disable=too-many-arguments,too-many-locals
         if labelled and label in table.index:
             row["observed_expected_ci"] = [
                 _value(v)
-                for v in jeffreys(table.at[label, "defaults"], sizes[i], table.at[label, "expected"])
+                for v in jeffreys(
+                    table.at[label, "defaults"], sizes[i], table.at[label, "expected"]
+                )
             ]
         row["air_screen"] = (
             "not judged"
             if not judged[i]
-            else "reference" if i == ref
-            else "below band" if point["air"][i] < config.air_band else "within band"
+            else (
+                "reference"
+                if i == ref
+                else "below band" if point["air"][i] < config.air_band else "within band"
+            )
         )
         out["groups"][label] = row
     if labelled:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 COLUMNS = (
     ("approval_rate", "approval"),
     ("air", "AIR"),

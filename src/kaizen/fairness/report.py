@@ -52,8 +52,13 @@ def assess(
             labelled = len(y) > 0 and not np.isnan(y).any()
             score = frame["score"].to_numpy(dtype="float64")
             results[name] = attribute(
-                y if labelled else None, score >= threshold, score, assigned[name], reference,
-                config, rng,
+                y if labelled else None,
+                score >= threshold,
+                score,
+                assigned[name],
+                reference,
+                config,
+                rng,
             )
             flagged += [f"{name}: {spec.column} {group}" for group in results[name]["flagged"]]
         out["attributes"][spec.column] = {

@@ -33,7 +33,7 @@ def top_reason(explainer: Explainer, features: pd.DataFrame) -> np.ndarray:
     return np.where(positive, names[best], "")
 
 
-def stability(  # pylint: disable=too-many-arguments
+def stability(  # pylint: disable=too-many-arguments,too-many-positional-arguments
     train: pd.DataFrame,
     refused: pd.DataFrame,
     schema: Schema,

@@ -4,8 +4,6 @@ and protected attributes the head model uses."""
 
 from __future__ import annotations
 
-from typing import Any
-
 LEAVES = "⚠️ leaves the band"
 RETURNS = "back in the band"
 
@@ -50,13 +48,14 @@ def section(base: dict | None, head: dict | None) -> str:
     leaving = [f"{c} {g} ({p})" for c, p, g, _, _, m in found if m == LEAVES]
     lines = ["### Fairness (screen at the production threshold)", ""]
     if head.get("protected_in_model"):
+        kept = ", ".join(head["protected_in_model"])
+        lines += [f"⚠️ **Protected attributes used by the model: {kept}**", ""]
+    if leaving:
         lines += [
-            f"⚠️ **Protected attributes used by the model: {', '.join(head['protected_in_model'])}**",
+            f"⚠️ Adverse impact ratio leaves the {head['air_band']} band: "
+            f"{', '.join(leaving)}.",
             "",
         ]
-    if leaving:
-        lines += [f"⚠️ Adverse impact ratio leaves the {head['air_band']} band: "
-                  f"{', '.join(leaving)}.", ""]
     elif base is None:
         lines += ["No fairness report on the base: head figures only.", ""]
     else:

@@ -10,8 +10,17 @@ from kaizen.io import files
 from kaizen.pipeline.model import engineered
 
 HELP = "the deployable bundle: model, bundle.json, test scores (--output folder)"
-PATHS = ("model", "info", "metrics", "calibration", "scores", "reference", "card", "card_json",
-         "output")
+PATHS = (
+    "model",
+    "info",
+    "metrics",
+    "calibration",
+    "scores",
+    "reference",
+    "card",
+    "card_json",
+    "output",
+)
 CARD = ("model_card.md", "model_card.json")  # the card's two files, as the bundle names them
 
 
@@ -52,8 +61,7 @@ def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml 
         sample = raw.sample(min(params.bundle.reference_rows, len(raw)), random_state=0)
         frames[artifact.REFERENCE_ROWS] = sample[loaded.schema.features].reset_index(drop=True)
     with files.atomic_dir(output) as tmp:
-        copies = {CARD[0]: card, CARD[1]: card_json}
-        artifact.save(tmp, model, document, frames, copies)
+        artifact.save(tmp, model, document, frames, {CARD[0]: card, CARD[1]: card_json})
     return {
         "version": loaded.version,
         "threshold": document["threshold"].value,

@@ -17,8 +17,21 @@ from kaizen.config import Params
 from kaizen.io import files
 
 HELP = "the model card: reports/model_card.md + .json (--markdown, --document)"
-PATHS = ("model", "info", "data", "ingest", "training", "evaluation", "importance", "drift",
-         "fairness", "scorecard", "jsonschema", "markdown", "document")
+PATHS = (
+    "model",
+    "info",
+    "data",
+    "ingest",
+    "training",
+    "evaluation",
+    "importance",
+    "drift",
+    "fairness",
+    "scorecard",
+    "jsonschema",
+    "markdown",
+    "document",
+)
 
 
 def _base(params: Params) -> dict:

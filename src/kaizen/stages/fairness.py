@@ -18,7 +18,18 @@ HELP = "fairness report: group figures, AIR screen, reason stability (--output f
 PATHS = ("scores", "test", "current", "train", "schema", "model", "info", "evaluation", "output")
 
 
-def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml passes
+def _parts(scores: pd.DataFrame, frames: dict, columns: list[str]) -> dict[str, pd.DataFrame]:
+    """Per scored part: score, y and the protected columns, by data row."""
+    return {
+        name: scores.loc[scores["part"] == name]
+        .set_index("row")[["score", "y"]]
+        .join(frame[columns])
+        for name, frame in frames.items()
+        if (scores["part"] == name).any()
+    }
+
+
+def run(  # pylint: disable=too-many-arguments,too-many-locals  # a keyword per dvc.yaml path
     params: Params,
     *,
     scores: str,
@@ -35,25 +46,20 @@ def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml 
     layout = Schema.from_dict(files.read_json(schema))
     config = params.fairness
     check_columns(layout.features, config, schema)
-    loaded = scoring.load(model, info)
-    metadata = files.read_json(info)
-    all_scores = files.read_parquet(scores)
+    metadata = scoring.verify(model, info)
+    fitted = fitted_with(metadata, info)
     frames = {"test": files.read_parquet(test), "current": files.read_parquet(current)}
-    parts = {}
-    for name, frame in frames.items():
-        mine = all_scores.loc[all_scores["part"] == name].set_index("row")
-        if len(mine):
-            parts[name] = mine[["score", "y"]].join(frame[config.columns])
+    parts = _parts(files.read_parquet(scores), frames, config.columns)
     threshold = float(files.read_json(evaluation)["threshold"])
-    in_model = [c for c in layout.features if c not in fitted_with(metadata, info).excluded]
+    in_model = [c for c in layout.features if c not in fitted.excluded]
     found = R.assess(parts, threshold, config, in_model, source=test)
-    refused = frames["test"].loc[parts["test"].index[parts["test"]["score"] >= threshold]]
+    refused = parts["test"].index[parts["test"]["score"] >= threshold]
     found["stability"] = stability(
         files.read_parquet(train),
-        refused,
+        frames["test"].loc[refused],
         layout,
-        fitted_with(metadata, info),
-        loaded.explainer,
+        fitted,
+        scoring.unpickle(model, metadata).explainer,
         config.stability_refits,
         config.seed,
     )

@@ -44,7 +44,10 @@ def run(params: Params, *, train: str, schema: str, model: str, info: str, metri
         "versions": M.library_versions(),
         "categories": M.known_categories(trained.pipeline),
         # protected: never a reason code (bundle.reasons); excluded: kept out of the model
-        "reference": {**trained.reference, "protected": protected_inputs(layout, config, params.fairness)},
+        "reference": {
+            **trained.reference,
+            "protected": protected_inputs(layout, config, params.fairness),
+        },
         "protected": params.fairness.columns,
     }
     files.save_model(trained.pipeline, model)

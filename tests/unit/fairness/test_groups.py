@@ -15,16 +15,16 @@ def test_bands_are_left_closed_and_missing_is_a_group():
     """24.9 -> <25, 25 -> 25 to <62, 62 -> >=62; NaN -> missing."""
     ages = pd.Series([18, 24.9, 25, 61.5, 62, 90, np.nan])
     found = G.assign(ages, Protected(column="Age", bands=[25, 62]), "data")
-    assert found.tolist() == [
-        "<25", "<25", "25 to <62", "25 to <62", ">=62", ">=62", G.MISSING
-    ]
+    assert found.tolist() == ["<25", "<25", "25 to <62", "25 to <62", ">=62", ">=62", G.MISSING]
 
 
 def test_categories_keep_their_values():
     """One group per value; missing is its own group."""
     values = pd.Series(["married", "single", None], dtype=object)
     assert G.assign(values, Protected(column="Marital"), "d").tolist() == [
-        "married", "single", "missing"
+        "married",
+        "single",
+        "missing",
     ]
 
 

@@ -45,8 +45,15 @@ def test_figures_by_hand_and_small_group_not_judged():
     assert b["observed_expected"] == pytest.approx(2 / 2.3)
     assert out["equalized_odds_difference"] == pytest.approx(0.5)
     assert b["air_screen"] == "below band" and out["flagged"] == ["b"]
-    small = F.attribute(y, refused, score, groups, "a", config.model_copy(update={"min_group": 5}),
-                        np.random.default_rng(0))
+    small = F.attribute(
+        y,
+        refused,
+        score,
+        groups,
+        "a",
+        config.model_copy(update={"min_group": 5}),
+        np.random.default_rng(0),
+    )
     assert small["groups"]["b"]["air_screen"] == "not judged" and small["flagged"] == []
     assert small["groups"]["b"]["air"] == b["air"]  # reported all the same
 
@@ -54,8 +61,9 @@ def test_figures_by_hand_and_small_group_not_judged():
 def test_unlabelled_part_keeps_decision_figures_only():
     """Without outcomes: approval, AIR, mean score; no TPR, default rate or EOD."""
     _, refused, score, groups = sample(300)
-    out = F.attribute(None, refused, score, groups, "a", FairnessConfig(bootstrap=10),
-                      np.random.default_rng(0))
+    out = F.attribute(
+        None, refused, score, groups, "a", FairnessConfig(bootstrap=10), np.random.default_rng(0)
+    )
     row = out["groups"]["b"]
     assert {"approval_rate", "air", "mean_score"} <= set(row) and "tpr" not in row
     assert "equalized_odds_difference" not in out and out["labelled"] is False
@@ -79,8 +87,9 @@ def test_approval_interval_covers_at_about_95_percent():
         groups = pd.Series(rng.choice(["a", "b"], 400))
         refused = (rng.random(400) >= np.where(groups == "b", truth, 0.8)).astype(int)
         y = rng.integers(0, 2, 400)
-        out = F.attribute(y, refused, rng.random(400), groups, "a",
-                          FairnessConfig(bootstrap=300), rng)
+        out = F.attribute(
+            y, refused, rng.random(400), groups, "a", FairnessConfig(bootstrap=300), rng
+        )
         low, high = out["groups"]["b"]["approval_rate_ci"]
         hits += low <= truth <= high
     assert abs(hits / runs - 0.95) <= 0.04

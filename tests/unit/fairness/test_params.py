@@ -14,8 +14,10 @@ def parsed(fairness: dict, train: dict | None = None):
 
 def test_issue_form_and_exclusion():
     """Declared columns land in train.excluded unless exclude_protected is false."""
-    declared = {"min_group": 30, "protected": [{"column": "Income", "bands": [100, 200]},
-                                              {"column": "Home"}]}
+    declared = {
+        "min_group": 30,
+        "protected": [{"column": "Income", "bands": [100, 200]}, {"column": "Home"}],
+    }
     assert parsed(declared).train.excluded == ("Income", "Home")
     assert parsed(declared, {"exclude_protected": False}).train.excluded == ()
     assert parsed(declared, {"excluded": ["Debt"]}).train.excluded == ("Debt", "Income", "Home")
@@ -24,8 +26,10 @@ def test_issue_form_and_exclusion():
 @pytest.mark.parametrize(
     "fairness, message",
     [
-        ({"protected": [{"column": "A"}, {"column": "A"}]}, "fairness.protected: Value error, a "
-                                                             "column is declared twice"),
+        (
+            {"protected": [{"column": "A"}, {"column": "A"}]},
+            "fairness.protected: Value error, a column is declared twice",
+        ),
         ({"protected": [{"column": "A", "bands": [62, 25]}]}, "fairness.protected.0.bands"),
         ({"protected": [{"column": "A", "bands": []}]}, "fairness.protected.0.bands"),
         ({"protected": [{"colum": "A"}]}, "fairness.protected.0.column: Field required"),

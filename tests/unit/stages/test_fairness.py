@@ -32,9 +32,15 @@ def test_undeclared_column_writes_nothing(bundled, fitted, tmp_path):
     root = bundled.parent
     with pytest.raises(KaizenError, match="fairness.protected: column 'Gender' is not in the data"):
         fairness.run(
-            params, scores=str(root / "scores.parquet"), test=str(fitted.test),
-            current=str(fitted.current), train=str(fitted.train), schema=str(fitted.schema),
-            model=str(fitted.model), info=str(fitted.info),
-            evaluation=str(root / "evaluate" / "metrics.json"), output=str(tmp_path / "out"),
+            params,
+            scores=str(root / "scores.parquet"),
+            test=str(fitted.test),
+            current=str(fitted.current),
+            train=str(fitted.train),
+            schema=str(fitted.schema),
+            model=str(fitted.model),
+            info=str(fitted.info),
+            evaluation=str(root / "evaluate" / "metrics.json"),
+            output=str(tmp_path / "out"),
         )
     assert not (tmp_path / "out").exists()
