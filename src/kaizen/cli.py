@@ -20,7 +20,17 @@ from kaizen import KaizenError, __version__, runtime
 # commands each module registers: `kaizen <command>` imports that module only (start-up time:
 # `kaizen predict` need not load SQLAlchemy or MLflow); help and errors import them all.
 MODULES = {
-    "kaizen.stages": ("ingest", "prepare", "train", "scorecard", "evaluate", "drift", "bundle"),
+    "kaizen.stages": (
+        "ingest",
+        "prepare",
+        "train",
+        "scorecard",
+        "evaluate",
+        "drift",
+        "fairness",
+        "card",
+        "bundle",
+    ),
     "kaizen.commands.summary": ("summary",),
     "kaizen.commands.predict": ("predict",),
     "kaizen.commands.report": ("report",),

@@ -16,6 +16,8 @@ from pydantic import (
 )
 
 from kaizen import KaizenError
+from kaizen.card.params import ModelCardConfig
+from kaizen.fairness.params import FairnessConfig
 from kaizen.splits import TAGS, DateSplit, NoSplit, Split, split_from_current_start
 
 ColumnKind = Literal["numeric", "categorical", "drop"]
@@ -258,6 +260,12 @@ class TrainConfig(_Section):
     logreg: LogregConfig = LogregConfig()
     rf: RfConfig = RfConfig()
     hgb: HgbConfig = HgbConfig()
+    # Columns declared in fairness.protected stay out of the model's features (the pipeline
+    # still carries them for the fairness analysis); false keeps them in, flagged everywhere.
+    exclude_protected: bool = True
+    # Filled from fairness.protected when exclude_protected is true (kept in model.json so that
+    # cross-validation refits exactly the trained model); extra columns may be listed by hand.
+    excluded: tuple[str, ...] = ()
     scorecard: ScorecardConfig = ScorecardConfig()
 
     @model_validator(mode="after")
@@ -415,6 +423,27 @@ class Params(_Section):
     bundle: BundleConfig = BundleConfig()
     report: ReportConfig = ReportConfig()
     monitor: MonitorConfig = MonitorConfig()
+    fairness: FairnessConfig = FairnessConfig()
+    model_card: ModelCardConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exclude_protected(cls, data):
+        """train.excluded gains the fairness.protected columns when train.exclude_protected."""
+        if not isinstance(data, dict):
+            return data
+        train, fairness = data.get("train") or {}, data.get("fairness") or {}
+        if not isinstance(train, dict) or not isinstance(fairness, dict):
+            return data
+        declared = fairness.get("protected") or []
+        if train.get("exclude_protected", True) is not True or not isinstance(declared, list):
+            return data
+        columns = [i["column"] for i in declared if isinstance(i, dict) and "column" in i]
+        listed = train.get("excluded") or []
+        if not isinstance(listed, (list, tuple)):
+            return data
+        merged = list(dict.fromkeys([*listed, *columns]))
+        return {**data, "train": {**train, "excluded": merged}}
 
 
 def _format_error(path: Path, error: ValidationError) -> str:

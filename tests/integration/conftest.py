@@ -29,6 +29,7 @@ FAST_PARAMS = {
     "evaluate": {"bootstrap": 50, "permutation_repeats": 1},
     "train": {"rf": {"n_estimators": 20}, "hgb": {"max_iter": 20}},
     "drift": {"min_rows": 100},  # 420 reference and 180 current rows: enough for a verdict here
+    "fairness": {"bootstrap": 50, "stability_refits": 3},
 }
 
 

@@ -26,7 +26,8 @@ from kaizen.bundle import scoring
 from kaizen.cli import main
 from kaizen.commands.pipeline import stage_option
 from kaizen.config import parse_params
-from kaizen.stages import bundle, evaluate, ingest, prepare, train
+from kaizen.stages import bundle, card, evaluate, fairness, ingest, prepare, train
+from kaizen.stages import drift as drift_stage
 from tests.integration.conftest import free_port
 from tests.unit.monitoring.events import store_events
 from tests.unit.io.test_net import webhook
@@ -87,6 +88,7 @@ def fixture_built(tmp_path_factory) -> Built:
     shutil.copy2(ROOT / "dvc.yaml", folder / "dvc.yaml")
     raw = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
     raw["evaluate"].update({"bootstrap": 20, "permutation_repeats": 1})
+    raw["fairness"].update({"bootstrap": 20, "stability_refits": 2})
     params = parse_params(raw)
 
     def at(stage: str, option: str) -> str:
@@ -100,6 +102,14 @@ def fixture_built(tmp_path_factory) -> Built:
     prepare.run(params, **{name: at("prepare", name) for name in prepare.PATHS})
     train.run(params, **{name: at("train", name) for name in train.PATHS})
     evaluate.run(params, **{name: at("evaluate", name) for name in evaluate.PATHS})
+    drift_stage.run(params, **{name: at("drift", name) for name in drift_stage.PATHS})
+    fairness.run(params, **{name: at("fairness", name) for name in fairness.PATHS})
+    card.run(
+        params,
+        **{name: at("card", name) for name in card.PATHS if name not in ("data", "jsonschema")},
+        data=str(ROOT / "data" / "raw" / "credit_data.csv"),
+        jsonschema=str(ROOT / stage_option("card", "jsonschema", ROOT / "dvc.yaml")),
+    )
     bundle.run(params, **{name: at("bundle", name) for name in bundle.PATHS})
     metrics = files.read_json(Path(at("evaluate", "output")) / "metrics.json")
     return Built(

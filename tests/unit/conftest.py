@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kaizen.stages import bundle, evaluate, ingest, prepare, train
+from kaizen.stages import bundle, card, drift, evaluate, fairness, ingest, prepare, train
 from tests.unit.helpers import Artefacts, make_params, write_csv, write_params
 
 
@@ -59,6 +59,7 @@ def fixture_bundled(fitted, tmp_path_factory) -> Path:
         output=str(root / "evaluate"),
         scores=str(root / "scores.parquet"),
     )
+    carded(params, fitted, root)
     bundle.run(
         params,
         model=str(fitted.model),
@@ -67,6 +68,65 @@ def fixture_bundled(fitted, tmp_path_factory) -> Path:
         calibration=str(root / "evaluate" / "plots" / "calibration" / "test.csv"),
         scores=str(root / "scores.parquet"),
         reference=str(fitted.reference),
+        card=str(root / "card.md"),
+        card_json=str(root / "card.json"),
         output=str(root / "bundle"),
     )
     return root / "bundle"
+
+
+CARD_PARAMS = {
+    "fairness": {"protected": [{"column": "Home"}], "bootstrap": 20, "stability_refits": 2},
+    "model_card": {"intended_use": "tests", "out_of_scope": ["production"]},
+}
+
+
+def carded(params, fitted: Artefacts, root: Path) -> None:
+    """drift, fairness and card after evaluate (under `root`), as dvc.yaml runs them; Home is
+    declared protected but the fitted model uses it (the flagged case)."""
+    params = params.model_copy(
+        update={
+            "fairness": make_params(CARD_PARAMS).fairness,
+            "model_card": make_params(CARD_PARAMS).model_card,
+        }
+    )
+    drift.run(
+        params,
+        reference=str(fitted.reference),
+        current=str(fitted.current),
+        test=str(fitted.test),
+        schema=str(fitted.schema),
+        model=str(fitted.model),
+        info=str(fitted.info),
+        output=str(root / "drift"),
+    )
+    fairness.run(
+        params,
+        scores=str(root / "scores.parquet"),
+        test=str(fitted.test),
+        current=str(fitted.current),
+        train=str(fitted.train),
+        schema=str(fitted.schema),
+        model=str(fitted.model),
+        info=str(fitted.info),
+        evaluation=str(root / "evaluate" / "metrics.json"),
+        output=str(root / "fairness"),
+    )
+    card.run(
+        params,
+        model=str(fitted.model),
+        info=str(fitted.info),
+        data=str(fitted.raw),
+        ingest=str(fitted.ingest_metrics),
+        training=str(fitted.train_metrics),
+        evaluation=str(root / "evaluate" / "metrics.json"),
+        importance=str(root / "evaluate" / "plots" / "importance.csv"),
+        drift=str(root / "drift" / "metrics.json"),
+        fairness=str(root / "fairness" / "report.json"),
+        scorecard=str(root / "no-scorecard.csv"),
+        jsonschema=str(
+            Path(__file__).resolve().parents[2] / "src/kaizen/card/model_card.schema.json"
+        ),
+        markdown=str(root / "card.md"),
+        document=str(root / "card.json"),
+    )

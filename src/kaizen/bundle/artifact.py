@@ -184,19 +184,22 @@ def save(
     info: dict[str, Any],
     frames: dict[str, pd.DataFrame],
     texts: dict[str, str] | None = None,
+    copies: dict[str, str | Path] | None = None,
 ) -> None:
     """Write the bundle into `folder` (an empty temporary folder: the caller renames it): the
-    model file copied, each frame as Parquet, then bundle.json with every file's SHA-256. Files
-    get the umask's permissions (an image's non-root user reads them), except the optional
-    applicant rows (personal data: 0600). `texts`: more files by name (a scorecard's SQL),
-    hashed like the others."""
+    model file copied, each frame as Parquet, `texts` (more files by name: a scorecard's SQL)
+    and `copies` (bundle name -> file: the model card), then bundle.json with every file's
+    SHA-256. Files get the umask's permissions (an image's non-root user reads them), except
+    the optional applicant rows (personal data: 0600)."""
     folder = Path(folder)
     files.copy_file(pipeline_file, folder / MODEL)
     for name, frame in frames.items():
         files.write_parquet(frame, folder / name)
     for name, content in (texts or {}).items():
         files.write_text(content, folder / name)
-    listed = [MODEL, *frames, *(texts or {})]
+    for name, source in (copies or {}).items():  # e.g. the model card, hashed like the rest
+        files.copy_file(source, folder / name)
+    listed = [MODEL, *frames, *(texts or {}), *(copies or {})]
     hashes = {name: files.file_sha256(folder / name) for name in listed}
     if hashes[MODEL] != info["model"]["model_sha256"]:
         raise KaizenError(f"{pipeline_file}: SHA-256 differs from its model.json (rerun train)")

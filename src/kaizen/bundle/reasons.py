@@ -20,7 +20,8 @@ training applicant saved in `model.json` (`reference`, written by the train stag
   the most points any of its bins gives minus the applicant's points on it (`shortfalls`).
 
 Reasons are the features with a positive contribution, largest first, at most K (four is the
-usual number on an adverse-action notice).
+usual number on an adverse-action notice). A protected attribute (params `fairness.protected`)
+or a ratio built from one is never a reason, even in a model that uses it.
 """
 
 from __future__ import annotations
@@ -64,7 +65,11 @@ class Explainer:
 
     def __init__(self, pipeline: Pipeline, reference: dict[str, Any]):
         self.pipeline = pipeline
-        self.inputs = list(reference["inputs"])
+        # Protected attributes and features derived from one (model.json's reference lists
+        # them) are never a reason, even when the model uses them: their columns are left out.
+        blocked = set(reference.get("protected", []))
+        self.all_inputs = list(reference["inputs"])
+        self.inputs = [name for name in self.all_inputs if name not in blocked]
         self.reference = reference
         # pylint: disable-next=import-outside-toplevel  # loaded with the model, see above
         from sklearn.linear_model import LogisticRegression
@@ -91,8 +96,9 @@ class Explainer:
         if "pca" in self.pipeline.named_steps:
             weights = self.pipeline.named_steps["pca"].components_.T @ weights
         matrix = np.zeros((len(encoded), len(self.inputs)))
-        for row, owner in enumerate(owners(encoded, self.inputs)):
-            matrix[row, self.inputs.index(owner)] = 1.0
+        for row, owner in enumerate(owners(encoded, self.all_inputs)):
+            if owner in self.inputs:
+                matrix[row, self.inputs.index(owner)] = 1.0
         return weights, np.array([saved[name] for name in encoded]), matrix
 
     def contributions(self, features: pd.DataFrame) -> pd.DataFrame:

@@ -92,6 +92,7 @@ class Outputs(NamedTuple):
     full_scores: str  # evaluate's DVC-cached Parquet of every row's score
     scorecard: str = ""  # the scorecard benchmark's metrics and checks
     scorecard_checks: str = ""
+    fairness: str = ""  # the fairness stage's report.json (empty: no fairness stage)
 
     @classmethod
     def from_dvc_yaml(cls) -> "Outputs":
@@ -108,6 +109,7 @@ class Outputs(NamedTuple):
             full_scores=stage_option("evaluate", "scores"),
             scorecard=_optional("scorecard", "metrics"),
             scorecard_checks=_optional("scorecard", "checks"),
+            fairness=_fairness_report(),
         )
 
 
@@ -115,6 +117,14 @@ def _optional(stage: str, option: str) -> str:
     """A stage's path option, or "" when dvc.yaml has no such stage (an older pipeline)."""
     try:
         return stage_option(stage, option)
+    except KaizenError:
+        return ""
+
+
+def _fairness_report() -> str:
+    """The fairness stage's report.json, or '' for a dvc.yaml without that stage."""
+    try:
+        return f"{stage_option('fairness', 'output')}/report.json"
     except KaizenError:
         return ""
 
@@ -257,6 +267,14 @@ def _read_files(commit: str, base: str, params_path: str) -> R.Inputs:
         code=code_changes(commit),
         scorecard=parse_json(workspace(out.scorecard), out.scorecard) if out.scorecard else None,
         scorecard_checks=_records(workspace(out.scorecard_checks) if out.scorecard else None),
+        fairness=(
+            (
+                parse_json(runner.file_at(commit, out.fairness), f"{base}:{out.fairness}"),
+                parse_json(workspace(out.fairness), out.fairness),
+            )
+            if out.fairness
+            else (None, None)
+        ),
     )
     base_full = full_scores(cached_output(commit, out.full_scores), f"{base}:{out.full_scores}")
     head_full = full_scores(workspace(out.full_scores), out.full_scores)

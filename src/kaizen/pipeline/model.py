@@ -114,14 +114,21 @@ def high_cardinality(frame: pd.DataFrame, columns: list[str], share: float) -> d
     return {name: count for name, count in counts.items() if count > share * rows}
 
 
+def excluded_inputs(columns: tuple[str, ...], ratios: list) -> set[str]:
+    """The model inputs `train.excluded` keeps out: its columns and the ratios using one (the
+    pipeline still carries them; the preprocessing step drops them)."""
+    out = set(columns)
+    return out | {name for name, num, den in ratios if num in out or den in out}
+
+
 def build_pipeline(schema: Schema, config: TrainConfig) -> tuple[Pipeline, list[str]]:
     """The unfitted pipeline for this schema and config, and the ratios it skipped."""
     ratios, skipped = usable_ratios(schema, config)
-    numeric = schema.numeric + [name for name, _, _ in ratios]
+    out = excluded_inputs(config.excluded, ratios)
+    numeric = [name for name in schema.numeric + [r for r, _, _ in ratios] if name not in out]
+    categorical = [name for name in schema.categorical if name not in out]
     if config.model == "scorecard":  # binning -> points: no clipping, imputing or scaling
-        binning, points = scorecard.build(
-            numeric, schema.categorical, config.scorecard, config.seed
-        )
+        binning, points = scorecard.build(numeric, categorical, config.scorecard, config.seed)
         steps = [("features", RatioFeatures(tuple(ratios))), ("prep", binning), ("model", points)]
         return Pipeline(steps), skipped
     clip = (
@@ -143,7 +150,7 @@ def build_pipeline(schema: Schema, config: TrainConfig) -> tuple[Pipeline, list[
         ]
     )
     prep = ColumnTransformer(
-        [("num", num, numeric), ("cat", cat, schema.categorical)],
+        [("num", num, numeric), ("cat", cat, categorical)],
         remainder="drop",
         verbose_feature_names_out=True,
     )
@@ -207,8 +214,11 @@ def reference_profile(pipeline: Pipeline, features: pd.DataFrame) -> dict:
     """
     inputs = pipeline.named_steps["features"].transform(features)
     categorical = set(_categorical(pipeline))
-    values = {name: typical(inputs[name], name in categorical) for name in inputs.columns}
     prep = pipeline.named_steps["prep"]
+    used = {c for name, _, cols in prep.transformers_ if name != "remainder" for c in cols}
+    values = {  # the model's inputs only: a column train.excluded keeps out is no input
+        name: typical(inputs[name], name in categorical) for name in inputs.columns if name in used
+    }
     encoded = prep.transform(inputs)
     means = dict(zip(prep.get_feature_names_out(), encoded.mean(axis=0).tolist()))
     return {"inputs": values, "encoded_means": means}

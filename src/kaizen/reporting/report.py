@@ -13,6 +13,7 @@ import pandas as pd
 from kaizen.reporting.charts import curve_charts
 from kaizen.config import ReportConfig
 from kaizen.reporting.datadiff import DataChange, data_change_section
+from kaizen.reporting.fairness import section as fairness_section
 from kaizen.drift.rendering import features_table
 from kaizen.format import VERDICT_ICONS, details, fmt, is_number
 from kaizen.pipeline.metrics import PARTS
@@ -179,6 +180,7 @@ class Inputs:  # pylint: disable=too-many-instance-attributes
     calibration: dict[str, pd.DataFrame | None] = field(default_factory=dict)  # head's tables
     scorecard: dict | None = None  # the scorecard benchmark's metrics (head)
     scorecard_checks: list[dict] | None = None  # its validator checks (head)
+    fairness: tuple[dict | None, dict | None] = (None, None)  # report.json, base and head
 
 
 def significance(inputs: Inputs) -> list[Interval]:
@@ -407,6 +409,7 @@ def build(inputs: Inputs) -> str:
         Section("params", params_table(inputs.params_diff), 2),
         Section("curves", curve_charts(inputs.curves), 6),
         Section("images", "### Images\n\n" + images if images else "", 6),
+        Section("fairness", fairness_section(*inputs.fairness), 2),
         Section("drift", drift_section(inputs.drift, inputs.drift_features, inputs.base_drift), 3),
         Section("data change", data_change_section(inputs.data) if inputs.data else "", 3),
         Section("other metrics", other_metrics, 5),

@@ -10,7 +10,17 @@ from types import ModuleType
 
 from kaizen.io.params import load_params
 
-STAGES = ("ingest", "prepare", "train", "scorecard", "evaluate", "drift", "bundle")
+STAGES = (
+    "ingest",
+    "prepare",
+    "train",
+    "scorecard",
+    "evaluate",
+    "drift",
+    "fairness",
+    "card",
+    "bundle",
+)
 
 
 def module(name: str) -> ModuleType:

@@ -12,7 +12,18 @@ from kaizen.pipeline.model import engineered
 
 HELP = "the deployable bundle: model, bundle.json, test scores (--output folder)"
 SQL = "scorecard.sql"  # the scorecard's score as one SQL expression (a scorecard model only)
-PATHS = ("model", "info", "metrics", "calibration", "scores", "reference", "output")
+PATHS = (
+    "model",
+    "info",
+    "metrics",
+    "calibration",
+    "scores",
+    "reference",
+    "card",
+    "card_json",
+    "output",
+)
+CARD = ("model_card.md", "model_card.json")  # the card's two files, as the bundle names them
 
 
 def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml passes
@@ -24,6 +35,8 @@ def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml 
     calibration: str,
     scores: str,
     reference: str,
+    card: str,
+    card_json: str,
     output: str,
 ) -> dict:
     """Verify the trained model, gather what production needs, write the folder atomically."""
@@ -53,7 +66,14 @@ def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml 
     if scorecard.is_scorecard(loaded.pipeline):  # the points as SQL, for scoring in a warehouse
         texts[SQL] = scorecard_sql.of_pipeline(loaded.pipeline)
     with files.atomic_dir(output) as tmp:
-        artifact.save(tmp, model, document, frames, texts)
+        artifact.save(
+            tmp,
+            model,
+            document,
+            frames,
+            texts=texts,
+            copies={CARD[0]: card, CARD[1]: card_json},
+        )
     return {
         "version": loaded.version,
         "threshold": document["threshold"].value,

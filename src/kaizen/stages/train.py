@@ -7,6 +7,7 @@ import logging
 from kaizen.io import files
 from kaizen.pipeline import model as M
 from kaizen.config import Params
+from kaizen.fairness.groups import check_columns, protected_inputs
 from kaizen.pipeline.data import Schema
 
 HELP = "fit and save the model pipeline (+ its metadata JSON: --info)"
@@ -18,6 +19,7 @@ def run(params: Params, *, train: str, schema: str, model: str, info: str, metri
     """Fit, then write the pipeline (joblib), its metadata (JSON) and training facts."""
     config = params.train
     layout = Schema.from_dict(files.read_json(schema))
+    check_columns(layout.features, params.fairness, schema)
     trained = M.train(files.read_parquet(train), layout, config)
     for name in trained.skipped:
         log.warning("ratio %r skipped: its columns are not numeric columns of this data", name)
@@ -41,7 +43,12 @@ def run(params: Params, *, train: str, schema: str, model: str, info: str, metri
         "params": config.model_dump(mode="json"),
         "versions": M.library_versions(),
         "categories": M.known_categories(trained.pipeline),
-        "reference": trained.reference,
+        # protected: never a reason code (bundle.reasons); excluded: kept out of the model
+        "reference": {
+            **trained.reference,
+            "protected": protected_inputs(layout, config, params.fairness),
+        },
+        "protected": params.fairness.columns,
     }
     files.save_model(trained.pipeline, model)
     metadata["model_sha256"] = files.file_sha256(model)  # checked by whoever loads the model

@@ -27,7 +27,12 @@ def test_load_checks_and_exposes_the_bundle(bundled):
     assert list(scores.columns) == ["row", "score", "label"]
     assert loaded.info.evaluated.rows == len(scores)
     assert loaded.info.evaluated.roc_auc_se > 0
-    assert sorted(loaded.info.files) == ["model.joblib", "test_scores.parquet"]
+    assert sorted(loaded.info.files) == [
+        "model.joblib",
+        "model_card.json",
+        "model_card.md",
+        "test_scores.parquet",
+    ]
     assert set(loaded.info.profile) >= set(loaded.model.schema.features)
 
 

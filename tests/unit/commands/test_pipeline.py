@@ -110,6 +110,7 @@ def test_metric_files_with_their_stage():
         "metrics/train/scorecard.json": "scorecard",
         "metrics/evaluate/metrics.json": "evaluate",
         "metrics/drift/metrics.json": "drift",
+        "metrics/fairness/metrics.json": "fairness",
     }
 
 
@@ -128,5 +129,5 @@ def test_plot_files(small):
 def test_repository_plot_files_exist():
     """Every plot data file of the repository's dvc.yaml is in git (metrics/)."""
     found = pipeline.plot_files(DVC_YAML)
-    assert len(found) == 12
+    assert len(found) == 13  # 12 of evaluate, the fairness approval plot
     assert all((ROOT / name).is_file() for name in found), found

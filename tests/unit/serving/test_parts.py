@@ -6,6 +6,7 @@ import time
 import uuid
 
 import numpy as np
+import pandas as pd
 import pytest
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from pydantic import TypeAdapter, ValidationError
@@ -132,3 +133,22 @@ def test_unseen_values_match_the_model_flags(fitted):
     ]
     assert unseen_values(frame, model.categories) == expected
     assert expected[1] == {"Home": "castle"} and expected[2] == {}
+
+
+def test_api_reasons_never_cite_a_protected_attribute(fitted, tmp_path):
+    """The API's path (Model.assess + reason_lists over explainer.inputs) on a model that uses
+    Home and Income (exclude_protected false): no reason names them or debt_to_income."""
+    # pylint: disable-next=import-outside-toplevel
+    from tests.unit.stages.test_train import run
+
+    update = {
+        "fairness": {"protected": [{"column": "Home"}, {"column": "Income"}]},
+        "train": {"exclude_protected": False},
+    }
+    run(fitted, tmp_path, update)
+    model = scoring.load(tmp_path / "model.joblib")
+    rows = pd.read_parquet(fitted.test)[model.schema.features].head(50)
+    _, contributions = model.assess(rows, True)
+    found = reason_lists(contributions, model.explainer.inputs, 4)
+    cited = {reason["feature"] for row in found for reason in row}
+    assert cited and not cited & {"Home", "Income", "debt_to_income"}

@@ -1,10 +1,14 @@
 """The bundle stage: one folder, opt-in reference rows, scores scored by the one path."""
 
 import sqlite3
+import json
+import shutil
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from kaizen import KaizenError
 from kaizen.bundle import artifact
 from kaizen.io import files
 from kaizen.stages import bundle, train
@@ -31,6 +35,8 @@ def test_reference_rows_only_when_asked(bundled, fitted, tmp_path):
         calibration=str(evaluated / "plots" / "calibration" / "test.csv"),
         scores=str(bundled.parent / "scores.parquet"),
         reference=str(fitted.reference),
+        card=str(bundled.parent / "card.md"),
+        card_json=str(bundled.parent / "card.json"),
         output=str(tmp_path / "bundle"),
     )
     assert result["reference_rows"] == 25
@@ -62,6 +68,8 @@ def test_a_scorecard_bundle_carries_its_sql(bundled, fitted, tmp_path):
         calibration=str(evaluated / "plots" / "calibration" / "test.csv"),
         scores=str(bundled.parent / "scores.parquet"),
         reference=str(fitted.reference),
+        card=str(bundled / "model_card.md"),
+        card_json=str(bundled / "model_card.json"),
         output=str(tmp_path / "bundle"),
     )
     assert result["sql"] and not (bundled / bundle.SQL).exists()
@@ -74,3 +82,15 @@ def test_a_scorecard_bundle_carries_its_sql(bundled, fitted, tmp_path):
         score = np.array([r[0] for r in connection.execute(f"SELECT {sql} FROM applications")])
     expected = 1 / (1 + 50 * 2 ** ((score - 600) / 20))
     np.testing.assert_allclose(loaded.model.scores(test), expected, rtol=1e-12)
+
+
+def test_the_bundle_carries_the_card_and_guards_it(bundled, tmp_path):
+    """The model card travels in the bundle, hashed: an edited card fails verification."""
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundled, copy)
+    card = json.loads((copy / "model_card.json").read_text(encoding="utf-8"))
+    assert card["identity"]["model_version"] == artifact.load(copy).version
+    assert (copy / "model_card.md").read_text(encoding="utf-8").startswith("# Model card: ")
+    (copy / "model_card.md").write_text("# a friendlier card\n", encoding="utf-8")
+    with pytest.raises(KaizenError, match="model_card.md: SHA-256 differs"):
+        artifact.load(copy)

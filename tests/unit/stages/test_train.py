@@ -3,6 +3,7 @@
 import pytest
 
 from kaizen import KaizenError, cli
+from kaizen.bundle import scoring
 from kaizen.io import files
 from kaizen.pipeline.model import predict_scores
 from kaizen.stages import train
@@ -124,3 +125,34 @@ def test_train_other_fit_errors_propagate(fitted, tmp_path, monkeypatch):
     monkeypatch.setattr("sklearn.pipeline.Pipeline.fit", broken)
     with pytest.raises(ValueError, match="something else"):
         run(fitted, tmp_path)
+
+
+def test_protected_columns_stay_out_of_the_model(fitted, tmp_path):
+    """Declared protected: Income and the ratio built from it leave the model; the pipeline still
+    takes them as input (the fairness analysis reads them), and model.json says so."""
+    update = {"fairness": {"protected": [{"column": "Income"}]}}
+    facts = run(fitted, tmp_path, update)
+    assert facts["features_model"] == 9 - 2  # no Income, no debt_to_income
+    info = files.read_json(tmp_path / "model.json")
+    assert info["protected"] == ["Income"]
+    assert info["reference"]["protected"] == ["Income", "debt_to_income"]
+    assert "Income" not in info["reference"]["inputs"]
+    frame = files.read_parquet(fitted.train)
+    model = scoring.load(tmp_path / "model.joblib")
+    assert model.scores(frame[model.schema.features]).shape == (len(frame),)
+
+
+def test_a_kept_protected_column_is_never_a_reason(fitted, tmp_path):
+    """exclude_protected false: the model uses Home and Income, yet no reason cites them or the
+    ratio debt_to_income built from Income (`kaizen predict --reasons` and the API share this)."""
+    update = {
+        "fairness": {"protected": [{"column": "Home"}, {"column": "Income"}]},
+        "train": {"exclude_protected": False},
+    }
+    facts = run(fitted, tmp_path, update)
+    assert facts["features_model"] == 9
+    model = scoring.load(tmp_path / "model.joblib")
+    frame = files.read_parquet(fitted.test)[model.schema.features]
+    cited = {name for row in model.reasons(frame, 4) for name, _ in row}
+    assert cited and not cited & {"Home", "Income", "debt_to_income"}
+    assert not {"Home", "Income", "debt_to_income"} & set(model.explainer.inputs)

@@ -1,0 +1,1 @@
+"""The model card: built from what the pipeline measured, validated against its JSON schema."""

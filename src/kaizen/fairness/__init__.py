@@ -1,0 +1,1 @@
+"""Fair lending: protected groups, the fairness report's measures, reason-code stability."""

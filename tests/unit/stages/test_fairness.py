@@ -1,0 +1,46 @@
+"""fairness stage: the files it writes, the flag for a protected column in the model, bad input."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from kaizen import KaizenError
+from kaizen.stages import fairness
+from tests.unit.helpers import make_params
+
+
+def test_outputs_of_the_session_run(bundled):
+    """metrics.json (DVC metrics), report.json, report.md and the plot rows, with Home flagged
+    as a protected column the model uses."""
+    folder = bundled.parent / "fairness"
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["protected_in_model"] == 1 and "Home" in metrics
+    assert set(metrics["Home"]) == {"test", "current"}
+    text = (folder / "report.md").read_text(encoding="utf-8")
+    assert "**Protected attributes used by the model: Home**" in text
+    assert "not a legal verdict" in text and "Reason-code stability" in text
+    plot = pd.read_csv(folder / "plots" / "approval.csv")
+    assert list(plot.columns) == ["group", "part", "approval_rate", "low", "high", "n"]
+    assert plot["group"].str.startswith("Home: ").all()
+    assert ((plot["low"] <= plot["approval_rate"]) & (plot["approval_rate"] <= plot["high"])).all()
+
+
+def test_undeclared_column_writes_nothing(bundled, fitted, tmp_path):
+    """A protected column that is not in the data: one-line error naming it, no output."""
+    params = make_params({"fairness": {"protected": [{"column": "Gender"}]}})
+    root = bundled.parent
+    with pytest.raises(KaizenError, match="fairness.protected: column 'Gender' is not in the data"):
+        fairness.run(
+            params,
+            scores=str(root / "scores.parquet"),
+            test=str(fitted.test),
+            current=str(fitted.current),
+            train=str(fitted.train),
+            schema=str(fitted.schema),
+            model=str(fitted.model),
+            info=str(fitted.info),
+            evaluation=str(root / "evaluate" / "metrics.json"),
+            output=str(tmp_path / "out"),
+        )
+    assert not (tmp_path / "out").exists()
