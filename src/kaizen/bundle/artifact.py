@@ -183,6 +183,7 @@ def save(
     pipeline_file: str | Path,
     info: dict[str, Any],
     frames: dict[str, pd.DataFrame],
+    *,
     texts: dict[str, str] | None = None,
     copies: dict[str, str | Path] | None = None,
 ) -> None:

@@ -215,7 +215,10 @@ def reference_profile(pipeline: Pipeline, features: pd.DataFrame) -> dict:
     inputs = pipeline.named_steps["features"].transform(features)
     categorical = set(_categorical(pipeline))
     prep = pipeline.named_steps["prep"]
-    used = {c for name, _, cols in prep.transformers_ if name != "remainder" for c in cols}
+    if scorecard.is_scorecard(pipeline):  # its binning names the inputs it bins
+        used = set(prep.features)
+    else:
+        used = {c for name, _, cols in prep.transformers_ if name != "remainder" for c in cols}
     values = {  # the model's inputs only: a column train.excluded keeps out is no input
         name: typical(inputs[name], name in categorical) for name in inputs.columns if name in used
     }

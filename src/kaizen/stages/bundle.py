@@ -26,7 +26,7 @@ PATHS = (
 CARD = ("model_card.md", "model_card.json")  # the card's two files, as the bundle names them
 
 
-def run(  # pylint: disable=too-many-arguments  # one keyword per path dvc.yaml passes
+def run(  # pylint: disable=too-many-arguments,too-many-locals  # one keyword per path dvc.yaml passes
     params: Params,
     *,
     model: str,
