@@ -52,9 +52,7 @@ def load(engine: Engine, version: str, days: list[dt.datetime]) -> dict[dt.datet
     """The stored profiles of `version` for those days (days without one are absent)."""
     if not days:
         return {}
-    query = sa.select(PROFILES).where(
-        PROFILES.c.model_version == version, PROFILES.c.day.in_(days)
-    )
+    query = sa.select(PROFILES).where(PROFILES.c.model_version == version, PROFILES.c.day.in_(days))
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
     return {
