@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from kaizen.cli import main
-from tests.integration.test_monitor import (  # pylint: disable=unused-import
+from tests.integration.test_monitor import (  # noqa: F401  # pylint: disable=unused-import
     Built,
     fixture_built,
     monitor,

@@ -1,8 +1,9 @@
 """events: the event store from the command line. `upgrade` migrates it to this Kaizen's
 schema revision (a store made before migrations included), `init` is the same (it creates the
 tables of an empty store; idempotent), `export` writes a window of events (every field, or a
-training snapshot), `purge` applies retention, `check` runs the integrity check, `profile` builds the missing
-daily profiles that `kaizen monitor` merges in sketch mode. The store is `--db` or KAIZEN_DB."""
+training snapshot), `purge` applies retention, `check` runs the integrity check, `profile`
+builds the missing daily profiles that `kaizen monitor` merges in sketch mode. The store is
+`--db` or KAIZEN_DB."""
 
 from __future__ import annotations
 
