@@ -10,8 +10,16 @@ import pytest
 from kaizen import KaizenError
 from kaizen.drift import verdicts
 from kaizen.drift.statistics import Distinct, ks_statistic
+from kaizen.monitoring import signals as S
+from kaizen.monitoring.window import Window
 from kaizen.sketches import profile as P
-from tests.unit.monitoring.conftest import params, population
+from tests.unit.monitoring.conftest import (  # noqa: F401  # pylint: disable=unused-import
+    NOW,
+    fixture_reference,
+    params,
+    population,
+    window,
+)
 
 K = 2000
 
@@ -109,3 +117,19 @@ def test_an_empty_profile_and_a_bad_document():
     for data in (b"{", b'{"format": 99}', b'{"format": 1, "k": 5}'):
         with pytest.raises(KaizenError, match="^day 2026-01-01: not a readable sketch profile"):
             P.loads(data, "day 2026-01-01")
+
+
+def test_monitor_signals_from_a_window_profile(reference):
+    """signals.analyse on a window carrying its merged profile (the inputs' columns dropped from
+    its frame) gives the levels the events give, undrifted and shifted."""
+    for shift in (0.0, 0.3):
+        exact = window(3000, seed=9, shift=shift)
+        merged = daily(exact.frame)
+        frame = exact.frame.drop(columns=["Income", "Home"])
+        sketched = Window(frame, exact.since, exact.until, profile=merged.summary())
+        one = S.analyse(exact, reference, params(), [], NOW)
+        two = S.analyse(sketched, reference, params(), [], NOW)
+        assert [(s.name, s.level) for s in one.signals] == [(s.name, s.level) for s in two.signals]
+        assert two.drift.rows_current == 3000
+        levels = {s.name: s.level for s in two.signals}
+        assert one.level == two.level and (levels["feature:Income"] != "ok") == bool(shift)
