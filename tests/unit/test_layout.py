@@ -50,6 +50,7 @@ SHELL = (
     "kaizen.bundle.artifact",
     "kaizen.bundle.scoring",
     "kaizen.__main__",
+    "kaizen.sketches.spark",  # profile(df, bundle): the bundle verified and loaded on the driver
 )
 IO_MODULES = (
     "subprocess",

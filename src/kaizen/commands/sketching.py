@@ -17,10 +17,9 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Engine
-
 from kaizen.bundle import artifact
 from kaizen.events import profiles, windows
+from kaizen.events.engine import EventEngine
 from kaizen.events.profiles import DAY
 from kaizen.monitoring.window import Reference
 from kaizen.pipeline.model import engineered
@@ -34,7 +33,7 @@ class Source:
     """Where profiles come from: the store, the bundle judging it, its reference, the raw
     numeric inputs to read (PII left out), the outcome window and the sketch size."""
 
-    engine: Engine
+    engine: EventEngine
     bundle: artifact.Bundle
     reference: Reference
     raw_numeric: list[str]

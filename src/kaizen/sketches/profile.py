@@ -84,14 +84,17 @@ class Profile:  # pylint: disable=too-many-instance-attributes
 
 
 def weighted(sketch: kll_doubles_sketch) -> Distinct:
-    """A sketch's retained items with their weights, as a weighted sorted sample: its ranks are
-    the sketch's ranks, its total the exact count."""
+    """A sketch's retained items as a weighted sorted sample whose ranks are the sketch's ranks
+    (its CDF at each item) and whose total is the exact count. The weights come from get_cdf,
+    not from the items' iterator: datasketches 5.2's Python iterator gives weight 1 to every
+    item of a merged sketch (tested)."""
     if sketch.is_empty():
         return Distinct(np.empty(0), np.empty(0, dtype="int64"))
-    pairs = np.array(list(sketch), dtype="float64")
-    values, where = np.unique(pairs[:, 0], return_inverse=True)
-    counts = np.bincount(where, weights=pairs[:, 1]).round().astype("int64")
-    return Distinct(values, counts)
+    values = np.unique(np.fromiter((item for item, _ in sketch), dtype="float64"))
+    ranks = np.asarray(sketch.get_cdf(values.tolist(), True), dtype="float64")[:-1]
+    cumulative = np.round(ranks * sketch.n).astype("int64")
+    cumulative[-1] = sketch.n  # the largest item closes the sample
+    return Distinct(values, np.diff(np.r_[0, cumulative]))
 
 
 def _levels(values: pd.Series) -> tuple[dict[str, int], int]:
