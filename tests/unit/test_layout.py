@@ -52,6 +52,7 @@ SHELL = (
     "kaizen.__main__",
     "kaizen.engines",  # batch engines: score with the loaded bundle, read and write through io/
     "kaizen.spark",  # kaizen.spark.score(df, bundle): the bundle verified and loaded on the driver
+    "kaizen.sketches.spark",  # profile(df, bundle): the bundle verified and loaded on the driver
 )
 IO_MODULES = (
     "subprocess",

@@ -1,7 +1,8 @@
 """events: the event store from the command line. `upgrade` migrates it to this Kaizen's
 schema revision (a store made before migrations included), `init` is the same (it creates the
 tables of an empty store; idempotent), `export` writes a window of events (every field, or a
-training snapshot), `purge` applies retention, `check` runs the integrity check. The store is
+training snapshot), `purge` applies retention, `check` runs the integrity check, `profile`
+builds the missing daily profiles that `kaizen monitor` merges in sketch mode. The store is
 `--db` or KAIZEN_DB."""
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ from pathlib import Path
 import pandas as pd
 from kaizen import KaizenError
 from kaizen.bundle import artifact
+from kaizen.commands import sketching
+from kaizen.commands.monitor import load_reference
 from kaizen.events import migrate, predictions
 from kaizen.events.engine import EventEngine, create_engine
 from kaizen.events.predictions import EVENT_FIELDS
 from kaizen.events.schema import utc
 from kaizen.io import files
+from kaizen.io.params import load_params
+from kaizen.runtime import Monitor as MonitorSettings
 from kaizen.runtime import Store, bundle_folder
+from kaizen.serving.service import decision_threshold
 
 JSON_FIELDS = ("reasons", "unseen", "pii_fields")  # exported as JSON text
 log = logging.getLogger(__name__)
@@ -86,7 +92,7 @@ def write_table(table: pd.DataFrame, output: str) -> None:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add `events init|upgrade|export|purge|check`."""
+    """Add `events init|upgrade|export|purge|check|profile`."""
     cmd = commands.add_parser("events", help="the prediction event store (init, export, purge)")
     actions = cmd.add_subparsers(dest="action", required=True, metavar="action")
     init_cmd = actions.add_parser("init", help="create or upgrade the tables (idempotent)")
@@ -106,12 +112,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     purge_cmd = actions.add_parser("purge", help="delete events created before a date")
     purge_cmd.add_argument("--before", required=True, help="ISO date or date-time (UTC default)")
     check_cmd = actions.add_parser("check", help="integrity check of the store")
+    profile_cmd = actions.add_parser(
+        "profile", help="build the missing daily profiles (monitor.mode sketch)"
+    )
+    profile_cmd.add_argument("--since", help="first day (ISO; default 30 days before --until)")
+    profile_cmd.add_argument("--until", help="end, exclusive (ISO; default now)")
+    profile_cmd.add_argument("--bundle", help="the served bundle (KAIZEN_BUNDLE)")
     for sub, handler in (
         (init_cmd, init),
         (upgrade_cmd, upgrade),
         (export_cmd, export),
         (purge_cmd, purge),
         (check_cmd, check),
+        (profile_cmd, profile),
     ):
         sub.add_argument("--db", help="a path, sqlite:///… or postgresql://… (KAIZEN_DB)")
         sub.set_defaults(action_handler=handler)
@@ -201,6 +214,42 @@ def check(args: argparse.Namespace) -> dict:
     if problems:
         raise KaizenError(f"event store: {'; '.join(problems)}")
     return {"events": count, "integrity": "ok"}
+
+
+def profile(args: argparse.Namespace) -> dict:
+    """Profile every day over in [--since, --until) that has no profile of the bundle's model
+    version, or a stale one (its day's events changed since): what a nightly job runs, so that
+    `kaizen monitor` in sketch mode only merges."""
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    until = parse_time(args.until, "--until") if args.until else now
+    since = parse_time(args.since, "--since") if args.since else until - dt.timedelta(days=30)
+    if since >= until:
+        raise KaizenError("--since: must come before --until")
+    settings = MonitorSettings.load(db=args.db, bundle=args.bundle)
+    bundle = artifact.load(settings.bundle)
+    params = load_params(args.params) if Path(args.params).is_file() else bundle.monitoring()
+    reference = load_reference(bundle, settings.pii_fields, decision_threshold(settings, bundle))
+    engine = create_engine(settings.db.get_secret_value())
+    try:
+        migrate.require_head(engine)
+        source = sketching.Source(
+            engine,
+            bundle,
+            reference,
+            [name for name in bundle.model.schema.numeric if name not in settings.pii_fields],
+            params.monitor.outcome_window_days,
+            params.monitor.sketch_k,
+        )
+        days = sketching.complete_days(since, until, now)
+        done = [(item.events, built) for item, built in sketching.daily(source, days, now)]
+    finally:
+        engine.dispose()
+    return {
+        "model_version": bundle.version,
+        "days": len(days),
+        "built": sum(built for _, built in done),
+        "events": sum(events for events, _ in done),
+    }
 
 
 def _safe(url: str) -> str:

@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from kaizen import KaizenError
 from kaizen.bundle import artifact, profile
+from kaizen.commands import sketching
 from kaizen.events import migrate, runs, windows
 from kaizen.events.engine import create_engine
 from kaizen.events.schema import utc
@@ -209,10 +210,11 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
     migrate.require_head(engine)  # the monitor reads and appends: it never creates tables
     raw_numeric = [name for name in bundle.model.schema.numeric if name not in settings.pii_fields]
     since = None if span is None else until - span
+    sketched = sketch_mode(params.monitor, since)
     frame = windows.read_window(
         engine,
-        raw_numeric,
-        reference.categorical,
+        [] if sketched else raw_numeric,  # sketch mode: scores, decisions, outcomes only
+        [] if sketched else reference.categorical,
         since=since,
         until=until,
         last=args.last,
@@ -222,9 +224,23 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
         since = windows.window_bounds(engine, until, args.last)
     frame, others = scored_by(frame, bundle.version)
     absent = [name for name in settings.pii_fields if name in bundle.model.schema.numeric]
-    frame, _ = engineered(bundle.model.pipeline, frame.assign(**dict.fromkeys(absent, np.nan)))
+    summary = None
+    if sketched and since is not None:
+        source = sketching.Source(
+            engine,
+            bundle,
+            reference,
+            raw_numeric,
+            params.monitor.outcome_window_days,
+            params.monitor.sketch_k,
+        )
+        summary = sketched_inputs(source, since, until, now, len(frame))
+    else:
+        frame, _ = engineered(
+            bundle.model.pipeline, frame.assign(**dict.fromkeys(absent, np.nan))
+        )
     past = runs.history(engine, params.monitor.history)
-    window = Window(frame, since, until, by_time=args.window is not None)
+    window = Window(frame, since, until, by_time=args.window is not None, profile=summary)
     report = S.analyse(window, reference, params, past, now)
     if skipped:
         report = dataclasses.replace(report, notes=[*report.notes, pii_note(skipped)])
@@ -252,6 +268,33 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
         "estimated_auc": _finite(report.estimated.roc_auc),
         "output": str(args.output),
     }
+
+
+def sketch_mode(config, since: dt.datetime | None) -> bool:
+    """monitor.mode sketch on a time window (a --last window is read exactly: said once)."""
+    if config.mode != "sketch":
+        return False
+    if since is None:
+        log.info(
+            "monitor.mode sketch merges the daily profiles of a --window: --last N reads "
+            "its events exactly"
+        )
+        return False
+    return True
+
+
+def sketched_inputs(source, since: dt.datetime, until: dt.datetime, now, events: int):
+    """The window's inputs as merged daily profiles (built where missing); a warning when they
+    count other events than the per-event read (events stored meanwhile)."""
+    merged = sketching.window_profile(source, since, until, now)
+    if merged.events != events:
+        log.warning(
+            "the window's profiles hold %s events, its scores %s: events were stored during "
+            "the run",
+            f"{merged.events:,}",
+            f"{events:,}",
+        )
+    return merged.summary()
 
 
 def _finite(value):

@@ -5,6 +5,7 @@ multiplicity adjustment. What each verdict rests on; `verdicts` decides, `render
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,6 +73,50 @@ class Distinct:
 
 
 @dataclass(frozen=True)
+class Summarised:
+    """A current column known by a mergeable summary instead of its values (kaizen.sketches):
+    numeric, `values` is a weighted sorted sample whose ranks are a quantile sketch's (its
+    retained items, counts = weights, total exact); categorical, `levels` counts each level.
+    `rows` counts every value, missing ones included; `rank_error` is the sketch's bound on
+    any rank (0 for exact counts)."""
+
+    rows: int
+    values: Distinct | None = None
+    levels: Mapping[str, int] | None = None
+    rank_error: float = 0.0
+
+    @property
+    def present(self) -> int:
+        """Non-missing values."""
+        if self.values is not None:
+            return self.values.size
+        return int(sum((self.levels or {}).values()))
+
+
+class Summary(Mapping):
+    """A current sample as summarised columns, read by the drift functions in place of a frame
+    (`summary[name]`, `len(summary)` = rows)."""
+
+    def __init__(self, columns: Mapping[str, Summarised], rows: int):
+        self._columns = dict(columns)
+        self.rows = rows
+
+    def __getitem__(self, name: str) -> Summarised:
+        return self._columns[name]
+
+    def __iter__(self):
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return self.rows
+
+    @property
+    def columns(self) -> list[str]:
+        """The summarised columns."""
+        return list(self._columns)
+
+
+@dataclass(frozen=True)
 class Bins:
     """Reference bins of a numeric column: one bin per spike value, then deciles of the rest.
 
@@ -122,19 +167,26 @@ class Bins:
         return np.concatenate([spike_counts, rest, [missing]]).astype("int64")
 
 
-def ks_p_value(reference: Distinct, current: Distinct, raw: tuple) -> float:
-    """Two-sample KS p-value as scipy's ks_2samp computes it: exact (scipy) up to 10,000 rows a
-    side, else Smirnov's asymptotic law on the statistic taken from the distinct values."""
-    n_ref, n_cur = reference.size, current.size
-    if max(n_ref, n_cur) <= KS_EXACT_ROWS:
-        return float(stats.ks_2samp(*raw).pvalue)
+def ks_statistic(reference: Distinct, current: Distinct) -> float:
+    """Two-sample KS statistic: the largest gap between the two empirical CDFs (a sketched side:
+    within the sketch's rank error of the exact one)."""
     union = np.union1d(reference.values, current.values)
 
     def cdf(sample: Distinct) -> np.ndarray:
         cumulative = np.r_[0, np.cumsum(sample.counts)]
         return cumulative[np.searchsorted(sample.values, union, side="right")] / sample.size
 
-    statistic = float(np.max(np.abs(cdf(reference) - cdf(current))))
+    return float(np.max(np.abs(cdf(reference) - cdf(current))))
+
+
+def ks_p_value(reference: Distinct, current: Distinct, raw: tuple | None) -> float:
+    """Two-sample KS p-value as scipy's ks_2samp computes it: exact (scipy) up to 10,000 rows a
+    side, else (or without the `raw` samples: a sketched side) the distribution of the
+    statistic taken from the distinct values (scipy's kstwo at the effective size)."""
+    n_ref, n_cur = reference.size, current.size
+    if raw is not None and max(n_ref, n_cur) <= KS_EXACT_ROWS:
+        return float(stats.ks_2samp(*raw).pvalue)
+    statistic = ks_statistic(reference, current)
     larger, smaller = max(n_ref, n_cur), min(n_ref, n_cur)
     return float(
         np.clip(stats.kstwo.sf(statistic, np.round(larger * smaller / (n_ref + n_cur))), 0, 1)
@@ -149,10 +201,17 @@ def numeric_counts(reference, current) -> tuple[np.ndarray, np.ndarray]:
 
 def categorical_counts(reference, current) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Counts per reference level, plus an "unseen levels" bin and a missing bin; unseen names."""
-    ref = reference if isinstance(reference, pd.Series) else pd.Series(reference, dtype=object)
-    cur = current if isinstance(current, pd.Series) else pd.Series(current, dtype=object)
 
-    def level_counts(values: pd.Series) -> tuple[pd.Series, int]:
+    def series(values) -> pd.Series | Summarised:
+        keep = isinstance(values, (pd.Series, Summarised))
+        return values if keep else pd.Series(values, dtype=object)
+
+    ref, cur = series(reference), series(current)
+
+    def level_counts(values: pd.Series | Summarised) -> tuple[pd.Series, int]:
+        if isinstance(values, Summarised):  # a summary's exact level counts
+            found = pd.Series(dict(values.levels or {}), dtype="int64")
+            return found[found > 0], values.rows - values.present
         counts = values.value_counts(dropna=False)  # count first, then name the few levels
         missing = counts.index.isna()
         present = counts[~missing & (counts.to_numpy() > 0)]  # a category dtype lists every level

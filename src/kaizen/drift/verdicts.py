@@ -38,6 +38,8 @@ from kaizen.drift import power as W
 from kaizen.drift.statistics import (
     Bins,
     Distinct,
+    Summarised,
+    Summary,
     adjust,
     categorical_counts,
     chi2_p_value,
@@ -154,10 +156,15 @@ def _enough(n_ref: int, n_cur: int, config: DriftConfig) -> bool:
     return min(n_ref, n_cur) >= config.min_rows
 
 
-def measure_numeric(name: str, reference: pd.Series, current: pd.Series, config: DriftConfig):
-    """PSI and the chosen test (and distance) of a numeric feature, before any verdict."""
-    ref, cur = reference.to_numpy(dtype="float64"), current.to_numpy(dtype="float64")
-    ref_ok, cur_ok = ref[~np.isnan(ref)], cur[~np.isnan(cur)]
+def measure_numeric(
+    name: str, reference: pd.Series, current: pd.Series | Summarised, config: DriftConfig
+):
+    """PSI and the chosen test (and distance) of a numeric feature, before any verdict; the
+    current side may be a summary (a merged sketch: its counts per bin are estimates within
+    the sketch's rank error, its KS p-value from the asymptotic law)."""
+    ref = reference.to_numpy(dtype="float64")
+    ref_ok = ref[~np.isnan(ref)]
+    cur_ok, rows = _present(current)
     method = config.numeric_method
     value = p_value = dist = None
     ref_counts = np.empty(0)
@@ -165,16 +172,17 @@ def measure_numeric(name: str, reference: pd.Series, current: pd.Series, config:
         ref_d = Distinct.of(ref_ok)
         bins = Bins.fit(ref_d)
         # PSI alone needs no sorted current sample; KS and Wasserstein do.
-        cur_d = cur_ok if method == "psi" else Distinct.of(cur_ok)
+        cur_d = cur_ok if method == "psi" or isinstance(cur_ok, Distinct) else Distinct.of(cur_ok)
         ref_counts, cur_counts = bins.count(ref_d)[:-1], bins.count(cur_d)[:-1]
         value = psi(ref_counts, cur_counts)
-        if isinstance(cur_d, Distinct):
-            p_value = ks_p_value(ref_d, cur_d, (ref_ok, cur_ok))
+        if isinstance(cur_d, Distinct) and method != "psi":
+            raw = None if isinstance(cur_ok, Distinct) else (ref_ok, cur_ok)
+            p_value = ks_p_value(ref_d, cur_d, raw)
             dist = wasserstein_normed(ref_d, cur_d) if method == "wasserstein" else None
         else:
             p_value = chi2_p_value(ref_counts, cur_counts)
     effect = dist if method == "wasserstein" else value
-    facts = _facts(name, "numeric", (ref.size, cur.size), (ref_ok.size, cur_ok.size))
+    facts = _facts(name, "numeric", (ref.size, rows), (ref_ok.size, cur_ok.size))
     return FeatureDrift(
         **facts,
         psi=value,
@@ -187,7 +195,18 @@ def measure_numeric(name: str, reference: pd.Series, current: pd.Series, config:
     )
 
 
-def measure_categorical(name: str, reference: pd.Series, current: pd.Series, config: DriftConfig):
+def _present(current: pd.Series | Summarised) -> tuple[np.ndarray | Distinct, int]:
+    """The non-missing current values (a summary's weighted sample) and every value's count."""
+    if isinstance(current, Summarised):
+        empty = Distinct(np.empty(0), np.empty(0, dtype="int64"))
+        return (empty if current.values is None else current.values), current.rows
+    values = current.to_numpy(dtype="float64")
+    return values[~np.isnan(values)], values.size
+
+
+def measure_categorical(
+    name: str, reference: pd.Series, current: pd.Series | Summarised, config: DriftConfig
+):
     """PSI, chi-squared (and Jensen-Shannon) and unseen levels of a category, before a verdict."""
     method = config.categorical_method
     value = p_value = dist = share = unseen_p = None
@@ -206,7 +225,8 @@ def measure_categorical(name: str, reference: pd.Series, current: pd.Series, con
     if n_ref and n_cur:
         share = float(cur_counts[-2] / n_cur)
         unseen_p = unseen_p_value(int(cur_counts[-2]), n_ref, n_cur)
-    facts = _facts(name, "categorical", (len(reference), len(current)), (n_ref, n_cur))
+    rows = current.rows if isinstance(current, Summarised) else len(current)
+    facts = _facts(name, "categorical", (len(reference), rows), (n_ref, n_cur))
     effect = dist if method == "jensenshannon" else value
     return FeatureDrift(
         **facts,
@@ -366,8 +386,8 @@ def score_drift_test(reference, current, config: DriftConfig):
     """(PSI, chi-squared p-value, verdict) of the model score: reference scores should be
     out-of-sample (test split or out-of-fold), never the training rows' own scores."""
     ref = np.asarray(reference, dtype="float64")
-    cur = np.asarray(current, dtype="float64")
-    ref, cur = ref[~np.isnan(ref)], cur[~np.isnan(cur)]
+    ref = ref[~np.isnan(ref)]
+    cur, _ = _present(current if isinstance(current, Summarised) else pd.Series(current))
     if not ref.size or not cur.size:
         return None, None, INSUFFICIENT
     bins = Bins.fit(ref)
@@ -410,7 +430,7 @@ def target_rate(frame: pd.DataFrame, target: str) -> float | None:
 
 def analyse(
     reference: pd.DataFrame,
-    current: pd.DataFrame,
+    current: pd.DataFrame | Summary,
     numeric: list[str],
     categorical: list[str],
     config: DriftConfig,
@@ -421,7 +441,8 @@ def analyse(
     """Drift of every feature, of the score (reference, current) and the dataset verdict.
 
     `scores` are (reference, current) model scores; the reference ones should come from rows
-    the model did not train on (test split or out-of-fold).
+    the model did not train on (test split or out-of-fold). `current` may be a Summary
+    (kaizen.sketches: merged daily profiles) instead of the rows, as may the current scores.
     """
     measured = [measure_numeric(name, reference[name], current[name], config) for name in numeric]
     measured += [

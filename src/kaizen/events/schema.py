@@ -1,5 +1,6 @@
 """The event database's tables, in one MetaData: prediction events and their feedback, the
-store's own key/value information, the monitor's runs and signals, and the registered bundles.
+store's own key/value information, the monitor's runs and signals, the registered bundles and
+the daily event profiles (mergeable sketches, kaizen.sketches).
 
 Their version is HEAD, the Alembic revision (`migrations/`) that creates exactly these tables: a
 test upgrades an empty database to it and compares the result with METADATA. Times are stored
@@ -13,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-HEAD = "2"  # the migration revision of these tables: a change below needs a new revision
+HEAD = "3p"  # the migration revision of these tables: a change below needs a new revision
 
 
 def utc(value: dt.datetime) -> dt.datetime:
@@ -128,4 +129,14 @@ BUNDLES = sa.Table(  # the registered models: each bundle.json document, as it w
     sa.Column("registered_at", UtcDateTime, nullable=False),
     sa.Column("threshold", sa.Float, nullable=False),
     sa.Column("metadata", sa.JSON, nullable=False),
+)
+PROFILES = sa.Table(  # one UTC day's events of one model version, profiled (kaizen.sketches)
+    "event_profiles",
+    METADATA,
+    sa.Column("model_version", sa.String(64), primary_key=True),
+    sa.Column("day", UtcDateTime, primary_key=True),  # the day's start, 00:00 UTC
+    sa.Column("built_at", UtcDateTime, nullable=False),
+    sa.Column("events", sa.Integer, nullable=False),  # the version's events profiled
+    sa.Column("day_events", sa.Integer, nullable=False),  # every version's: a change = stale
+    sa.Column("profile", sa.LargeBinary, nullable=False),  # kaizen.sketches.profile.dumps
 )

@@ -58,9 +58,12 @@ def _bounds(query: Select[Any], since: dt.datetime | None, until: dt.datetime) -
     return query if since is None else query.where(PREDICTIONS.c.created_at >= since)
 
 
-def _line(dialect: str, until: dt.datetime, outcome_days: int) -> ColumnElement[Any]:
+def _line(
+    dialect: str, until: dt.datetime, outcome_days: int, inputs: bool = True
+) -> ColumnElement[Any]:
     """An event's JSON line, written by the database: {"d": decision, "v": model_version,
-    "o": outcome or null, "m": 0 or 1, "i": the inputs document} (SQLite: as bytes)."""
+    "o": outcome or null, "m": 0 or 1, "i": the inputs document, or {} without `inputs`}
+    (SQLite: as bytes)."""
     text = sa.Text()
     quote = sa.func.json_quote if dialect == "sqlite" else sa.func.to_json
     parts: list[ColumnElement[Any]] = [
@@ -73,7 +76,7 @@ def _line(dialect: str, until: dt.datetime, outcome_days: int) -> ColumnElement[
         sa.literal(',"m":', text),
         sa.cast(sa.cast(matured(until, outcome_days), sa.Integer), text),
         sa.literal(',"i":', text),
-        sa.cast(PREDICTIONS.c.inputs, text),
+        sa.cast(PREDICTIONS.c.inputs, text) if inputs else sa.literal("{}", text),
         sa.literal("}", text),
     ]
     line = parts[0]
@@ -89,9 +92,11 @@ def window_query(
     until: dt.datetime,
     last: int | None,
     outcome_days: int,
+    inputs: bool = True,
 ) -> Select[Any]:
     """score and the event's JSON line."""
-    query: Select[Any] = sa.select(PREDICTIONS.c.score, _line(dialect, until, outcome_days))
+    line = _line(dialect, until, outcome_days, inputs)
+    query: Select[Any] = sa.select(PREDICTIONS.c.score, line)
     query = _bounds(query.select_from(PREDICTIONS.outerjoin(FEEDBACK)), since, until)
     if last is not None:
         query = query.order_by(PREDICTIONS.c.created_at.desc()).limit(last)
@@ -284,9 +289,16 @@ def read_window(
     outcome_days: int = 365,
 ) -> pd.DataFrame:
     """The window as one compact frame: score, outcome (0/1/NaN), `matured`, the float64
-    numerics, then decision, model_version and the categorical inputs as categories."""
+    numerics, then decision, model_version and the categorical inputs as categories. With no
+    input listed, the stored inputs documents are not even read (sketch mode's per-event
+    part)."""
     query = window_query(
-        engine.dialect.name, since=since, until=until, last=last, outcome_days=outcome_days
+        engine.dialect.name,
+        since=since,
+        until=until,
+        last=last,
+        outcome_days=outcome_days,
+        inputs=bool(numeric or categorical),
     )
     text = [*TEXT, *categorical]
     with _collector_paused():

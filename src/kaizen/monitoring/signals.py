@@ -51,7 +51,7 @@ def analyse(
     scores = frame["score"].to_numpy(dtype="float64") if len(frame) else np.empty(0)
     drift_report = verdicts.analyse(
         reference.features,
-        frame,
+        frame if window.profile is None else window.profile,
         reference.numeric,
         reference.categorical,
         params.drift,

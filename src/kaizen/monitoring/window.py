@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kaizen.drift.statistics import Summary
+
 
 @dataclass(frozen=True)
 class Reference:  # pylint: disable=too-many-instance-attributes
@@ -34,6 +36,8 @@ class Window:
     since: dt.datetime | None
     until: dt.datetime
     by_time: bool = True  # a time window (volume is judged) or the last N events (it is not)
+    # monitor.mode sketch: the inputs' merged daily profiles (then `frame` has no inputs)
+    profile: Summary | None = None
 
 
 def outcome_masks(window: Window) -> tuple[pd.Series, pd.Series]:

@@ -41,7 +41,7 @@ def test_upgrade_creates_head_idempotently_and_sqlite_is_wal(tmp_path):
     engine = create_engine(str(tmp_path / "e.db"))
     assert migrate.upgrade(engine) == migrate.Upgrade(None, HEAD)
     assert migrate.upgrade(engine) == migrate.Upgrade(HEAD, HEAD)
-    assert migrate.revisions() == ["1", HEAD]
+    assert migrate.revisions() == ["1", "2", HEAD]
     assert_schema_is_head(engine)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -57,7 +57,9 @@ def test_downgrade_then_upgrade(tmp_path):
     with writing(engine) as conn, conn.begin():
         command.downgrade(migrate.config(conn), "1")
     assert versions(engine) == ("1", "1")
-    with pytest.raises(KaizenError, match="revision 1, this Kaizen needs 2: run `kaizen events"):
+    with pytest.raises(
+        KaizenError, match=f"revision 1, this Kaizen needs {HEAD}: run `kaizen events"
+    ):
         migrate.require_head(engine)
     with writing(engine) as conn, conn.begin():
         command.downgrade(migrate.config(conn), "base")
@@ -74,7 +76,9 @@ def test_store_made_by_main_keeps_every_row(tmp_path, capsys, monitor):
     db = str(tmp_path / "main.db")
     make_main_store(f"sqlite:///{db}", monitor=monitor)
     engine = create_engine(db)
-    with pytest.raises(KaizenError, match="revision 1, this Kaizen needs 2: run `kaizen events"):
+    with pytest.raises(
+        KaizenError, match=f"revision 1, this Kaizen needs {HEAD}: run `kaizen events"
+    ):
         migrate.require_head(engine)
     assert cli.main(["events", "upgrade", "--db", db]) == 0
     assert json.loads(capsys.readouterr().out) == {

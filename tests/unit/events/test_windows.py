@@ -240,3 +240,16 @@ def test_a_stored_value_nothing_reads_never_fails_the_window(db, caplog):
         caplog.text
     )
     assert "ud800" not in caplog.text and "1e400" not in caplog.text
+
+
+def test_read_window_without_inputs(db):
+    """No input listed: the stored documents are not read; scores, outcomes, decisions as with
+    them (sketch mode's per-event part)."""
+    engine = create_engine(db)
+    full = M.read_window(engine, ["Income"], ["Home"], since=None, until=NOW, outcome_days=365)
+    bare = M.read_window(engine, [], [], since=None, until=NOW, outcome_days=365)
+    assert "Income" not in bare and "Home" not in bare
+    pd.testing.assert_frame_equal(bare, full.drop(columns=["Income", "Home"]))
+    assert "inputs" not in str(
+        M.window_query("sqlite", since=None, until=NOW, last=None, outcome_days=1, inputs=False)
+    )

@@ -1,0 +1,91 @@
+"""`kaizen monitor` in sketch mode on the default data (SQLite): the current part replayed over
+four days (Expenses shifted) and reference rows (no drift), judged once exactly and once from
+merged daily profiles: the same verdicts and signal levels, every PSI within 0.005; the
+profiles are stored once per complete day, reused, and rebuilt when their day changes."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from kaizen.cli import main
+from tests.integration.test_monitor import (  # noqa: F401  # pylint: disable=unused-import
+    Built,
+    fixture_built,
+    monitor,
+)
+
+pytestmark = pytest.mark.integration
+AGES = (0.01, 1, 2, 3)  # days: today's partial day (read exactly), then three whole days
+
+
+def replay_days(built: Built, db: str, frame: pd.DataFrame) -> None:
+    """`frame`'s rows stored in four parts, one per age."""
+    for index, age in enumerate(AGES):
+        built.replay(db, frame.iloc[index :: len(AGES)], age_days=age)
+
+
+def compare(built: Built, frame: pd.DataFrame, tmp_path) -> tuple[dict, dict]:
+    """report.json of an exact and of a sketch run on two identical stores."""
+    reports = []
+    for mode in ("exact", "sketch"):
+        db = str(tmp_path / f"{mode}.db")
+        replay_days(built, db, frame)
+        out = tmp_path / mode
+        reports.append(monitor(built, db, out, "--window", "7d", params=built.params(mode=mode)))
+    exact, sketched = (item["report"] for item in reports)
+    assert reports[0]["code"] == reports[1]["code"]
+    assert sketched["window"]["events"] == exact["window"]["events"] == len(frame)
+    assert sketched["level"] == exact["level"]
+    levels = {s["name"]: s["level"] for s in exact["signals"]}
+    assert {s["name"]: s["level"] for s in sketched["signals"]} == levels
+    assert sketched["drift"]["verdict"] == exact["drift"]["verdict"]
+    one = {item["feature"]: item for item in exact["drift"]["features"]}
+    for item in sketched["drift"]["features"]:
+        assert item["verdict"] == one[item["feature"]]["verdict"], item["feature"]
+        assert abs(item["psi"] - one[item["feature"]]["psi"]) <= 0.005, item["feature"]
+        assert item["missing_current"] == one[item["feature"]]["missing_current"]
+    return exact, sketched
+
+
+def test_shifted_replay_same_verdicts(built, tmp_path):
+    """The current part (Expenses shifted): Expenses flagged by both modes alike."""
+    exact, _ = compare(built, built.current, tmp_path)
+    flagged = [s["name"] for s in exact["signals"] if s["level"] != "ok"]
+    assert "feature:Expenses" in flagged
+
+
+def test_reference_rows_same_verdicts(built, tmp_path):
+    """2,000 reference rows as traffic: no drift in either mode."""
+    exact, _ = compare(built, built.reference.sample(2000, random_state=3), tmp_path)
+    assert exact["drift"]["verdict"] == "stable"
+
+
+def test_profiles_are_stored_reused_and_rebuilt(built, tmp_path, capsys):
+    """`kaizen events profile` stores one profile per complete day of the last 30 (empty days
+    included: never read again); a second run builds none;
+        a day that received events since is rebuilt (and the monitor then merges it)."""
+    db = str(tmp_path / "events.db")
+    replay_days(built, db, built.current)
+    bundle = str(built.path / "models" / "bundle")
+    args = ["--params", built.params(mode="sketch"), "events", "profile", "--db", db]
+    assert main([*args, "--bundle", bundle]) == 0
+    first = json.loads(capsys.readouterr().out)
+    whole_days = len(built.current) - len(built.current.iloc[:: len(AGES)])
+    assert first["built"] == first["days"] == 29 and first["events"] == whole_days
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT events FROM event_profiles WHERE events > 0").all()
+    assert len(rows) == 3 and sum(row[0] for row in rows) == whole_days
+    assert main([*args, "--bundle", bundle]) == 0
+    assert json.loads(capsys.readouterr().out)["built"] == 0
+    built.replay(db, built.current.head(10), age_days=2.5)
+    result = monitor(
+        built, db, tmp_path / "out", "--window", "7d", params=built.params(mode="sketch")
+    )
+    assert result["report"]["window"]["events"] == len(built.current) + 10
+    assert "profiled 1 day(s)" in capsys.readouterr().err
+    engine.dispose()
