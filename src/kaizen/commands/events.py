@@ -27,6 +27,7 @@ from kaizen.io.params import load_params
 from kaizen.runtime import Monitor as MonitorSettings
 from kaizen.runtime import Store, bundle_folder
 from kaizen.serving.service import decision_threshold
+from kaizen.serving.pii import PREFIX
 
 JSON_FIELDS = ("reasons", "unseen", "pii_fields")  # exported as JSON text
 log = logging.getLogger(__name__)
@@ -40,8 +41,27 @@ def parse_time(value: str, option: str) -> dt.datetime:
         raise KaizenError(f"{option}: {value!r} is not an ISO 8601 date or date-time") from None
 
 
+def pii_applied(event: dict) -> dict:
+    """An event's unseen categories and reasons under its own PII list: what this Kaizen
+    stores, applied again to events stored by an older one (which kept a PII field's unseen
+    category in plain text and its reason). A hashed category is kept; a plain one is left
+    out (the export has no salt to hash it)."""
+    pii = set(event["pii_fields"])
+    if not pii:
+        return event
+    unseen = {
+        name: value
+        for name, value in event["unseen"].items()
+        if name not in pii or str(value).startswith(PREFIX)
+    }
+    reasons = [reason for reason in event["reasons"] if reason.get("feature") not in pii]
+    return {**event, "unseen": unseen, "reasons": reasons}
+
+
 def event_table(events: list[dict]) -> pd.DataFrame:
-    """Every event field, the outcome, then the inputs as columns (PII as stored)."""
+    """Every event field, the outcome, then the inputs as columns (PII as stored; unseen
+    categories and reasons of PII fields as this Kaizen stores them: `pii_applied`)."""
+    events = [pii_applied(event) for event in events]
     base = pd.DataFrame(
         [{k: v for k, v in event.items() if k != "inputs"} for event in events],
         columns=EVENT_FIELDS + ["outcome", "observed_at"],

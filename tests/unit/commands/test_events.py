@@ -208,3 +208,38 @@ def test_csv_export_neutralises_formulas_parquet_keeps_values(hostile, tmp_path,
     assert read["Debt"].tolist() == [-30.0] * len(HOSTILE)
     assert not any(str(cell).startswith(("=", "+", "-", "@")) for cell in read["unseen"])
     assert pd.read_parquet(parquet)["Home"].tolist() == list(HOSTILE)
+
+
+def test_export_applies_the_pii_list_to_unseen_and_reasons(tmp_path, capsys):
+    """An event stored by an older Kaizen (Home is PII, yet its unseen category is plain and
+    its reason kept): the export leaves both out; a hashed category and other reasons stay."""
+    path = str(tmp_path / "old.db")
+    engine = create_engine(path)
+    migrate.upgrade(engine)
+    reasons = [{"feature": "Home", "contribution": 0.3}, {"feature": "Debt", "contribution": 0.2}]
+    rows = [
+        PredictionRow(
+            prediction_id=f"00000000-0000-4000-8000-00000000000{i}",
+            created_at=T0,
+            request_id="r",
+            model_version="m",
+            schema_version="s",
+            inputs={**INPUTS, "Home": "hmac-sha256:ab"},
+            pii_fields=["Home"],
+            score=0.2,
+            threshold=0.5,
+            decision="accept",
+            reasons=reasons,
+            unseen={"Home": home},
+            latency_ms=1.0,
+        )
+        for i, home in enumerate(("castle-planted", "hmac-sha256:cd"))
+    ]
+    predictions.insert(engine, rows)
+    engine.dispose()
+    output = tmp_path / "e.parquet"
+    run(capsys, "events", "export", "--db", path, "--output", str(output))
+    table = pd.read_parquet(output)
+    assert [json.loads(text) for text in table["unseen"]] == [{}, {"Home": "hmac-sha256:cd"}]
+    assert set(table["reasons"]) == {json.dumps([reasons[1]], separators=(",", ":"))}
+    assert b"castle-planted" not in output.read_bytes()
