@@ -90,6 +90,13 @@ def test_flag_beats_environment_through_the_cli(monkeypatch, tmp_path, capsys):
         (runtime.Monitor, "KAIZEN_THRESHOLD", "0", "Input should be greater than 0"),
         (runtime.Monitor, "KAIZEN_THRESHOLD", "half", "Input should be a valid number"),
         (runtime.Serving, "KAIZEN_PII_MODE", "blur", "Input should be 'hash' or 'drop'"),
+        (
+            runtime.Serving,
+            "KAIZEN_MAX_BODY",
+            "100",
+            "Input should be greater than or equal to 1024",
+        ),
+        (runtime.Serving, "KAIZEN_CLOCK_SKEW", "-1", "Input should be greater than or equal to 0"),
         (runtime.Logging, "KAIZEN_LOG_LEVEL", "loud", "Input should be 'DEBUG', 'INFO',"),
         (runtime.Store, "KAIZEN_DB", "mysql://h/d", "'mysql': use a path, sqlite:///… or"),
         (runtime.Serving, "KAIZEN_FEEDBACK_TOKEN", "x" * 31, "must be at least 32 bytes"),

@@ -11,7 +11,13 @@ import pytest
 from kaizen import KaizenError
 from kaizen.events import predictions
 from kaizen.events.engine import StoreError, create_engine, database_url, ping
-from kaizen.events.predictions import COLUMNS, OutcomeConflict, PredictionRow, UnknownPrediction
+from kaizen.events.predictions import (
+    COLUMNS,
+    ImplausibleTime,
+    OutcomeConflict,
+    PredictionRow,
+    UnknownPrediction,
+)
 from kaizen.events.schema import PREDICTIONS, utc
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
@@ -134,6 +140,21 @@ def test_feedback_rules(engine):
     assert again.created is False and again.observed_at == T0
     with pytest.raises(OutcomeConflict, match="already has outcome 0"):
         predictions.add_feedback(engine, known["prediction_id"], 1, T0, T0)
+
+
+def test_feedback_times_are_judged_with_a_skew(engine):
+    """With `skew`: before the prediction or beyond now + skew is ImplausibleTime (nothing
+    stored); an unknown id is still UnknownPrediction first; within the skew is stored."""
+    known = event(T0)
+    record(engine, [known])
+    pid, skew, now = known["prediction_id"], dt.timedelta(minutes=5), T0 + dt.timedelta(days=1)
+    with pytest.raises(UnknownPrediction):
+        predictions.add_feedback(engine, str(uuid.uuid4()), 1, T0 - dt.timedelta(1), now, skew=skew)
+    for when, reason in ((T0 - dt.timedelta(seconds=1), "before"), (now + 2 * skew, "future")):
+        with pytest.raises(ImplausibleTime, match=reason):
+            predictions.add_feedback(engine, pid, 1, when, now, skew=skew)
+    assert predictions.events(engine)[0]["outcome"] is None
+    assert predictions.add_feedback(engine, pid, 1, now + skew / 2, now, skew=skew).created
 
 
 def test_integrity_reports_orphans_and_unreadable_inputs(engine, db):

@@ -167,6 +167,8 @@ def test_every_answer_is_documented(client):
             assert "application/json" in responses[status].get("content", {}), (path, status)
     schema = paths["/feedback"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/Feedback"}
+    link = paths["/predict"]["post"]["responses"]["200"]["links"]["Feedback"]
+    assert link["operationId"] == paths["/feedback"]["post"]["operationId"] == "feedback"
 
 
 def test_an_unforeseen_failure_is_a_json_500_logged_without_values(client, monkeypatch, caplog):

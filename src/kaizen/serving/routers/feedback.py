@@ -63,6 +63,7 @@ def router() -> APIRouter:
 
     @api.post(
         "/feedback",
+        operation_id="feedback",
         response_model=FeedbackResponse,
         responses=ERRORS,
         dependencies=[Depends(authorised)],

@@ -12,6 +12,15 @@ from kaizen.serving.payloads import Invalid, PredictResponse, Problem
 from kaizen.serving.validation import Applications
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    200: {  # an OpenAPI link: clients and schemathesis learn where a prediction_id goes next
+        "links": {
+            "Feedback": {
+                "operationId": "feedback",
+                "requestBody": {"prediction_id": "$response.body#/predictions/0/prediction_id"},
+                "description": "the outcome of the first prediction, once observed",
+            }
+        }
+    },
     413: {"model": Problem, "description": "more applications than KAIZEN_MAX_BATCH"},
     422: {
         "model": Invalid,
