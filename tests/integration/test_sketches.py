@@ -1,4 +1,5 @@
-"""`kaizen monitor` in sketch mode on the default data (SQLite): the current part replayed over
+"""`kaizen monitor` in sketch mode on the default data (SQLite; the profiles' storage on
+PostgreSQL as well): the current part replayed over
 four days (Expenses shifted) and reference rows (no drift), judged once exactly and once from
 merged daily profiles: the same verdicts and signal levels, every PSI within 0.005; the
 profiles are stored once per complete day, reused, and rebuilt when their day changes."""
@@ -9,12 +10,13 @@ import json
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from kaizen.cli import main
+from kaizen.events.engine import create_engine
 from tests.integration.test_monitor import (  # noqa: F401  # pylint: disable=unused-import
     Built,
     fixture_built,
+    fixture_database,
     monitor,
 )
 
@@ -64,11 +66,11 @@ def test_reference_rows_same_verdicts(built, tmp_path):
     assert exact["drift"]["verdict"] == "stable"
 
 
-def test_profiles_are_stored_reused_and_rebuilt(built, tmp_path, capsys):
+def test_profiles_are_stored_reused_and_rebuilt(built, database, tmp_path, capsys):
     """`kaizen events profile` stores one profile per complete day of the last 30 (empty days
     included: never read again); a second run builds none;
         a day that received events since is rebuilt (and the monitor then merges it)."""
-    db = str(tmp_path / "events.db")
+    db = database
     replay_days(built, db, built.current)
     bundle = str(built.path / "models" / "bundle")
     args = ["--params", built.params(mode="sketch"), "events", "profile", "--db", db]
@@ -76,7 +78,7 @@ def test_profiles_are_stored_reused_and_rebuilt(built, tmp_path, capsys):
     first = json.loads(capsys.readouterr().out)
     whole_days = len(built.current) - len(built.current.iloc[:: len(AGES)])
     assert first["built"] == first["days"] == 29 and first["events"] == whole_days
-    engine = sa.create_engine(f"sqlite:///{db}")
+    engine = create_engine(db)
     with engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT events FROM event_profiles WHERE events > 0").all()
     assert len(rows) == 3 and sum(row[0] for row in rows) == whole_days

@@ -8,6 +8,8 @@ DIR/report.json, report.md, metrics.prom and report.html (each atomically, befor
 can fail), announces new breaches (log, and KAIZEN_ALERT_WEBHOOK when set), stores the run in
 the same database and exits 0 for ok / warning / insufficient data, 2 for critical. Thresholds:
 `monitor` (and `drift`, `evaluate` costs) of params.yaml when there is one, else the bundle's.
+With `monitor.mode: sketch`, a --window's input drift is judged on the merged daily profiles of
+the store (`kaizen.commands.sketching`, docs/sketches.md) instead of every event's inputs.
 """
 
 from __future__ import annotations
