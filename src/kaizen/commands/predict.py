@@ -139,13 +139,17 @@ def score_spark(  # pylint: disable=too-many-arguments
             f"{output}: --engine spark writes a folder of Parquet parts: end it with /"
         )
     loaded = artifact.load(bundle)
-    session = io_spark.session(settings.master, settings.threads)
-    frame = io_spark.read(session, source, separator)
-    result = kaizen_spark.score(
-        frame, loaded, threshold=threshold, reasons=reasons, threads=settings.threads
-    )
-    io_spark.write(result, output)
-    return int(session.read.parquet(output).count())
+    session, created = io_spark.session(settings.master, settings.threads)
+    try:
+        frame = io_spark.read(session, source, separator)
+        result = kaizen_spark.score(
+            frame, loaded, threshold=threshold, reasons=reasons, threads=settings.threads
+        )
+        io_spark.write(result, output)
+        return int(session.read.parquet(output).count())
+    finally:
+        if created:
+            session.stop()
 
 
 def read_while_loading(
