@@ -38,8 +38,20 @@ def check_arguments(source: str, output: str, threshold: float | None, reasons: 
         raise KaizenError(f"--threshold: must lie in [0, 1], got {threshold}")
     if reasons < 0:
         raise KaizenError(f"--reasons: must be 0 or more, got {reasons}")
-    if Path(output).resolve() == Path(source).resolve():
+    if not io_batches.is_query(source) and Path(output).resolve() == Path(source).resolve():
         raise KaizenError(f"{output}: refusing to overwrite the input file")
+    folder = Path(output.rstrip("/\\"))
+    if io_batches.output_kind(output) == "folder" and folder.is_dir():
+        # replaced whole: only an earlier output (Parquet parts, Spark's markers) may go
+        others = [
+            path.name
+            for path in folder.iterdir()
+            if not path.name.startswith(("part-", "_", ".")) or path.is_dir()
+        ]
+        if others:
+            raise KaizenError(
+                f"{output}: refusing to replace a folder that holds other files ({others[0]})"
+            )
 
 
 def score_file(  # pylint: disable=too-many-arguments
@@ -88,8 +100,7 @@ def score_stream(  # pylint: disable=too-many-arguments
     """Score `source` in Arrow batches of `settings.batch_rows` rows, read by pyarrow (Parquet)
     or DuckDB (`settings.engine`: any input, a SQL query too), memory bounded by the batch size
     (and DuckDB's `settings.memory_limit`) whatever the input size."""
-    if not io_batches.is_query(source):
-        check_arguments(source, output, threshold, reasons)
+    check_arguments(source, output, threshold, reasons)
     loaded = artifact.load(bundle)
     if settings.engine == "duckdb":
         batches = io_batches.duckdb_batches(
@@ -139,13 +150,17 @@ def score_spark(  # pylint: disable=too-many-arguments
             f"{output}: --engine spark writes a folder of Parquet parts: end it with /"
         )
     loaded = artifact.load(bundle)
-    session = io_spark.session(settings.master, settings.threads)
-    frame = io_spark.read(session, source, separator)
-    result = kaizen_spark.score(
-        frame, loaded, threshold=threshold, reasons=reasons, threads=settings.threads
-    )
-    io_spark.write(result, output)
-    return int(session.read.parquet(output).count())
+    session, created = io_spark.session(settings.master, settings.threads)
+    try:
+        frame = io_spark.read(session, source, separator)
+        result = kaizen_spark.score(
+            frame, loaded, threshold=threshold, reasons=reasons, threads=settings.threads
+        )
+        io_spark.write(result, output)
+        return int(session.read.parquet(output).count())
+    finally:
+        if created:
+            session.stop()
 
 
 def read_while_loading(

@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)  # s3a://, abfss://, dbfs:/ ...
 
 
-def session(master: str, threads: int) -> SparkSession:
-    """A Spark session: every Python worker limited to `threads` OpenMP/BLAS threads (the
-    scoring function limits them again, explicitly), Arrow batches, no UI."""
+def session(master: str, threads: int) -> tuple[SparkSession, bool]:
+    """A Spark session, and whether it is new (then the caller stops it): every Python worker
+    limited to `threads` OpenMP/BLAS threads (the scoring function limits them again,
+    explicitly), Arrow batches, no UI. A session already active in this process is reused."""
     try:
         # pylint: disable-next=import-outside-toplevel  # the optional extra
         from pyspark.sql import SparkSession
@@ -34,8 +35,13 @@ def session(master: str, threads: int) -> SparkSession:
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         builder = builder.config(f"spark.executorEnv.{name}", str(threads))
     builder = builder.config("spark.ui.enabled", "false")
+    builder = builder.config("spark.ui.showConsoleProgress", "false")
     builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
-    return builder.getOrCreate()
+    created = SparkSession.getActiveSession() is None
+    spark = builder.getOrCreate()
+    if created:
+        spark.sparkContext.setLogLevel("ERROR")  # errors reach the user as one line
+    return spark, created
 
 
 def read(spark: SparkSession, source: str, separator: str = ",") -> DataFrame:

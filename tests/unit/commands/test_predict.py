@@ -228,3 +228,20 @@ def test_spark_needs_a_folder_output_and_pyspark(bundled, tmp_path, monkeypatch)
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
     with pytest.raises(KaizenError, match=r"PySpark is not installed \(.*make install-spark"):
         predict.score_spark(str(bundled), str(source), str(tmp_path / "o") + "/", settings=settings)
+
+
+def test_folder_output_never_replaces_other_files(bundled, tmp_path):
+    """A folder output replaces an earlier output (Parquet parts), never a folder holding
+    anything else, such as the input."""
+    source = new_applications(tmp_path)
+    with pytest.raises(KaizenError, match=r"refusing to replace a folder that holds other files"):
+        predict.score_file(str(bundled), str(source), str(source.parent) + "/")
+    assert source.exists()
+    out = str(tmp_path / "out") + "/"
+    predict.score_file(str(bundled), str(source), out)
+    settings = Predict.load(engine="duckdb")
+    query = f"SELECT * FROM read_csv('{source}')"
+    predict.score_stream(str(bundled), query, out, settings=settings)  # an earlier output goes
+    assert [path.name for path in (tmp_path / "out").iterdir()] == ["part-00000.parquet"]
+    with pytest.raises(KaizenError, match=r"refusing to replace a folder that holds other files"):
+        predict.score_stream(str(bundled), query, str(tmp_path), settings=settings)
