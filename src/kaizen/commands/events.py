@@ -83,7 +83,7 @@ def write_table(table: pd.DataFrame, output: str) -> None:
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `events init|upgrade|export|purge|check`."""
-    cmd = commands.add_parser("events", help="the prediction event store (init, export, purge)")
+    cmd = commands.add_parser("events", help="the prediction event store")
     actions = cmd.add_subparsers(dest="action", required=True, metavar="action")
     init_cmd = actions.add_parser("init", help="create or upgrade the tables (idempotent)")
     upgrade_cmd = actions.add_parser("upgrade", help="migrate the store to this Kaizen's schema")
