@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-mlflow repro report sweep promote sweep-clean lint pytest test \
+.PHONY: help install install-mlflow repro report sweep promote sweep-clean lint pytest test docs \
 	bench bench-drift bench-monitor bench-sweep bench-scores bench-serve bench-predict bench-mlflow serve clean
 
 help: ## List the targets
@@ -142,7 +142,10 @@ lint: $(STAMP) ## pylint, flake8, mypy, black, workflows (actionlint + zizmor), 
 pytest: $(STAMP) ## The whole test suite with the coverage gate (no lint)
 	$(BIN)/pytest
 
-test: lint pytest ## Lint, then the whole test suite (what CI runs)
+docs: $(STAMP) ## Build the documentation site into site/ (MkDocs, --strict: broken links fail)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: lint docs pytest ## Lint, the docs site, then the whole test suite (what CI runs)
 	@if [ -s $(SKIPS) ]; then echo "Lint checks skipped (.ci/run requires them):"; cat $(SKIPS); fi
 
 # --- benchmarks (bench/README.md) ----------------------------------------------------------------

@@ -88,3 +88,24 @@ def test_the_checks_can_fail(tmp_path):
     page.write_text("# A title\n[x](missing.md) [y](#a-title)\n", encoding="utf-8")
     assert LINK.findall(page.read_text(encoding="utf-8")) == ["missing.md", "#a-title"]
     assert "a-title" in anchors(page)
+
+
+def test_the_site_builds_strict_and_offline(tmp_path):
+    """`mkdocs build --strict` passes (every page in the navigation, no broken link) and no page
+    loads a script, a style sheet or a font from the network: the site reads offline."""
+    mkdocs = pytest.importorskip("mkdocs.commands.build")
+    config = pytest.importorskip("mkdocs.config").load_config(
+        str(ROOT / "mkdocs.yml"), site_dir=str(tmp_path / "site"), strict=True
+    )
+    mkdocs.build(config)
+    pages = list((tmp_path / "site").rglob("*.html"))
+    assert len(pages) >= 15
+    remote = re.compile(r"<(?:script|link|img)\b[^>]*(?:src|href)=\"(?:https?:)?//[^\"]+\"[^>]*>")
+    for page in pages:
+        fetched = [
+            tag for tag in remote.findall(page.read_text(encoding="utf-8")) if "<a " not in tag
+        ]
+        assert not [t for t in fetched if "stylesheet" in t or "<script" in t or "<img" in t], (
+            page,
+            fetched,
+        )
