@@ -4,6 +4,8 @@ every relative link resolves to a file (and heading anchors of markdown targets 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,20 @@ def test_the_site_builds_strict_and_offline(tmp_path):
             page,
             fetched,
         )
+
+
+def test_make_help_groups_every_target():
+    """`make help` starts with the two commands and leaves no target in "other"."""
+    if not shutil.which("make"):
+        pytest.skip("make is not installed")
+    out = subprocess.run(
+        ["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    groups = [line[:-1] for line in text.splitlines() if line and not line.startswith(" ")]
+    assert groups[:2] == ["start here", "pipeline"] and "other" not in groups, groups
+    start = text.split("pipeline:", 1)[0]
+    assert re.search(r"^\s+repro\s", start, re.M) and re.search(r"^\s+test\s", start, re.M)
+    listed = set(re.findall(r"^\s+([a-z][\w-]*)\s", text, re.M))
+    documented = set(re.findall(r"^([a-zA-Z][\w-]*):.*## ", (ROOT / "Makefile").read_text(), re.M))
+    assert listed == documented
