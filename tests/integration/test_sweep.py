@@ -191,6 +191,9 @@ def interrupt_a_sweep(project) -> None:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # A shell's background job ignores SIGINT, and a child inherits that: restore the default
+        # so that the process reacts as in a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     ) as process:
         for line in process.stderr:
             if " done, " in line:
