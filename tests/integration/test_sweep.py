@@ -183,6 +183,7 @@ def run_sweep_best_promote_clean(project) -> None:
 def interrupt_a_sweep(project) -> None:
     """Ctrl-C (SIGINT to the process group, as a terminal sends it) once the workers run: one
     line, exit 1, and neither a queue worker nor a task of that sweep is left behind."""
+    # pylint: disable-next=subprocess-popen-preexec-fn  # it only resets one signal, no lock
     with subprocess.Popen(
         [KAIZEN, "sweep", "--grid", "test", "--jobs", "1"],
         cwd=project.path,

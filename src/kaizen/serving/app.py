@@ -23,7 +23,7 @@ from kaizen.pipeline.data import Schema
 from kaizen.runtime import Serving
 from kaizen.serving.decisions import Batcher
 from kaizen.serving.payloads import application_model, batch_model
-from kaizen.serving.routers import feedback, health, predict
+from kaizen.serving.routers import docs, feedback, health, predict
 from kaizen.serving.service import Service
 
 NO_TELEMETRY: TelemetryConfig = {
@@ -98,7 +98,10 @@ def create_app(settings: Serving, service: Service | None = None) -> FastAPI:
         "before it is returned.",
         lifespan=lifespan,
         telemetry=NO_TELEMETRY,
+        docs_url=None,  # served offline by routers/docs.py
+        redoc_url=None,
     )
+    docs.mount(app)
     app.include_router(predict.router(request_model))
     document(app, request_model)
     app.include_router(feedback.router())
