@@ -24,6 +24,7 @@ MODULES = {
     "kaizen.commands.summary": ("summary",),
     "kaizen.commands.predict": ("predict",),
     "kaizen.commands.report": ("report",),
+    "kaizen.commands.plots": ("plots",),
     "kaizen.commands.sweep": ("sweep", "best", "promote", "sweep-clean"),
     "kaizen.commands.data": ("data",),
     "kaizen.commands.monitor": ("monitor",),
