@@ -76,6 +76,7 @@ def test_page_commands_run(page: Path, documented: Project, tmp_path: Path):
     bin_dir = repo.path / ".venv" / "bin"
     env = environment()
     env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    env["PYTHONPATH"] = str(repo.path / "src")  # the clone's code, whatever the venv points at
     env.pop("KAIZEN_DB", None)
     body = make_wrapper(bin_dir) + script(page, text, port=free_port())
     result = subprocess.run(
