@@ -34,6 +34,7 @@ MODULES = {
     "kaizen.commands.summary": ("summary",),
     "kaizen.commands.predict": ("predict",),
     "kaizen.commands.report": ("report",),
+    "kaizen.commands.plots": ("plots",),
     "kaizen.commands.sweep": ("sweep", "best", "promote", "sweep-clean"),
     "kaizen.commands.data": ("data",),
     "kaizen.commands.monitor": ("monitor",),
@@ -90,7 +91,9 @@ def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser with the subcommands of `argv`'s command (every subcommand without one)."""
     root = argparse.ArgumentParser(prog="kaizen", description=__doc__)
     root.add_argument("--version", action="version", version=f"kaizen {__version__}")
-    root.add_argument("--params", default="params.yaml", help="parameters file")
+    root.add_argument(
+        "--params", default="params.yaml", help="parameters file (default: %(default)s)"
+    )
     root.add_argument(
         "-v", "--verbose", action="store_true", help="debug messages on stderr (KAIZEN_LOG_LEVEL)"
     )
@@ -99,7 +102,22 @@ def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     wanted = [name for name, words in MODULES.items() if command in words] or list(MODULES)
     for name in wanted:
         import_module(name).register(commands)
+    name_actions(commands)
     return root
+
+
+def name_actions(commands: argparse._SubParsersAction) -> None:
+    """Append each command's own actions to its help line (`events … (init, upgrade, check…)`),
+    so that `kaizen --help` lists every action without a hand-kept list that can fall behind."""
+    for choice in commands._choices_actions:  # pylint: disable=protected-access
+        sub = commands.choices[choice.dest]
+        nested = [
+            action
+            for action in sub._actions  # pylint: disable=protected-access
+            if isinstance(action, argparse._SubParsersAction)  # pylint: disable=protected-access
+        ]
+        if nested:
+            choice.help = f"{choice.help} ({', '.join(nested[0].choices)})"
 
 
 def main(argv: list[str] | None = None) -> int:

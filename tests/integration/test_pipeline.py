@@ -319,3 +319,15 @@ def test_predict_scores_new_applications(ran, tmp_path):
     assert len(lines) == 1 and lines[0].startswith("kaizen predict: error:")
     assert "Income" in lines[0] and "Traceback" not in result.stderr
     assert not missing.exists()
+
+
+def test_a_failed_experiment_keeps_every_tracked_file(reproduced):
+    """`dvc exp run` failing in ingest: the git-tracked metrics stay as they were (DVC removes an
+    output before its stage runs unless it persists; the stages replace them only on success);
+    only params.yaml keeps the experiment's edit, which `git checkout params.yaml` undoes."""
+    project = reproduced
+    failed = project.run("dvc", "exp", "run", "-S", "data.target=Nope", check=False)
+    assert failed.returncode != 0 and "target column 'Nope' not found" in failed.stderr
+    assert project.run("git", "status", "--porcelain").stdout.splitlines() == [" M params.yaml"]
+    project.run("git", "checkout", "params.yaml")
+    assert project.run("dvc", "status").stdout.strip() == "Data and pipelines are up to date."

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +176,38 @@ def run_sweep_best_promote_clean(project) -> None:
     assert json.loads(cleaned.stdout) == {"removed": 5}
     assert not project.run("dvc", "exp", "list").stdout.strip()
     assert f"exp/{top.name}" in project.run("git", "branch").stdout
+
+    interrupt_a_sweep(project)
+
+
+def interrupt_a_sweep(project) -> None:
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) once the workers run: one
+    line, exit 1, and neither a queue worker nor a task of that sweep is left behind."""
+    # pylint: disable-next=subprocess-popen-preexec-fn  # it only resets one signal, no lock
+    with subprocess.Popen(
+        [KAIZEN, "sweep", "--grid", "test", "--jobs", "1"],
+        cwd=project.path,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        # A shell's background job ignores SIGINT, and a child inherits that: restore the default
+        # so that the process reacts as in a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    ) as process:
+        for line in process.stderr:
+            if " done, " in line:
+                break
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            _, err = process.communicate(timeout=HANG)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            pytest.fail("kaizen sweep did not stop on SIGINT")
+    assert process.returncode == 1, err
+    assert err.splitlines()[-1].startswith("kaizen sweep: error: interrupted: killed "), err
+    assert err.splitlines()[-1].endswith("of 5; no queue worker is left"), err
+    status = project.run("dvc", "queue", "status").stdout
+    assert experiments.worker_count(status) == 0, status
+    assert not {"queued", "running"} & set(experiments.parse_queue_status(status).values()), status

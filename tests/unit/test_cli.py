@@ -379,3 +379,21 @@ def test_stage_warning_in_the_process_stderr(tmp_path):
         env={**os.environ, "KAIZEN_LOG_LEVEL": "ERROR"},
     )
     assert quiet.stderr == "" and json.loads(quiet.stdout)["rows"] == 60
+
+
+def test_help_lists_every_action_and_the_params_default(capsys):
+    """`kaizen --help` names every action of every command group and the --params default."""
+    # pylint: disable=protected-access
+    root = cli.parser()
+    groups = [a for a in root._actions if isinstance(a, argparse._SubParsersAction)][0]
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    nested = 0
+    for name, sub in groups.choices.items():
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                nested += 1
+                assert f"{name} " in text and f"({', '.join(action.choices)})" in text, name
+    assert nested >= 3 and "check" in text  # events, data, mlflow; `events check` was missing
+    assert "parameters file (default: params.yaml)" in text

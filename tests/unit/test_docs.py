@@ -4,6 +4,8 @@ every relative link resolves to a file (and heading anchors of markdown targets 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,41 @@ def test_the_checks_can_fail(tmp_path):
     page.write_text("# A title\n[x](missing.md) [y](#a-title)\n", encoding="utf-8")
     assert LINK.findall(page.read_text(encoding="utf-8")) == ["missing.md", "#a-title"]
     assert "a-title" in anchors(page)
+
+
+def test_the_site_builds_strict_and_offline(tmp_path):
+    """`mkdocs build --strict` passes (every page in the navigation, no broken link) and no page
+    loads a script, a style sheet or a font from the network: the site reads offline."""
+    mkdocs = pytest.importorskip("mkdocs.commands.build")
+    config = pytest.importorskip("mkdocs.config").load_config(
+        str(ROOT / "mkdocs.yml"), site_dir=str(tmp_path / "site"), strict=True
+    )
+    mkdocs.build(config)
+    pages = list((tmp_path / "site").rglob("*.html"))
+    assert len(pages) >= 15
+    remote = re.compile(r"<(?:script|link|img)\b[^>]*(?:src|href)=\"(?:https?:)?//[^\"]+\"[^>]*>")
+    for page in pages:
+        fetched = [
+            tag for tag in remote.findall(page.read_text(encoding="utf-8")) if "<a " not in tag
+        ]
+        assert not [t for t in fetched if "stylesheet" in t or "<script" in t or "<img" in t], (
+            page,
+            fetched,
+        )
+
+
+def test_make_help_groups_every_target():
+    """`make help` starts with the two commands and leaves no target in "other"."""
+    if not shutil.which("make"):
+        pytest.skip("make is not installed")
+    out = subprocess.run(
+        ["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    groups = [line[:-1] for line in text.splitlines() if line and not line.startswith(" ")]
+    assert groups[:2] == ["start here", "pipeline"] and "other" not in groups, groups
+    start = text.split("pipeline:", 1)[0]
+    assert re.search(r"^\s+repro\s", start, re.M) and re.search(r"^\s+test\s", start, re.M)
+    listed = set(re.findall(r"^\s+([a-z][\w-]*)\s", text, re.M))
+    documented = set(re.findall(r"^([a-zA-Z][\w-]*):.*## ", (ROOT / "Makefile").read_text(), re.M))
+    assert listed == documented

@@ -46,7 +46,7 @@ OPTIONS = {  # data.split field -> the option that sets it
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `data add`."""
-    group = commands.add_parser("data", help="data snapshots (data add)")
+    group = commands.add_parser("data", help="data snapshots")
     actions = group.add_subparsers(dest="action", required=True, metavar="action")
     add = actions.add_parser(
         "add",

@@ -76,11 +76,16 @@ def event_table(events: list[dict]) -> pd.DataFrame:
     return pd.concat([base, inputs], axis=1)
 
 
+TIME_COLUMN = "created_at"  # the training export's event time
+
+
 def training_table(
     events: list[dict], info: dict, negative: str | None
 ) -> tuple[pd.DataFrame, list]:
-    """The raw data's columns plus the target (positive label for 1, `negative` for 0); columns
-    that were dropped or hashed as PII are left out (returned as the second item)."""
+    """`created_at` (the decision's time, ISO 8601 UTC: a date split for `kaizen data add
+    --split-date created_at`), the raw data's columns, the target (positive label for 1,
+    `negative` for 0); columns that were dropped or hashed as PII are left out (returned as the
+    second item)."""
     schema = info["schema"]
     positive = schema["positive"]
     if negative is None:
@@ -91,9 +96,19 @@ def training_table(
         negative = "0"
     scrubbed = sorted({name for event in events for name in event["pii_fields"]})
     columns = [c for c in schema["numeric"] + schema["categorical"] if c not in scrubbed]
+    if TIME_COLUMN in columns or TIME_COLUMN == schema["target"]:
+        raise KaizenError(f"--training: the data has a column {TIME_COLUMN!r}, the event time's")
     table = pd.DataFrame([event["inputs"] for event in events], columns=columns)
+    table.insert(0, TIME_COLUMN, [_iso(event["created_at"]) for event in events])
     table[schema["target"]] = [positive if e["outcome"] == 1 else negative for e in events]
     return table, scrubbed
+
+
+def _iso(value) -> str:
+    """An event time as ISO 8601 in UTC (`2026-03-01T12:00:00+00:00`)."""
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.isoformat()
 
 
 def write_table(table: pd.DataFrame, output: str) -> None:
@@ -113,7 +128,7 @@ def write_table(table: pd.DataFrame, output: str) -> None:
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `events init|upgrade|export|purge|check|profile`."""
-    cmd = commands.add_parser("events", help="the prediction event store (init, export, purge)")
+    cmd = commands.add_parser("events", help="the prediction event store")
     actions = cmd.add_subparsers(dest="action", required=True, metavar="action")
     init_cmd = actions.add_parser("init", help="create or upgrade the tables (idempotent)")
     upgrade_cmd = actions.add_parser("upgrade", help="migrate the store to this Kaizen's schema")

@@ -223,7 +223,7 @@ def mirror_experiments(mlflow_client, experiment: str, parent: str, stages: dict
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `mlflow log` and `mlflow promote`."""
-    group = commands.add_parser("mlflow", help="mirror runs to MLflow (optional extra)")
+    group = commands.add_parser("mlflow", help="mirror runs to MLflow, an optional extra")
     # Each leaf names itself in `command`, so that errors read `kaizen mlflow log: error: …`.
     sub = group.add_subparsers(dest="mlflow_command", required=True, metavar="command")
     cmd = sub.add_parser("log", help="log the workspace's pipeline run (params, metrics, model)")

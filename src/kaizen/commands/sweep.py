@@ -226,6 +226,26 @@ def register(commands: argparse._SubParsersAction) -> None:
     cmd.set_defaults(handler=sweep_clean)
 
 
+def interrupt(names: list[str]) -> str:
+    """After Ctrl-C: kill the sweep's running tasks, drop its queued ones, stop every worker.
+
+    Without this a DVC queue worker outlives `kaizen sweep` and goes on running (and queueing
+    results into) the experiments the user meant to stop. Returns what was stopped, one line.
+    """
+    states, _ = statuses()
+    running = [name for name in names if states.get(name) == "running"]
+    queued = [name for name in names if states.get(name, "queued") == "queued"]
+    if running:
+        runner.dvc("queue", "kill", *running, check=False)
+    if queued:
+        runner.dvc("queue", "remove", *queued, check=False)
+    stop()
+    return (
+        f"interrupted: killed {len(running)} running and removed {len(queued)} queued "
+        f"experiment(s) of {len(names)}; no queue worker is left"
+    )
+
+
 def sweep(args: argparse.Namespace) -> dict:
     """Queue a grid, run the queue with progress, print the leaderboard and the best."""
     experiments.untracked_error(untracked_files())
@@ -233,7 +253,10 @@ def sweep(args: argparse.Namespace) -> dict:
     total = len(dvc.expand(calls))
     log.info("queueing %d experiment(s)", total)
     names = queue(calls)
-    states = wait(names, args.jobs)
+    try:
+        states = wait(names, args.jobs)
+    except KeyboardInterrupt:
+        raise KaizenError(interrupt(names)) from None
     baseline, rows = exp_table()
     available = set(baseline.metrics).union(*(r.metrics for r in rows))
     key, way, guards = resolve(args, available)

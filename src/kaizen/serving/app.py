@@ -34,7 +34,7 @@ from kaizen.pipeline.data import Schema
 from kaizen.runtime import Serving
 from kaizen.serving.decisions import Batcher
 from kaizen.serving.payloads import Feedback, application_model, batch_model
-from kaizen.serving.routers import feedback, health, predict
+from kaizen.serving.routers import docs, feedback, health, predict
 from kaizen.serving.service import Service
 from kaizen.serving.validation import MAX_ERRORS, Applications, InvalidBody, TooMany, reported
 
@@ -176,7 +176,10 @@ def create_app(settings: Serving, service: Service | None = None) -> FastAPI:
         "before it is returned.",
         lifespan=lifespan,
         telemetry=NO_TELEMETRY,
+        docs_url=None,  # served offline by routers/docs.py
+        redoc_url=None,
     )
+    docs.mount(app)
     app.include_router(predict.router(request_model, validator))
     app.include_router(feedback.router())
     app.include_router(health.router())

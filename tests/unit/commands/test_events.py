@@ -99,8 +99,20 @@ def test_export_training_snapshot(filled, bundled, tmp_path, capsys):
     summary = run(capsys, *argv, "--negative", "good", "--output", str(out))
     assert summary["rows"] == 2 and summary["left_out"] == []
     table = pd.read_csv(out)
-    assert list(table.columns) == ["Income", "Debt", "Amount", "Price", "Home", "Status"]
+    assert list(table.columns) == [
+        "created_at",
+        "Income",
+        "Debt",
+        "Amount",
+        "Price",
+        "Home",
+        "Status",
+    ]
     assert table["Status"].tolist() == ["bad", "good"]
+    # The event time, in UTC: `kaizen data add --split-date created_at` splits on it.
+    times = pd.to_datetime(table["created_at"], utc=True)
+    assert times.is_monotonic_increasing and str(times.dt.tz) == "UTC"
+    assert table["created_at"].str.endswith("+00:00").all()
     assert cli.main(argv + ["--output", str(out)]) == 1
     assert_one_line_error(capsys.readouterr().err, "--negative: name the target's other class")
 

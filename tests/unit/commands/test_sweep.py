@@ -253,3 +253,32 @@ def test_stop_gives_up_with_a_one_line_error(monkeypatch):
     monkeypatch.setattr(runner, "execute", lambda *args, check=True: status)
     with pytest.raises(KaizenError, match="workers still running after 0 s"):
         command.stop(timeout=0, poll=0)
+
+
+def test_ctrl_c_kills_the_sweeps_tasks_and_stops_the_workers(monkeypatch, capsys):
+    """Ctrl-C while waiting: running tasks killed, queued ones removed, no worker left, one line."""
+    calls = []
+    polls = iter([({"a": "running", "b": "queued", "c": "success"}, 1), ({}, 0)])
+
+    def fake(*args, check=True):  # pylint: disable=unused-argument
+        calls.append(args)
+        return subprocess.CompletedProcess(args, 0, "Worker status: 0 active, 0 idle", "")
+
+    def interrupted(names, jobs):  # pylint: disable=unused-argument
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "execute", fake)
+    monkeypatch.setattr(command, "untracked_files", lambda: [])
+    monkeypatch.setattr(command, "queue", lambda calls: ["a", "b", "c", "d"])
+    monkeypatch.setattr(command, "wait", interrupted)
+    monkeypatch.setattr(command, "statuses", lambda: next(polls))
+    assert cli.main(["sweep", "-S", "train.logreg.C=1"]) == 1
+    assert ("dvc", "queue", "kill", "a") in calls
+    assert ("dvc", "queue", "remove", "b", "d") in calls  # "d": queued, not listed yet
+    assert calls.index(("dvc", "queue", "stop")) > calls.index(("dvc", "queue", "kill", "a"))
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == (
+        "kaizen sweep: error: interrupted: killed 1 running and removed 2 queued experiment(s) "
+        "of 4; no queue worker is left"
+    )

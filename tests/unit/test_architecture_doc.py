@@ -1,4 +1,5 @@
-"""The README's layout tree is the tree on disk: every entry exists, every module is listed."""
+"""The layout tree of docs/architecture.md is the tree on disk: every entry exists, every module
+is listed."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+LAYOUT = ROOT / "docs" / "architecture.md"
 
 
 def layout_entries(readme: str) -> set[str]:
     """Paths named by the README's layout tree (two spaces of indent per folder level)."""
-    block = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    block = readme.split("# Layout", 1)[1].split("```", 2)[1]
     parents: list[tuple[int, str]] = []
     paths = set()
     for line in block.splitlines():
@@ -31,21 +33,21 @@ def layout_entries(readme: str) -> set[str]:
 
 def test_every_listed_path_exists():
     """No entry in the tree names a file or folder that is not there (stage outputs aside)."""
-    entries = layout_entries((ROOT / "README.md").read_text(encoding="utf-8"))
+    entries = layout_entries(LAYOUT.read_text(encoding="utf-8"))
     generated = {"models"}  # git-ignored stage output, absent from a fresh clone
     missing = sorted(e for e in entries - generated if not (ROOT / e).exists())
-    assert not missing, f"README layout lists missing paths: {missing}"
+    assert not missing, f"docs/architecture.md layout lists missing paths: {missing}"
     assert "src/kaizen/commands/runner.py" in entries
 
 
 def test_every_module_is_listed():
     """A new module must be placed (and explained) in the tree."""
-    entries = layout_entries((ROOT / "README.md").read_text(encoding="utf-8"))
+    entries = layout_entries(LAYOUT.read_text(encoding="utf-8"))
     modules = {
         path.relative_to(ROOT).as_posix() for path in (ROOT / "src" / "kaizen").rglob("*.py")
     }
     unlisted = sorted(m for m in modules if m not in entries and not m.endswith("/__init__.py"))
-    assert not unlisted, f"README layout does not list: {unlisted}"
+    assert not unlisted, f"docs/architecture.md layout does not list: {unlisted}"
 
 
 def test_parser_follows_indentation():
@@ -57,5 +59,5 @@ def test_parser_follows_indentation():
         "    e.py",
         "f.txt",
     ]
-    text = "## Layout\n```\n" + "\n".join(tree) + "\n```\n"
+    text = "# Layout\n```\n" + "\n".join(tree) + "\n```\n"
     assert layout_entries(text) == {"a", "a/b.py", "a/c.py", "a/d", "a/d/e.py", "f.txt"}
