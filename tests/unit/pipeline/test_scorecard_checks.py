@@ -154,4 +154,4 @@ def test_optbinning_defaults_on_the_public_credit_data_break_monotonicity_and_th
         found[trend] = {check.name: check.passed for check in checks}
     assert not found["auto"]["monotone_points"] and not found["auto"]["age_rule"]
     assert found["auto_asc_desc"]["monotone_points"] and not found["auto_asc_desc"]["age_rule"]
-    assert all(found[trend]["points_sum"] and found[trend]["pdo_doubling"] for trend in found)
+    assert all(seen["points_sum"] and seen["pdo_doubling"] for seen in found.values())
