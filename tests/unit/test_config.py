@@ -51,7 +51,10 @@ def test_sections_are_frozen():
         ({"train": {"modle": "rf"}}, "train.modle: unknown key (typo?)"),
         ({"train": {"logreg": {"C": "abc"}}}, "train.logreg.C: Input should be a valid number"),
         ({"train": {"logreg": {"C": -1}}}, "train.logreg.C: Input should be greater than 0"),
-        ({"train": {"model": "svm"}}, "train.model: Input should be 'logreg', 'rf', 'hgb' or 'scorecard'"),
+        (
+            {"train": {"model": "svm"}},
+            "train.model: Input should be 'logreg', 'rf', 'hgb' or 'scorecard'",
+        ),
         ({"data": {"columns": {"a": "text"}}}, "data.columns.a: Input should be"),
         ({"data": {"current_start": 1.5}}, "data.current_start: Value error, a fraction must"),
         ({"data": {"current_start": 1}}, "data.current_start: Value error, a row number must"),

@@ -30,6 +30,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
+from kaizen import KaizenError
 from kaizen.config import ScorecardConfig
 
 SPLIT_DIGITS = 6  # significant digits of numeric split points: literals SQL reads back exactly
@@ -207,7 +208,15 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
 
 
 def build(numeric: list[str], categorical: list[str], config: ScorecardConfig, seed: int):
-    """The scorecard's two steps (binning, then the points model) for these inputs."""
+    """The scorecard's two steps (binning, then the points model) for these inputs; a feature
+    named in `trends` or `exempt` that is not one of them is a one-line error."""
+    for key, names in (("trends", list(config.trends)), ("exempt", config.exempt)):
+        unknown = [name for name in names if name not in numeric + categorical]
+        if unknown:
+            raise KaizenError(
+                f"params.yaml: train.scorecard.{key}: {', '.join(map(repr, unknown))} is not a "
+                f"model input (inputs: {', '.join(numeric + categorical)})"
+            )
     binning = WoEBinning(
         numeric=tuple(numeric),
         categorical=tuple(categorical),

@@ -95,6 +95,16 @@ def test_unseen_category_takes_its_explicit_points(fitted):
     assert M.known_categories(pipeline) == {"Home": ["owner", "parents", "rent"]}
 
 
+@pytest.mark.parametrize(
+    "key, value", [("trends", {"Salary": "ascending"}), ("exempt", ["Salary"])]
+)
+def test_a_feature_that_is_no_input_is_named(key, value):
+    """A typo in trends or exempt stops training with the key and the inputs."""
+    frame = scorecard_frame()
+    with pytest.raises(KaizenError, match=rf"train.scorecard.{key}: 'Salary' is not a model input"):
+        M.train(frame, SCHEMA, config({key: value}))
+
+
 def test_scorecard_rejects_calibration_and_pca():
     """Its probability is read from its points: recalibrating would break the table."""
     with pytest.raises(KaizenError, match="train: .*scorecard needs calibration: none"):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from kaizen.pipeline import model as M
@@ -131,3 +134,24 @@ def test_a_positive_coefficient_fails_signs():
     """The sign check reads the coefficients on WoE."""
     assert not C.coefficient_signs(["a", "b"], np.array([-0.5, 0.1])).passed
     assert C.coefficient_signs(["a", "b"], np.array([-0.5, -0.1])).passed
+
+
+def test_optbinning_defaults_on_the_public_credit_data_break_monotonicity_and_the_age_rule():
+    """The embedded UPC credit data (all 4,454 rows), optbinning's default trend ("auto"):
+    several numeric features get non-monotone points and 62+ gets fewer points on age; the
+    monotone default (auto_asc_desc) repairs monotonicity, not the age rule (age is riskier at
+    equal seniority: only leaving it out fixes that)."""
+    raw = pd.read_csv(Path(__file__).parents[3] / "data" / "raw" / "credit_data.csv")
+    frame = raw.assign(Status=(raw["Status"] == "bad").astype(np.int8))
+    categorical = ["Home", "Marital", "Records", "Job"]
+    numeric = [name for name in frame.columns if name not in categorical + ["Status"]]
+    schema = Schema("Status", "1", numeric, categorical)
+    found = {}
+    for trend in ("auto", "auto_asc_desc"):
+        train = make_params({"train": {"model": "scorecard", "scorecard": {"trend": trend}}})
+        pipeline = M.train(frame, schema, train.train).pipeline
+        checks = C.run(pipeline, train.train.scorecard, frame[schema.features])
+        found[trend] = {check.name: check.passed for check in checks}
+    assert not found["auto"]["monotone_points"] and not found["auto"]["age_rule"]
+    assert found["auto_asc_desc"]["monotone_points"] and not found["auto_asc_desc"]["age_rule"]
+    assert all(seen["points_sum"] and seen["pdo_doubling"] for seen in found.values())
