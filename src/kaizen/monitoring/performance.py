@@ -41,14 +41,17 @@ SIMULATED_ROWS = 50_000  # rows simulated at most; the band is rescaled to the w
 BATCH_CELLS = 2_000_000  # draws x rows per vectorised batch
 
 
-def expected_auc(score) -> float:
-    """CBPE ROC AUC: trapezoid under the expected ROC curve (ties are one step)."""
+def expected_auc(score, rank_by=None) -> float:
+    """CBPE ROC AUC: trapezoid under the expected ROC curve (ties are one step). The rows are
+    ranked by `rank_by` (the raw scores the realised AUC ranks by) when given, else by `score`:
+    a recalibration map with steps (isotonic) would otherwise tie rows the model tells apart."""
     p = np.clip(np.asarray(score, dtype="float64"), 0.0, 1.0)
     if p.size == 0:
         return float("nan")
-    order = np.argsort(-p, kind="stable")
-    ranked = p[order]
-    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    key = p if rank_by is None else np.asarray(rank_by, dtype="float64")
+    order = np.argsort(-key, kind="stable")
+    ranked, keys = p[order], key[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     positives = np.add.reduceat(ranked, starts)
     negatives = np.add.reduceat(1.0 - ranked, starts)
     total_pos, total_neg = positives.sum(), negatives.sum()
@@ -58,10 +61,13 @@ def expected_auc(score) -> float:
     return float(np.sum(negatives * (above + positives / 2)) / (total_pos * total_neg))
 
 
-def expected_cost(score, threshold: float, cost_fn: float, cost_fp: float) -> float:
-    """Expected cost per application when refusing scores >= threshold."""
+def expected_cost(
+    score, threshold: float, cost_fn: float, cost_fp: float, decided_by=None
+) -> float:
+    """Expected cost per application when refusing scores (`decided_by`, the raw scores the
+    decisions were taken on, when given) >= threshold."""
     p = np.clip(np.asarray(score, dtype="float64"), 0.0, 1.0)
-    refuse = p >= threshold
+    refuse = (p if decided_by is None else np.asarray(decided_by, dtype="float64")) >= threshold
     return float((cost_fn * p[~refuse].sum() + cost_fp * (1 - p[refuse]).sum()) / max(p.size, 1))
 
 
@@ -72,14 +78,18 @@ def _draws(sample: np.ndarray, rng: np.random.Generator) -> Iterator[np.ndarray]
         yield rng.random((min(per_batch, DRAWS - start), sample.size)) < sample
 
 
-def _simulated_spread(score, threshold: float, costs: tuple[float, float], seed: int) -> dict:
-    """Standard deviations of realised AUC, default rate and cost with outcomes ~ Bernoulli(p)."""
+def _simulated_spread(  # pylint: disable=too-many-locals
+    score, threshold: float, costs: tuple[float, float], seed: int, rank_by=None
+) -> dict:
+    """Standard deviations of realised AUC, default rate and cost with outcomes ~ Bernoulli(p),
+    the AUC ranking rows by `rank_by` (the raw scores) when given and deciding on it too."""
     p = np.clip(np.asarray(score, dtype="float64"), 0.0, 1.0)
+    key = p if rank_by is None else np.asarray(rank_by, dtype="float64")
     rng = np.random.default_rng(seed)
     rows = rng.choice(p.size, SIMULATED_ROWS, replace=False) if p.size > SIMULATED_ROWS else None
     sample = p if rows is None else p[rows]
-    ranks = rankdata(sample)
-    refuse = sample >= threshold
+    ranks = rankdata(key if rows is None else key[rows])
+    refuse = (key if rows is None else key[rows]) >= threshold
     found: dict[str, list] = {"auc": [], "default_rate": [], "cost": []}
     for draws in _draws(sample, rng):
         n_pos = draws.sum(axis=1)
@@ -115,24 +125,33 @@ class Estimate:  # pylint: disable=too-many-instance-attributes
     assumptions: tuple[str, ...] = ASSUMPTIONS
 
 
-def estimate(
-    score, threshold: float, costs: tuple[float, float], evidence: "Calibration | None" = None
+def estimate(  # pylint: disable=too-many-arguments
+    score,
+    threshold: float,
+    costs: tuple[float, float],
+    evidence: "Calibration | None" = None,
+    *,
+    raw=None,
+    caveat: str = "",
 ) -> Estimate:
-    """CBPE estimate of ROC AUC, default rate and cost, with the calibration caveat."""
+    """CBPE estimate of ROC AUC, default rate and cost from the probabilities `score` (the raw
+    scores recalibrated on the test split), rows ranked and decided by `raw` when given; not
+    supported when the calibration evidence or `caveat` says so."""
     p = np.asarray(score, dtype="float64")
     if p.size == 0:
         nan = float("nan")
         return Estimate(0, nan, nan, nan, nan, nan, nan, False, "no events")
-    spread = _simulated_spread(p, threshold, costs, seed=p.size)
-    supported = evidence is None or evidence.supported
-    caveat = "" if evidence is None or evidence.supported else evidence.summary
+    spread = _simulated_spread(p, threshold, costs, seed=p.size, rank_by=raw)
+    if evidence is not None and not evidence.supported:
+        caveat = evidence.summary
+    supported = not caveat
     return Estimate(
         rows=int(p.size),
-        roc_auc=expected_auc(p),
+        roc_auc=expected_auc(p, rank_by=raw),
         roc_auc_se=spread["auc"],
         default_rate=float(np.clip(p, 0, 1).mean()),
         default_rate_se=spread["default_rate"],
-        cost=expected_cost(p, threshold, *costs),
+        cost=expected_cost(p, threshold, *costs, decided_by=raw),
         cost_se=spread["cost"],
         supported=supported,
         caveat=caveat,
