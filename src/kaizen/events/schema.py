@@ -1,5 +1,6 @@
 """The event database's tables, in one MetaData: prediction events and their feedback, the
-store's own key/value information, the monitor's runs and signals, and the registered bundles.
+store's own key/value information, the monitor's runs and signals, and the registered bundles
+with their test-split scores.
 
 Their version is HEAD, the Alembic revision (`migrations/`) that creates exactly these tables: a
 test upgrades an empty database to it and compares the result with METADATA. Times are stored
@@ -13,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-HEAD = "2"  # the migration revision of these tables: a change below needs a new revision
+HEAD = "3"  # the migration revision of these tables: a change below needs a new revision
 
 
 def utc(value: dt.datetime) -> dt.datetime:
@@ -128,4 +129,17 @@ BUNDLES = sa.Table(  # the registered models: each bundle.json document, as it w
     sa.Column("registered_at", UtcDateTime, nullable=False),
     sa.Column("threshold", sa.Float, nullable=False),
     sa.Column("metadata", sa.JSON, nullable=False),
+)
+BUNDLE_SCORES = sa.Table(  # each registered bundle's test split: what its events are judged with
+    "bundle_test_scores",
+    METADATA,
+    sa.Column(
+        "version",
+        sa.String(64),
+        sa.ForeignKey("bundles.version", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("row", sa.Integer, primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("label", sa.SmallInteger, nullable=False),
 )

@@ -13,4 +13,8 @@ def test_migrations_are_packages_setuptools_finds():
     found = set(find_packages(str(SRC)))
     assert {"kaizen.events.migrations", "kaizen.events.migrations.versions"} <= found
     versions = SRC / "kaizen" / "events" / "migrations" / "versions"
-    assert sorted(p.name for p in versions.glob("r*.py")) == ["r1_main.py", "r2_bundles.py"]
+    assert sorted(p.name for p in versions.glob("r*.py")) == [
+        "r1_main.py",
+        "r2_bundles.py",
+        "r3_bundle_scores.py",
+    ]
