@@ -25,9 +25,11 @@ import numpy as np
 from scipy import stats
 from scipy.stats import rankdata
 
+from kaizen.bundle.recalibration import fit as fit_recalibration
 from kaizen.pipeline import metrics as M
 from kaizen.drift.statistics import adjust
 from kaizen.format import fmt
+from kaizen.monitoring.selective import Baseline, UntestedGrade, untested_grades
 
 ASSUMPTIONS = (
     "the scores are calibrated probabilities of default for this population (checked on the "
@@ -37,6 +39,7 @@ ASSUMPTIONS = (
     "outcomes fed back use the training target's definition of default",
 )
 DRAWS = 200  # parametric-bootstrap draws for the band
+REFITS = 50  # bootstrap refits of the recalibration map (its own uncertainty and bias)
 SIMULATED_ROWS = 50_000  # rows simulated at most; the band is rescaled to the window size
 BATCH_CELLS = 2_000_000  # draws x rows per vectorised batch
 
@@ -125,6 +128,23 @@ class Estimate:  # pylint: disable=too-many-instance-attributes
     assumptions: tuple[str, ...] = ASSUMPTIONS
 
 
+def refit_auc(raw, test: tuple[np.ndarray, np.ndarray], seed: int) -> tuple[float, float]:
+    """(mean, s.d.) of the CBPE ROC AUC of the scores `raw` over REFITS isotonic maps refitted
+    on bootstrap resamples of the test split `test` = (scores, labels): the recalibration's own
+    uncertainty, and (mean minus the map's estimate) its in-sample optimism."""
+    s = np.asarray(raw, dtype="float64")
+    scores, labels = (np.asarray(part) for part in test)
+    rng = np.random.default_rng(seed)
+    found = []
+    for _ in range(REFITS):
+        rows = rng.integers(0, scores.size, scores.size)
+        if labels[rows].min() != labels[rows].max():
+            found.append(expected_auc(fit_recalibration(scores[rows], labels[rows]).apply(s), s))
+    if len(found) < 2:
+        return float("nan"), float("nan")
+    return float(np.mean(found)), float(np.std(found, ddof=1))
+
+
 def estimate(  # pylint: disable=too-many-arguments
     score,
     threshold: float,
@@ -133,21 +153,29 @@ def estimate(  # pylint: disable=too-many-arguments
     *,
     raw=None,
     caveat: str = "",
+    refit: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Estimate:
     """CBPE estimate of ROC AUC, default rate and cost from the probabilities `score` (the raw
     scores recalibrated on the test split), rows ranked and decided by `raw` when given; not
-    supported when the calibration evidence or `caveat` says so."""
+    supported when the calibration evidence or `caveat` says so. With `refit` (the test split's
+    scores and labels the map was fitted on) the ROC AUC is corrected for the map's in-sample
+    optimism and its s.e. includes the map's own uncertainty (bootstrap refits)."""
     p = np.asarray(score, dtype="float64")
     if p.size == 0:
         nan = float("nan")
         return Estimate(0, nan, nan, nan, nan, nan, nan, False, "no events")
     spread = _simulated_spread(p, threshold, costs, seed=p.size, rank_by=raw)
+    auc = expected_auc(p, rank_by=raw)
+    if refit is not None:
+        mean, spread_refit = refit_auc(p if raw is None else raw, refit, seed=p.size)
+        if math.isfinite(mean):
+            auc, spread["auc"] = 2 * auc - mean, math.hypot(spread["auc"], spread_refit)
     if evidence is not None and not evidence.supported:
         caveat = evidence.summary
     supported = not caveat
     return Estimate(
         rows=int(p.size),
-        roc_auc=expected_auc(p, rank_by=raw),
+        roc_auc=auc,
         roc_auc_se=spread["auc"],
         default_rate=float(np.clip(p, 0, 1).mean()),
         default_rate_se=spread["default_rate"],
@@ -156,6 +184,32 @@ def estimate(  # pylint: disable=too-many-arguments
         supported=supported,
         caveat=caveat,
     )
+
+
+OUT_OF_RANGE = 0.05  # share of window scores outside the recalibration's fit that voids it
+
+
+def estimate_support(recalibration, scores, min_defaults: int) -> str:
+    """Why the recalibrated estimate cannot be trusted ("" when it can): a map fitted on too few
+    defaults or non-defaults, or a window whose scores lie outside the fitted range (the map is
+    flat there, so the estimate would be an extrapolation)."""
+    if recalibration is None:
+        return ""
+    rows, defaults = recalibration.rows, recalibration.defaults
+    if min(defaults, rows - defaults) < min_defaults:
+        return (
+            f"the recalibration was fitted on {defaults} defaults of {rows} test rows, fewer "
+            f"defaults or non-defaults than monitor.min_defaults = {min_defaults}"
+        )
+    s = np.asarray(scores, dtype="float64")
+    outside = float(np.mean((s < recalibration.low) | (s > recalibration.high))) if s.size else 0
+    if outside > OUT_OF_RANGE:
+        return (
+            f"{outside:.0%} of the window's scores lie outside [{fmt(recalibration.low)}, "
+            f"{fmt(recalibration.high)}], the test-split scores the recalibration was fitted on "
+            f"(more than {OUT_OF_RANGE:.0%})"
+        )
+    return ""
 
 
 # --- realised performance ------------------------------------------------------------------------
@@ -282,7 +336,8 @@ def calibration_evidence(y_true, score, edges: np.ndarray, alpha: float = 0.05) 
 @dataclass(frozen=True)
 class Realised:  # pylint: disable=too-many-instance-attributes
     """Performance on matured labelled events, with the estimate on the same events and its
-    error (estimated minus realised ROC AUC)."""
+    error (estimated minus realised ROC AUC), the like-for-like baseline of the test split (the
+    population the outcomes cover) and the grades no outcome back-tests."""
 
     rows: int
     defaults: int
@@ -296,18 +351,31 @@ class Realised:  # pylint: disable=too-many-instance-attributes
     grades: list[Grade]
     estimated_auc: float | None = None
     estimate_error: float | None = None
+    baseline: Baseline | None = None
+    untested: list[UntestedGrade] = field(default_factory=list)
 
 
-def realised(
-    y_true, score, threshold: float, costs: tuple[float, float], auc_dev: float, *, edges
+def realised(  # pylint: disable=too-many-arguments
+    y_true,
+    score,
+    threshold: float,
+    costs: tuple[float, float],
+    auc_dev: float,
+    *,
+    edges,
+    estimated: float | None = None,
+    baseline: Baseline | None = None,
 ) -> Realised:
-    """Realised metrics of labelled events: AUC, Gini, KS, cost, grades, AUC-decline test; the
-    CBPE estimate on the same events and its error."""
+    """Realised metrics of labelled events: AUC, Gini, KS, cost, grades, AUC-decline test
+    against `auc_dev` (the baseline's AUC); the CBPE estimate on the same events (`estimated`,
+    the monitor's estimator, else CBPE of the raw scores) and its error."""
     y = np.asarray(y_true).astype(int)
     s = np.asarray(score, dtype="float64")
     auc = M.roc_auc(y, s)
     test = auc_decline_test(auc_dev, y, s)
-    estimated = expected_auc(s)
+    if estimated is None:
+        estimated = expected_auc(s)
+    grades = jeffreys_by_grade(y, s, edges)
     return Realised(
         rows=int(y.size),
         defaults=int(y.sum()),
@@ -318,7 +386,9 @@ def realised(
         ks=M.ks_statistic(y, s) if 0 < y.sum() < y.size else None,
         cost=M.expected_cost(y, s, threshold, *costs) if y.size else None,
         auc_test=test,
-        grades=jeffreys_by_grade(y, s, edges),
+        grades=grades,
         estimated_auc=estimated,
         estimate_error=estimated - auc if math.isfinite(auc) else None,
+        baseline=baseline,
+        untested=untested_grades(edges, {g.grade for g in grades}, threshold),
     )

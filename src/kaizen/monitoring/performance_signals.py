@@ -1,15 +1,22 @@
 """Signals on the model's performance: estimated from the scores (CBPE) on every window, realised
-on matured labelled events (ECB AUC test, calibration by grade, cost, the estimate's error)."""
+on matured labelled events (ECB AUC test, calibration by grade, cost, the estimate's error).
+
+Like for like: the window's estimate is compared with the same estimator on the test split, and
+realised performance with the test split restricted to the population whose outcomes came back
+(accepted applicants in production: `selective`)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pandas as pd
+from scipy import stats
 
 from kaizen.config import MonitorConfig
 from kaizen.format import fmt, p_value
 from kaizen.monitoring import performance as P
+from kaizen.monitoring import selective
 from kaizen.monitoring.levels import Signal, by_threshold, signal
 from kaizen.monitoring.window import Reference, ReferenceFacts
 
@@ -21,10 +28,11 @@ def performance_signals(
     config: MonitorConfig,
 ) -> list[Signal]:
     """Estimated AUC, default rate and cost; realised AUC test, calibration, cost, error."""
-    auc_dev = math.nan if facts.roc_auc is None else facts.roc_auc
+    auc_dev = facts.estimated_auc if facts.estimated_auc is not None else facts.roc_auc
+    auc_dev = math.nan if auc_dev is None else auc_dev
     enough = estimate.rows >= config.min_events
-    caveat = "" if estimate.supported else f"; {estimate.caveat}"
-    drop = auc_dev - estimate.roc_auc if enough else None
+    caveat = "" if estimate.supported else f"; insufficient data: {estimate.caveat}"
+    drop = auc_dev - estimate.roc_auc if enough and estimate.supported else None
     out = [
         signal(
             "estimated_auc",
@@ -33,9 +41,12 @@ def performance_signals(
             value=estimate.roc_auc if enough else None,
             warning=auc_dev - config.auc_drop_warning,
             critical=auc_dev - config.auc_drop_critical,
-            reference=facts.roc_auc,
+            reference=auc_dev,
             statistic="ROC AUC (CBPE)",
-            detail=f"CBPE from the scores, s.e. {fmt(estimate.roc_auc_se)}{caveat}",
+            detail=(
+                f"CBPE from the recalibrated scores, s.e. {fmt(estimate.roc_auc_se)}, against "
+                f"the same estimator on the test split{caveat}"
+            ),
         ),
         signal(
             "estimated_default_rate",
@@ -55,6 +66,7 @@ def performance_signals(
         _cost_signal("estimated_cost", estimate.cost if enough else None, facts.cost, config),
     ]
     judged = realised if realised is not None and _judgeable(realised, config) else None
+    base = None if realised is None else realised.baseline
     out.append(
         signal(
             "realised_auc",
@@ -66,7 +78,7 @@ def performance_signals(
             ),
             "performance",
             value=None if judged is None else judged.roc_auc,
-            reference=facts.roc_auc,
+            reference=facts.roc_auc if base is None else base.roc_auc,
             warning=config.auc_test_warning,
             critical=config.auc_test_critical,
             statistic="ROC AUC",
@@ -128,9 +140,11 @@ def _labelled_detail(realised: P.Realised | None, config: MonitorConfig, what: s
             f"{config.min_labelled} and {config.min_defaults} (monitor.min_labelled/min_defaults)"
         )
     test = realised.auc_test
+    base = realised.baseline
+    against = "" if base is None else f" against the test split's {base.describe}"
     if test.statistic is None:
-        return what
-    return f"{what}: S = {fmt(test.statistic)}, one-sided p = {p_value(test.p_value)}"
+        return what + against
+    return f"{what}{against}: S = {fmt(test.statistic)}, one-sided p = {p_value(test.p_value)}"
 
 
 def _cost_signal(name: str, value: float | None, base: float | None, config) -> Signal:
@@ -152,11 +166,42 @@ def _cost_signal(name: str, value: float | None, base: float | None, config) -> 
 def judged_performance(
     frame: pd.DataFrame, judged: pd.Series, reference: Reference, costs: tuple, edges
 ) -> P.Realised | None:
-    """Realised performance of the matured labelled events, with the estimate on the same
-    events and its error (None when there is none)."""
+    """Realised performance of the matured labelled events against the test split restricted to
+    the population they cover (accepted applicants when no refused one has an outcome), with
+    the estimate on the same events and its error (None when there is none)."""
     if not judged.any():
         return None
     y = frame.loc[judged, "outcome"].to_numpy().astype(int)
     s = frame.loc[judged, "score"].to_numpy(dtype="float64")
-    auc_dev = reference.evaluated.get("test", {}).get("roc_auc", math.nan)
-    return P.realised(y, s, reference.threshold, costs, auc_dev, edges=edges)
+    threshold = selective.decided_threshold(frame, reference.threshold)
+    covered = selective.population(frame, judged)
+    test = reference.scores[selective.region(reference.scores, threshold, covered)]
+    base = selective.baseline(
+        reference.labels,
+        reference.scores,
+        threshold,
+        covered,
+        estimated=reference.estimated_auc(test),
+    )
+    found = P.realised(
+        y,
+        s,
+        threshold,
+        costs,
+        base.roc_auc,
+        edges=edges,
+        estimated=reference.estimated_auc(s),
+        baseline=base,
+    )
+    return replace(found, auc_test=unpaired(found.auc_test, base.roc_auc_se))
+
+
+def unpaired(test: P.AucTest, se_dev: float) -> P.AucTest:
+    """The AUC-decline test with the baseline's own s.e. counted: S = (AUC_dev - AUC_now) /
+    sqrt(se_now^2 + se_dev^2) (two independent samples, DeLong s.e. each); unchanged when the
+    baseline's s.e. is unknown."""
+    if test.statistic is None or not math.isfinite(se_dev):
+        return test
+    se = math.hypot(test.se, se_dev)
+    statistic = (test.auc_dev - test.auc_now) / se
+    return replace(test, statistic=statistic, p_value=float(stats.norm.sf(statistic)))

@@ -64,6 +64,7 @@ class MonitorReport:  # pylint: disable=too-many-instance-attributes
     drift: DriftReport
     charts: Charts
     notes: list[str] = field(default_factory=list)
+    estimated_accepted: Estimate | None = None  # CBPE on the accepted applications only
 
     @property
     def exit_code(self) -> int:
@@ -89,6 +90,7 @@ class MonitorReport:  # pylint: disable=too-many-instance-attributes
             "signals": _json(self.signals),
             "reference": _json(self.reference),
             "estimated": _json(self.estimated),
+            "estimated_accepted": _json(self.estimated_accepted),
             "realised": _json(self.realised),
             "calibration": _json(self.calibration),
             "drift": {

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kaizen.bundle.recalibration import Recalibration
+from kaizen.monitoring.performance import expected_auc, refit_auc
+
 
 @dataclass(frozen=True)
 class Reference:  # pylint: disable=too-many-instance-attributes
@@ -22,6 +25,25 @@ class Reference:  # pylint: disable=too-many-instance-attributes
     threshold: float
     evaluated: dict  # evaluate's metrics.json (test part: roc_auc, cost, positive_rate)
     model_version: str = ""
+    recalibration: Recalibration | None = None  # the bundle's score -> probability map
+
+    def probabilities(self, scores) -> np.ndarray:
+        """Scores as probabilities of default: recalibrated when the bundle has a map."""
+        s = np.asarray(scores, dtype="float64")
+        return s if self.recalibration is None else self.recalibration.apply(s)
+
+    def estimated_auc(self, scores) -> float:
+        """The CBPE ROC AUC of raw `scores` as the monitor estimates it (recalibrated, corrected
+        for the map's in-sample optimism): one estimator for the window, the test split and the
+        labelled events, so that they compare like for like."""
+        s = np.asarray(scores, dtype="float64")
+        if s.size == 0:
+            return float("nan")
+        auc = expected_auc(self.probabilities(s), rank_by=s)
+        if self.recalibration is None:
+            return auc
+        mean, _ = refit_auc(s, (self.scores, self.labels), seed=s.size)
+        return 2 * auc - mean if np.isfinite(mean) else auc
 
 
 @dataclass(frozen=True)
@@ -56,9 +78,10 @@ class ReferenceFacts:  # pylint: disable=too-many-instance-attributes
     refusal_rate: float
     threshold: float
     model_version: str
+    estimated_auc: float | None = None  # the performance estimator applied to the test split
 
 
-def reference_facts(reference: Reference) -> ReferenceFacts:
+def reference_facts(reference: Reference, estimated_auc: float | None = None) -> ReferenceFacts:
     """The figures a window is compared with."""
     test = reference.evaluated.get("test", {})
     return ReferenceFacts(
@@ -70,6 +93,7 @@ def reference_facts(reference: Reference) -> ReferenceFacts:
         refusal_rate=float(np.mean(reference.scores >= reference.threshold)),
         threshold=reference.threshold,
         model_version=reference.model_version,
+        estimated_auc=estimated_auc,
     )
 
 

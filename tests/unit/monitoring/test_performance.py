@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from kaizen.bundle import recalibration
 from kaizen.pipeline import metrics as M
 from kaizen.monitoring import performance as P
 
@@ -121,3 +122,31 @@ def test_realised_metrics():
     assert found.cost == pytest.approx(M.expected_cost(y, score, 0.3, 5.0, 1.0))
     assert sum(g.rows for g in found.grades) == 1000
     assert found.auc_test.auc_dev == 0.8
+
+
+def test_recalibrated_estimate_band_covers_realised_auc():
+    """Seeded simulation: 120 replicates, each a fresh 620-row test split of an over-confident
+    model (logit slope 1.2, as the default data's 0.855 inverted) on which the isotonic map is
+    fitted, and a 500-event window of the same population. The ±1 s.e. band of the
+    recalibrated estimate covers the window's realised ROC AUC in 60–76 % of replicates (68 %
+    nominal; one binomial s.e. of the rate is 4 %); the raw scores' band covers it far less."""
+    def draw(rng, n):
+        logit = -1.2 + 1.9 * rng.normal(size=n)
+        truth = 1 / (1 + np.exp(-logit))
+        return 1 / (1 + np.exp(-1.2 * logit)), (rng.random(n) < truth).astype(int)
+
+    rng = np.random.default_rng(11)
+    covered, raw_covered = [], []
+    for _ in range(120):
+        test_score, test_label = draw(rng, 620)
+        recal = recalibration.fit(test_score, test_label)
+        score, label = draw(rng, 500)
+        realised_auc = M.roc_auc(label, score)
+        found = P.estimate(
+            recal.apply(score), 0.3, (5.0, 1.0), raw=score, refit=(test_score, test_label)
+        )
+        covered.append(abs(found.roc_auc - realised_auc) <= found.roc_auc_se)
+        raw = P.estimate(score, 0.3, (5.0, 1.0))
+        raw_covered.append(abs(raw.roc_auc - realised_auc) <= raw.roc_auc_se)
+    assert 0.60 <= np.mean(covered) <= 0.76
+    assert np.mean(raw_covered) < 0.40

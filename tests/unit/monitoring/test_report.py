@@ -14,6 +14,7 @@ SECTIONS = [
     "signals",
     "reference",
     "estimated",
+    "estimated_accepted",
     "realised",
     "calibration",
     "drift",
