@@ -22,7 +22,9 @@ import sqlalchemy as sa
 import yaml
 
 from kaizen.io import files
-from kaizen.bundle import scoring
+from kaizen.bundle import artifact, scoring
+from kaizen.events import bundles
+from kaizen.events.engine import create_engine
 from kaizen.cli import main
 from kaizen.commands.pipeline import stage_option
 from kaizen.config import parse_params
@@ -175,18 +177,55 @@ def test_reference_rows_replayed_show_no_drift(built, tmp_path):
 
 
 def test_events_of_another_model_version_are_never_judged(built, tmp_path, capsys):
-    """A window scored partly by another model (a retrain since): those events are counted and
-    named, and only the bundle's own events are judged against it."""
+    """A window scored partly by a model never registered: those events are counted and named
+    (model_versions, a note, a log line), never judged; the bundle's own events are."""
     db = str(tmp_path / "events.db")
     built.replay(db, built.reference.sample(600, random_state=4))
     built.replay(db, built.current.head(300), age_days=2, version="0123456789ab")
     result = monitor(built, db, tmp_path / "out", "--window", "7d")
-    assert result["report"]["window"]["events"] == 600
+    report = result["report"]
+    assert report["window"]["events"] == 900 and report["sections"] == []
+    assert {v["version"]: (v["events"], v["judged"]) for v in report["model_versions"]} == {
+        built.model.version: (600, True),
+        "0123456789ab": (300, False),
+    }
+    assert report["reference"]["model_version"] == built.model.version
+    assert report["drift"]["features"] and report["estimated"]["rows"] == 600
     err = capsys.readouterr().err
-    assert (
-        "300 event(s) of the window were scored by other model versions (0123456789ab (300))" in err
-    )
-    assert f"not by bundle {built.model.version}" in err
+    assert "300 event(s) scored by model 0123456789ab not judged: not registered" in err
+    assert any("spans 2 model versions" in note for note in report["notes"])
+
+
+def test_each_version_is_judged_against_its_own_registered_bundle(built, tmp_path, capsys):
+    """Events of an older model registered with its own bundle (another threshold and test
+    split) and of the workspace's model: one section each, each against its own figures; the
+    workspace's bundle named when it scored none of the window."""
+    db = str(tmp_path / "events.db")
+    built.replay(db, built.reference.sample(600, random_state=5), age_days=2, version="old0ld0ld0l")
+    bundled = artifact.load(built.path / "models" / "bundle")
+    old = bundled.info.model_dump(mode="json")
+    old.update(version="old0ld0ld0l", threshold={**old["threshold"], "value": 0.5})
+    test = bundled.test_scores().head(400)
+    engine = create_engine(db)
+    bundles.register(engine, old, test)
+    engine.dispose()
+    only_old = monitor(built, db, tmp_path / "one", "--window", "7d")["report"]
+    assert only_old["reference"]["model_version"] == "old0ld0ld0l"
+    assert only_old["reference"]["threshold"] == 0.5 and only_old["reference"]["test_rows"] == 400
+    assert any(f"workspace's bundle ({built.model.version}) differs" in n for n in only_old["notes"])
+    assert f"workspace's bundle ({built.model.version}) differs" in capsys.readouterr().err
+    built.replay(db, built.reference.sample(700, random_state=6))
+    both = monitor(built, db, tmp_path / "two", "--window", "7d")["report"]
+    assert both["reference"]["model_version"] == built.model.version  # the newest event's
+    assert both["reference"]["test_rows"] == len(bundled.test_scores())
+    assert [s["reference"]["model_version"] for s in both["sections"]] == ["old0ld0ld0l"]
+    assert both["sections"][0]["reference"]["threshold"] == 0.5
+    assert both["sections"][0]["window"]["events"] == 600 and both["window"]["events"] == 1300
+    names = {s["name"] for s in both["signals"]}
+    assert "feature:Income" in names and "old0ld0ld0l/feature:Income" in names
+    text = (tmp_path / "two" / "report.md").read_text(encoding="utf-8")
+    assert "## Model version old0ld0ld0l" in text
+    assert "Model version old0ld0ld0l" in (tmp_path / "two" / "report.html").read_text("utf-8")
 
 
 def test_serve_and_monitor_from_a_folder_holding_only_the_bundle(built, tmp_path):

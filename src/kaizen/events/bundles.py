@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kaizen import KaizenError
 from kaizen.events.engine import writing
-from kaizen.events.schema import BUNDLE_SCORES, BUNDLES
+from kaizen.events.schema import BUNDLE_SCORES, BUNDLES, PREDICTIONS
 
 SCORE_COLUMNS = ("row", "score", "label")
 
@@ -132,3 +132,16 @@ def read_scores(engine: Engine, version: str) -> pd.DataFrame:
             "label": pd.Series([r[2] for r in found], dtype="int64"),
         }
     )
+
+
+def latest_version(engine: Engine, until: dt.datetime) -> str | None:
+    """The model version of the newest event created before `until` (None: no event)."""
+    query = (
+        sa.select(PREDICTIONS.c.model_version)
+        .where(PREDICTIONS.c.created_at < until)
+        .order_by(PREDICTIONS.c.created_at.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        found = conn.execute(query).scalar()
+    return None if found is None else str(found)

@@ -11,6 +11,7 @@ SECTIONS = [
     "exit_code",
     "generated_at",
     "window",
+    "model_versions",
     "signals",
     "reference",
     "estimated",
@@ -20,6 +21,7 @@ SECTIONS = [
     "drift",
     "charts",
     "notes",
+    "sections",
 ]
 
 
