@@ -25,7 +25,6 @@ import numpy as np
 from scipy import stats
 from scipy.stats import rankdata
 
-from kaizen.bundle.recalibration import fit as fit_recalibration
 from kaizen.pipeline import metrics as M
 from kaizen.drift.statistics import adjust
 from kaizen.format import fmt
@@ -39,7 +38,6 @@ ASSUMPTIONS = (
     "outcomes fed back use the training target's definition of default",
 )
 DRAWS = 200  # parametric-bootstrap draws for the band
-REFITS = 50  # bootstrap refits of the recalibration map (its own uncertainty and bias)
 SIMULATED_ROWS = 50_000  # rows simulated at most; the band is rescaled to the window size
 BATCH_CELLS = 2_000_000  # draws x rows per vectorised batch
 
@@ -128,23 +126,6 @@ class Estimate:  # pylint: disable=too-many-instance-attributes
     assumptions: tuple[str, ...] = ASSUMPTIONS
 
 
-def refit_auc(raw, test: tuple[np.ndarray, np.ndarray], seed: int) -> tuple[float, float]:
-    """(mean, s.d.) of the CBPE ROC AUC of the scores `raw` over REFITS isotonic maps refitted
-    on bootstrap resamples of the test split `test` = (scores, labels): the recalibration's own
-    uncertainty, and (mean minus the map's estimate) its in-sample optimism."""
-    s = np.asarray(raw, dtype="float64")
-    scores, labels = (np.asarray(part) for part in test)
-    rng = np.random.default_rng(seed)
-    found = []
-    for _ in range(REFITS):
-        rows = rng.integers(0, scores.size, scores.size)
-        if labels[rows].min() != labels[rows].max():
-            found.append(expected_auc(fit_recalibration(scores[rows], labels[rows]).apply(s), s))
-    if len(found) < 2:
-        return float("nan"), float("nan")
-    return float(np.mean(found)), float(np.std(found, ddof=1))
-
-
 def estimate(  # pylint: disable=too-many-arguments
     score,
     threshold: float,
@@ -153,23 +134,18 @@ def estimate(  # pylint: disable=too-many-arguments
     *,
     raw=None,
     caveat: str = "",
-    refit: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Estimate:
     """CBPE estimate of ROC AUC, default rate and cost from the probabilities `score` (the raw
     scores recalibrated on the test split), rows ranked and decided by `raw` when given; not
-    supported when the calibration evidence or `caveat` says so. With `refit` (the test split's
-    scores and labels the map was fitted on) the ROC AUC is corrected for the map's in-sample
-    optimism and its s.e. includes the map's own uncertainty (bootstrap refits)."""
+    supported when the calibration evidence or `caveat` says so. The band is the window's
+    sampling spread given the bundle: the map's own error is common to every window and to the
+    same estimator on the test split, so it cancels in their comparison."""
     p = np.asarray(score, dtype="float64")
     if p.size == 0:
         nan = float("nan")
         return Estimate(0, nan, nan, nan, nan, nan, nan, False, "no events")
     spread = _simulated_spread(p, threshold, costs, seed=p.size, rank_by=raw)
     auc = expected_auc(p, rank_by=raw)
-    if refit is not None:
-        mean, spread_refit = refit_auc(p if raw is None else raw, refit, seed=p.size)
-        if math.isfinite(mean):
-            auc, spread["auc"] = 2 * auc - mean, math.hypot(spread["auc"], spread_refit)
     if evidence is not None and not evidence.supported:
         caveat = evidence.summary
     supported = not caveat

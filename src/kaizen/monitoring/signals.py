@@ -120,7 +120,6 @@ def _estimates(
             checked,
             raw=scores[mask],
             caveat=caveat,
-            refit=None if recal is None else (reference.scores, reference.labels),
         )
         for mask in (np.ones(scores.size, dtype=bool), accept)
     )

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kaizen.bundle.recalibration import Recalibration
-from kaizen.monitoring.performance import expected_auc, refit_auc
+from kaizen.monitoring.performance import expected_auc
 
 
 @dataclass(frozen=True)
@@ -33,17 +33,11 @@ class Reference:  # pylint: disable=too-many-instance-attributes
         return s if self.recalibration is None else self.recalibration.apply(s)
 
     def estimated_auc(self, scores) -> float:
-        """The CBPE ROC AUC of raw `scores` as the monitor estimates it (recalibrated, corrected
-        for the map's in-sample optimism): one estimator for the window, the test split and the
-        labelled events, so that they compare like for like."""
+        """The CBPE ROC AUC of raw `scores` as the monitor estimates it (recalibrated): one
+        estimator for the window, the test split and the labelled events, so that they compare
+        like for like."""
         s = np.asarray(scores, dtype="float64")
-        if s.size == 0:
-            return float("nan")
-        auc = expected_auc(self.probabilities(s), rank_by=s)
-        if self.recalibration is None:
-            return auc
-        mean, _ = refit_auc(s, (self.scores, self.labels), seed=s.size)
-        return 2 * auc - mean if np.isfinite(mean) else auc
+        return expected_auc(self.probabilities(s), rank_by=s) if s.size else float("nan")
 
 
 @dataclass(frozen=True)
