@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -212,7 +213,9 @@ def test_each_version_is_judged_against_its_own_registered_bundle(built, tmp_pat
     only_old = monitor(built, db, tmp_path / "one", "--window", "7d")["report"]
     assert only_old["reference"]["model_version"] == "old0ld0ld0l"
     assert only_old["reference"]["threshold"] == 0.5 and only_old["reference"]["test_rows"] == 400
-    assert any(f"workspace's bundle ({built.model.version}) differs" in n for n in only_old["notes"])
+    assert any(
+        f"workspace's bundle ({built.model.version}) differs" in n for n in only_old["notes"]
+    )
     assert f"workspace's bundle ({built.model.version}) differs" in capsys.readouterr().err
     built.replay(db, built.reference.sample(700, random_state=6))
     both = monitor(built, db, tmp_path / "two", "--window", "7d")["report"]
@@ -422,3 +425,82 @@ def test_report_html_renders_in_headless_chromium(built, tmp_path):
     assert 'data-charts-drawn="3/3"' in result.stdout
     for chart in ("chart-scores", "chart-drift", "chart-trend"):
         assert f'id="{chart}"' in result.stdout
+
+
+def closed_loop(built: Built, folder: Path, current: pd.DataFrame) -> list[dict]:
+    """`kaizen serve` (uvicorn) in a folder holding the bundle; `kaizen simulate-traffic` replays
+    `current` with the default feedback policy (outcomes of accepted applications only); two
+    `kaizen monitor` runs (outcome window 0: every outcome judged). Their report.json."""
+    shutil.copytree(built.path / "models" / "bundle", folder / "models" / "bundle")
+    current.to_parquet(folder / "current.parquet")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAIZEN_")}
+    env.update(PYTHONPATH=str(ROOT / "src"), KAIZEN_FEEDBACK_TOKEN="loop")
+    kaizen = [str(Path(shutil.which("python") or "python")), "-m", "kaizen"]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            kaizen + list(args), cwd=folder, env=env, capture_output=True, text=True, check=False
+        )
+
+    assert run("events", "init").returncode == 0
+    port = free_port()
+    server = subprocess.Popen(  # pylint: disable=consider-using-with
+        kaizen + ["serve", "--port", str(port)],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            replay = run(
+                "simulate-traffic", "--input", "current.parquet", "--url",
+                f"http://127.0.0.1:{port}", "--feedback-share", "1",
+            )  # fmt: skip
+            if "unreachable" not in replay.stderr:
+                break
+            time.sleep(0.2)
+        assert replay.returncode == 0, replay.stderr
+        sent = json.loads(replay.stdout)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert sent["feedback_policy"] == "accepted" and sent["feedback"] == sent["accepted"]
+    assert 0 < sent["feedback"] < len(current)
+    params = built.params(outcome_window_days=0)
+    reports = []
+    for name in ("one", "two"):
+        done = run("--params", params, "monitor", "--window", "1d", "--output", name)
+        assert done.returncode in (0, 2), done.stderr
+        reports.append(json.loads((folder / name / "report.json").read_text(encoding="utf-8")))
+    return reports
+
+
+def performance_levels(report: dict) -> dict[str, str]:
+    """The performance signals' levels."""
+    return {s["name"]: s["level"] for s in report["signals"] if s["group"] == "performance"}
+
+
+def test_closed_loop_accepted_outcomes_raise_no_performance_signal(built, tmp_path):
+    """The current part served and replayed, outcomes of accepted applicants only: twice, no
+    performance signal at warning or critical; realised figures cover accepted applicants."""
+    reports = closed_loop(built, tmp_path / "loop", built.current)
+    for report in reports:
+        levels = performance_levels(report)
+        assert not {n for n, level in levels.items() if level in ("warning", "critical")}, levels
+        assert report["realised"]["baseline"]["population"] == "accepted applicants"
+        assert levels["realised_auc"] == "ok" and levels["estimated_auc"] == "ok"
+
+
+def test_closed_loop_degraded_outcomes_are_critical(built, tmp_path):
+    """The same loop with 40 % of the outcomes shuffled (seed 0): a performance signal is
+    critical on the second run (persistence 2)."""
+    degraded = built.current.copy()
+    target = built.model.schema.target
+    rng = np.random.default_rng(0)
+    rows = rng.choice(len(degraded), int(0.4 * len(degraded)), replace=False)
+    degraded.loc[degraded.index[rows], target] = rng.permutation(degraded[target].to_numpy()[rows])
+    first, second = closed_loop(built, tmp_path / "degraded", degraded)
+    assert "critical" not in performance_levels(first).values()
+    assert "critical" in performance_levels(second).values(), performance_levels(second)
+    assert second["level"] == "critical"

@@ -103,8 +103,9 @@ def performance_signals(
             detail="smallest Jeffreys p-value over the grades (small: PD underestimates defaults)",
         )
     )
+    base_cost = facts.cost if base is None or base.cost is None else base.cost
     out.append(
-        _cost_signal("realised_cost", None if judged is None else judged.cost, facts.cost, config)
+        _cost_signal("realised_cost", None if judged is None else judged.cost, base_cost, config)
     )
     error = None if judged is None else judged.estimate_error
     out.append(
@@ -182,6 +183,7 @@ def judged_performance(
         threshold,
         covered,
         estimated=reference.estimated_auc(test),
+        costs=costs,
     )
     found = P.realised(
         y,

@@ -35,6 +35,7 @@ class Baseline:  # pylint: disable=too-many-instance-attributes
     roc_auc: float
     roc_auc_se: float  # DeLong
     estimated_auc: float | None = None  # the estimator (CBPE) on the same test rows
+    cost: float | None = None  # cost per application of the same test rows at the threshold
 
     @property
     def describe(self) -> str:
@@ -82,11 +83,17 @@ def region(scores, threshold: float, covered: str) -> np.ndarray:
     return s < threshold if covered == ACCEPTED else np.ones(s.size, dtype=bool)
 
 
-def baseline(
-    labels, scores, threshold: float, covered: str, estimated: float | None = None
+def baseline(  # pylint: disable=too-many-arguments
+    labels,
+    scores,
+    threshold: float,
+    covered: str,
+    estimated: float | None = None,
+    costs: tuple[float, float] | None = None,
 ) -> Baseline:
     """The test split restricted to `covered` (ACCEPTED: scores below the threshold): its ROC
-    AUC and DeLong s.e.; `estimated` is the CBPE estimate on the same rows (the caller's)."""
+    AUC and DeLong s.e., its cost per application with `costs` (cost_fn, cost_fp); `estimated`
+    is the CBPE estimate on the same rows (the caller's)."""
     keep = region(scores, threshold, covered)
     y = np.asarray(labels).astype(int)[keep]
     s = np.asarray(scores, dtype="float64")[keep]
@@ -99,6 +106,7 @@ def baseline(
         roc_auc=M.roc_auc(y, s) if both else math.nan,
         roc_auc_se=M.delong_se(y, s) if both else math.nan,
         estimated_auc=estimated,
+        cost=M.expected_cost(y, s, threshold, *costs) if costs is not None and y.size else None,
     )
 
 

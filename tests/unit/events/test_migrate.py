@@ -58,7 +58,9 @@ def test_downgrade_then_upgrade(tmp_path):
     with writing(engine) as conn, conn.begin():
         command.downgrade(migrate.config(conn), "1")
     assert versions(engine) == ("1", "1")
-    with pytest.raises(KaizenError, match=f"revision 1, this Kaizen needs {HEAD}: run `kaizen events"):
+    with pytest.raises(
+        KaizenError, match=f"revision 1, this Kaizen needs {HEAD}: run `kaizen events"
+    ):
         migrate.require_head(engine)
     with writing(engine) as conn, conn.begin():
         command.downgrade(migrate.config(conn), "base")
@@ -75,7 +77,9 @@ def test_store_made_by_main_keeps_every_row(tmp_path, capsys, monitor):
     db = str(tmp_path / "main.db")
     make_main_store(f"sqlite:///{db}", monitor=monitor)
     engine = create_engine(db)
-    with pytest.raises(KaizenError, match=f"revision 1, this Kaizen needs {HEAD}: run `kaizen events"):
+    with pytest.raises(
+        KaizenError, match=f"revision 1, this Kaizen needs {HEAD}: run `kaizen events"
+    ):
         migrate.require_head(engine)
     assert cli.main(["events", "upgrade", "--db", db]) == 0
     assert json.loads(capsys.readouterr().out) == {

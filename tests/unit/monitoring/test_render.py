@@ -33,7 +33,9 @@ def test_markdown_sections(report):
     text = render.markdown(report)
     assert text.startswith("## Kaizen monitoring: 🟠 warning")
     assert text.index("`feature:Income` | 🟠 warning") < text.index("| `volume` |")
-    assert "| ROC AUC | 0.75 (estimator: " in text and "Calibration by grade (Jeffreys test)" in text
+    assert (
+        "| ROC AUC | 0.75 (estimator: " in text and "Calibration by grade (Jeffreys test)" in text
+    )
     assert "| feature | kind | PSI |" in text  # the one drift table renderer
     assert "Estimated performance assumes" in text
 
