@@ -4,8 +4,9 @@ current part.
 
 Windows are drawn with replacement from the current part (1,975 rows with outcomes; seed 0),
 scored by the bundle's model; each gets the estimate `kaizen monitor` computes (CBPE from the
-scores recalibrated by the bundle's isotonic map, ranked by the raw scores) and, for comparison, the CBPE of the raw scores (the estimator before). The
-realised ROC AUC of the window's own outcomes is the truth. Needs `make repro` first.
+scores recalibrated by the bundle's isotonic map, ranked by the raw scores) and, for
+comparison, the CBPE of the raw scores (the estimator before). The realised ROC AUC of the
+window's own outcomes is the truth. Needs `make repro` first.
 
     .venv/bin/python bench/estimate.py [--windows 300] [--sizes 200 500 1000]
 """

@@ -500,7 +500,7 @@ def test_closed_loop_degraded_outcomes_are_critical(built, tmp_path):
     rng = np.random.default_rng(0)
     rows = rng.choice(len(degraded), int(0.4 * len(degraded)), replace=False)
     degraded.loc[degraded.index[rows], target] = rng.permutation(degraded[target].to_numpy()[rows])
-    first, second = closed_loop(built, tmp_path / "degraded", degraded)
+    first, second = closed_loop(built, tmp_path / "degraded", degraded)  # pylint: disable=W0632
     assert "critical" not in performance_levels(first).values()
     assert "critical" in performance_levels(second).values(), performance_levels(second)
     assert second["level"] == "critical"

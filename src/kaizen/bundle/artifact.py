@@ -5,9 +5,10 @@
 input schema and known categories, the decision threshold and the rule that chose it, the
 evaluated figures production compares against, the reference profile for drift
 (`bundle.profile`), the recalibration map of the scores (`bundle.recalibration`, fitted on the
-test split, read by the monitor's performance estimate), library versions, the training data's SHA-256 and every other file's
-SHA-256. Loading checks every hash once; nothing else of the workspace is read by `serve`,
-`predict`, `monitor`, `simulate-traffic`, `events export` or `mlflow log`.
+test split, read by the monitor's performance estimate), library versions, the training data's
+SHA-256 and every other file's SHA-256. Loading checks every hash once; nothing else of the
+workspace is read by `serve`, `predict`, `monitor`, `simulate-traffic`, `events export` or
+`mlflow log`.
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ class Recalibration(BaseModel):
 
     def apply(self, score: np.ndarray) -> np.ndarray:
         """Probabilities of default for `score`."""
-        return np.interp(np.asarray(score, dtype="float64"), self.x, self.y)
+        found: np.ndarray = np.interp(np.asarray(score, dtype="float64"), self.x, self.y)
+        return found
 
 
 def fit(score: np.ndarray, label: np.ndarray) -> Recalibration:

@@ -173,7 +173,7 @@ def write_outputs(report: MonitorReport, content: dict, output: Path, timestamp:
         files.write_text(text, output / name)
 
 
-def announce(  # pylint: disable=too-many-arguments
+def announce(  # pylint: disable=too-many-arguments,too-many-positional-arguments
     report: MonitorReport,
     signals: list[Signal],
     previous: dict,
@@ -265,7 +265,7 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
     }
 
 
-def judge(  # pylint: disable=too-many-arguments,too-many-locals
+def judge(  # pylint: disable=too-many-arguments,too-many-locals,too-many-positional-arguments
     engine, frame: pd.DataFrame, bundle: artifact.Bundle, settings, params, past, span, now
 ) -> MonitorReport:
     """One section per model version of the window, each judged against its own registered

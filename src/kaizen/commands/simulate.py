@@ -98,7 +98,7 @@ def applications(features: pd.DataFrame) -> list[dict]:
     ]
 
 
-def simulate(args: argparse.Namespace) -> dict:
+def simulate(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-locals
     """Send every row, then the outcomes of a share of the labelled rows (of the accepted ones
     with `--feedback accepted`)."""
     if not 0 <= args.feedback_share <= 1:

@@ -88,6 +88,7 @@ def baseline(  # pylint: disable=too-many-arguments
     scores,
     threshold: float,
     covered: str,
+    *,
     estimated: float | None = None,
     costs: tuple[float, float] | None = None,
 ) -> Baseline:

@@ -38,7 +38,7 @@ def score_histogram(reference, window, bins: int = 20) -> ScoreHistogram:
     return ScoreHistogram(edges.round(4).tolist(), shares(reference), shares(window))
 
 
-def analyse(
+def analyse(  # pylint: disable=too-many-locals
     window: Window,
     reference: Reference,
     params: Params | MonitorParams,
