@@ -201,11 +201,14 @@ def prometheus(report: MonitorReport, timestamp: float) -> str:
     gauge(
         "kaizen_monitor_signal_level",
         "Level per signal: -1 insufficient data, 0 ok, 1 warning, 2 critical.",
-        [({"signal": s.name}, LEVEL_VALUES[s.level]) for s in report.signals],
+        [({"signal": s.name}, LEVEL_VALUES[s.level]) for s in report.all_signals()],
     )
 
     def per_signal(value_of) -> list[tuple[dict, object]]:
-        return [({"signal": s.name, "statistic": s.statistic}, value_of(s)) for s in report.signals]
+        return [
+            ({"signal": s.name, "statistic": s.statistic}, value_of(s))
+            for s in report.all_signals()
+        ]
 
     gauge(
         "kaizen_monitor_signal_value",
