@@ -247,10 +247,10 @@ def test_the_served_bundle_is_registered(bundled, db):
     engine = create_engine(db)
     try:
         assert list(bundles.read(engine, [version])) == [version]
-        stored = bundles.read_scores(engine, version)
+        registered = bundles.read_scores(engine, version)
         expected = loaded.test_scores().sort_values("row").reset_index(drop=True)
-        assert stored["row"].tolist() == expected["row"].tolist()
-        assert stored["label"].tolist() == expected["label"].astype(int).tolist()
+        assert registered["row"].tolist() == expected["row"].tolist()
+        assert registered["label"].tolist() == expected["label"].astype(int).tolist()
     finally:
         engine.dispose()
 
