@@ -16,13 +16,16 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 import yaml
 
 from kaizen.io import files
-from kaizen.bundle import scoring
+from kaizen.bundle import artifact, scoring
+from kaizen.events import bundles
+from kaizen.events.engine import create_engine
 from kaizen.cli import main
 from kaizen.commands.pipeline import stage_option
 from kaizen.config import parse_params
@@ -185,18 +188,57 @@ def test_reference_rows_replayed_show_no_drift(built, tmp_path):
 
 
 def test_events_of_another_model_version_are_never_judged(built, tmp_path, capsys):
-    """A window scored partly by another model (a retrain since): those events are counted and
-    named, and only the bundle's own events are judged against it."""
+    """A window scored partly by a model never registered: those events are counted and named
+    (model_versions, a note, a log line), never judged; the bundle's own events are."""
     db = str(tmp_path / "events.db")
     built.replay(db, built.reference.sample(600, random_state=4))
     built.replay(db, built.current.head(300), age_days=2, version="0123456789ab")
     result = monitor(built, db, tmp_path / "out", "--window", "7d")
-    assert result["report"]["window"]["events"] == 600
+    report = result["report"]
+    assert report["window"]["events"] == 900 and report["sections"] == []
+    assert {v["version"]: (v["events"], v["judged"]) for v in report["model_versions"]} == {
+        built.model.version: (600, True),
+        "0123456789ab": (300, False),
+    }
+    assert report["reference"]["model_version"] == built.model.version
+    assert report["drift"]["features"] and report["estimated"]["rows"] == 600
     err = capsys.readouterr().err
-    assert (
-        "300 event(s) of the window were scored by other model versions (0123456789ab (300))" in err
+    assert "300 event(s) scored by model 0123456789ab not judged: not registered" in err
+    assert any("spans 2 model versions" in note for note in report["notes"])
+
+
+def test_each_version_is_judged_against_its_own_registered_bundle(built, tmp_path, capsys):
+    """Events of an older model registered with its own bundle (another threshold and test
+    split) and of the workspace's model: one section each, each against its own figures; the
+    workspace's bundle named when it scored none of the window."""
+    db = str(tmp_path / "events.db")
+    built.replay(db, built.reference.sample(600, random_state=5), age_days=2, version="old0ld0ld0l")
+    bundled = artifact.load(built.path / "models" / "bundle")
+    old = bundled.info.model_dump(mode="json")
+    old.update(version="old0ld0ld0l", threshold={**old["threshold"], "value": 0.5})
+    test = bundled.test_scores().head(400)
+    engine = create_engine(db)
+    bundles.register(engine, old, test)
+    engine.dispose()
+    only_old = monitor(built, db, tmp_path / "one", "--window", "7d")["report"]
+    assert only_old["reference"]["model_version"] == "old0ld0ld0l"
+    assert only_old["reference"]["threshold"] == 0.5 and only_old["reference"]["test_rows"] == 400
+    assert any(
+        f"workspace's bundle ({built.model.version}) differs" in n for n in only_old["notes"]
     )
-    assert f"not by bundle {built.model.version}" in err
+    assert f"workspace's bundle ({built.model.version}) differs" in capsys.readouterr().err
+    built.replay(db, built.reference.sample(700, random_state=6))
+    both = monitor(built, db, tmp_path / "two", "--window", "7d")["report"]
+    assert both["reference"]["model_version"] == built.model.version  # the newest event's
+    assert both["reference"]["test_rows"] == len(bundled.test_scores())
+    assert [s["reference"]["model_version"] for s in both["sections"]] == ["old0ld0ld0l"]
+    assert both["sections"][0]["reference"]["threshold"] == 0.5
+    assert both["sections"][0]["window"]["events"] == 600 and both["window"]["events"] == 1300
+    names = {s["name"] for s in both["signals"]}
+    assert "feature:Income" in names and "old0ld0ld0l/feature:Income" in names
+    text = (tmp_path / "two" / "report.md").read_text(encoding="utf-8")
+    assert "## Model version old0ld0ld0l" in text
+    assert "Model version old0ld0ld0l" in (tmp_path / "two" / "report.html").read_text("utf-8")
 
 
 def test_serve_and_monitor_from_a_folder_holding_only_the_bundle(built, tmp_path):
@@ -441,3 +483,82 @@ def test_a_stored_bad_value_never_fails_a_window(built, database, tmp_path, caps
     assert result["report"]["window"]["events"] == len(frame) - 1
     warned = capsys.readouterr().err
     assert "1 stored events skipped (not readable), 2 stored numbers read as missing" in warned
+
+
+def closed_loop(built: Built, folder: Path, current: pd.DataFrame) -> list[dict]:
+    """`kaizen serve` (uvicorn) in a folder holding the bundle; `kaizen simulate-traffic` replays
+    `current` with the default feedback policy (outcomes of accepted applications only); two
+    `kaizen monitor` runs (outcome window 0: every outcome judged). Their report.json."""
+    shutil.copytree(built.path / "models" / "bundle", folder / "models" / "bundle")
+    current.to_parquet(folder / "current.parquet")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAIZEN_")}
+    env.update(PYTHONPATH=str(ROOT / "src"), KAIZEN_FEEDBACK_TOKEN="loop")
+    kaizen = [str(Path(shutil.which("python") or "python")), "-m", "kaizen"]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            kaizen + list(args), cwd=folder, env=env, capture_output=True, text=True, check=False
+        )
+
+    assert run("events", "init").returncode == 0
+    port = free_port()
+    server = subprocess.Popen(  # pylint: disable=consider-using-with
+        kaizen + ["serve", "--port", str(port)],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            replay = run(
+                "simulate-traffic", "--input", "current.parquet", "--url",
+                f"http://127.0.0.1:{port}", "--feedback-share", "1",
+            )  # fmt: skip
+            if "unreachable" not in replay.stderr:
+                break
+            time.sleep(0.2)
+        assert replay.returncode == 0, replay.stderr
+        sent = json.loads(replay.stdout)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert sent["feedback_policy"] == "accepted" and sent["feedback"] == sent["accepted"]
+    assert 0 < sent["feedback"] < len(current)
+    params = built.params(outcome_window_days=0)
+    reports = []
+    for name in ("one", "two"):
+        done = run("--params", params, "monitor", "--window", "1d", "--output", name)
+        assert done.returncode in (0, 2), done.stderr
+        reports.append(json.loads((folder / name / "report.json").read_text(encoding="utf-8")))
+    return reports
+
+
+def performance_levels(report: dict) -> dict[str, str]:
+    """The performance signals' levels."""
+    return {s["name"]: s["level"] for s in report["signals"] if s["group"] == "performance"}
+
+
+def test_closed_loop_accepted_outcomes_raise_no_performance_signal(built, tmp_path):
+    """The current part served and replayed, outcomes of accepted applicants only: twice, no
+    performance signal at warning or critical; realised figures cover accepted applicants."""
+    reports = closed_loop(built, tmp_path / "loop", built.current)
+    for report in reports:
+        levels = performance_levels(report)
+        assert not {n for n, level in levels.items() if level in ("warning", "critical")}, levels
+        assert report["realised"]["baseline"]["population"] == "accepted applicants"
+        assert levels["realised_auc"] == "ok" and levels["estimated_auc"] == "ok"
+
+
+def test_closed_loop_degraded_outcomes_are_critical(built, tmp_path):
+    """The same loop with 40 % of the outcomes shuffled (seed 0): a performance signal is
+    critical on the second run (persistence 2)."""
+    degraded = built.current.copy()
+    target = built.model.schema.target
+    rng = np.random.default_rng(0)
+    rows = rng.choice(len(degraded), int(0.4 * len(degraded)), replace=False)
+    degraded.loc[degraded.index[rows], target] = rng.permutation(degraded[target].to_numpy()[rows])
+    first, second = closed_loop(built, tmp_path / "degraded", degraded)  # pylint: disable=W0632
+    assert "critical" not in performance_levels(first).values()
+    assert "critical" in performance_levels(second).values(), performance_levels(second)
+    assert second["level"] == "critical"

@@ -90,7 +90,8 @@ def test_serve_simulate_monitor_export_retrain_report(reproduced, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
-    assert sent == {"sent": 600, "feedback": 600, "seconds": sent["seconds"]}
+    accepted = sent["accepted"]  # --feedback accepted (the default): refused ones get none
+    assert sent["sent"] == 600 and sent["feedback"] == accepted and 0 < accepted < 600
 
     result = kaizen(
         "--params", str(tmp_path / "monitor.yaml"), "monitor", "--window", "1d",
@@ -100,7 +101,7 @@ def test_serve_simulate_monitor_export_retrain_report(reproduced, tmp_path):
     report = json.loads((tmp_path / "report" / "report.json").read_text(encoding="utf-8"))
     flagged = {s["name"] for s in report["signals"] if s["level"] in ("warning", "critical")}
     assert "feature:Expenses" in flagged
-    assert report["realised"]["rows"] == 600 and report["window"]["events"] == 600
+    assert report["realised"]["rows"] == accepted and report["window"]["events"] == 600
 
     snapshot = project.path / "data" / "raw" / "production.csv"
     kaizen(
@@ -108,10 +109,10 @@ def test_serve_simulate_monitor_export_retrain_report(reproduced, tmp_path):
         "--output", str(snapshot),
     )  # fmt: skip
     exported = snapshot.read_text(encoding="utf-8").splitlines()
-    assert len(exported) == 601 and "Status" in exported[0].split(",")
+    assert len(exported) == accepted + 1 and "Status" in exported[0].split(",")
     project.run("dvc", "exp", "run", "-S", f"data.path={snapshot.relative_to(project.path)}")
     metrics = project.json("metrics/ingest.json")
-    assert metrics["rows"] == 600
+    assert metrics["rows"] == accepted
     project.run(
         "env", "PYTHONPATH=src", "python", "-m", "kaizen", "report", "--base", "main",
         "--output", "report.md",

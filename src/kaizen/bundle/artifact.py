@@ -4,9 +4,11 @@
 (`test_scores.parquet`: row, score, label, for performance estimation) and `bundle.json`: the
 input schema and known categories, the decision threshold and the rule that chose it, the
 evaluated figures production compares against, the reference profile for drift
-(`bundle.profile`), library versions, the training data's SHA-256 and every other file's
-SHA-256. Loading checks every hash once; nothing else of the workspace is read by `serve`,
-`predict`, `monitor`, `simulate-traffic`, `events export` or `mlflow log`.
+(`bundle.profile`), the recalibration map of the scores (`bundle.recalibration`, fitted on the
+test split, read by the monitor's performance estimate), library versions, the training data's
+SHA-256 and every other file's SHA-256. Loading checks every hash once; nothing else of the
+workspace is read by `serve`, `predict`, `monitor`, `simulate-traffic`, `events export` or
+`mlflow log`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from kaizen import KaizenError
 from kaizen.bundle import scoring
 from kaizen.bundle.profile import FeatureProfile
+from kaizen.bundle.recalibration import Recalibration
+from kaizen.bundle.recalibration import fit as fit_recalibration
 from kaizen.config import MonitorParams
 from kaizen.io import files
 from kaizen.pipeline.metrics import delong_se
@@ -85,6 +89,8 @@ class BundleInfo(Frozen):
     train_sha256: str
     monitoring: dict[str, Any]  # params.yaml's evaluate, drift, monitor sections (MonitorParams)
     files: dict[str, str]  # every other file of the bundle -> its SHA-256
+    # scores -> probabilities, fitted on the test split (None: a bundle built before it existed)
+    recalibration: Recalibration | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +174,7 @@ def describe(  # pylint: disable=too-many-arguments
         "libraries": metadata.get("versions", {}),
         "train_sha256": metadata["train_sha256"],
         "monitoring": monitoring,
+        "recalibration": fit_recalibration(test["score"].to_numpy(), test["label"].to_numpy()),
     }
 
 

@@ -15,20 +15,20 @@ the store (`kaizen.commands.sketching`, docs/sketches.md) instead of every event
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from kaizen import KaizenError
 from kaizen.bundle import artifact, profile
 from kaizen.commands import sketching
-from kaizen.events import migrate, runs, windows
+from kaizen.events import bundles, migrate, runs, windows
 from kaizen.events.engine import create_engine
 from kaizen.events.schema import utc
 from kaizen.io import files, net
@@ -37,8 +37,10 @@ from kaizen.pipeline.model import engineered
 from kaizen.format import flagged
 from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S
-from kaizen.monitoring.window import Reference, Window
-from kaizen.monitoring.report import MonitorReport
+from kaizen.monitoring.drift_signals import volume_signal
+from kaizen.monitoring.levels import Signal, overall
+from kaizen.monitoring.window import Reference, Window, outcome_masks, window_facts
+from kaizen.monitoring.report import ModelVersion, MonitorReport
 from kaizen.runtime import Monitor
 from kaizen.serving.pii import ratios
 from kaizen.serving.service import decision_threshold
@@ -86,17 +88,17 @@ def parse_until(text: str | None, now: dt.datetime) -> dt.datetime:
         raise KaizenError(f"--until: {text!r} is not an ISO 8601 date or date-time") from None
 
 
-def load_reference(bundle: artifact.Bundle, pii: tuple[str, ...], threshold: float) -> Reference:
-    """The bundle's reference profile (inputs and engineered ratios), test-split scores and
-    evaluated figures."""
-    info = bundle.info
+def load_reference(
+    info: artifact.BundleInfo, test: pd.DataFrame, pii: tuple[str, ...], threshold: float
+) -> Reference:
+    """A bundle's reference profile (inputs and engineered ratios), test-split scores,
+    recalibration map and evaluated figures."""
     kinds = {name: item.kind for name, item in info.profile.items() if name not in pii}
-    test = bundle.test_scores()
     return Reference(
         features=profile.rebuild(info.profile),
         numeric=[name for name, kind in kinds.items() if kind == "numeric"],
         categorical=[name for name, kind in kinds.items() if kind == "categorical"],
-        scores=test["score"].to_numpy(),
+        scores=test["score"].to_numpy(dtype="float64"),
         labels=test["label"].to_numpy(),
         threshold=threshold,
         evaluated={
@@ -104,7 +106,8 @@ def load_reference(bundle: artifact.Bundle, pii: tuple[str, ...], threshold: flo
             "cv": info.evaluated.cv,
             "test": info.evaluated.test,
         },
-        model_version=bundle.version,
+        model_version=info.version,
+        recalibration=info.recalibration,
     )
 
 
@@ -127,22 +130,58 @@ def pii_note(skipped: dict[str, str]) -> str:
     return f"Drift not computed (skipped, not computed on hashes) for {listed}."
 
 
-def scored_by(frame: pd.DataFrame, version: str) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The window's events scored by model `version`, and the event count of every other
-    version (never judged against this bundle)."""
+def registered(
+    engine, versions: list[str]
+) -> dict[str, tuple[artifact.BundleInfo, pd.DataFrame] | str]:
+    """Each version's registered bundle and test scores, read from the event database, or the
+    reason it cannot be judged."""
+    documents = bundles.read(engine, versions)
+    out: dict[str, tuple[artifact.BundleInfo, pd.DataFrame] | str] = {}
+    for version in versions:
+        if version not in documents:
+            out[version] = "not registered in the event database (never served by kaizen serve)"
+            continue
+        try:
+            info = artifact.BundleInfo.model_validate(documents[version])
+        except ValidationError as exc:
+            out[version] = f"registered bundle unreadable ({exc.errors()[0]['msg']})"
+            continue
+        test = bundles.read_scores(engine, version)
+        if test.empty:
+            out[version] = (
+                "registered without test scores (event store older than revision 3): start "
+                "kaizen serve with its bundle once to register them"
+            )
+            continue
+        out[version] = (info, test)
+    return out
+
+
+def by_version(frame: pd.DataFrame, newest: str | None) -> list[tuple[str, pd.DataFrame]]:
+    """The window's events per model version, `newest` (the version of the newest event)
+    first, then the others by version."""
+    if frame.empty:
+        return []
     versions = frame["model_version"].astype(str)
-    others = versions[versions != version].value_counts()
-    counts = {str(name): int(count) for name, count in others.items()}
-    if counts:
-        listed = ", ".join(f"{name} ({count:,})" for name, count in sorted(counts.items()))
-        log.warning(
-            "%s event(s) of the window were scored by other model versions (%s), not by "
-            "bundle %s: left out, never judged against it",
-            f"{sum(counts.values()):,}",
-            listed,
-            version,
-        )
-    return frame[(versions == version).to_numpy()].reset_index(drop=True), counts
+    present = set(versions)
+    first = [newest] if newest in present else []
+    order = first + sorted(present - set(first))
+    return [(v, frame[(versions == v).to_numpy()].reset_index(drop=True)) for v in order]
+
+
+def version_history(past: list[dict], prefix: str) -> list[dict]:
+    """Past runs as a section of version `prefix[:-1]` sees them: its own signals only."""
+    return [
+        {
+            **run,
+            "signals": {
+                name[len(prefix) :]: item
+                for name, item in run.get("signals", {}).items()
+                if name.startswith(prefix)
+            },
+        }
+        for run in past
+    ]
 
 
 def write_outputs(report: MonitorReport, content: dict, output: Path, timestamp: float) -> None:
@@ -157,8 +196,9 @@ def write_outputs(report: MonitorReport, content: dict, output: Path, timestamp:
         files.write_text(text, output / name)
 
 
-def announce(
+def announce(  # pylint: disable=too-many-arguments,too-many-positional-arguments
     report: MonitorReport,
+    signals: list[Signal],
     previous: dict,
     now: dt.datetime,
     params,
@@ -167,7 +207,7 @@ def announce(
     """Log every due alert and post them to the webhook (KAIZEN_ALERT_WEBHOOK); the names
     delivered (or logged when there is no webhook)."""
     config = params.monitor
-    due = alerts.due(report.signals, previous, now, config.cooldown_hours)
+    due = alerts.due(signals, previous, now, config.cooldown_hours)
     if not due:
         return set()
     for item in due:
@@ -195,7 +235,8 @@ def announce(
 
 
 def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-locals
-    """Read the window, analyse, write the reports, alert, store the run."""
+    """Read the window, judge each model version's events against its own registered bundle,
+    write the reports, alert, store the run."""
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     if args.last is not None and args.last < 1:
         raise KaizenError("--last: must be a positive number of events")
@@ -206,17 +247,18 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
     # A checkout's params.yaml (thresholds tuned since the bundle was built) wins; a deployment
     # holding only the bundle uses the settings the bundle was built with.
     params = load_params(args.params) if Path(args.params).is_file() else bundle.monitoring()
-    skipped = unmonitored(bundle, settings.pii_fields)
-    reference = load_reference(bundle, tuple(skipped), decision_threshold(settings, bundle))
     engine = create_engine(settings.db.get_secret_value())
     migrate.require_head(engine)  # the monitor reads and appends: it never creates tables
     raw_numeric = [name for name in bundle.model.schema.numeric if name not in settings.pii_fields]
+    categorical = [
+        name for name in bundle.model.schema.categorical if name not in settings.pii_fields
+    ]
     since = None if span is None else until - span
     sketched = sketch_mode(params.monitor, since)
     frame = windows.read_window(
         engine,
         [] if sketched else raw_numeric,  # sketch mode: scores, decisions, outcomes only
-        [] if sketched else reference.categorical,
+        [] if sketched else categorical,
         since=since,
         until=until,
         last=args.last,
@@ -224,52 +266,159 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
     )
     if args.last is not None:
         since = windows.window_bounds(engine, until, args.last)
-    frame, others = scored_by(frame, bundle.version)
-    absent = [name for name in settings.pii_fields if name in bundle.model.schema.numeric]
-    summary = None
-    if sketched and since is not None:
-        source = sketching.Source(
-            engine,
-            bundle,
-            reference,
-            raw_numeric,
-            params.monitor.outcome_window_days,
-            params.monitor.sketch_k,
-        )
-        summary = sketched_inputs(source, since, until, now, len(frame))
-    else:
-        frame, _ = engineered(
-            bundle.model.pipeline, frame.assign(**dict.fromkeys(absent, np.nan))
-        )
     past = runs.history(engine, params.monitor.history)
-    window = Window(frame, since, until, by_time=args.window is not None, profile=summary)
-    report = S.analyse(window, reference, params, past, now)
-    if skipped:
-        report = dataclasses.replace(report, notes=[*report.notes, pii_note(skipped)])
+    span_of = (since, until, args.window is not None)
+    report = judge(engine, frame, bundle, settings, params, past, span_of, now, sketched)
     content = report.to_dict()
     write_outputs(report, content, Path(args.output), now.timestamp())
     previous = past[0]["signals"] if past else {}
+    signals = report.all_signals()
     try:
-        sent = announce(report, previous, now, params, settings.alert_webhook)
+        sent = announce(report, signals, previous, now, params, settings.alert_webhook)
     except Exception as exc:  # pylint: disable=broad-exception-caught  # the run is saved anyway
         log.warning(
             "alerting failed (%s); the run is saved, alerts retried next run", type(exc).__name__
         )
         sent = set()
-    run_id = runs.save_run(engine, content, alerts.alerted_at(report.signals, previous, sent, now))
+    run_id = runs.save_run(engine, content, alerts.alerted_at(signals, previous, sent, now))
     engine.dispose()
-    names = [s.name for s in report.signals if flagged(s.level)]
     return {
         "level": report.level,
         "exit_code": report.exit_code,
         "run_id": run_id,
-        "events": len(frame),
-        "flagged": names,
-        "model_version": bundle.version,
-        "other_versions": others,
+        "events": report.window.events,
+        "flagged": [s.name for s in signals if flagged(s.level)],
+        "model_version": report.version,
+        "model_versions": {item.version: item.events for item in report.model_versions},
         "estimated_auc": _finite(report.estimated.roc_auc),
         "output": str(args.output),
     }
+
+
+def judge(  # pylint: disable=too-many-arguments,too-many-locals,too-many-positional-arguments
+    engine,
+    frame: pd.DataFrame,
+    bundle: artifact.Bundle,
+    settings,
+    params,
+    past,
+    span,
+    now,
+    sketched: bool = False,
+) -> MonitorReport:
+    """One section per model version of the window, each judged against its own registered
+    bundle (the workspace's when it scored the events and is not registered yet); the version
+    of the newest event at the top level. Never a version against another's bundle."""
+    since, until, by_time = span
+    skipped = unmonitored(bundle, settings.pii_fields)
+    absent = [name for name in settings.pii_fields if name in bundle.model.schema.numeric]
+    groups = by_version(frame, bundles.latest_version(engine, until)) or [(bundle.version, frame)]
+    found = registered(engine, [version for version, _ in groups])
+    if isinstance(found.get(bundle.version), str):  # the workspace bundle, verified at load
+        found[bundle.version] = (bundle.info, bundle.test_scores())
+    sections: list[MonitorReport] = []
+    versions: list[ModelVersion] = []
+
+    def section(events, info, test, threshold, prefix: str) -> MonitorReport:
+        reference = load_reference(info, test, tuple(skipped), threshold)
+        summary = None
+        if sketched and info.version == bundle.version and since is not None:
+            source = sketching.Source(
+                engine,
+                bundle,
+                reference,
+                [name for name in bundle.model.schema.numeric if name not in settings.pii_fields],
+                params.monitor.outcome_window_days,
+                params.monitor.sketch_k,
+            )
+            summary = sketched_inputs(source, since, until, now, len(events))
+        elif not sketched:  # sketch mode reads no inputs per event: another version's drift is
+            events, _ = engineered(  # judged on its scores only
+                bundle.model.pipeline, events.assign(**dict.fromkeys(absent, np.nan))
+            )
+        window = Window(events, since, until, by_time=by_time and not prefix, profile=summary)
+        history = past if not prefix else version_history(past, prefix)
+        present = reference if summary is not None else _present(reference, events)
+        found = S.analyse(window, present, params, history, now)
+        if skipped:
+            found = replace(found, notes=[*found.notes, pii_note(skipped)])
+        return found
+
+    for version, events in groups:
+        entry = found[version]
+        if isinstance(entry, str):
+            versions.append(ModelVersion(version, len(events), False, entry))
+            log.warning(
+                "%s event(s) scored by model %s not judged: %s", f"{len(events):,}", version, entry
+            )
+            continue
+        info, test = entry
+        threshold = (
+            decision_threshold(settings, bundle)
+            if version == bundle.version
+            else info.threshold.value
+        )
+        prefix = f"{version}/" if sections else ""
+        sections.append(section(events, info, test, threshold, prefix))
+        versions.append(
+            ModelVersion(version, len(events), True, "judged against its registered bundle")
+        )
+    if not sections:  # nothing judgeable: the workspace bundle's report of no events
+        threshold = decision_threshold(settings, bundle)
+        sections.append(section(frame.iloc[0:0], bundle.info, bundle.test_scores(), threshold, ""))
+    main, others = sections[0], sections[1:]
+    whole = Window(frame, since, until, by_time)
+    if len(groups) > 1:  # volume is the whole window's, not the newest version's share
+        volume = volume_signal(whole, [run["events"] for run in past], params.monitor)
+        main = replace(main, signals=[volume if s.name == "volume" else s for s in main.signals])
+    labelled, matured = outcome_masks(whole)
+    main = replace(main, sections=others, model_versions=versions)
+    judged = next((v.events for v in versions if v.judged), 0)
+    return replace(
+        main,
+        level=overall(main.all_signals(), judged, params.monitor.min_events),
+        window=window_facts(whole, labelled, matured),
+        notes=version_notes(bundle.version, versions) + list(main.notes),
+    )
+
+
+def version_notes(workspace: str, versions: list[ModelVersion]) -> list[str]:
+    """One line when the window spans versions, one when the workspace's bundle scored none
+    of its events (also logged)."""
+    notes = []
+    if len(versions) > 1:
+        listed = ", ".join(
+            f"{v.version} ({v.events:,} events{'' if v.judged else ': not judged, ' + v.note})"
+            for v in versions
+        )
+        notes.append(
+            f"The window spans {len(versions)} model versions: {listed}; each judged against "
+            "its own registered bundle, never another's."
+        )
+    if versions and workspace not in {v.version for v in versions}:
+        line = (
+            f"The workspace's bundle ({workspace}) differs from the window's model version(s) "
+            f"({', '.join(v.version for v in versions)}): the events are judged against the "
+            "bundles that scored them."
+        )
+        log.warning("%s", line)
+        notes.append(line)
+    return notes
+
+
+def _present(reference: Reference, events: pd.DataFrame) -> Reference:
+    """The reference limited to the features the events carry (a version whose bundle
+    engineered ratios the workspace's pipeline does not compute is judged on the rest)."""
+    numeric = [name for name in reference.numeric if name in events]
+    categorical = [name for name in reference.categorical if name in events]
+    if (numeric, categorical) == (reference.numeric, reference.categorical):
+        return reference
+    return replace(reference, numeric=numeric, categorical=categorical)
+
+
+def _finite(value):
+    """A number or None."""
+    return None if value is None or not np.isfinite(value) else value
 
 
 def sketch_mode(config, since: dt.datetime | None) -> bool:
@@ -297,8 +446,3 @@ def sketched_inputs(source, since: dt.datetime, until: dt.datetime, now, events:
             f"{events:,}",
         )
     return merged.summary()
-
-
-def _finite(value):
-    """A number or None."""
-    return None if value is None or not np.isfinite(value) else value

@@ -1,15 +1,20 @@
 """simulate-traffic: replay applications against a running `kaizen serve`, then send the
 outcomes of a share of them, as production would months later (the monitoring demo).
 
-`kaizen simulate-traffic [--input CSV|PARQUET] --url URL [--rate R] [--feedback-share S]`:
-the input defaults to the current part (ingest's output); its target column, when present,
-gives the outcomes; the feedback token is KAIZEN_FEEDBACK_TOKEN.
+`kaizen simulate-traffic [--input CSV|PARQUET] --url URL [--rate R] [--feedback-share S]
+[--feedback accepted|all]`: the input defaults to the current part (ingest's output); its target
+column, when present, gives the outcomes; the feedback token is KAIZEN_FEEDBACK_TOKEN.
+`--feedback accepted` (the default) sends outcomes only for the applications the API accepted,
+as in production: a refused applicant never gets the loan, so never repays or defaults (selective
+labels, docs/monitoring-selective-labels.md). `all` sends refused applicants' outcomes too: a
+demo of what no lender can observe.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import math
 import time
 from pathlib import Path
@@ -26,6 +31,8 @@ from kaizen.pipeline.data import Schema, coerce_features, encode_target
 from kaizen.runtime import Simulate
 
 SEED = 7
+FEEDBACK = ("accepted", "all")
+log = logging.getLogger(__name__)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -45,6 +52,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=float,
         default=0.0,
         help="share of rows whose outcome is sent (0-1)",
+    )
+    cmd.add_argument(
+        "--feedback",
+        choices=FEEDBACK,
+        default="accepted",
+        help="whose outcomes are sent: accepted applications only (default, as in production) "
+        "or all (a demo: refused applicants never get an outcome in production)",
     )
     cmd.add_argument("--batch", type=int, default=100, help="applications per request")
     cmd.add_argument(
@@ -84,8 +98,9 @@ def applications(features: pd.DataFrame) -> list[dict]:
     ]
 
 
-def simulate(args: argparse.Namespace) -> dict:
-    """Send every row, then the outcomes of a share of the labelled rows."""
+def simulate(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-locals
+    """Send every row, then the outcomes of a share of the labelled rows (of the accepted ones
+    with `--feedback accepted`)."""
     if not 0 <= args.feedback_share <= 1:
         raise KaizenError("--feedback-share: must lie in [0, 1]")
     if args.rate is not None and args.rate <= 0:
@@ -100,16 +115,27 @@ def simulate(args: argparse.Namespace) -> dict:
     base = args.url.rstrip("/")
     rows = applications(features)
     ids: list[str] = []
+    accepted: list[bool] = []
     started = time.monotonic()
     for start in range(0, len(rows), args.batch):
         batch = rows[start : start + args.batch]
         answer = net.post_json(f"{base}/predict", {"applications": batch})
         ids += [item["prediction_id"] for item in answer["predictions"]]
+        accepted += [item.get("decision") == "accept" for item in answer["predictions"]]
         if args.rate:
             ahead = (start + len(batch)) / args.rate - (time.monotonic() - started)
             if ahead > 0:
                 time.sleep(ahead)
-    labelled = np.flatnonzero(outcome.notna().to_numpy())
+    eligible = outcome.notna().to_numpy().copy()
+    feedback = getattr(args, "feedback", "accepted")
+    if feedback == "accepted":
+        eligible &= np.asarray(accepted, dtype=bool)
+    else:
+        log.warning(
+            "--feedback all: outcomes of refused applicants are sent too, which cannot happen "
+            "in production (a refused applicant never repays or defaults); a demo only"
+        )
+    labelled = np.flatnonzero(eligible)
     chosen = np.random.default_rng(SEED).permutation(labelled)[
         : math.floor(args.feedback_share * labelled.size)
     ]
@@ -126,5 +152,7 @@ def simulate(args: argparse.Namespace) -> dict:
     return {
         "sent": len(ids),
         "feedback": int(chosen.size),
+        "feedback_policy": feedback,
+        "accepted": int(np.count_nonzero(accepted)),
         "seconds": round(time.monotonic() - started, 2),
     }

@@ -1,6 +1,6 @@
 """The event database's tables, in one MetaData: prediction events and their feedback, the
-store's own key/value information, the monitor's runs and signals, the registered bundles and
-the daily event profiles (mergeable sketches, kaizen.sketches).
+store's own key/value information, the monitor's runs and signals, the registered bundles
+with their test-split scores, and the daily event profiles (mergeable sketches, kaizen.sketches).
 
 Their version is HEAD, the Alembic revision (`migrations/`) that creates exactly these tables: a
 test upgrades an empty database to it and compares the result with METADATA. Times are stored
@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-HEAD = "3p"  # the migration revision of these tables: a change below needs a new revision
+HEAD = "4"  # the migration revision of these tables: a change below needs a new revision
 
 
 def utc(value: dt.datetime) -> dt.datetime:
@@ -139,4 +139,17 @@ PROFILES = sa.Table(  # one UTC day's events of one model version, profiled (kai
     sa.Column("events", sa.Integer, nullable=False),  # the version's events profiled
     sa.Column("day_events", sa.Integer, nullable=False),  # every version's: a change = stale
     sa.Column("profile", sa.LargeBinary, nullable=False),  # kaizen.sketches.profile.dumps
+)
+BUNDLE_SCORES = sa.Table(  # each registered bundle's test split: what its events are judged with
+    "bundle_test_scores",
+    METADATA,
+    sa.Column(
+        "version",
+        sa.String(64),
+        sa.ForeignKey("bundles.version", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("row", sa.Integer, primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("label", sa.SmallInteger, nullable=False),
 )

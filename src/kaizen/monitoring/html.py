@@ -295,5 +295,17 @@ Exit code {report.exit_code} (2 = critical). Estimated ROC AUC {fmt(est.roc_auc)
 <th>warning</th><th>critical</th><th>detail</th></tr></thead><tbody>{signals_rows(report.signals)}</tbody></table>
 <h2>Notes</h2><ul>{notes}</ul>
 <p class="muted">Calibration evidence: {_e(report.calibration.summary)}.</p>
+{''.join(version_section(section) for section in report.sections)}
 </body></html>
+"""
+
+
+def version_section(section: MonitorReport) -> str:
+    """Another model version of the window: its signals, judged against its own bundle."""
+    return f"""<h2 style="color:{LEVEL_COLOURS[section.level]}">Model version {_e(section.version)}:
+● {_e(section.level)}</h2>
+<p>{fmt(section.window.events)} events scored by this version, judged against its own registered
+bundle (threshold {fmt(section.reference.threshold)}).</p>
+<table><thead><tr><th>signal</th><th>level</th><th>statistic</th><th>value</th><th>reference</th>
+<th>warning</th><th>critical</th><th>detail</th></tr></thead><tbody>{signals_rows(section.signals)}</tbody></table>
 """

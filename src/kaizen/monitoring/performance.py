@@ -37,6 +37,7 @@ from kaizen.pipeline import calibration as C
 from kaizen.pipeline import metrics as M
 from kaizen.drift.statistics import adjust
 from kaizen.format import fmt
+from kaizen.monitoring.selective import Baseline, UntestedGrade, untested_grades
 
 ASSUMPTIONS = (
     "the scores are calibrated probabilities of default for this population (checked on the "
@@ -50,14 +51,17 @@ SIMULATED_ROWS = 50_000  # rows simulated at most; the band is rescaled to the w
 BATCH_CELLS = 2_000_000  # draws x rows per vectorised batch
 
 
-def expected_auc(score) -> float:
-    """CBPE ROC AUC: trapezoid under the expected ROC curve (ties are one step)."""
+def expected_auc(score, rank_by=None) -> float:
+    """CBPE ROC AUC: trapezoid under the expected ROC curve (ties are one step). The rows are
+    ranked by `rank_by` (the raw scores the realised AUC ranks by) when given, else by `score`:
+    a recalibration map with steps (isotonic) would otherwise tie rows the model tells apart."""
     p = np.clip(np.asarray(score, dtype="float64"), 0.0, 1.0)
     if p.size == 0:
         return float("nan")
-    order = np.argsort(-p, kind="stable")
-    ranked = p[order]
-    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    key = p if rank_by is None else np.asarray(rank_by, dtype="float64")
+    order = np.argsort(-key, kind="stable")
+    ranked, keys = p[order], key[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     positives = np.add.reduceat(ranked, starts)
     negatives = np.add.reduceat(1.0 - ranked, starts)
     total_pos, total_neg = positives.sum(), negatives.sum()
@@ -67,10 +71,13 @@ def expected_auc(score) -> float:
     return float(np.sum(negatives * (above + positives / 2)) / (total_pos * total_neg))
 
 
-def expected_cost(score, threshold: float, cost_fn: float, cost_fp: float) -> float:
-    """Expected cost per application when refusing scores >= threshold."""
+def expected_cost(
+    score, threshold: float, cost_fn: float, cost_fp: float, decided_by=None
+) -> float:
+    """Expected cost per application when refusing scores (`decided_by`, the raw scores the
+    decisions were taken on, when given) >= threshold."""
     p = np.clip(np.asarray(score, dtype="float64"), 0.0, 1.0)
-    refuse = p >= threshold
+    refuse = (p if decided_by is None else np.asarray(decided_by, dtype="float64")) >= threshold
     return float((cost_fn * p[~refuse].sum() + cost_fp * (1 - p[refuse]).sum()) / max(p.size, 1))
 
 
@@ -81,14 +88,18 @@ def _draws(sample: np.ndarray, rng: np.random.Generator) -> Iterator[np.ndarray]
         yield rng.random((min(per_batch, DRAWS - start), sample.size)) < sample
 
 
-def _simulated_spread(score, threshold: float, costs: tuple[float, float], seed: int) -> dict:
-    """Standard deviations of realised AUC, default rate and cost with outcomes ~ Bernoulli(p)."""
+def _simulated_spread(  # pylint: disable=too-many-locals
+    score, threshold: float, costs: tuple[float, float], seed: int, rank_by=None
+) -> dict:
+    """Standard deviations of realised AUC, default rate and cost with outcomes ~ Bernoulli(p),
+    the AUC ranking rows by `rank_by` (the raw scores) when given and deciding on it too."""
     p = np.clip(np.asarray(score, dtype="float64"), 0.0, 1.0)
+    key = p if rank_by is None else np.asarray(rank_by, dtype="float64")
     rng = np.random.default_rng(seed)
     rows = rng.choice(p.size, SIMULATED_ROWS, replace=False) if p.size > SIMULATED_ROWS else None
     sample = p if rows is None else p[rows]
-    ranks = rankdata(sample)
-    refuse = sample >= threshold
+    ranks = rankdata(key if rows is None else key[rows])
+    refuse = (key if rows is None else key[rows]) >= threshold
     found: dict[str, list] = {"auc": [], "default_rate": [], "cost": []}
     for draws in _draws(sample, rng):
         n_pos = draws.sum(axis=1)
@@ -124,28 +135,66 @@ class Estimate:  # pylint: disable=too-many-instance-attributes
     assumptions: tuple[str, ...] = ASSUMPTIONS
 
 
-def estimate(
-    score, threshold: float, costs: tuple[float, float], evidence: "Calibration | None" = None
+def estimate(  # pylint: disable=too-many-arguments
+    score,
+    threshold: float,
+    costs: tuple[float, float],
+    evidence: "Calibration | None" = None,
+    *,
+    raw=None,
+    caveat: str = "",
 ) -> Estimate:
-    """CBPE estimate of ROC AUC, default rate and cost, with the calibration caveat."""
+    """CBPE estimate of ROC AUC, default rate and cost from the probabilities `score` (the raw
+    scores recalibrated on the test split), rows ranked and decided by `raw` when given; not
+    supported when the calibration evidence or `caveat` says so. The band is the window's
+    sampling spread given the bundle: the map's own error is common to every window and to the
+    same estimator on the test split, so it cancels in their comparison."""
     p = np.asarray(score, dtype="float64")
     if p.size == 0:
         nan = float("nan")
         return Estimate(0, nan, nan, nan, nan, nan, nan, False, "no events")
-    spread = _simulated_spread(p, threshold, costs, seed=p.size)
-    supported = evidence is None or evidence.supported
-    caveat = "" if evidence is None or evidence.supported else evidence.summary
+    spread = _simulated_spread(p, threshold, costs, seed=p.size, rank_by=raw)
+    auc = expected_auc(p, rank_by=raw)
+    if evidence is not None and not evidence.supported:
+        caveat = evidence.summary
+    supported = not caveat
     return Estimate(
         rows=int(p.size),
-        roc_auc=expected_auc(p),
+        roc_auc=auc,
         roc_auc_se=spread["auc"],
         default_rate=float(np.clip(p, 0, 1).mean()),
         default_rate_se=spread["default_rate"],
-        cost=expected_cost(p, threshold, *costs),
+        cost=expected_cost(p, threshold, *costs, decided_by=raw),
         cost_se=spread["cost"],
         supported=supported,
         caveat=caveat,
     )
+
+
+OUT_OF_RANGE = 0.05  # share of window scores outside the recalibration's fit that voids it
+
+
+def estimate_support(recalibration, scores, min_defaults: int) -> str:
+    """Why the recalibrated estimate cannot be trusted ("" when it can): a map fitted on too few
+    defaults or non-defaults, or a window whose scores lie outside the fitted range (the map is
+    flat there, so the estimate would be an extrapolation)."""
+    if recalibration is None:
+        return ""
+    rows, defaults = recalibration.rows, recalibration.defaults
+    if min(defaults, rows - defaults) < min_defaults:
+        return (
+            f"the recalibration was fitted on {defaults} defaults of {rows} test rows, fewer "
+            f"defaults or non-defaults than monitor.min_defaults = {min_defaults}"
+        )
+    s = np.asarray(scores, dtype="float64")
+    outside = float(np.mean((s < recalibration.low) | (s > recalibration.high))) if s.size else 0
+    if outside > OUT_OF_RANGE:
+        return (
+            f"{outside:.0%} of the window's scores lie outside [{fmt(recalibration.low)}, "
+            f"{fmt(recalibration.high)}], the test-split scores the recalibration was fitted on "
+            f"(more than {OUT_OF_RANGE:.0%})"
+        )
+    return ""
 
 
 # --- realised performance ------------------------------------------------------------------------
@@ -306,7 +355,8 @@ def calibration_evidence(y_true, score, edges: np.ndarray, alpha: float = 0.05) 
 @dataclass(frozen=True)
 class Realised:  # pylint: disable=too-many-instance-attributes
     """Performance on matured labelled events, with the estimate on the same events and its
-    error (estimated minus realised ROC AUC)."""
+    error (estimated minus realised ROC AUC), the like-for-like baseline of the test split (the
+    population the outcomes cover) and the grades no outcome back-tests."""
 
     rows: int
     defaults: int
@@ -321,6 +371,8 @@ class Realised:  # pylint: disable=too-many-instance-attributes
     estimated_auc: float | None = None
     estimate_error: float | None = None
     hosmer_lemeshow: HosmerLemeshow | None = None
+    baseline: Baseline | None = None
+    untested: list[UntestedGrade] = field(default_factory=list)
 
 
 def realised(  # pylint: disable=too-many-arguments
@@ -332,15 +384,19 @@ def realised(  # pylint: disable=too-many-arguments
     *,
     edges,
     auc_dev_se: float = 0.0,
+    estimated: float | None = None,
+    baseline: Baseline | None = None,
 ) -> Realised:
     """Realised metrics of labelled events: AUC, Gini, KS, cost, grades, AUC-decline test
-    (unpaired, with the baseline's s.e. `auc_dev_se`); the CBPE estimate on the same events and
-    its error."""
+    against `auc_dev` (the baseline's AUC; unpaired, with the baseline's s.e. `auc_dev_se`);
+    the CBPE estimate on the same events (`estimated`, the monitor's estimator, else CBPE of
+    the raw scores) and its error."""
     y = np.asarray(y_true).astype(int)
     s = np.asarray(score, dtype="float64")
     auc = M.roc_auc(y, s)
     test = auc_decline_test(auc_dev, y, s, auc_dev_se)
-    estimated = expected_auc(s)
+    if estimated is None:
+        estimated = expected_auc(s)
     grades = jeffreys_by_grade(y, s, edges)
     return Realised(
         rows=int(y.size),
@@ -356,4 +412,6 @@ def realised(  # pylint: disable=too-many-arguments
         estimated_auc=estimated,
         estimate_error=estimated - auc if math.isfinite(auc) else None,
         hosmer_lemeshow=hosmer_lemeshow(grades),
+        baseline=baseline,
+        untested=untested_grades(edges, {g.grade for g in grades}, threshold),
     )

@@ -1,5 +1,9 @@
 """Signals on the model's performance: estimated from the scores (CBPE) on every window, realised
-on matured labelled events (ECB AUC test, calibration by grade, cost, the estimate's error)."""
+on matured labelled events (ECB AUC test, calibration by grade, cost, the estimate's error).
+
+Like for like: the window's estimate is compared with the same estimator on the test split, and
+realised performance with the test split restricted to the population whose outcomes came back
+(accepted applicants in production: `selective`)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import pandas as pd
 from kaizen.config import MonitorConfig
 from kaizen.format import fmt, p_value
 from kaizen.monitoring import performance as P
-from kaizen.pipeline import metrics as M
+from kaizen.monitoring import selective
 from kaizen.monitoring.levels import Signal, by_threshold, signal
 from kaizen.monitoring.window import Reference, ReferenceFacts
 
@@ -22,10 +26,11 @@ def performance_signals(
     config: MonitorConfig,
 ) -> list[Signal]:
     """Estimated AUC, default rate and cost; realised AUC test, calibration, cost, error."""
-    auc_dev = math.nan if facts.roc_auc is None else facts.roc_auc
+    auc_dev = facts.estimated_auc if facts.estimated_auc is not None else facts.roc_auc
+    auc_dev = math.nan if auc_dev is None else auc_dev
     enough = estimate.rows >= config.min_events
-    caveat = "" if estimate.supported else f"; {estimate.caveat}"
-    drop = auc_dev - estimate.roc_auc if enough else None
+    caveat = "" if estimate.supported else f"; insufficient data: {estimate.caveat}"
+    drop = auc_dev - estimate.roc_auc if enough and estimate.supported else None
     out = [
         signal(
             "estimated_auc",
@@ -34,9 +39,12 @@ def performance_signals(
             value=estimate.roc_auc if enough else None,
             warning=auc_dev - config.auc_drop_warning,
             critical=auc_dev - config.auc_drop_critical,
-            reference=facts.roc_auc,
+            reference=auc_dev,
             statistic="ROC AUC (CBPE)",
-            detail=f"CBPE from the scores, s.e. {fmt(estimate.roc_auc_se)}{caveat}",
+            detail=(
+                f"CBPE from the recalibrated scores, s.e. {fmt(estimate.roc_auc_se)}, against "
+                f"the same estimator on the test split{caveat}"
+            ),
         ),
         signal(
             "estimated_default_rate",
@@ -56,6 +64,7 @@ def performance_signals(
         _cost_signal("estimated_cost", estimate.cost if enough else None, facts.cost, config),
     ]
     judged = realised if realised is not None and _judgeable(realised, config) else None
+    base = None if realised is None else realised.baseline
     out.append(
         signal(
             "realised_auc",
@@ -67,7 +76,7 @@ def performance_signals(
             ),
             "performance",
             value=None if judged is None else judged.roc_auc,
-            reference=facts.roc_auc,
+            reference=facts.roc_auc if base is None else base.roc_auc,
             warning=config.auc_test_warning,
             critical=config.auc_test_critical,
             statistic="ROC AUC",
@@ -75,8 +84,9 @@ def performance_signals(
         )
     )
     out.append(_calibration_signal(judged, realised, config))
+    base_cost = facts.cost if base is None or base.cost is None else base.cost
     out.append(
-        _cost_signal("realised_cost", None if judged is None else judged.cost, facts.cost, config)
+        _cost_signal("realised_cost", None if judged is None else judged.cost, base_cost, config)
     )
     error = None if judged is None else judged.estimate_error
     out.append(
@@ -147,10 +157,12 @@ def _labelled_detail(realised: P.Realised | None, config: MonitorConfig, what: s
             f"{config.min_labelled} and {config.min_defaults} (monitor.min_labelled/min_defaults)"
         )
     test = realised.auc_test
+    base = realised.baseline
+    against = "" if base is None else f" against the test split's {base.describe}"
     if test.statistic is None:
-        return what
+        return what + against
     return (
-        f"{what}: S = {fmt(test.statistic)}, one-sided p = {p_value(test.p_value)} "
+        f"{what}{against}: S = {fmt(test.statistic)}, one-sided p = {p_value(test.p_value)} "
         f"(unpaired: s.e. {fmt(test.se)} of the window, {fmt(test.se_dev)} of the baseline)"
     )
 
@@ -174,12 +186,33 @@ def _cost_signal(name: str, value: float | None, base: float | None, config) -> 
 def judged_performance(
     frame: pd.DataFrame, judged: pd.Series, reference: Reference, costs: tuple, edges
 ) -> P.Realised | None:
-    """Realised performance of the matured labelled events, with the estimate on the same
-    events and its error (None when there is none)."""
+    """Realised performance of the matured labelled events against the test split restricted to
+    the population they cover (accepted applicants when no refused one has an outcome), with
+    the estimate on the same events and its error (None when there is none)."""
     if not judged.any():
         return None
     y = frame.loc[judged, "outcome"].to_numpy().astype(int)
     s = frame.loc[judged, "score"].to_numpy(dtype="float64")
-    auc_dev = reference.evaluated.get("test", {}).get("roc_auc", math.nan)
-    auc_dev_se = M.delong_se(reference.labels, reference.scores)  # the test split's own s.e.
-    return P.realised(y, s, reference.threshold, costs, auc_dev, edges=edges, auc_dev_se=auc_dev_se)
+    threshold = selective.decided_threshold(frame, reference.threshold)
+    covered = selective.population(frame, judged)
+    test = reference.scores[selective.region(reference.scores, threshold, covered)]
+    base = selective.baseline(
+        reference.labels,
+        reference.scores,
+        threshold,
+        covered,
+        estimated=reference.estimated_auc(test),
+        costs=costs,
+    )
+    found = P.realised(
+        y,
+        s,
+        threshold,
+        costs,
+        base.roc_auc,
+        edges=edges,
+        estimated=reference.estimated_auc(s),
+        baseline=base,
+        auc_dev_se=base.roc_auc_se,
+    )
+    return found

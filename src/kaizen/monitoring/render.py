@@ -41,7 +41,8 @@ def performance_section(report: MonitorReport) -> str:
         "",
         "| metric | test split (evaluate) | estimated (± 1 s.e.) | realised (matured) |",
         "|---|--:|--:|--:|",
-        f"| ROC AUC | {fmt(ref.roc_auc)} | {_band(est.roc_auc, est.roc_auc_se)} | " f"{fmt(auc)} |",
+        f"| ROC AUC | {fmt(ref.roc_auc)} (estimator: {fmt(ref.estimated_auc)}) | "
+        f"{_band(est.roc_auc, est.roc_auc_se)} | {fmt(auc)} |",
         f"| default rate | {fmt(ref.default_rate)} | "
         f"{_band(est.default_rate, est.default_rate_se)} | {fmt(rate)} |",
         f"| cost per application | {fmt(ref.cost)} | {_band(est.cost, est.cost_se)} | "
@@ -50,16 +51,33 @@ def performance_section(report: MonitorReport) -> str:
         f"Calibration evidence: {report.calibration.summary}.",
     ]
     if not est.supported:
-        lines.append(f"**Warning: {est.caveat}.**")
+        lines.append(f"**Estimated performance: insufficient data: {est.caveat}.**")
+    lines.append(
+        "Estimated through the door (every event) against the same estimator on the test split"
+        + _accepted(report)
+        + "."
+    )
     if real is not None:
-        test = real.auc_test
+        test, base = real.auc_test, real.baseline
         lines.append(
             f"Realised on {fmt(real.rows)} matured labelled events ({fmt(real.defaults)} "
             f"defaults); Gini {fmt(real.gini)}, KS {fmt(real.ks)}; AUC-decline test "
             f"S = {fmt(test.statistic)}, p = {p_value(test.p_value)}; estimate "
             f"on the same events {fmt(real.estimated_auc)} (error {fmt(real.estimate_error)})."
         )
-        lines += ["", grades_table(real.grades)]
+        if base is not None:
+            lines.append(
+                f"Realised figures cover {base.population}, compared like for like with the "
+                f"test split's {base.describe}: ROC AUC {_band(base.roc_auc, base.roc_auc_se)} "
+                f"(DeLong), estimator {fmt(base.estimated_auc)}."
+                + (
+                    " Refused applicants never get an outcome: realised performance cannot see "
+                    "the refused region (docs/monitoring-selective-labels.md)."
+                    if base.population == "accepted applicants"
+                    else ""
+                )
+            )
+        lines += ["", grades_table(real.grades, real.untested)]
     lines += ["", "Assumptions of the estimate: " + "; ".join(est.assumptions) + "."]
     return "\n".join(lines)
 
@@ -71,8 +89,20 @@ def _band(value: float | None, se: float | None) -> str:
     return f"{fmt(value)} ± {fmt(se)}" if se is not None else fmt(value)
 
 
-def grades_table(grades: list[Grade]) -> str:
-    """Calibration by grade with the one-sided Jeffreys p-value."""
+def _accepted(report: MonitorReport) -> str:
+    """The accepted applications' estimate, reported beside the through-the-door one."""
+    accepted = report.estimated_accepted
+    if accepted is None or not accepted.rows:
+        return ""
+    return (
+        f"; accepted applications only ({fmt(accepted.rows)} events): "
+        f"{_band(accepted.roc_auc, accepted.roc_auc_se)}"
+    )
+
+
+def grades_table(grades: list[Grade], untested=()) -> str:
+    """Calibration by grade with the one-sided Jeffreys p-value; grades without outcomes named
+    ("not back-tested (refused region)"), never shown as passing."""
     rows = [
         "| grade | scores | events | defaults | PD | default rate | Jeffreys p |",
         "|--:|---|--:|--:|--:|--:|--:|",
@@ -82,6 +112,8 @@ def grades_table(grades: list[Grade]) -> str:
             f"| {g.grade} | [{fmt(g.low)}, {fmt(g.high)}) | {fmt(g.rows)} | {fmt(g.defaults)} "
             f"| {fmt(g.pd)} | {fmt(g.default_rate)} | {p_value(g.p_value)} |"
         )
+    for u in untested:
+        rows.append(f"| {u.grade} | [{fmt(u.low)}, {fmt(u.high)}) | 0 | – | – | – | {u.reason} |")
     return details("Calibration by grade (Jeffreys test)", "\n".join(rows))
 
 
@@ -111,7 +143,27 @@ def markdown(report: MonitorReport) -> str:
     ]
     if report.notes:
         lines += ["", "### Notes", ""] + [f"- {note}" for note in report.notes]
+    for section in report.sections:
+        lines += ["", version_section(section)]
     return "\n".join(lines) + "\n"
+
+
+def version_section(section: MonitorReport) -> str:
+    """Another model version of the window, judged against its own registered bundle."""
+    window = section.window
+    return "\n".join(
+        [
+            f"## Model version {section.version}: {ICONS[section.level]} {section.level}",
+            "",
+            f"{fmt(window.events)} events of the window scored by this version, judged against "
+            f"its own registered bundle (threshold {fmt(section.reference.threshold)}); "
+            f"{fmt(window.matured_labelled)} matured outcomes.",
+            "",
+            signals_table(section.signals),
+            "",
+            performance_section(section),
+        ]
+    )
 
 
 def _label(value: str) -> str:
@@ -149,11 +201,14 @@ def prometheus(report: MonitorReport, timestamp: float) -> str:
     gauge(
         "kaizen_monitor_signal_level",
         "Level per signal: -1 insufficient data, 0 ok, 1 warning, 2 critical.",
-        [({"signal": s.name}, LEVEL_VALUES[s.level]) for s in report.signals],
+        [({"signal": s.name}, LEVEL_VALUES[s.level]) for s in report.all_signals()],
     )
 
     def per_signal(value_of) -> list[tuple[dict, object]]:
-        return [({"signal": s.name, "statistic": s.statistic}, value_of(s)) for s in report.signals]
+        return [
+            ({"signal": s.name, "statistic": s.statistic}, value_of(s))
+            for s in report.all_signals()
+        ]
 
     gauge(
         "kaizen_monitor_signal_value",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -50,8 +50,21 @@ class Charts:
 
 
 @dataclass(frozen=True)
+class ModelVersion:
+    """A model version that scored events of the window: how many, and whether (and against
+    what) they were judged; never against a bundle that did not score them."""
+
+    version: str
+    events: int
+    judged: bool
+    note: str  # "judged against its registered bundle", or why not
+
+
+@dataclass(frozen=True)
 class MonitorReport:  # pylint: disable=too-many-instance-attributes
-    """Everything one monitor run found."""
+    """Everything one monitor run found: the sections of the version that scored the newest
+    event at the top level, every other judged version in `sections` (its signals named
+    `<version>/<signal>` in the flat list alerts and the database read)."""
 
     level: str
     generated_at: dt.datetime
@@ -64,6 +77,9 @@ class MonitorReport:  # pylint: disable=too-many-instance-attributes
     drift: DriftReport
     charts: Charts
     notes: list[str] = field(default_factory=list)
+    estimated_accepted: Estimate | None = None  # CBPE on the accepted applications only
+    model_versions: list[ModelVersion] = field(default_factory=list)
+    sections: list["MonitorReport"] = field(default_factory=list)  # other judged versions
 
     @property
     def exit_code(self) -> int:
@@ -74,6 +90,19 @@ class MonitorReport:  # pylint: disable=too-many-instance-attributes
     def feature_rows(self) -> list[Signal]:
         """The per-feature drift signals, in the drift report's order (worst first)."""
         return [item for item in self.signals if item.name.startswith(FEATURE)]
+
+    @property
+    def version(self) -> str:
+        """The model version this report (or section) judged."""
+        return self.reference.model_version
+
+    def all_signals(self) -> list[Signal]:
+        """This version's signals, then each other section's as `<version>/<name>`."""
+        out = list(self.signals)
+        for section in self.sections:
+            prefix = f"{section.version}/"
+            out += [replace(item, name=prefix + item.name) for item in section.signals]
+        return out
 
     def signal(self, name: str) -> Signal:
         """The signal called `name`."""
@@ -86,9 +115,11 @@ class MonitorReport:  # pylint: disable=too-many-instance-attributes
             "exit_code": self.exit_code,
             "generated_at": _json(self.generated_at),
             "window": _json(self.window),
-            "signals": _json(self.signals),
+            "model_versions": _json(self.model_versions),
+            "signals": _json(self.all_signals()),
             "reference": _json(self.reference),
             "estimated": _json(self.estimated),
+            "estimated_accepted": _json(self.estimated_accepted),
             "realised": _json(self.realised),
             "calibration": _json(self.calibration),
             "drift": {
@@ -97,6 +128,7 @@ class MonitorReport:  # pylint: disable=too-many-instance-attributes
             },
             "charts": _json(self.charts),
             "notes": list(self.notes),
+            "sections": [section.to_dict() for section in self.sections],
         }
 
 

@@ -38,7 +38,7 @@ def score_histogram(reference, window, bins: int = 20) -> ScoreHistogram:
     return ScoreHistogram(edges.round(4).tolist(), shares(reference), shares(window))
 
 
-def analyse(
+def analyse(  # pylint: disable=too-many-locals
     window: Window,
     reference: Reference,
     params: Params | MonitorParams,
@@ -60,10 +60,10 @@ def analyse(
     edges = P.grade_edges(reference.scores, config.grades)
     evidence = P.calibration_evidence(reference.labels, reference.scores, edges)
     costs = (params.evaluate.cost_fn, params.evaluate.cost_fp)
-    estimate = P.estimate(scores, reference.threshold, costs, evidence)
+    estimate, accepted = _estimates(frame, reference, costs, evidence, config.min_defaults)
     labelled, judged = outcome_masks(window)
     realised = judged_performance(frame, judged, reference, costs, edges)
-    facts = reference_facts(reference)
+    facts = reference_facts(reference, reference.estimated_auc(reference.scores))
     enough = len(frame) >= config.min_events
     signals = drift_signals(drift_report)
     signals.append(decision_signal(window, reference, config, enough))
@@ -85,6 +85,7 @@ def analyse(
         signals=signals,
         reference=facts,
         estimated=estimate,
+        estimated_accepted=accepted,
         realised=realised,
         calibration=evidence,
         drift=drift_report,
@@ -93,6 +94,34 @@ def analyse(
             history=_trend(history, estimate, realised, window.until, level),
         ),
         notes=_notes(len(frame), labelled, judged, estimate, config),
+    )
+
+
+def _estimates(
+    frame, reference: Reference, costs: tuple, evidence: P.Calibration, min_defaults: int
+) -> tuple[P.Estimate, P.Estimate]:
+    """CBPE from the bundle's recalibrated scores: through the door (every event) and for the
+    accepted applications (the population whose outcomes come back). Without a recalibration
+    map (an older bundle) the raw scores, supported only by the test split's calibration."""
+    scores = frame["score"].to_numpy(dtype="float64") if len(frame) else np.empty(0)
+    recal = reference.recalibration
+    caveat = P.estimate_support(recal, scores, min_defaults)
+    checked = evidence if recal is None else None
+    accept = (
+        frame["decision"].astype(str).to_numpy() == "accept"
+        if "decision" in frame
+        else np.zeros(len(frame), dtype=bool)
+    )
+    return tuple(  # type: ignore[return-value]
+        P.estimate(
+            reference.probabilities(scores[mask]),
+            reference.threshold,
+            costs,
+            checked,
+            raw=scores[mask],
+            caveat=caveat,
+        )
+        for mask in (np.ones(scores.size, dtype=bool), accept)
     )
 
 

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from kaizen.drift.statistics import Summary
+from kaizen.bundle.recalibration import Recalibration
+from kaizen.monitoring.performance import expected_auc
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,19 @@ class Reference:  # pylint: disable=too-many-instance-attributes
     threshold: float
     evaluated: dict  # evaluate's metrics.json (test part: roc_auc, cost, positive_rate)
     model_version: str = ""
+    recalibration: Recalibration | None = None  # the bundle's score -> probability map
+
+    def probabilities(self, scores) -> np.ndarray:
+        """Scores as probabilities of default: recalibrated when the bundle has a map."""
+        s = np.asarray(scores, dtype="float64")
+        return s if self.recalibration is None else self.recalibration.apply(s)
+
+    def estimated_auc(self, scores) -> float:
+        """The CBPE ROC AUC of raw `scores` as the monitor estimates it (recalibrated): one
+        estimator for the window, the test split and the labelled events, so that they compare
+        like for like."""
+        s = np.asarray(scores, dtype="float64")
+        return expected_auc(self.probabilities(s), rank_by=s) if s.size else float("nan")
 
 
 @dataclass(frozen=True)
@@ -60,9 +75,10 @@ class ReferenceFacts:  # pylint: disable=too-many-instance-attributes
     refusal_rate: float
     threshold: float
     model_version: str
+    estimated_auc: float | None = None  # the performance estimator applied to the test split
 
 
-def reference_facts(reference: Reference) -> ReferenceFacts:
+def reference_facts(reference: Reference, estimated_auc: float | None = None) -> ReferenceFacts:
     """The figures a window is compared with."""
     test = reference.evaluated.get("test", {})
     return ReferenceFacts(
@@ -74,6 +90,7 @@ def reference_facts(reference: Reference) -> ReferenceFacts:
         refusal_rate=float(np.mean(reference.scores >= reference.threshold)),
         threshold=reference.threshold,
         model_version=reference.model_version,
+        estimated_auc=estimated_auc,
     )
 
 

@@ -41,8 +41,8 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
         engine = create_engine(settings.db.get_secret_value())
         try:
             migrate.require_head(engine)
-            # every served bundle is recorded in the event store (idempotent on its version)
-            bundles.register(engine, bundle.info.model_dump(mode="json"))
+            # every served bundle is recorded in the event store with its test scores (idempotent)
+            bundles.register(engine, bundle.info.model_dump(mode="json"), bundle.test_scores())
             threshold = decision_threshold(settings, bundle)
         except BaseException:
             engine.dispose()

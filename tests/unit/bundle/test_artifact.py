@@ -36,6 +36,17 @@ def test_load_checks_and_exposes_the_bundle(bundled):
     assert set(loaded.info.profile) >= set(loaded.model.schema.features)
 
 
+def test_the_recalibration_map_is_fitted_on_the_test_split(bundled):
+    """bundle.json carries the isotonic map of the test split: its probabilities average to the
+    test split's default rate."""
+    loaded = artifact.load(bundled)
+    scores = loaded.test_scores()
+    recal = loaded.info.recalibration
+    assert recal is not None and recal.rows == len(scores)
+    assert recal.defaults == int(scores["label"].sum())
+    assert abs(recal.apply(scores["score"]).mean() - scores["label"].mean()) < 1e-9
+
+
 @pytest.mark.parametrize("name", ["model.joblib", "test_scores.parquet"])
 def test_a_changed_file_is_refused(bundled, tmp_path, name):
     """One changed byte in any file of the bundle stops the load with the file named."""

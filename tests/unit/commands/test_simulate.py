@@ -20,8 +20,9 @@ LONG_TOKEN = "tok-" + "a" * 28  # a feedback token is at least 32 bytes
 
 @contextmanager
 def fake_api(status: int = 200):
-    """/predict answers one prediction per application; /feedback records the body and token."""
-    seen: dict[str, list] = {"predict": [], "feedback": [], "auth": []}
+    """/predict answers one prediction per application, refusing every third one (counted over
+    the whole run); /feedback records the body and token."""
+    seen: dict[str, list] = {"predict": [], "feedback": [], "auth": [], "refused": []}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         """The two routes simulate-traffic calls."""
@@ -31,11 +32,15 @@ def fake_api(status: int = 200):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             if self.path == "/predict":
                 seen["predict"].append(body["applications"])
-                answer = {
-                    "predictions": [
-                        {"prediction_id": str(uuid.uuid4())} for _ in body["applications"]
-                    ]
-                }
+                predictions = []
+                for _ in body["applications"]:
+                    refused = sum(map(len, seen["predict"][:-1])) + len(predictions)
+                    item = {"prediction_id": str(uuid.uuid4())}
+                    item["decision"] = "refuse" if refused % 3 == 0 else "accept"
+                    if item["decision"] == "refuse":
+                        seen["refused"].append(item["prediction_id"])
+                    predictions.append(item)
+                answer = {"predictions": predictions}
             else:
                 seen["feedback"].append(body)
                 seen["auth"].append(self.headers.get("Authorization"))
@@ -65,6 +70,7 @@ def args(fitted, bundled, url: str, **overrides) -> argparse.Namespace:
         "url": url,
         "rate": None,
         "feedback_share": 0.5,
+        "feedback": "all",
         "batch": 5,
         "bundle": str(bundled),
     }
@@ -128,3 +134,29 @@ def test_errors_name_the_problem(fitted, bundled, monkeypatch):
             simulate.simulate(args(fitted, bundled, url, feedback_share=0))
     with pytest.raises(KaizenError, match="unreachable"):
         simulate.simulate(args(fitted, bundled, "http://127.0.0.1:9", feedback_share=0))
+
+
+def test_accepted_feedback_sends_no_refused_outcome(fitted, bundled, monkeypatch, caplog):
+    """--feedback accepted (the default): every accepted outcome, none of a refused applicant;
+    `all` says it cannot happen in production."""
+    monkeypatch.setenv("KAIZEN_FEEDBACK_TOKEN", LONG_TOKEN)
+    rows = len(pd.read_parquet(fitted.current))
+    with fake_api() as (url, seen):
+        result = simulate.simulate(
+            args(fitted, bundled, url, feedback_share=1, feedback="accepted")
+        )
+    sent = {body["prediction_id"] for body in seen["feedback"]}
+    assert not sent & set(seen["refused"])
+    assert result["feedback"] == len(sent) == rows - len(seen["refused"]) == result["accepted"]
+    assert result["feedback_policy"] == "accepted" and "production" not in caplog.text
+    with fake_api() as (url, seen):
+        result = simulate.simulate(args(fitted, bundled, url, feedback_share=1, feedback="all"))
+    assert result["feedback"] == rows and "cannot happen in production" in caplog.text
+
+
+def test_feedback_defaults_to_accepted():
+    """The CLI's default policy is the production one."""
+    parser = argparse.ArgumentParser()
+    simulate.register(parser.add_subparsers())
+    parsed = parser.parse_args(["simulate-traffic", "--url", "http://127.0.0.1:1"])
+    assert parsed.feedback == "accepted"

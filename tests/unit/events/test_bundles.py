@@ -1,6 +1,7 @@
 """Registered bundles: idempotent by version, a different document under a version refused,
 read back as stored."""
 
+import pandas as pd
 import pytest
 
 from kaizen import KaizenError
@@ -81,3 +82,20 @@ def test_registered_meanwhile_by_another_process(engine, monkeypatch):
     with pytest.raises(KaizenError, match="already registered with another document"):
         bundles.register(engine, {**BUNDLE, "threshold": 0.5})
     assert len(calls) == 4
+
+
+def test_test_scores_are_stored_with_the_bundle(engine):
+    """The test split's rows are stored with the bundle and read back as they were; a second
+    registration does not duplicate them; a malformed frame is a one-line error."""
+    scores = pd.DataFrame({"row": [3, 1, 2], "score": [0.2, 0.9, 0.4], "label": [0, 1, 0]})
+    bundles.register(engine, BUNDLE, scores)
+    bundles.register(engine, BUNDLE, scores)
+    expected = scores.sort_values("row").reset_index(drop=True)
+    pd.testing.assert_frame_equal(bundles.read_scores(engine, "3f2a9c1d"), expected)
+    assert bundles.read_scores(engine, "nope").empty
+    other = {**BUNDLE, "version": "88bb"}
+    with pytest.raises(KaizenError, match="missing column"):
+        bundles.register(engine, other, scores.drop(columns="label"))
+    with pytest.raises(KaizenError, match="'label' must be 0 or 1"):
+        bundles.register(engine, other, scores.assign(label=[0, 2, 1]))
+    assert bundles.read(engine, ["88bb"]) == {}

@@ -5,6 +5,7 @@ refuses a store that is not at HEAD with one line."""
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -12,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from kaizen import KaizenError, cli
-from kaizen.events import migrate
+from kaizen.events import bundles, migrate
 from kaizen.events.engine import create_engine, writing
 from kaizen.events.schema import HEAD, METADATA
 from tests.unit.events.legacy import assert_every_row_found, make_main_store
@@ -41,7 +42,7 @@ def test_upgrade_creates_head_idempotently_and_sqlite_is_wal(tmp_path):
     engine = create_engine(str(tmp_path / "e.db"))
     assert migrate.upgrade(engine) == migrate.Upgrade(None, HEAD)
     assert migrate.upgrade(engine) == migrate.Upgrade(HEAD, HEAD)
-    assert migrate.revisions() == ["1", "2", HEAD]
+    assert migrate.revisions() == ["1", "2", "3", HEAD]
     assert_schema_is_head(engine)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -126,6 +127,37 @@ def test_concurrent_upgrades(tmp_path):
     assert_schema_is_head(engines[0])
     for engine in engines:
         engine.dispose()
+
+
+def test_store_at_revision_2_keeps_every_row(tmp_path, capsys):
+    """A store at revision 2 (events, feedback, a registered bundle, a monitor run) is refused
+    until `kaizen events upgrade`, which adds `bundle_test_scores` (empty for the old bundle)
+    and keeps every row; registering the bundle again then adds its scores."""
+    db = str(tmp_path / "two.db")
+    make_main_store(f"sqlite:///{db}", monitor=True)
+    engine = create_engine(db)
+    with writing(engine) as conn, conn.begin():
+        command.upgrade(migrate.config(conn), "1")
+        command.upgrade(migrate.config(conn), "2")
+    document = {"version": "abc123", "threshold": {"value": 0.3}, "profile": {}}
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO bundles (version, registered_at, threshold, metadata) VALUES "
+            f"('abc123', '2026-01-01 00:00:00', 0.3, '{json.dumps(document)}')"
+        )
+    assert versions(engine) == ("2", "2")
+    with pytest.raises(KaizenError, match=f"revision 2, this Kaizen needs {HEAD}"):
+        migrate.require_head(engine)
+    assert cli.main(["events", "upgrade", "--db", db]) == 0
+    assert json.loads(capsys.readouterr().out)["from"] == "2"
+    assert_schema_is_head(engine)
+    assert_every_row_found(db, monitor=True)
+    assert bundles.read(engine, ["abc123"]) == {"abc123": document}
+    assert bundles.read_scores(engine, "abc123").empty
+    scores = pd.DataFrame({"row": [4, 9], "score": [0.1, 0.7], "label": [0, 1]})
+    bundles.register(engine, document, scores)
+    pd.testing.assert_frame_equal(bundles.read_scores(engine, "abc123"), scores)
+    engine.dispose()
 
 
 def test_a_failed_upgrade_is_one_line_and_changes_nothing(tmp_path, capsys):

@@ -16,5 +16,6 @@ def test_migrations_are_packages_setuptools_finds():
     assert sorted(p.name for p in versions.glob("r*.py")) == [
         "r1_main.py",
         "r2_bundles.py",
-        "r3p_profiles.py",
+        "r3_bundle_scores.py",
+        "r4_profiles.py",
     ]

@@ -39,7 +39,8 @@ def params(drift: dict | None = None, **monitor):
 
 @pytest.fixture(name="reference")
 def fixture_reference() -> Reference:
-    """3,000 reference rows; the test split: 1,000 more with outcomes."""
+    """3,000 reference rows; the test split: 1,000 more with outcomes; calibrated scores, so no
+    recalibration map (as a bundle built before it existed: the raw scores are estimated)."""
     features = population(3000, seed=1)
     test = population(1000, seed=2)
     return Reference(

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from kaizen.bundle import recalibration
 from kaizen.pipeline import metrics as M
 from kaizen.monitoring import performance as P
 
@@ -205,3 +206,31 @@ def test_realised_metrics():
     assert found.cost == pytest.approx(M.expected_cost(y, score, 0.3, 5.0, 1.0))
     assert sum(g.rows for g in found.grades) == 1000
     assert found.auc_test.auc_dev == 0.8
+
+
+def test_recalibrated_estimate_band_covers_realised_auc():
+    """Seeded simulation: an over-confident model (logit slope 1.2, as the default data's 0.855
+    inverted), the isotonic map fitted on a large test split (20,000 rows, so that the map's
+    own error is negligible: the band is the window's sampling spread given the bundle), then
+    200 windows of 500 events of the same population. The ±1 s.e. band of the recalibrated
+    estimate covers each window's realised ROC AUC in 60–76 % of windows (68 % nominal; one
+    binomial s.e. of the rate is 3.3 %); the raw scores' band, biased upwards by the
+    over-confidence, in far fewer. On the default data's 620-row test split: bench/estimate.py."""
+
+    def draw(rng, n):
+        logit = -1.2 + 1.9 * rng.normal(size=n)
+        truth = 1 / (1 + np.exp(-logit))
+        return 1 / (1 + np.exp(-1.2 * logit)), (rng.random(n) < truth).astype(int)
+
+    rng = np.random.default_rng(11)
+    recal = recalibration.fit(*draw(rng, 20_000))
+    covered, raw_covered = [], []
+    for _ in range(200):
+        score, label = draw(rng, 500)
+        realised_auc = M.roc_auc(label, score)
+        found = P.estimate(recal.apply(score), 0.3, (5.0, 1.0), raw=score)
+        covered.append(abs(found.roc_auc - realised_auc) <= found.roc_auc_se)
+        raw = P.estimate(score, 0.3, (5.0, 1.0))
+        raw_covered.append(abs(raw.roc_auc - realised_auc) <= raw.roc_auc_se)
+    assert 0.60 <= np.mean(covered) <= 0.76, np.mean(covered)
+    assert np.mean(raw_covered) < 0.50, np.mean(raw_covered)

@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 from kaizen.monitoring import html, render
@@ -32,7 +33,9 @@ def test_markdown_sections(report):
     text = render.markdown(report)
     assert text.startswith("## Kaizen monitoring: 🟠 warning")
     assert text.index("`feature:Income` | 🟠 warning") < text.index("| `volume` |")
-    assert "| ROC AUC | 0.75 |" in text and "Calibration by grade (Jeffreys test)" in text
+    assert (
+        "| ROC AUC | 0.75 (estimator: " in text and "Calibration by grade (Jeffreys test)" in text
+    )
     assert "| feature | kind | PSI |" in text  # the one drift table renderer
     assert "Estimated performance assumes" in text
 
@@ -110,3 +113,22 @@ def test_this_run_sits_at_its_window_end(reference):
     report = S.analyse(late, reference, params(), history, NOW)
     assert [point.at for point in report.charts.history] == [until - dt.timedelta(days=7), until]
     assert report.generated_at == NOW
+
+
+def test_accepted_outcomes_are_reported_like_for_like(reference):
+    """Outcomes of accepted applications only: the population and its test-split baseline are
+    named, refused applicants said to have no outcome, refused grades not back-tested; the
+    accepted estimate reported beside the through-the-door one."""
+    drawn = window(1500, labelled=True, matured=True)
+    drawn.frame.loc[drawn.frame["decision"] == "refuse", "outcome"] = np.nan
+    found = S.analyse(drawn, reference, params(outcome_window_days=0), [], NOW)
+    text = render.markdown(found)
+    assert "Realised figures cover accepted applicants" in text
+    assert "test split's accepted applicants (score < 0.3), n = " in text
+    assert "Refused applicants never get an outcome" in text
+    assert "not back-tested (refused region) |" in text
+    assert "accepted applications only (" in text
+    assert found.realised is not None and found.realised.untested
+    assert found.realised.baseline.population == "accepted applicants"
+    auc = found.signal("realised_auc")
+    assert auc.reference == pytest.approx(found.realised.baseline.roc_auc)

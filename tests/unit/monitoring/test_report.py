@@ -11,14 +11,17 @@ SECTIONS = [
     "exit_code",
     "generated_at",
     "window",
+    "model_versions",
     "signals",
     "reference",
     "estimated",
+    "estimated_accepted",
     "realised",
     "calibration",
     "drift",
     "charts",
     "notes",
+    "sections",
 ]
 
 

@@ -1,7 +1,11 @@
 """A window's signals and report."""
 
+import dataclasses
+
+import numpy as np
 import pytest
 
+from kaizen.bundle import recalibration
 from kaizen.monitoring import signals as S
 from kaizen.monitoring.drift_signals import volume_signal
 from kaizen.monitoring.window import Window
@@ -104,3 +108,27 @@ def test_report_is_json_ready(reference):
     text = json.dumps(report, allow_nan=False)
     assert set(report) >= {"level", "signals", "estimated", "realised", "drift", "charts"}
     assert "CBPE" in text
+
+
+def test_estimate_unsupported_is_insufficient_data_with_the_reason(reference):
+    """A recalibration map fitted on a narrow score range: a window mostly outside it gets no
+    estimated-AUC verdict, and the signal says why."""
+    narrow = reference.scores < np.quantile(reference.scores, 0.5)
+    fitted = recalibration.fit(reference.scores[narrow], reference.labels[narrow])
+    judged = S.analyse(
+        window(1000), dataclasses.replace(reference, recalibration=fitted), params(), [], NOW
+    )
+    estimated = judged.signal("estimated_auc")
+    assert estimated.level == "insufficient data" and "outside" in estimated.detail
+    assert not judged.estimated.supported
+    fine = S.analyse(
+        window(1000),
+        dataclasses.replace(
+            reference, recalibration=recalibration.fit(reference.scores, reference.labels)
+        ),
+        params(),
+        [],
+        NOW,
+    )
+    assert fine.estimated.supported and fine.signal("estimated_auc").level == "ok"
+    assert fine.reference.estimated_auc is not None

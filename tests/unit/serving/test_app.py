@@ -241,15 +241,20 @@ def test_the_threshold_is_the_bundles_unless_set(bundled):
 
 
 def test_the_served_bundle_is_registered(bundled, db):
-    """Opening the service records its bundle in the event store (idempotent: a second
-    start-up with the same bundle is fine)."""
-    version = artifact.load(bundled).version
+    """Opening the service records its bundle and its test scores in the event store
+    (idempotent: a second start-up with the same bundle is fine)."""
+    loaded = artifact.load(bundled)
+    version = loaded.version
     for _ in range(2):
         with TestClient(create_app(Serving.load(bundle=bundled, db=db))):
             pass
     engine = create_engine(db)
     try:
         assert list(bundles.read(engine, [version])) == [version]
+        registered = bundles.read_scores(engine, version)
+        expected = loaded.test_scores().sort_values("row").reset_index(drop=True)
+        assert registered["row"].tolist() == expected["row"].tolist()
+        assert registered["label"].tolist() == expected["label"].astype(int).tolist()
     finally:
         engine.dispose()
 

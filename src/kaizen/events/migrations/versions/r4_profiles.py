@@ -1,4 +1,4 @@
-"""Revision 3p: the daily event profiles (`event_profiles`: per model version and UTC day, the
+"""Revision 4: the daily event profiles (`event_profiles`: per model version and UTC day, the
 mergeable sketches a monitor window merges instead of reading every event)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from alembic import op
 # Alembic reads these four names, lower case.
 # pylint: disable=invalid-name
 
-revision = "3p"
-down_revision: str | None = "2"
+revision = "4"
+down_revision: str | None = "3"
 branch_labels: str | None = None
 depends_on: str | None = None
 # pylint: enable=invalid-name
