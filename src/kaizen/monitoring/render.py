@@ -72,9 +72,9 @@ def _band(value: float | None, se: float | None) -> str:
 
 
 def grades_table(grades: list[Grade]) -> str:
-    """Calibration by grade with the one-sided Jeffreys p-value."""
+    """Calibration by grade with the two-sided Jeffreys p-value."""
     rows = [
-        "| grade | scores | events | defaults | PD | default rate | Jeffreys p |",
+        "| grade | scores | events | defaults | PD | default rate | Jeffreys p (two-sided) |",
         "|--:|---|--:|--:|--:|--:|--:|",
     ]
     for g in grades:
