@@ -277,7 +277,7 @@ class MonitorConfig(_Section):
     Warning/critical pairs are absolute changes against the training reference unless said
     otherwise; a signal is only judged on enough events (else "insufficient data")."""
 
-    min_events: int = Field(500, ge=1)  # window events needed for drift and estimated performance
+    min_events: int = Field(500, ge=1)  # events for estimates and the refusal rate
     min_labelled: int = Field(300, ge=1)  # matured labelled events needed for realised performance
     min_defaults: int = Field(20, ge=1)  # ... of which defaults (AUC, calibration need both)
     outcome_window_days: int = Field(365, ge=0)  # younger events' outcomes are counted, not judged

@@ -278,7 +278,8 @@ def test_serve_and_monitor_from_a_folder_holding_only_the_bundle(built, tmp_path
     )
     assert done.returncode == 0, done.stderr
     report = json.loads((deployed / "out" / "report.json").read_text(encoding="utf-8"))
-    assert report["window"]["events"] == 60 and report["level"] == "insufficient data"
+    # 60 events: too few to call anything stable; Expenses' real shift may still be flagged
+    assert report["window"]["events"] == 60 and report["level"] in {"insufficient data", "warning"}
     assert sorted(p.name for p in deployed.iterdir()) == ["events.db", "models", "out"]
 
 
@@ -299,12 +300,15 @@ def post_when_up(port: int, path: str, body: dict, timeout: float = 60.0) -> dic
 
 
 def test_fifty_events_are_insufficient_data(built, tmp_path):
-    """50 events: 'insufficient data', no alarm, exit 0."""
+    """50 events: no feature can be called stable (too little power), the estimate is
+    'insufficient data', exit 0; Expenses' real shift between the batches (PSI about 0.5) is
+    significant even here, so it is flagged (a warning: critical needs two windows)."""
     db = str(tmp_path / "events.db")
     built.replay(db, built.current.iloc[:50])
     result = monitor(built, db, tmp_path / "out", "--window", "7d")
-    assert result["report"]["level"] == "insufficient data" and result["code"] == 0
-    assert level_of(result["report"], "feature:Expenses") == "insufficient data"
+    assert result["report"]["level"] == "warning" and result["code"] == 0
+    assert level_of(result["report"], "feature:Expenses") == "warning"
+    assert level_of(result["report"], "feature:Age") == "insufficient data"
     assert level_of(result["report"], "estimated_auc") == "insufficient data"
 
 

@@ -101,10 +101,10 @@ def _accepted(report: MonitorReport) -> str:
 
 
 def grades_table(grades: list[Grade], untested=()) -> str:
-    """Calibration by grade with the one-sided Jeffreys p-value; grades without outcomes named
+    """Calibration by grade with the two-sided Jeffreys p-value; grades without outcomes named
     ("not back-tested (refused region)"), never shown as passing."""
     rows = [
-        "| grade | scores | events | defaults | PD | default rate | Jeffreys p |",
+        "| grade | scores | events | defaults | PD | default rate | Jeffreys p (two-sided) |",
         "|--:|---|--:|--:|--:|--:|--:|",
     ]
     for g in grades:
