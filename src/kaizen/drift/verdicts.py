@@ -25,8 +25,7 @@ Only what the chosen methods need is computed (KS and distances are None otherwi
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +34,19 @@ from scipy.spatial import distance as scipy_distance
 
 from kaizen.config import DriftConfig
 from kaizen.drift import power as W
+from kaizen.drift.records import (  # noqa: F401  # pylint: disable=unused-import  # re-exported
+    BINS,
+    COMPONENTS,
+    DIGITS,
+    DISTANCES,
+    DRIFT,
+    INSUFFICIENT,
+    SEVERITY,
+    STABLE,
+    WARNING,
+    DriftReport,
+    FeatureDrift,
+)
 from kaizen.drift.statistics import (
     Bins,
     Distinct,
@@ -49,91 +61,6 @@ from kaizen.drift.statistics import (
     unseen_p_value,
     wasserstein_normed,
 )
-
-DRIFT, WARNING, STABLE, INSUFFICIENT = "drift", "warning", "stable", "insufficient data"
-SEVERITY = {DRIFT: 0, WARNING: 1, INSUFFICIENT: 2, STABLE: 3}
-COMPONENTS = ("distribution", "missing", "unseen")
-DISTANCES = {"wasserstein": "wasserstein_normed", "jensenshannon": "jensenshannon"}
-DIGITS = 6
-BINS = "_reference_bins"  # a component's reference counts, read for its power, then dropped
-
-
-@dataclass(frozen=True)
-class FeatureDrift:  # pylint: disable=too-many-instance-attributes
-    """Drift statistics and verdict of one feature (the `features.json` record).
-
-    `components` holds, per question (distribution, missing, unseen), the effect, the raw and
-    the adjusted p-value and the component's verdict; `flags` lists the flagged components.
-    """
-
-    feature: str
-    kind: str
-    psi: float | None
-    test: str
-    p_value: float | None
-    distance: float | None
-    distance_name: str
-    missing_reference: float | None
-    missing_current: float | None
-    missing_change: float | None
-    unseen: list[str] = field(default_factory=list)
-    unseen_share: float | None = None
-    n_reference: int = 0
-    n_current: int = 0
-    components: dict[str, dict] = field(default_factory=dict)
-    flags: list[str] = field(default_factory=list)
-    verdict: str = STABLE
-    method: str = "psi"
-
-    def to_dict(self) -> dict:
-        """JSON-ready record, floats rounded."""
-        return _round(asdict(self))
-
-
-@dataclass(frozen=True)
-class DriftReport:  # pylint: disable=too-many-instance-attributes
-    """Everything the drift stage writes: dataset facts, features by severity, score drift."""
-
-    verdict: str
-    rows_reference: int
-    rows_current: int
-    features: list[FeatureDrift]
-    score_psi: float | None
-    score_verdict: str
-    target_rate_reference: float | None
-    target_rate_current: float | None
-    config: DriftConfig
-    score_p_value: float | None = None
-
-    def metrics(self) -> dict:
-        """The `metrics.json` content."""
-        counts = {verdict: 0 for verdict in SEVERITY}
-        for item in self.features:
-            counts[item.verdict] += 1
-        total = len(self.features)
-        return {
-            "verdict": self.verdict,
-            "rows_reference": self.rows_reference,
-            "rows_current": self.rows_current,
-            "features_total": total,
-            "features_drift": counts[DRIFT],
-            "features_warning": counts[WARNING],
-            "drifted_share": _round(counts[DRIFT] / total if total else 0.0),
-            "score_psi": _round(self.score_psi),
-            "score_verdict": self.score_verdict,
-            "target_rate_reference": _round(self.target_rate_reference),
-            "target_rate_current": _round(self.target_rate_current),
-            "psi": {item.feature: _round(item.psi) for item in self.features},
-        }
-
-
-def _round(value):
-    """Round floats to DIGITS (recursively); NaN and infinities become None (strict JSON)."""
-    if isinstance(value, dict):
-        return {key: _round(item) for key, item in value.items()}
-    if isinstance(value, (float, np.floating)):
-        return round(float(value), DIGITS) if math.isfinite(value) else None
-    return value
 
 
 def level(effect: float | None, p_value: float | None, thresholds: tuple[float, float], alpha):
