@@ -18,6 +18,7 @@ from kaizen import KaizenError
 from kaizen.bundle import artifact
 from kaizen.engines.batch import native_threads, score_batch
 from kaizen.pipeline.data import coerce_features
+from kaizen.sketches.spark import profile  # noqa: F401  # pylint: disable=unused-import
 
 if TYPE_CHECKING:  # PySpark is the optional extra `.[spark]`
     from pyspark.sql import DataFrame
