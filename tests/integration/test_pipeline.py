@@ -219,8 +219,9 @@ def test_param_changes_rerun_only_downstream_stages(ran, tmp_path):
 
     repo.set_params({"evaluate": {"cost_fn": 2.0}})
     rerun, skipped = stage_report(repo.run("dvc", "repro").stdout)
-    assert rerun == downstream(repo, "evaluate") == {"evaluate", "bundle"}
-    assert skipped == stages - {"evaluate", "bundle"}
+    # the threshold moves: the fairness figures at it, the card stating it, the bundle
+    assert rerun == downstream(repo, "evaluate") == {"evaluate", "fairness", "card", "bundle"}
+    assert skipped == stages - rerun
     after_evaluate = repo.json("metrics/evaluate/metrics.json")
     assert after_evaluate["test"]["roc_auc"] == after_train["test"]["roc_auc"]
     assert after_evaluate["cv"]["roc_auc"] == after_train["cv"]["roc_auc"]
@@ -271,6 +272,21 @@ def test_cold_runs_are_identical(ran, tmp_path):
     for repo, name in ((ran, "first.csv"), (again, "second.csv")):
         predict(repo, "--input", str(tmp_path / "new.csv"), "--output", str(tmp_path / name))
     assert (tmp_path / "first.csv").read_bytes() == (tmp_path / "second.csv").read_bytes()
+
+
+def test_fairness_and_card_rerun_identically(ran, tmp_path):
+    """Forced reruns of fairness and card rewrite byte-identical files (seeded bootstrap and
+    refits; the card holds no commit id): what .ci/repro-clean asks of every output."""
+    again = copy_project(ran, tmp_path / "repo")
+    for stage in ("fairness", "card"):
+        again.run("dvc", "repro", "-f", "-s", stage)
+    for relative in (
+        "metrics/fairness/metrics.json",
+        "metrics/fairness/report.json",
+        "reports/model_card.json",
+        "reports/model_card.md",
+    ):
+        assert (ran.path / relative).read_bytes() == (again.path / relative).read_bytes(), relative
 
 
 def test_reported_test_cost_is_not_the_in_sample_minimum(ran):

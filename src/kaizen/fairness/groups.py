@@ -48,13 +48,18 @@ def assign(values: pd.Series, spec: Protected, source: str) -> pd.Series:
     return pd.Series(labels, index=values.index, dtype=object)
 
 
-def check_columns(columns: list[str], config: FairnessConfig, source: str) -> None:
-    """Every declared column exists in the data: a one-line error otherwise."""
+def check_columns(
+    columns: list[str], config: FairnessConfig, source: str, excluded: tuple[str, ...] = ()
+) -> None:
+    """Every declared (and every excluded) column exists in the data: a one-line error."""
     for spec in config.protected:
         if spec.column not in columns:
             raise KaizenError(
                 f"{source}: fairness.protected: column {spec.column!r} is not in the data"
             )
+    for name in excluded:
+        if name not in columns:
+            raise KaizenError(f"{source}: train.excluded: column {name!r} is not in the data")
 
 
 def reference_group(groups: pd.Series, spec: Protected) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 LEAVES = "⚠️ leaves the band"
 RETURNS = "back in the band"
+BELOW = "⚠️ below band"
 
 
 def _rate(value: float | None) -> str:
@@ -16,7 +17,9 @@ def _rate(value: float | None) -> str:
 def _movement(before: dict | None, after: dict, band: float) -> str:
     """How the group's screen changed."""
     now_below = after["air_screen"] == "below band"
-    was_below = before is not None and before.get("air_screen") == "below band"
+    if before is None:  # no base figure (first report, or a new group): nothing left the band
+        return BELOW if now_below else after["air_screen"]
+    was_below = before.get("air_screen") == "below band"
     if now_below and not was_below:
         return LEAVES
     if was_below and not now_below and after["judged"]:
@@ -46,6 +49,7 @@ def section(base: dict | None, head: dict | None) -> str:
         return ""
     found = rows(base, head)
     leaving = [f"{c} {g} ({p})" for c, p, g, _, _, m in found if m == LEAVES]
+    below = [f"{c} {g} ({p})" for c, p, g, _, _, m in found if m == BELOW]
     lines = ["### Fairness (screen at the production threshold)", ""]
     if head.get("protected_in_model"):
         kept = ", ".join(head["protected_in_model"])
@@ -58,6 +62,8 @@ def section(base: dict | None, head: dict | None) -> str:
         ]
     elif base is None:
         lines += ["No fairness report on the base: head figures only.", ""]
+    if below:
+        lines += [f"⚠️ Below the {head['air_band']} band (no base figure): {', '.join(below)}.", ""]
     else:
         lines += ["No group's adverse impact ratio leaves the band.", ""]
     lines += [

@@ -19,7 +19,7 @@ def run(params: Params, *, train: str, schema: str, model: str, info: str, metri
     """Fit, then write the pipeline (joblib), its metadata (JSON) and training facts."""
     config = params.train
     layout = Schema.from_dict(files.read_json(schema))
-    check_columns(layout.features, params.fairness, schema)
+    check_columns(layout.features, params.fairness, schema, config.excluded)
     trained = M.train(files.read_parquet(train), layout, config)
     for name in trained.skipped:
         log.warning("ratio %r skipped: its columns are not numeric columns of this data", name)

@@ -48,6 +48,8 @@ def test_undeclared_column_is_named():
     config = FairnessConfig(protected=[Protected(column="Gender")])
     with pytest.raises(KaizenError, match="schema.json: fairness.protected: column 'Gender'"):
         G.check_columns(["Income"], config, "schema.json")
+    with pytest.raises(KaizenError, match="schema.json: train.excluded: column 'Id'"):
+        G.check_columns(["Income"], FairnessConfig(), "schema.json", ("Id",))
 
 
 def test_ratios_built_from_a_protected_column_are_protected():

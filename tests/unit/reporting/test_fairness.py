@@ -39,3 +39,11 @@ def test_protected_in_model_and_no_base():
     assert "Protected attributes used by the model: Age" in text
     assert "No fairness report on the base" in text
     assert F.section(None, None) == ""
+
+
+def test_no_base_figure_is_below_not_leaving():
+    """Without a base report a group under the band is 'below', never 'leaves'."""
+    text = F.section(None, report(0.7, "below band"))
+    assert "No fairness report on the base" in text and "leaves" not in text
+    assert "Below the 0.8 band (no base figure): Age <25 (current)" in text
+    assert "| 0.700 | ⚠️ below band |" in text.replace("- → ", "")
