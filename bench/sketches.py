@@ -145,7 +145,7 @@ def merge_alone(path: str) -> None:
     engine = create_engine(path)
     bundle = artifact.load(ROOT / "models" / "bundle")
     params = bundle.monitoring()
-    reference = load_reference(bundle, (), bundle.threshold)
+    reference = load_reference(bundle.info, bundle.test_scores(), (), bundle.threshold)
     source = sketching.Source(
         engine,
         bundle,

@@ -17,7 +17,7 @@ import pandas as pd
 from kaizen import KaizenError
 from kaizen.bundle import artifact
 from kaizen.commands import sketching
-from kaizen.commands.monitor import load_reference
+from kaizen.commands.monitor import load_reference, unmonitored
 from kaizen.events import migrate, predictions
 from kaizen.events.engine import EventEngine, create_engine
 from kaizen.events.predictions import EVENT_FIELDS
@@ -263,7 +263,9 @@ def profile(args: argparse.Namespace) -> dict:
     settings = MonitorSettings.load(db=args.db, bundle=args.bundle)
     bundle = artifact.load(settings.bundle)
     params = load_params(args.params) if Path(args.params).is_file() else bundle.monitoring()
-    reference = load_reference(bundle, settings.pii_fields, decision_threshold(settings, bundle))
+    skipped = tuple(unmonitored(bundle, settings.pii_fields))
+    threshold = decision_threshold(settings, bundle)
+    reference = load_reference(bundle.info, bundle.test_scores(), skipped, threshold)
     engine = create_engine(settings.db.get_secret_value())
     try:
         migrate.require_head(engine)
