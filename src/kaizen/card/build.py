@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any, NamedTuple
 
 from kaizen import KaizenError
@@ -132,8 +133,19 @@ def method(src: Sources) -> dict[str, Any]:
     }
     if src.coefficients:
         out["coefficients"] = src.coefficients
-    out["scorecard"] = src.scorecard  # None: no metrics/train/scorecard.csv
+    # The points table when the model is a scorecard (metrics/train/scorecard.csv); otherwise that
+    # file is the benchmark fitted beside the model, reported in the PR report, not this method.
+    points = src.scorecard if train.model == "scorecard" else None
+    out["scorecard"] = None if points is None else [_finite(row) for row in points]
     return out
+
+
+def _finite(row: dict[str, Any]) -> dict[str, Any]:
+    """A table row for JSON: an open bin bound (+-inf) or a NaN becomes None."""
+    return {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in row.items()
+    }
 
 
 def performance(src: Sources) -> dict[str, Any]:

@@ -84,7 +84,11 @@ def method(card: dict[str, Any]) -> list[str]:
             card["scorecard"]
         )
     else:
-        lines += ["", "Scorecard: none (no metrics/train/scorecard.csv for this model)."]
+        lines += [
+            "",
+            "Not a scorecard: the scorecard benchmark fitted beside it "
+            "(metrics/train/scorecard.json) is compared with it in the pull-request report.",
+        ]
     return lines
 
 

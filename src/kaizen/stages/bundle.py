@@ -26,7 +26,8 @@ PATHS = (
 CARD = ("model_card.md", "model_card.json")  # the card's two files, as the bundle names them
 
 
-def run(  # pylint: disable=too-many-arguments,too-many-locals  # one keyword per path dvc.yaml passes
+# pylint: disable-next=too-many-arguments,too-many-locals  # one keyword per path dvc.yaml passes
+def run(
     params: Params,
     *,
     model: str,

@@ -61,7 +61,7 @@ def test_flagged_protected_attribute_in_the_card(card):
 
 def test_scorecard_points_are_rendered_when_the_file_exists(card):
     """A points table (whatever its columns) is printed; without one, a line says so."""
-    assert "Scorecard: none" in markdown(card)
+    assert "Not a scorecard: the scorecard benchmark" in markdown(card)
     rows = [{"feature": "Income", "bin": "[0, 100)", "points": 12.5}]
     text = markdown({**card, "method": {**card["method"], "scorecard": rows}})
     assert "| feature | bin | points |" in text and "| Income | [0, 100) | 12.5 |" in text
@@ -78,3 +78,14 @@ def test_change_log_against_the_base():
     assert log["figures"]["test.roc_auc"]["delta"] == pytest.approx(0.02)
     missing = B.base_revision("v9", None, None, None)
     assert B.change_log(src._replace(base=missing))["note"] == "revision not found in this clone"
+
+
+def test_points_only_for_a_scorecard_model_and_json_safe():
+    """The benchmark's table stays out of a logreg card; a scorecard's open bins (+-inf) become
+    None, so the card is strict JSON (a -inf once failed the card stage)."""
+    rows = [{"feature": "Income", "bin": "[-inf, 100)", "lower": float("-inf"), "points": 12.0}]
+    src = B.Sources(make_params(), {}, "", {}, {}, {"threshold": 0.2}, [], {}, {}, {}, rows, None)
+    assert B.method(src)["scorecard"] is None
+    scorecard = make_params({"train": {"model": "scorecard", "calibration": "none"}})
+    found = B.method(src._replace(params=scorecard))["scorecard"]
+    assert found == [{"feature": "Income", "bin": "[-inf, 100)", "lower": None, "points": 12.0}]
