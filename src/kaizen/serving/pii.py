@@ -37,7 +37,7 @@ class Scrubber:
     @classmethod
     def create(  # pylint: disable=too-many-arguments,too-many-positional-arguments
         cls,
-        fields,
+        fields: Iterable[str],
         mode: str,
         salt: str | None,
         features: list[str],
