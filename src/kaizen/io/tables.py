@@ -65,6 +65,7 @@ def parse_raw(raw: bytes, path: str | Path, separator: str = ",") -> pd.DataFram
         seen.add(name)
     frame = _read_arrow(data, separator, len(header))
     if frame is None:
+        _check_widths(text, separator, len(header), path)
         frame = _read_pandas(text, separator, path)
     frame.columns = header
     if frame.empty:
@@ -81,6 +82,24 @@ def _lines(text: str) -> Iterator[str]:
         end = text.find("\n", start) + 1 or len(text)
         yield text[start:end]
         start = end
+
+
+def _check_widths(text: str, separator: str, width: int, path: str | Path) -> None:
+    """A data row with more or fewer fields than the header is an error naming the row: pandas
+    would fill a short row with missing values (scored silently, imputed) and word a long one by
+    its file line. Blank lines are skipped, as pandas does, and not counted as data rows."""
+    rows = csv.reader(_lines(text), delimiter=separator)
+    next(rows, None)
+    number = 0
+    for fields in rows:
+        if not fields or fields == [""]:
+            continue
+        number += 1
+        if len(fields) != width:
+            raise KaizenError(
+                f"{path}: data row {number} has {len(fields)} fields, the header {width} "
+                f"(separator {separator!r})"
+            )
 
 
 def _read_pandas(text: str, separator: str, path: str | Path) -> pd.DataFrame:

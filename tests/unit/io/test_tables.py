@@ -67,7 +67,10 @@ def test_read_raw_strips_header_names(csv):
         ("Status,,Age\nbad,1,2\n", "empty column name in header"),
         ("Status,Age,Age\nbad,1,2\n", "duplicate column name 'Age'"),
         ("Status,Age\n", "no data rows below the header"),
-        ("Status,Age\nbad,1\ngood,2,3,4\n", "not a valid CSV (Error tokenizing data"),
+        ("Status,Age\nbad,1\ngood,2,3,4\n", "data row 2 has 4 fields, the header 2"),
+        # a short row was read with a missing value and scored silently (issue 23)
+        ("Status,Age,Home\nbad,1,rent\n\ngood,2\n", "data row 2 has 2 fields, the header 3"),
+        ('"Status",Age\nbad,"1\n2"\ngood\n', "data row 2 has 1 fields, the header 2"),
     ],
 )
 def test_read_raw_rejects(csv, content, problem):
