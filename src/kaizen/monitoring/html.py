@@ -4,7 +4,9 @@ Charts: score distribution of the reference vs the window, per-feature drift (ea
 statistic, PSI or the configured distance, against that statistic's thresholds), and estimated
 vs realised ROC AUC over recent runs on one time axis (each run at its window's end). A
 Content-Security-Policy forbids every fetch; a few lines of inline script only count the drawn
-charts (`data-charts-drawn` on <body>) for the headless-browser test.
+charts (`data-charts-drawn` on <body>) for the headless-browser test. The page holds everything
+report.md holds: the signals, the performance and calibration section with its grade table, the
+drift table and the notes (the Markdown sections converted, escaped, by `sections`).
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import re
 from typing import Callable
 
 from kaizen.format import COLOURS as LEVEL_COLOURS
 from kaizen.format import fmt, is_number, worst_first
 from kaizen.monitoring.drift_signals import FEATURE
 from kaizen.monitoring.levels import Signal
+from kaizen.monitoring import render
 from kaizen.monitoring.report import MonitorReport, ScoreHistogram, TrendPoint
 
 WIDTH, HEIGHT, PAD = 640, 260, 44
@@ -252,19 +256,79 @@ def trend_chart(points: list[TrendPoint], reference_auc: float | None) -> str:
     return _frame("chart-trend", "Estimated vs realised ROC AUC over recent runs", body)
 
 
+def shown(value, *others) -> str:
+    """`value` as `fmt` shows it, with every digit when it would read equal to a threshold it
+    differs from (0.020003 against a 0.02 warning must not read as 0.02 and "ok")."""
+    text = fmt(value)
+    if is_number(value) and any(
+        is_number(o) and o != value and fmt(o) == text for o in others if o is not None
+    ):
+        return f"{float(value):.10g}"
+    return text
+
+
 def signals_rows(signals: list[Signal]) -> str:
-    """The signals table body, worst first."""
+    """The signals table body, worst first; the statistic says what value and thresholds are."""
     rows = []
     for item in worst_first(signals, lambda s: s.level):
-        numbers = (item.value, item.reference, item.warning, item.critical)
+        limits = (item.warning, item.critical)
+        numbers = (shown(item.value, *limits), fmt(item.reference), *map(fmt, limits))
         rows.append(
             f"<tr><td><code>{_e(item.name)}</code></td>"
             f'<td style="color:{LEVEL_COLOURS[item.level]}">● {_e(item.level)}</td>'
             f"<td>{_e(item.statistic)}</td>"
-            + "".join(f'<td class="n">{fmt(number)}</td>' for number in numbers)
+            + "".join(f'<td class="n">{number}</td>' for number in numbers)
             + f"<td>{_e(item.detail)}</td></tr>"
         )
     return "".join(rows)
+
+
+INLINE = re.compile(r"`([^`]+)`|\*\*([^*]+)\*\*")
+
+
+def _inline(text: str) -> str:
+    """Escaped text with `code` and **bold** of the report's Markdown."""
+    out, last = [], 0
+    for match in INLINE.finditer(text):
+        out.append(_e(text[last : match.start()]))
+        code, bold = match.groups()
+        out.append(f"<code>{_e(code)}</code>" if code is not None else f"<b>{_e(bold)}</b>")
+        last = match.end()
+    return "".join(out) + _e(text[last:])
+
+
+def sections(markdown: str) -> str:
+    """The report's own Markdown (headings, pipe tables, bullets, paragraphs, as render writes
+    them) as HTML: one source for both files, so that the page lacks nothing report.md has."""
+    out: list[str] = []
+    blocks = [block for block in markdown.strip().split("\n\n") if block.strip()]
+    for block in blocks:
+        lines = block.strip().splitlines()
+        if lines[0].startswith("#"):
+            level = min(len(lines[0]) - len(lines[0].lstrip("#")) + 1, 4)
+            out.append(f"<h{level}>{_inline(lines[0].lstrip('#').strip())}</h{level}>")
+            lines = lines[1:]
+        if not lines:
+            continue
+        if lines[0].startswith("|"):
+            cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
+            head, body = cells[0], cells[2:]
+            out.append(
+                "<table><thead><tr>"
+                + "".join(f"<th>{_inline(c)}</th>" for c in head)
+                + "</tr></thead><tbody>"
+                + "".join(
+                    "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>"
+                    for row in body
+                )
+                + "</tbody></table>"
+            )
+        elif lines[0].startswith("- "):
+            items = "".join(f"<li>{_inline(line[2:])}</li>" for line in lines)
+            out.append(f"<ul>{items}</ul>")
+        else:
+            out.append(f"<p>{_inline(' '.join(lines))}</p>")
+    return "\n".join(out)
 
 
 def page(report: MonitorReport) -> str:
@@ -293,6 +357,8 @@ Exit code {report.exit_code} (2 = critical). Estimated ROC AUC {fmt(est.roc_auc)
 <h2>Signals</h2>
 <table><thead><tr><th>signal</th><th>level</th><th>statistic</th><th>value</th><th>reference</th>
 <th>warning</th><th>critical</th><th>detail</th></tr></thead><tbody>{signals_rows(report.signals)}</tbody></table>
+{sections(render.performance_section(report))}
+{sections(render.drift_section(report))}
 <h2>Notes</h2><ul>{notes}</ul>
 <p class="muted">Calibration evidence: {_e(report.calibration.summary)}.</p>
 {''.join(version_section(section) for section in report.sections)}
@@ -308,4 +374,5 @@ def version_section(section: MonitorReport) -> str:
 bundle (threshold {fmt(section.reference.threshold)}).</p>
 <table><thead><tr><th>signal</th><th>level</th><th>statistic</th><th>value</th><th>reference</th>
 <th>warning</th><th>critical</th><th>detail</th></tr></thead><tbody>{signals_rows(section.signals)}</tbody></table>
+{sections(render.performance_section(section))}
 """

@@ -119,10 +119,9 @@ def grades_table(grades: list[Grade], untested=()) -> str:
 
 def markdown(report: MonitorReport) -> str:
     """The whole report.md."""
-    window, level, drift = report.window, report.level, report.drift
+    window, level = report.window, report.level
     since = "the last events" if window.since is None else window.since.isoformat()
     span = f"{since} → {window.until.isoformat()}"
-    drifted = sum(item.verdict == DRIFT for item in drift.features)
     lines = [
         f"## Kaizen monitoring: {ICONS[level]} {level}",
         "",
@@ -134,18 +133,29 @@ def markdown(report: MonitorReport) -> str:
         "",
         performance_section(report),
         "",
-        f"### Data drift: {drift.verdict}",
-        "",
-        f"{drifted} of {len(drift.features)} features drifted, score PSI "
-        f"{fmt(drift.score_psi)} ({drift.score_verdict}).",
-        "",
-        features_table([item.to_dict() for item in drift.features[:TOP_FEATURES]]),
+        drift_section(report),
     ]
     if report.notes:
         lines += ["", "### Notes", ""] + [f"- {note}" for note in report.notes]
     for section in report.sections:
         lines += ["", version_section(section)]
     return "\n".join(lines) + "\n"
+
+
+def drift_section(report: MonitorReport) -> str:
+    """The data drift verdict and its worst features (report.md and report.html)."""
+    drift = report.drift
+    drifted = sum(item.verdict == DRIFT for item in drift.features)
+    return "\n".join(
+        [
+            f"### Data drift: {drift.verdict}",
+            "",
+            f"{drifted} of {len(drift.features)} features drifted, score PSI "
+            f"{fmt(drift.score_psi)} ({drift.score_verdict}).",
+            "",
+            features_table([item.to_dict() for item in drift.features[:TOP_FEATURES]]),
+        ]
+    )
 
 
 def version_section(section: MonitorReport) -> str:

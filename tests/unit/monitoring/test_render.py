@@ -132,3 +132,34 @@ def test_accepted_outcomes_are_reported_like_for_like(reference):
     assert found.realised.baseline.population == "accepted applicants"
     auc = found.signal("realised_auc")
     assert auc.reference == pytest.approx(found.realised.baseline.roc_auc)
+
+
+def test_html_holds_every_table_of_the_markdown(report):
+    """report.html lacks nothing report.md has: each table's header and every grade and feature
+    row of the Markdown is a row of the page (issue 23: HTML had no performance, calibration or
+    drift table, and an assumption pointed "below" at nothing)."""
+    text, page = render.markdown(report), html.page(report)
+    headers = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(headers) > 10
+    for line in headers:
+        first = line.strip("|").split("|")[0].strip().strip("`")
+        assert html.html.escape(first) in page, first
+    assert "Calibration by grade" in page and "Data drift" in page
+    assert "Estimated performance assumes" in page and "<table>" in page
+
+
+def test_a_value_equal_to_its_threshold_after_rounding_shows_every_digit():
+    """0.020003 against a 0.02 warning reads 0.020003, not 0.02 next to a level of ok."""
+    assert html.shown(0.020003, 0.02, 0.05) == "0.020003"
+    assert html.shown(0.0213, 0.02, 0.05) == "0.0213"
+    assert html.shown(0.02, 0.02, 0.05) == "0.02"
+    assert html.shown(None, 0.02) == "–"
+
+
+def test_markdown_sections_convert_escaped():
+    """Headings, tables, bullets and paragraphs; inline code and bold; nothing unescaped."""
+    text = "### Title `x`\n\n| a | b |\n|---|---|\n| <i> | **y** |\n\n- one\n- two\n\nend <b>"
+    out = html.sections(text)
+    assert out.startswith("<h4>Title <code>x</code></h4>")
+    assert "<td>&lt;i&gt;</td><td><b>y</b></td>" in out
+    assert "<ul><li>one</li><li>two</li></ul>" in out and out.endswith("<p>end &lt;b&gt;</p>")
