@@ -51,6 +51,8 @@ LOCK = $(if $(wildcard $(WITH_DEV) $(WITH_MLFLOW) $(WITH_SPARK)),$(DEV_LOCK),req
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 define pip-install
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the $$(grep -c '^[a-zA-Z0-9]' $(1)) packages pinned in $(1) into $(VENV) (hash-checked;" \
+		"2-6 minutes on a fresh machine, pip prints nothing until it is done)"
 	$(PIP) install --quiet --require-hashes --no-deps -r <(sed -n '/^setuptools==/,/# via/p' $(1))
 	$(PIP) install --quiet --require-hashes --no-deps --no-build-isolation -r $(1)
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from kaizen import KaizenError
+from kaizen import progress
 from kaizen.io import files, net
 from kaizen.bundle import artifact
 from kaizen.commands.pipeline import stage_option
@@ -117,7 +118,8 @@ def simulate(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-loca
     ids: list[str] = []
     accepted: list[bool] = []
     started = time.monotonic()
-    for start in range(0, len(rows), args.batch):
+    starts = range(0, len(rows), args.batch)
+    for start in progress.steps(starts, len(starts), "applications sent (batches)"):
         batch = rows[start : start + args.batch]
         answer = net.post_json(f"{base}/predict", {"applications": batch})
         ids += [item["prediction_id"] for item in answer["predictions"]]
@@ -146,7 +148,7 @@ def simulate(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-loca
     token = settings.feedback_token.get_secret_value() if settings.feedback_token else None
     now = dt.datetime.now(dt.timezone.utc).isoformat()
     values = outcome.to_numpy()
-    for index in np.sort(chosen):
+    for index in progress.steps(np.sort(chosen), int(chosen.size), "outcomes sent"):
         body = {"prediction_id": ids[index], "outcome": int(values[index]), "observed_at": now}
         net.post_json(f"{base}/feedback", body, token)
     return {

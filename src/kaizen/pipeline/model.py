@@ -21,7 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, RobustScaler, StandardScaler
 
-from kaizen import KaizenError, __version__
+from kaizen import KaizenError, __version__, progress
 from kaizen.config import TrainConfig
 from kaizen.pipeline.data import Schema
 from kaizen.pipeline.features import QuantileClipper, RatioFeatures, remove_outliers
@@ -269,7 +269,8 @@ def cross_validate(
     score = np.empty(len(frame))
     fold = np.empty(len(frame), dtype="int64")
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    for number, (fit_rows, held_rows) in enumerate(splitter.split(frame, y_true)):
+    split = progress.steps(splitter.split(frame, y_true), folds, "cross-validation folds")
+    for number, (fit_rows, held_rows) in enumerate(split):
         fitted = train(frame.iloc[fit_rows], schema, config).pipeline
         score[held_rows] = predict_scores(fitted, frame.iloc[held_rows][schema.features])
         fold[held_rows] = number
