@@ -1,6 +1,7 @@
 """Progress of long work: a bar on a terminal (tqdm), plain periodic lines elsewhere (CI logs,
 files), never both. The lines go through `logging` (`kaizen <command>: label: 40/100 (40 %)`),
-at most one per `every` seconds plus the last, so a log stays readable."""
+at most one per `every` seconds (work shorter than that prints nothing), so a log stays
+readable."""
 
 from __future__ import annotations
 
@@ -24,12 +25,13 @@ def steps(
     if terminal:
         yield from tqdm(items, total=total, desc=label, unit="", leave=False, file=sys.stderr)
         return
-    last = time.monotonic()
+    started = last = time.monotonic()
     done = 0
     for item in items:
         yield item
         done += 1
         now = time.monotonic()
-        if done == total or now - last >= every:
+        # a line per period; the last one too, unless the whole work took less than a period
+        if now - last >= every or (done == total and now - started >= every):
             log.info("%s: %d/%d (%d %%)", label, done, total, 100 * done // max(total, 1))
             last = now

@@ -67,6 +67,14 @@ def identity(src: Sources) -> dict[str, Any]:
     }
 
 
+def _rate(part: dict[str, Any]) -> str:
+    """A part's default rate as a percentage; what is missing when it has none."""
+    rate = part.get("positive_rate")
+    if rate is None:
+        return "none (no rows)" if not part.get("rows") else "unknown (no labels)"
+    return f"{rate:.1%}"
+
+
 def data(src: Sources) -> dict[str, Any]:
     """Windows, target, sample, exclusions, protected attributes."""
     params = src.params
@@ -83,8 +91,7 @@ def data(src: Sources) -> dict[str, Any]:
         },
         "target": (
             f"{params.data.target} == {params.data.positive!r} (default); reference default "
-            f"rate {src.ingest['reference']['positive_rate']:.1%}, current "
-            f"{src.ingest['current']['positive_rate']:.1%}"
+            f"rate {_rate(src.ingest['reference'])}, current {_rate(src.ingest['current'])}"
         ),
         "sample": ACCEPTED_ONLY,
         "exclusions": {
@@ -194,16 +201,18 @@ def limitations(src: Sources) -> list[str]:
         out.append(f"Groups too small to judge: {', '.join(small)}.")
     if fair.get("protected_in_model"):
         out.append(f"Protected attributes used by the model: {fair['protected_in_model']}.")
-    drifted = [k for k, v in src.drift.get("psi", {}).items() if v >= src.params.drift.psi_alert]
+    alert = src.params.drift.psi_alert
+    drifted = [k for k, v in src.drift.get("psi", {}).items() if v is not None and v >= alert]
     out.append(
         f"Drift reference vs current: verdict {src.drift.get('verdict', 'unknown')}"
         + (f"; PSI over the alert level: {', '.join(drifted)}" if drifted else "")
         + "."
     )
     calibration = src.evaluation.get("test", {}).get("calibration", {})
-    if calibration.get("hl_pvalue", 1) < src.params.report.calibration_alpha:
+    hl_p = calibration.get("hl_pvalue")
+    if hl_p is not None and hl_p < src.params.report.calibration_alpha:
         out.append(
-            f"Calibration on test fails Hosmer-Lemeshow (p = {calibration['hl_pvalue']:.3f}): "
+            f"Calibration on test fails Hosmer-Lemeshow (p = {hl_p:.3f}): "
             "read scores as a ranking more than as exact probabilities."
         )
     return out + list(src.params.model_card.limitations if src.params.model_card else [])

@@ -9,6 +9,8 @@ the largest group of the test split unless params name one.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -19,6 +21,9 @@ from kaizen.pipeline.data import Schema
 from kaizen.config import TrainConfig
 
 MISSING = "missing"
+
+
+log = logging.getLogger(__name__)
 
 
 def _number(value: float) -> str:
@@ -50,16 +55,24 @@ def assign(values: pd.Series, spec: Protected, source: str) -> pd.Series:
 
 def check_columns(
     columns: list[str], config: FairnessConfig, source: str, excluded: tuple[str, ...] = ()
-) -> None:
-    """Every declared (and every excluded) column exists in the data: a one-line error."""
-    for spec in config.protected:
-        if spec.column not in columns:
-            raise KaizenError(
-                f"{source}: fairness.protected: column {spec.column!r} is not in the data"
-            )
+) -> FairnessConfig:
+    """The declared attributes the data has; each declared (or excluded) column it lacks is
+    named in a warning, not an error: a column that is not in the data can neither be used by
+    the model nor analysed, and a team that brings its own data (without the default data's Age
+    and Marital) must not see training fail. Declare the data's own attributes in params.yaml."""
+    absent = [spec.column for spec in config.protected if spec.column not in columns]
+    for name in absent:
+        log.warning(
+            "%s: fairness.protected: column %r is not in the data: not analysed (declare this "
+            "data's protected attributes in params.yaml)",
+            source,
+            name,
+        )
     for name in excluded:
-        if name not in columns:
-            raise KaizenError(f"{source}: train.excluded: column {name!r} is not in the data")
+        if name not in columns and name not in absent:
+            log.warning("%s: train.excluded: column %r is not in the data", source, name)
+    kept = [spec for spec in config.protected if spec.column in columns]
+    return config.model_copy(update={"protected": kept})
 
 
 def reference_group(groups: pd.Series, spec: Protected) -> str:

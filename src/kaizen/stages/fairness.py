@@ -44,8 +44,7 @@ def run(  # pylint: disable=too-many-arguments,too-many-locals  # a keyword per 
 ) -> dict:
     """Read the scores and parts, assess, write metrics.json, report.json, report.md, plots."""
     layout = Schema.from_dict(files.read_json(schema))
-    config = params.fairness
-    check_columns(layout.features, config, schema)
+    config = check_columns(layout.features, params.fairness, schema)
     metadata = scoring.verify(model, info)
     fitted = fitted_with(metadata, info)
     frames = {"test": files.read_parquet(test), "current": files.read_parquet(current)}

@@ -43,13 +43,16 @@ def test_reference_is_the_largest_unless_named():
         G.reference_group(groups, Protected(column="x", reference="z"))
 
 
-def test_undeclared_column_is_named():
-    """A protected column absent from the data stops the run with its name."""
-    config = FairnessConfig(protected=[Protected(column="Gender")])
-    with pytest.raises(KaizenError, match="schema.json: fairness.protected: column 'Gender'"):
-        G.check_columns(["Income"], config, "schema.json")
-    with pytest.raises(KaizenError, match="schema.json: train.excluded: column 'Id'"):
+def test_undeclared_column_is_named_and_left_out(caplog):
+    """A protected column absent from the data (own data without the default's Age) is named in
+    a warning and left out; the attributes the data has are kept; an absent excluded column too."""
+    config = FairnessConfig(protected=[Protected(column="Gender"), Protected(column="Income")])
+    with caplog.at_level("WARNING"):
+        kept = G.check_columns(["Income"], config, "schema.json")
         G.check_columns(["Income"], FairnessConfig(), "schema.json", ("Id",))
+    assert [spec.column for spec in kept.protected] == ["Income"]
+    assert "schema.json: fairness.protected: column 'Gender' is not in the data" in caplog.text
+    assert "schema.json: train.excluded: column 'Id' is not in the data" in caplog.text
 
 
 def test_ratios_built_from_a_protected_column_are_protected():

@@ -3,9 +3,7 @@
 import json
 
 import pandas as pd
-import pytest
 
-from kaizen import KaizenError
 from kaizen.stages import fairness
 from tests.unit.helpers import make_params
 
@@ -26,11 +24,13 @@ def test_outputs_of_the_session_run(bundled):
     assert ((plot["low"] <= plot["approval_rate"]) & (plot["approval_rate"] <= plot["high"])).all()
 
 
-def test_undeclared_column_writes_nothing(bundled, fitted, tmp_path):
-    """A protected column that is not in the data: one-line error naming it, no output."""
-    params = make_params({"fairness": {"protected": [{"column": "Gender"}]}})
+def test_a_declared_column_the_data_lacks_is_named_not_fatal(bundled, fitted, tmp_path, caplog):
+    """A protected column that is not in the data (own data without the default's Age): a
+    warning naming it, and the other declared attributes are still analysed."""
+    declared = [{"column": "Gender"}, {"column": "Home"}]
+    params = make_params({"fairness": {"protected": declared}})
     root = bundled.parent
-    with pytest.raises(KaizenError, match="fairness.protected: column 'Gender' is not in the data"):
+    with caplog.at_level("WARNING"):
         fairness.run(
             params,
             scores=str(root / "scores.parquet"),
@@ -43,4 +43,6 @@ def test_undeclared_column_writes_nothing(bundled, fitted, tmp_path):
             evaluation=str(root / "evaluate" / "metrics.json"),
             output=str(tmp_path / "out"),
         )
-    assert not (tmp_path / "out").exists()
+    assert "fairness.protected: column 'Gender' is not in the data: not analysed" in caplog.text
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert list(report["attributes"]) == ["Home"]
