@@ -340,10 +340,12 @@ def test_predict_scores_new_applications(ran, tmp_path):
 def test_a_failed_experiment_keeps_every_tracked_file(reproduced):
     """`dvc exp run` failing in ingest: the git-tracked metrics stay as they were (DVC removes an
     output before its stage runs unless it persists; the stages replace them only on success);
-    only params.yaml keeps the experiment's edit, which `git checkout params.yaml` undoes."""
+    only params.yaml keeps the experiment's edit: `git checkout params.yaml && dvc checkout` undo it
+    (the second puts back the DVC-cached outputs the run removed)."""
     project = reproduced
     failed = project.run("dvc", "exp", "run", "-S", "data.target=Nope", check=False)
     assert failed.returncode != 0 and "target column 'Nope' not found" in failed.stderr
     assert project.run("git", "status", "--porcelain").stdout.splitlines() == [" M params.yaml"]
     project.run("git", "checkout", "params.yaml")
+    project.run("dvc", "checkout")  # the DVC-cached outputs DVC removed before the stage ran
     assert project.run("dvc", "status").stdout.strip() == "Data and pipelines are up to date."
