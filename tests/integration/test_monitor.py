@@ -496,7 +496,9 @@ def closed_loop(built: Built, folder: Path, current: pd.DataFrame) -> list[dict]
     shutil.copytree(built.path / "models" / "bundle", folder / "models" / "bundle")
     current.to_parquet(folder / "current.parquet")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAIZEN_")}
-    env.update(PYTHONPATH=str(ROOT / "src"), KAIZEN_FEEDBACK_TOKEN="loop")
+    env.update(
+        PYTHONPATH=str(ROOT / "src"), KAIZEN_FEEDBACK_TOKEN="closed-loop-token-of-32-bytes-or-more"
+    )
     kaizen = [str(Path(shutil.which("python") or "python")), "-m", "kaizen"]
 
     def run(*args: str) -> subprocess.CompletedProcess:
