@@ -5,6 +5,7 @@ that snapshot -> `kaizen report`."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -103,16 +104,26 @@ def test_serve_simulate_monitor_export_retrain_report(reproduced, tmp_path):
     assert "feature:Expenses" in flagged
     assert report["realised"]["rows"] == accepted and report["window"]["events"] == 600
 
-    snapshot = project.path / "data" / "raw" / "production.csv"
+    # The documented retraining loop (docs/production.md): export, kaizen data add, dvc repro.
+    snapshot = project.path / "production.csv"
     kaizen(
-        "events", "export", "--labelled-only", "--training", "--negative", "good",
-        "--output", str(snapshot),
+        "events", "export", "--training", "--negative", "good", "--output", str(snapshot),
     )  # fmt: skip
-    exported = snapshot.read_text(encoding="utf-8").splitlines()
-    assert len(exported) == accepted + 1 and "Status" in exported[0].split(",")
-    project.run("dvc", "exp", "run", "-S", f"data.path={snapshot.relative_to(project.path)}")
+    with snapshot.open(encoding="utf-8", newline="") as handle:
+        exported = list(csv.reader(handle))
+    assert len(exported) == accepted + 1 and exported[0][0] == "created_at"
+    assert exported[0][-1] == "Status"
+    kaizen(
+        "data", "add", str(snapshot), "--target", "Status", "--positive", "bad",
+        "--split-share", "0.3", "--drop", "created_at",
+    )  # fmt: skip
+    project.run("dvc", "repro")
     metrics = project.json("metrics/ingest.json")
-    assert metrics["rows"] == accepted
+    schema = project.json("data/ingest/schema.json")
+    assert (
+        metrics["rows"] == accepted
+        and "created_at" not in schema["numeric"] + schema["categorical"]
+    )
     project.run(
         "env", "PYTHONPATH=src", "python", "-m", "kaizen", "report", "--base", "main",
         "--output", "report.md",
