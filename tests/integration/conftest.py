@@ -235,3 +235,21 @@ def fresh_database(server: str) -> str:
         conn.exec_driver_sql(f"CREATE DATABASE {name}")
     engine.dispose()
     return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session", name="spark")
+def fixture_spark() -> Iterator:
+    """One local[2] Spark session for the whole run (its start-up is the slow part), quiet,
+    stopped at the end; modules that use it `require("pyspark")` first."""
+    from pyspark.sql import SparkSession  # pylint: disable=import-outside-toplevel
+
+    session = (
+        SparkSession.builder.master("local[2]")  # pylint: disable=no-member
+        .appName("kaizen tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

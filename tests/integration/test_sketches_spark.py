@@ -4,7 +4,6 @@ profile of a DataFrame over several partitions is the event store's profile of t
 
 from __future__ import annotations
 
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -24,23 +23,6 @@ from tests.unit.helpers import credit_frame, make_params
 pytestmark = pytest.mark.integration
 require("pyspark")
 ROWS = 20_000
-
-
-@pytest.fixture(scope="module", name="spark")
-def fixture_spark() -> Iterator:
-    """One local[2] session for the module, quiet, stopped at the end."""
-    from pyspark.sql import SparkSession  # pylint: disable=import-outside-toplevel
-
-    session = (
-        SparkSession.builder.master("local[2]")  # pylint: disable=no-member
-        .appName("kaizen sketches tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def test_spark_profile_is_the_store_profile(spark, bundled):

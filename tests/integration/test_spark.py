@@ -4,7 +4,6 @@ rows, exactly. One `local[2]` session for the whole module."""
 
 from __future__ import annotations
 
-from typing import Iterator
 
 import pandas as pd
 import pytest
@@ -21,23 +20,6 @@ from tests.unit.engines.test_engines_agree import applications
 
 pytestmark = pytest.mark.integration
 require("pyspark")
-
-
-@pytest.fixture(scope="module", name="spark")
-def fixture_spark() -> Iterator:
-    """One local[2] session for the module, quiet, stopped at the end."""
-    from pyspark.sql import SparkSession  # pylint: disable=import-outside-toplevel
-
-    session = (
-        SparkSession.builder.master("local[2]")  # pylint: disable=no-member
-        .appName("kaizen tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module", name="scored")
