@@ -13,6 +13,7 @@ from typing import Callable, NamedTuple
 from kaizen import KaizenError
 from kaizen.experiments import selection as experiments
 from kaizen.commands import runner
+from kaizen.commands.pipeline import stage_option
 from kaizen.io import dvc, files
 
 GRIDS_FILE = "sweeps.yaml"
@@ -126,12 +127,24 @@ class Selection(NamedTuple):
     way: str  # max or min
 
 
+def model_metrics() -> str | None:
+    """The evaluate stage's metrics file (dvc.yaml), where a bare metric name is looked up
+    first; None without that stage."""
+    try:
+        return f"{stage_option('evaluate', 'output')}/metrics.json"
+    except KaizenError:
+        return None
+
+
 def resolve(args: argparse.Namespace, available: set[str]) -> tuple[str, str, tuple]:
     """Metric key, direction and guards of the selection options, refusing held-out parts
     unless --allow-holdout."""
-    key = experiments.resolve_metric(args.metric, available)
+    primary = model_metrics()
+    key = experiments.resolve_metric(args.metric, available, primary)
     experiments.check_holdout(key, args.allow_holdout)
     guards = tuple(experiments.parse_guard(text) for text in args.guard)
+    for guard in guards:
+        experiments.resolve_metric(guard.metric, available, primary)  # an unknown one: one line
     for guard in guards:
         experiments.check_holdout(guard.metric, args.allow_holdout, "--guard")
     return key, experiments.objective(key, args.direction), guards
@@ -142,7 +155,9 @@ def select(args: argparse.Namespace) -> Selection:
     baseline, rows = exp_table()
     available = set(baseline.metrics).union(*(e.metrics for e in rows))
     key, way, guards = resolve(args, available)
-    winner = experiments.best(rows, baseline, key, way, guards, rule=args.rule)
+    winner = experiments.best(
+        rows, baseline, key, way, guards, rule=args.rule, primary=model_metrics()
+    )
     return Selection(baseline, rows, winner, key, way)
 
 
@@ -266,7 +281,9 @@ def sweep(args: argparse.Namespace) -> dict:
         error = experiments.log_error(logs(name))
         log.warning("failed: %s: %s (dvc queue logs %s)", name, error, name)
     try:
-        winner = experiments.best(rows, baseline, key, way, guards, rule=args.rule)
+        winner = experiments.best(
+            rows, baseline, key, way, guards, rule=args.rule, primary=model_metrics()
+        )
     except KaizenError as exc:
         chosen = None
         print(f"best: none ({exc})")

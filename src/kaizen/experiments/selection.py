@@ -139,13 +139,17 @@ def progress(statuses: dict[str, str], names: list[str]) -> dict[str, int]:
 # --- metric, direction, guard, ranking ------------------------------------------------------------
 
 
-def resolve_metric(metric: str, available: set[str]) -> str:
-    """`file:key` or a bare `key` (unique across metric files) -> the full `file:key`."""
+def resolve_metric(metric: str, available: set[str], primary: str | None = None) -> str:
+    """`file:key` or a bare `key` -> the full `file:key`. A bare key found in several files is
+    the one of `primary` (the model's own metrics file: the scorecard benchmark's `cv.roc_auc`
+    must not make `--metric cv.roc_auc` ambiguous), else an error listing them."""
     if metric in available:
         return metric
     matches = sorted(key for key in available if key.split(":", 1)[-1] == metric)
     if len(matches) == 1:
         return matches[0]
+    if primary is not None and f"{primary}:{metric}" in matches:
+        return f"{primary}:{metric}"
     if matches:
         raise KaizenError(f"--metric {metric}: ambiguous, one of {', '.join(matches)}")
     raise KaizenError(f"--metric {metric}: no such metric in the experiments (see dvc exp show)")
@@ -206,9 +210,12 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def passes(guard: Guard, experiment: Experiment, baseline: Experiment) -> bool:
+def passes(
+    guard: Guard, experiment: Experiment, baseline: Experiment, primary: str | None = None
+) -> bool:
     """Whether `experiment` meets `guard` (a missing value fails it)."""
-    key = resolve_metric(guard.metric, set(experiment.metrics) | set(baseline.metrics))
+    available = set(experiment.metrics) | set(baseline.metrics)
+    key = resolve_metric(guard.metric, available, primary)
     value = _number(experiment.metrics.get(key))
     bound = guard.bound if guard.bound is not None else _number(baseline.metrics.get(key))
     if value is None or bound is None:
@@ -281,15 +288,17 @@ def best(  # pylint: disable=too-many-arguments
     guards: tuple[Guard, ...] = (),
     *,
     rule: str = "best",
+    primary: str | None = None,
 ) -> Experiment:
-    """The best successful experiment that meets every guard; with `rule="one-se"`, the
-    simplest (`complexity`) of those within one standard error of that best."""
+    """The best successful experiment that meets every guard (a guard's bare metric name looked
+    up in `primary` first); with `rule="one-se"`, the simplest (`complexity`) of those within
+    one standard error of that best."""
     ranked = [
         e for e in rank(experiments, metric, way) if _number(e.metrics.get(metric)) is not None
     ]
     if not ranked:
         raise KaizenError(f"no successful experiment with {metric} (run `kaizen sweep` first)")
-    eligible = [e for e in ranked if all(passes(guard, e, baseline) for guard in guards)]
+    eligible = [e for e in ranked if all(passes(g, e, baseline, primary) for g in guards)]
     if not eligible:
         names = ", ".join(str(guard) for guard in guards)
         raise KaizenError(f"no experiment meets the guard {names} ({len(ranked)} checked)")

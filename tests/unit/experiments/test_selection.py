@@ -311,3 +311,13 @@ def test_worker_count_includes_idle_workers():
     assert experiments.worker_count("Worker status: 0 active, 0 idle") == 0
     assert experiments.worker_count(QUEUE_STATUS) == 2
     assert experiments.worker_count("") == 0
+
+
+def test_a_bare_metric_in_two_files_is_the_models():
+    """The scorecard benchmark also writes cv.roc_auc: the bare name means the model's metrics
+    file; without a primary file it stays an error listing both."""
+    available = {"m/evaluate/metrics.json:cv.roc_auc", "m/train/scorecard.json:cv.roc_auc"}
+    chosen = experiments.resolve_metric("cv.roc_auc", available, "m/evaluate/metrics.json")
+    assert chosen == "m/evaluate/metrics.json:cv.roc_auc"
+    with pytest.raises(KaizenError, match="ambiguous"):
+        experiments.resolve_metric("cv.roc_auc", available)
