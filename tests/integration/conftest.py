@@ -133,7 +133,7 @@ def fixture_ran(tmp_path_factory) -> Project:
     return repo
 
 
-def build_project(path: Path) -> Project:
+def build_project(path: Path, rows: int = SLICE_ROWS) -> Project:
     """Create at `path` the committed git + dvc repository that the `project` fixture yields."""
     path.mkdir(parents=True)
     for name in COPIED:
@@ -142,7 +142,7 @@ def build_project(path: Path) -> Project:
             shutil.copytree(source, path / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, path / name)
-    write_slice(path / "data" / "raw" / "credit_data.csv")
+    write_slice(path / "data" / "raw" / "credit_data.csv", rows)
     repo = Project(path)
     repo.set_params(FAST_PARAMS)
     repo.run("git", "init", "-q", "-b", "main")

@@ -173,6 +173,15 @@ class Trained(NamedTuple):
 def train(frame: pd.DataFrame, schema: Schema, config: TrainConfig) -> Trained:
     """Fit the one pipeline on the train split (outlier rows removed first if params say so)."""
     frame, removed = remove_outliers(frame, schema, config.outliers)
+    if config.calibration != "none" and len(frame):
+        smallest = int(frame[schema.target].value_counts().reindex([0, 1], fill_value=0).min())
+        if smallest < CALIBRATION_FOLDS:
+            raise KaizenError(
+                f"params.yaml: train.calibration: {config.calibration} recalibration fits on "
+                f"{CALIBRATION_FOLDS} inner folds and needs at least {CALIBRATION_FOLDS} rows of "
+                f"each class in the rows it trains on (the smaller class has {smallest}): more "
+                "data, or train.calibration: none"
+            )
     pipeline, skipped = build_pipeline(schema, config)
     started = time.perf_counter()
     try:

@@ -182,6 +182,16 @@ def test_cross_validate_needs_rows_of_each_class_per_fold():
         M.cross_validate(frame, SCHEMA, make_params().train, 5, seed=1)
 
 
+def test_recalibration_needs_rows_of_each_class():
+    """Sigmoid recalibration on 4 rows of a class: one line naming the param, not sklearn's
+    traceback (a retraining loop on accepted outcomes only can have that few defaults)."""
+    frame = credit_frame(20).assign(Status=[1] * 4 + [0] * 16)
+    config = make_params({"train": {"calibration": "sigmoid"}}).train
+    with pytest.raises(KaizenError, match=r"^params.yaml: train.calibration: sigmoid .* has 4"):
+        M.train(frame, SCHEMA, config)
+    assert M.train(frame, SCHEMA, make_params({"train": {"calibration": "none"}}).train)
+
+
 def test_high_cardinality():
     """Columns with more distinct values than the share of rows, with their counts."""
     frame = pd.DataFrame({"a": ["x", "y"] * 5, "b": [f"v{i}" for i in range(10)]})
