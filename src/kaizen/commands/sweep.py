@@ -242,19 +242,21 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def interrupt(names: list[str]) -> str:
-    """After Ctrl-C: kill the sweep's running tasks, drop its queued ones, stop every worker.
+    """After Ctrl-C: kill the sweep's running tasks, stop every worker, then drop its queued ones
+    (removal takes only once no worker holds the queue).
 
     Without this a DVC queue worker outlives `kaizen sweep` and goes on running (and queueing
     results into) the experiments the user meant to stop. Returns what was stopped, one line.
     """
     states, _ = statuses()
     running = [name for name in names if states.get(name) == "running"]
-    queued = [name for name in names if states.get(name, "queued") == "queued"]
     if running:
         runner.dvc("queue", "kill", *running, check=False)
+    stop()
+    states, _ = statuses()
+    queued = [name for name in names if states.get(name, "queued") in ("queued", "running")]
     if queued:
         runner.dvc("queue", "remove", *queued, check=False)
-    stop()
     return (
         f"interrupted: killed {len(running)} running and removed {len(queued)} queued "
         f"experiment(s) of {len(names)}; no queue worker is left"

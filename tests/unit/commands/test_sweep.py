@@ -258,7 +258,12 @@ def test_stop_gives_up_with_a_one_line_error(monkeypatch):
 def test_ctrl_c_kills_the_sweeps_tasks_and_stops_the_workers(monkeypatch, capsys):
     """Ctrl-C while waiting: running tasks killed, queued ones removed, no worker left, one line."""
     calls = []
-    polls = iter([({"a": "running", "b": "queued", "c": "success"}, 1), ({}, 0)])
+    polls = iter(
+        [
+            ({"a": "running", "b": "queued", "c": "success"}, 1),
+            ({"a": "failed", "b": "queued", "c": "success"}, 0),
+        ]
+    )
 
     def fake(*args, check=True):  # pylint: disable=unused-argument
         calls.append(args)
@@ -276,6 +281,8 @@ def test_ctrl_c_kills_the_sweeps_tasks_and_stops_the_workers(monkeypatch, capsys
     assert ("dvc", "queue", "kill", "a") in calls
     assert ("dvc", "queue", "remove", "b", "d") in calls  # "d": queued, not listed yet
     assert calls.index(("dvc", "queue", "stop")) > calls.index(("dvc", "queue", "kill", "a"))
+    # removal once no worker holds the queue (it did not take while one ran)
+    assert calls.index(("dvc", "queue", "remove", "b", "d")) > calls.index(("dvc", "queue", "stop"))
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert err.splitlines()[-1] == (
