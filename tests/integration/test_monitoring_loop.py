@@ -104,7 +104,19 @@ def test_serve_simulate_monitor_export_retrain_report(reproduced, tmp_path):
     assert "feature:Expenses" in flagged
     assert report["realised"]["rows"] == accepted and report["window"]["events"] == 600
 
-    # The documented retraining loop (docs/production.md): export, kaizen data add, dvc repro.
+    retrain_on_the_export(project, kaizen, accepted)
+    project.run(
+        "env", "PYTHONPATH=src", "python", "-m", "kaizen", "report", "--base", "main",
+        "--output", "report.md",
+    )  # fmt: skip
+    text = (project.path / "report.md").read_text(encoding="utf-8")
+    assert "Raw data" in text and "Params changed" in text
+    assert os.path.getsize(project.path / "report.md") > 500
+
+
+def retrain_on_the_export(project, kaizen, accepted: int) -> None:
+    """The documented retraining loop (docs/production.md): export the labelled events with
+    their time, `kaizen data add` with an explicit split, `dvc repro`."""
     snapshot = project.path / "production.csv"
     kaizen(
         "events", "export", "--training", "--negative", "good", "--output", str(snapshot),
@@ -118,16 +130,6 @@ def test_serve_simulate_monitor_export_retrain_report(reproduced, tmp_path):
         "--split-share", "0.3", "--drop", "created_at",
     )  # fmt: skip
     project.run("dvc", "repro")
-    metrics = project.json("metrics/ingest.json")
     schema = project.json("data/ingest/schema.json")
-    assert (
-        metrics["rows"] == accepted
-        and "created_at" not in schema["numeric"] + schema["categorical"]
-    )
-    project.run(
-        "env", "PYTHONPATH=src", "python", "-m", "kaizen", "report", "--base", "main",
-        "--output", "report.md",
-    )  # fmt: skip
-    text = (project.path / "report.md").read_text(encoding="utf-8")
-    assert "Raw data" in text and "Params changed" in text
-    assert os.path.getsize(project.path / "report.md") > 500
+    assert project.json("metrics/ingest.json")["rows"] == accepted
+    assert "created_at" not in schema["numeric"] + schema["categorical"]
