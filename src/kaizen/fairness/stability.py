@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kaizen import KaizenError
 from kaizen.bundle.reasons import Explainer
 from kaizen.config import TrainConfig
 from kaizen.pipeline import model as M
@@ -54,11 +55,17 @@ def stability(  # pylint: disable=too-many-arguments,too-many-positional-argumen
     protected = production.reference.get("protected", [])
     rng = np.random.default_rng(seed)
     shares = []
+    skipped = 0
     for _ in range(refits):
         sample = train.iloc[rng.integers(0, len(train), len(train))]
         if sample[schema.target].nunique() < 2:
+            skipped += 1
             continue
-        fitted = M.train(sample, schema, config)
+        try:  # a resample too small to fit (recalibration's inner folds) is counted, not fatal
+            fitted = M.train(sample, schema, config)
+        except KaizenError:
+            skipped += 1
+            continue
         again = Explainer(fitted.pipeline, {**fitted.reference, "protected": protected})
         shares.append(float(np.mean(top_reason(again, refused[schema.features]) != base)))
     low, high = np.quantile(shares, [0.025, 0.975]) if shares else (np.nan, np.nan)
@@ -68,4 +75,5 @@ def stability(  # pylint: disable=too-many-arguments,too-many-positional-argumen
         "changed_low": round(float(low), 4) if shares else None,
         "changed_high": round(float(high), 4) if shares else None,
         "per_refit": [round(s, 4) for s in shares],
+        "refits_skipped": skipped,
     }

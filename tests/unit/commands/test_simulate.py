@@ -100,7 +100,16 @@ def test_csv_input_and_pacing(fitted, bundled, tmp_path, monkeypatch):
     csv = tmp_path / "rows.csv"
     frame.to_csv(csv, index=False)
     sleeps: list[float] = []
-    monkeypatch.setattr(simulate.time, "sleep", sleeps.append)
+    real_sleep, main = simulate.time.sleep, threading.main_thread()
+
+    def record(seconds: float) -> None:
+        # time.sleep is one function for every thread: record the pacing (this thread's) only
+        if threading.current_thread() is main:
+            sleeps.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr(simulate.time, "sleep", record)
     with fake_api() as (url, seen):
         result = simulate.simulate(
             args(fitted, bundled, url, input=str(csv), rate=100.0, feedback_share=1)
