@@ -4,6 +4,7 @@ the scored DataFrame written as a folder of Parquet parts (atomically for a loca
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +35,10 @@ def session(master: str, threads: int) -> tuple[SparkSession, bool]:
     builder = builder.appName("kaizen predict")
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         builder = builder.config(f"spark.executorEnv.{name}", str(threads))
+    if "OPENBLAS_CORETYPE" in os.environ:  # the kernels kaizen chose (kaizen/__init__.py)
+        builder = builder.config(
+            "spark.executorEnv.OPENBLAS_CORETYPE", os.environ["OPENBLAS_CORETYPE"]
+        )
     builder = builder.config("spark.ui.enabled", "false")
     builder = builder.config("spark.ui.showConsoleProgress", "false")
     builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
