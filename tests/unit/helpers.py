@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from kaizen import progress
 from kaizen.config import Params, parse_params
 from kaizen.io.tables import read_raw
 from kaizen.pipeline.data import ROW
@@ -240,3 +241,14 @@ SCORECARD_SCHEMA = {
     "numeric": ["Seniority", "Age", "Income", "Debt"],
     "categorical": ["Home"],
 }
+
+
+def log_every_step(monkeypatch, caplog) -> None:
+    """Make `kaizen.progress` log a line per step (no terminal, no period) into `caplog`."""
+    steps = progress.steps
+    monkeypatch.setattr(
+        progress,
+        "steps",
+        lambda items, total, label: steps(items, total, label, every=0, terminal=False),
+    )
+    caplog.set_level("INFO", logger="kaizen.progress")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kaizen import KaizenError
+from kaizen import KaizenError, progress
 from kaizen.bundle.reasons import Explainer
 from kaizen.config import TrainConfig
 from kaizen.pipeline import model as M
@@ -56,7 +56,7 @@ def stability(  # pylint: disable=too-many-arguments,too-many-positional-argumen
     rng = np.random.default_rng(seed)
     shares = []
     skipped = 0
-    for _ in range(refits):
+    for _ in progress.steps(range(refits), refits, "reason-stability refits"):
         sample = train.iloc[rng.integers(0, len(train), len(train))]
         if sample[schema.target].nunique() < 2:
             skipped += 1

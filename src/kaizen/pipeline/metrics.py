@@ -18,7 +18,7 @@ from sklearn.metrics import (
     recall_score,
 )
 
-from kaizen import KaizenError
+from kaizen import KaizenError, progress
 from kaizen.config import EvaluateConfig
 
 PARTS = {"current": "current, out-of-time", "test": "test, in-time"}  # evaluate's parts, labelled
@@ -95,7 +95,9 @@ def bootstrap_auc(
     auc = ResampledAuc(y_true, score)
     rng = np.random.default_rng(seed)
     n_rows = len(auc.order)
-    values = [auc(resample_counts(rng, n_rows, size)) for size in batches(n_rows, n_resamples)]
+    sizes = batches(n_rows, n_resamples)
+    steps = progress.steps(sizes, len(sizes), "ROC AUC bootstrap resamples (batches)")
+    values = [auc(resample_counts(rng, n_rows, size)) for size in steps]
     return percentile_interval(np.concatenate(values) if values else [], level)
 
 

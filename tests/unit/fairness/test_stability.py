@@ -6,7 +6,7 @@ from kaizen.bundle.reasons import Explainer
 from kaizen.fairness.stability import stability, top_reason
 from kaizen.pipeline import model as M
 from tests.unit.bundle.test_reasons import SCHEMA, training_frame
-from tests.unit.helpers import make_params
+from tests.unit.helpers import log_every_step, make_params
 
 
 def test_seeded_and_bounded():
@@ -20,6 +20,20 @@ def test_seeded_and_bounded():
     assert first == stability(frame, refused, SCHEMA, config, explainer, 5, seed=3)
     assert 0 <= first["changed_share"] <= 1 and len(first["per_refit"]) == 5
     assert stability(frame, refused, SCHEMA, config, explainer, 0, 3)["changed_share"] is None
+
+
+def test_refits_show_progress(monkeypatch, caplog):
+    """Each bootstrap refit is a progress step (skipped refits included)."""
+    frame = training_frame()
+    config = make_params().train
+    trained = M.train(frame, SCHEMA, config)
+    explainer = Explainer(trained.pipeline, trained.reference)
+    log_every_step(monkeypatch, caplog)
+    stability(frame, frame.iloc[:30], SCHEMA, config, explainer, 2, seed=3)
+    assert caplog.messages == [
+        "reason-stability refits: 1/2 (50 %)",
+        "reason-stability refits: 2/2 (100 %)",
+    ]
 
 
 def test_top_reason_is_the_largest_positive_contribution():

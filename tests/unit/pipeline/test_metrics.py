@@ -11,6 +11,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from kaizen import KaizenError
 from kaizen.pipeline import metrics as M
 from kaizen.config import EvaluateConfig
+from tests.unit.helpers import log_every_step
 
 Y = np.array([0, 0, 1, 1, 0, 1, 0, 1, 1, 0])
 SCORE = np.array([0.1, 0.4, 0.35, 0.8, 0.4, 0.4, 0.2, 0.9, 0.55, 0.6])
@@ -61,6 +62,19 @@ def test_bootstrap_auc_equals_rank_formula_on_each_resample(seed):
     values = values[~np.isnan(values)]
     expected = (np.quantile(values, 0.025), np.quantile(values, 0.975))
     assert M.bootstrap_auc(y, score, 100, seed) == pytest.approx(expected, abs=1e-12)
+
+
+def test_bootstrap_auc_shows_progress_by_batch(monkeypatch, caplog):
+    """Each batch of resamples is a progress step; the interval is the same as without."""
+    y, score = random_case(0, 200)
+    expected = M.bootstrap_auc(y, score, 50, seed=1)
+    monkeypatch.setattr(M, "BATCH_CELLS", 200 * 20)  # batches of 20, 20 and 10 resamples
+    log_every_step(monkeypatch, caplog)
+    assert M.bootstrap_auc(y, score, 50, seed=1) == expected
+    assert caplog.messages == [
+        f"ROC AUC bootstrap resamples (batches): {done}/3 ({100 * done // 3} %)"
+        for done in (1, 2, 3)
+    ]
 
 
 def naive_bootstrap(y, score, n_resamples, seed) -> np.ndarray:
