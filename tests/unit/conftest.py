@@ -1,4 +1,5 @@
-"""Fixtures: one tiny fitted pipeline shared by the tests that need a model."""
+"""Fixtures: one tiny fitted pipeline shared by the tests that need a model, and an initialised
+SQLite event store."""
 
 from __future__ import annotations
 
@@ -6,8 +7,20 @@ from pathlib import Path
 
 import pytest
 
+from kaizen.events import migrate
+from kaizen.events.engine import create_engine
 from kaizen.stages import bundle, card, drift, evaluate, fairness, ingest, prepare, train
 from tests.unit.helpers import Artefacts, make_params, write_csv, write_params
+
+
+@pytest.fixture(name="db")
+def fixture_db(tmp_path) -> str:
+    """Path of an initialised, empty SQLite store."""
+    path = str(tmp_path / "events.db")
+    engine = create_engine(path)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
 
 
 @pytest.fixture(scope="session", name="fitted")
