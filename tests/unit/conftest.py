@@ -1,4 +1,5 @@
-"""Fixtures: one tiny fitted pipeline shared by the tests that need a model."""
+"""Fixtures: one tiny fitted pipeline shared by the tests that need a model, and an initialised
+SQLite event store."""
 
 from __future__ import annotations
 
@@ -6,8 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from kaizen.stages import bundle, card, drift, evaluate, fairness, ingest, prepare, train
-from tests.unit.helpers import Artefacts, make_params, write_csv, write_params
+from kaizen.events import migrate
+from kaizen.events.engine import create_engine
+from kaizen.stages import bundle, card, drift, evaluate, ingest, prepare, train
+from tests.unit.helpers import Artefacts, make_params, run_fairness, write_csv, write_params
+
+
+@pytest.fixture(name="db")
+def fixture_db(tmp_path) -> str:
+    """Path of an initialised, empty SQLite store."""
+    path = str(tmp_path / "events.db")
+    engine = create_engine(path)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
 
 
 @pytest.fixture(scope="session", name="fitted")
@@ -19,27 +32,12 @@ def fixture_fitted(tmp_path_factory) -> Artefacts:
     params = make_params()
     ingest.run(
         params,
+        **paths.args("reference current schema"),
         input=str(paths.raw),
-        reference=str(paths.reference),
-        current=str(paths.current),
-        schema=str(paths.schema),
         metrics=str(paths.ingest_metrics),
     )
-    prepare.run(
-        params,
-        reference=str(paths.reference),
-        schema=str(paths.schema),
-        train=str(paths.train),
-        test=str(paths.test),
-    )
-    train.run(
-        params,
-        train=str(paths.train),
-        schema=str(paths.schema),
-        model=str(paths.model),
-        info=str(paths.info),
-        metrics=str(paths.train_metrics),
-    )
+    prepare.run(params, **paths.args("reference schema train test"))
+    train.run(params, **paths.args("train schema model info"), metrics=str(paths.train_metrics))
     return paths
 
 
@@ -50,24 +48,17 @@ def fixture_bundled(fitted, tmp_path_factory) -> Path:
     params = make_params({"evaluate": {"bootstrap": 20, "permutation_repeats": 1}})
     evaluate.run(
         params,
-        model=str(fitted.model),
-        info=str(fitted.info),
-        schema=str(fitted.schema),
-        train=str(fitted.train),
-        test=str(fitted.test),
-        current=str(fitted.current),
+        **fitted.args("model info schema train test current"),
         output=str(root / "evaluate"),
         scores=str(root / "scores.parquet"),
     )
     carded(params, fitted, root)
     bundle.run(
         params,
-        model=str(fitted.model),
-        info=str(fitted.info),
+        **fitted.args("model info reference"),
         metrics=str(root / "evaluate" / "metrics.json"),
         calibration=str(root / "evaluate" / "plots" / "calibration" / "test.csv"),
         scores=str(root / "scores.parquet"),
-        reference=str(fitted.reference),
         card=str(root / "card.md"),
         card_json=str(root / "card.json"),
         output=str(root / "bundle"),
@@ -84,38 +75,19 @@ CARD_PARAMS = {
 def carded(params, fitted: Artefacts, root: Path) -> None:
     """drift, fairness and card after evaluate (under `root`), as dvc.yaml runs them; Home is
     declared protected but the fitted model uses it (the flagged case)."""
+    declared = make_params(CARD_PARAMS)
     params = params.model_copy(
-        update={
-            "fairness": make_params(CARD_PARAMS).fairness,
-            "model_card": make_params(CARD_PARAMS).model_card,
-        }
+        update={"fairness": declared.fairness, "model_card": declared.model_card}
     )
     drift.run(
         params,
-        reference=str(fitted.reference),
-        current=str(fitted.current),
-        test=str(fitted.test),
-        schema=str(fitted.schema),
-        model=str(fitted.model),
-        info=str(fitted.info),
+        **fitted.args("reference current test schema model info"),
         output=str(root / "drift"),
     )
-    fairness.run(
-        params,
-        scores=str(root / "scores.parquet"),
-        test=str(fitted.test),
-        current=str(fitted.current),
-        train=str(fitted.train),
-        schema=str(fitted.schema),
-        model=str(fitted.model),
-        info=str(fitted.info),
-        evaluation=str(root / "evaluate" / "metrics.json"),
-        output=str(root / "fairness"),
-    )
+    run_fairness(params, fitted, root, root / "fairness")
     card.run(
         params,
-        model=str(fitted.model),
-        info=str(fitted.info),
+        **fitted.args("model info"),
         data=str(fitted.raw),
         ingest=str(fitted.ingest_metrics),
         training=str(fitted.train_metrics),

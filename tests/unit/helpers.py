@@ -15,6 +15,7 @@ from kaizen import progress
 from kaizen.config import Params, parse_params
 from kaizen.io.tables import read_raw
 from kaizen.pipeline.data import ROW
+from kaizen.stages import fairness
 
 ROWS = 60
 RATIOS = [
@@ -192,6 +193,23 @@ class Artefacts(NamedTuple):
             "train.parquet test.parquet model.joblib model.json train.json"
         )
         return cls(root, *(root / name for name in names.split()))
+
+    def args(self, names: str) -> dict[str, str]:
+        """The named paths as a stage's keyword arguments: args("model info") gives
+        {"model": str(self.model), "info": str(self.info)}."""
+        return {name: str(getattr(self, name)) for name in names.split()}
+
+
+def run_fairness(params: Params, fitted: Artefacts, evaluated: Path, output: Path) -> None:
+    """The fairness stage on the fitted pipeline and the evaluate outputs under `evaluated`
+    (scores.parquet, evaluate/metrics.json), as dvc.yaml runs it."""
+    fairness.run(
+        params,
+        **fitted.args("test current train schema model info"),
+        scores=str(evaluated / "scores.parquet"),
+        evaluation=str(evaluated / "evaluate" / "metrics.json"),
+        output=str(output),
+    )
 
 
 def git_repo(path: Path, monkeypatch) -> Path:

@@ -47,6 +47,17 @@ def stage_option(
     raise KaizenError(f"{dvcfile}: stage {stage!r} passes no {flag}")
 
 
+def optional_stage_option(
+    stage: str, option: str, dvcfile: str | Path = DVC_FILE, params: str | Path = PARAMS_FILE
+) -> str | None:
+    """`stage_option`, or None where it has no answer (no such stage or option: an older
+    pipeline; or no dvc.yaml), for the outputs a command can do without."""
+    try:
+        return stage_option(stage, option, dvcfile, params)
+    except KaizenError:
+        return None
+
+
 def _interpolate(value: str, params: str | Path) -> str:
     """Replace `${key.sub}` with its value in params.yaml."""
     if not INTERPOLATION.search(value):

@@ -22,7 +22,7 @@ from kaizen.splits import split_from_current_start
 from kaizen.io.tables import full_scores, parse_raw, parse_scores, parse_table
 from kaizen.reporting.charts import COLOURS
 from kaizen.commands import runner
-from kaizen.commands.pipeline import stage_option
+from kaizen.commands.pipeline import optional_stage_option, stage_option
 from kaizen.config import ReportConfig
 from kaizen.io.params import load_params
 from kaizen.reporting.datadiff import DataChange, Reading, data_change
@@ -99,6 +99,7 @@ class Outputs(NamedTuple):
         """Paths under the evaluate and drift stages' `--output` folders."""
         evaluate = stage_option("evaluate", "output")
         drift = stage_option("drift", "output")
+        fairness = optional_stage_option("fairness", "output")
         return cls(
             evaluate=f"{evaluate}/metrics.json",
             drift=f"{drift}/metrics.json",
@@ -107,26 +108,10 @@ class Outputs(NamedTuple):
             curve=f"{evaluate}/plots/sklearn/{{kind}}/{{part}}.json",
             calibration=f"{evaluate}/plots/calibration/{{part}}.csv",
             full_scores=stage_option("evaluate", "scores"),
-            scorecard=_optional("scorecard", "metrics"),
-            scorecard_checks=_optional("scorecard", "checks"),
-            fairness=_fairness_report(),
+            scorecard=optional_stage_option("scorecard", "metrics") or "",
+            scorecard_checks=optional_stage_option("scorecard", "checks") or "",
+            fairness=f"{fairness}/report.json" if fairness else "",
         )
-
-
-def _optional(stage: str, option: str) -> str:
-    """A stage's path option, or "" when dvc.yaml has no such stage (an older pipeline)."""
-    try:
-        return stage_option(stage, option)
-    except KaizenError:
-        return ""
-
-
-def _fairness_report() -> str:
-    """The fairness stage's report.json, or '' for a dvc.yaml without that stage."""
-    try:
-        return f"{stage_option('fairness', 'output')}/report.json"
-    except KaizenError:
-        return ""
 
 
 def _records(raw: bytes | None) -> list[dict] | None:

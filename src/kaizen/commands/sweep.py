@@ -13,7 +13,7 @@ from typing import Callable, NamedTuple
 from kaizen import KaizenError
 from kaizen.experiments import selection as experiments
 from kaizen.commands import runner
-from kaizen.commands.pipeline import stage_option
+from kaizen.commands.pipeline import optional_stage_option
 from kaizen.io import dvc, files
 
 GRIDS_FILE = "sweeps.yaml"
@@ -130,10 +130,8 @@ class Selection(NamedTuple):
 def model_metrics() -> str | None:
     """The evaluate stage's metrics file (dvc.yaml), where a bare metric name is looked up
     first; None without that stage."""
-    try:
-        return f"{stage_option('evaluate', 'output')}/metrics.json"
-    except KaizenError:
-        return None
+    folder = optional_stage_option("evaluate", "output")
+    return None if folder is None else f"{folder}/metrics.json"
 
 
 def resolve(args: argparse.Namespace, available: set[str]) -> tuple[str, str, tuple]:

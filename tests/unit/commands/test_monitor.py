@@ -19,10 +19,7 @@ from kaizen.events.engine import create_engine
 from kaizen.monitoring.report import ModelVersion
 from kaizen.runtime import Serving
 from kaizen.serving.app import create_app
-from tests.unit.serving.conftest import (  # noqa: F401  # pylint: disable=unused-import
-    application,
-    fixture_db,
-)
+from tests.unit.serving.conftest import application
 
 SALT = "pepper-" + "0" * 25
 PLANTED = 4242.4375  # an income no output may hold

@@ -75,6 +75,16 @@ def test_errors_name_the_file_and_the_problem(tmp_path, content, message):
         stage_option("evaluate", "output", dvcfile)
 
 
+def test_an_optional_option_is_none_where_there_is_no_answer(tmp_path):
+    """A stage or option dvc.yaml lacks (an older pipeline), or no dvc.yaml: None."""
+    dvcfile = tmp_path / "dvc.yaml"
+    assert pipeline.optional_stage_option("evaluate", "output", dvcfile) is None
+    dvcfile.write_text("stages: {drift: {cmd: python -m kaizen drift}}\n", encoding="utf-8")
+    assert pipeline.optional_stage_option("fairness", "output", dvcfile) is None
+    assert pipeline.optional_stage_option("drift", "output", dvcfile) is None
+    assert pipeline.optional_stage_option("evaluate", "output", DVC_YAML) == "metrics/evaluate"
+
+
 @pytest.fixture(name="small")
 def fixture_small(tmp_path: Path) -> Path:
     """A small dvc.yaml and params.yaml in tmp_path."""

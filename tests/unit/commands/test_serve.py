@@ -5,7 +5,6 @@ import uvicorn
 
 from kaizen import cli
 from tests.unit.helpers import assert_one_line_error
-from tests.unit.serving.conftest import fixture_db  # noqa: F401  # pylint: disable=unused-import
 
 
 @pytest.fixture(name="calls")

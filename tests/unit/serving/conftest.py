@@ -1,4 +1,4 @@
-"""Fixtures: an initialised SQLite event store and the API on the tiny fitted model."""
+"""Fixtures: the API on the tiny fitted model and the store of tests/unit/conftest.py."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from typing import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from kaizen.events import migrate
-from kaizen.events.engine import create_engine
 from kaizen.runtime import Serving
 from kaizen.serving.app import create_app
 
@@ -20,16 +18,6 @@ def application(**changes) -> dict:
     """One valid application for the tiny model (Income, Debt, Amount, Price, Home)."""
     base = {"Income": 120.0, "Debt": 30.0, "Amount": 900.0, "Price": 1400.0, "Home": "rent"}
     return {**base, **changes}
-
-
-@pytest.fixture(name="db")
-def fixture_db(tmp_path) -> str:
-    """Path of an initialised, empty SQLite store."""
-    path = str(tmp_path / "events.db")
-    engine = create_engine(path)
-    migrate.upgrade(engine)
-    engine.dispose()
-    return path
 
 
 @pytest.fixture(name="settings")

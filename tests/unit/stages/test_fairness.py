@@ -4,8 +4,7 @@ import json
 
 import pandas as pd
 
-from kaizen.stages import fairness
-from tests.unit.helpers import make_params
+from tests.unit.helpers import make_params, run_fairness
 
 
 def test_outputs_of_the_session_run(bundled):
@@ -29,20 +28,8 @@ def test_a_declared_column_the_data_lacks_is_named_not_fatal(bundled, fitted, tm
     warning naming it, and the other declared attributes are still analysed."""
     declared = [{"column": "Gender"}, {"column": "Home"}]
     params = make_params({"fairness": {"protected": declared}})
-    root = bundled.parent
     with caplog.at_level("WARNING"):
-        fairness.run(
-            params,
-            scores=str(root / "scores.parquet"),
-            test=str(fitted.test),
-            current=str(fitted.current),
-            train=str(fitted.train),
-            schema=str(fitted.schema),
-            model=str(fitted.model),
-            info=str(fitted.info),
-            evaluation=str(root / "evaluate" / "metrics.json"),
-            output=str(tmp_path / "out"),
-        )
+        run_fairness(params, fitted, bundled.parent, tmp_path / "out")
     assert "fairness.protected: column 'Gender' is not in the data: not analysed" in caplog.text
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert list(report["attributes"]) == ["Home"]

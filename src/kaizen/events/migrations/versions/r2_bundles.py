@@ -6,37 +6,31 @@ migrations refuses this store instead of writing to it."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from kaizen.events.migrations.steps import add_table, drop_table
 
 # Alembic reads these four names, lower case.
 # pylint: disable=invalid-name
 
 revision = "2"
-down_revision: str | None = "1"
+down_revision = "1"
 branch_labels: str | None = None
 depends_on: str | None = None
 # pylint: enable=invalid-name
 
-INFO = sa.table("kaizen_store", sa.column("key", sa.String), sa.column("value", sa.String))
-
-
-def _store_version(value: str) -> None:
-    op.execute(INFO.update().where(INFO.c.key == "store_version").values(value=value))
-
 
 def upgrade() -> None:
     """Add `bundles`."""
-    op.create_table(
+    add_table(
+        revision,
         "bundles",
         sa.Column("version", sa.String(64), primary_key=True),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("threshold", sa.Float, nullable=False),
         sa.Column("metadata", sa.JSON, nullable=False),
     )
-    _store_version(revision)
 
 
 def downgrade() -> None:
     """Drop `bundles`."""
-    op.drop_table("bundles")
-    _store_version("1")
+    drop_table(down_revision, "bundles")

@@ -6,27 +6,23 @@ revision 2 has none until `kaizen serve` registers it again (the monitor says so
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from kaizen.events.migrations.steps import add_table, drop_table
 
 # Alembic reads these four names, lower case.
 # pylint: disable=invalid-name
 
 revision = "3"
-down_revision: str | None = "2"
+down_revision = "2"
 branch_labels: str | None = None
 depends_on: str | None = None
 # pylint: enable=invalid-name
 
-INFO = sa.table("kaizen_store", sa.column("key", sa.String), sa.column("value", sa.String))
-
-
-def _store_version(value: str) -> None:
-    op.execute(INFO.update().where(INFO.c.key == "store_version").values(value=value))
-
 
 def upgrade() -> None:
     """Add `bundle_test_scores`."""
-    op.create_table(
+    add_table(
+        revision,
         "bundle_test_scores",
         sa.Column(
             "version",
@@ -38,10 +34,8 @@ def upgrade() -> None:
         sa.Column("score", sa.Float, nullable=False),
         sa.Column("label", sa.SmallInteger, nullable=False),
     )
-    _store_version(revision)
 
 
 def downgrade() -> None:
     """Drop `bundle_test_scores`."""
-    op.drop_table("bundle_test_scores")
-    _store_version("2")
+    drop_table(down_revision, "bundle_test_scores")

@@ -4,27 +4,23 @@ mergeable sketches a monitor window merges instead of reading every event)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from kaizen.events.migrations.steps import add_table, drop_table
 
 # Alembic reads these four names, lower case.
 # pylint: disable=invalid-name
 
 revision = "4"
-down_revision: str | None = "3"
+down_revision = "3"
 branch_labels: str | None = None
 depends_on: str | None = None
 # pylint: enable=invalid-name
 
-INFO = sa.table("kaizen_store", sa.column("key", sa.String), sa.column("value", sa.String))
-
-
-def _store_version(value: str) -> None:
-    op.execute(INFO.update().where(INFO.c.key == "store_version").values(value=value))
-
 
 def upgrade() -> None:
     """Add `event_profiles`."""
-    op.create_table(
+    add_table(
+        revision,
         "event_profiles",
         sa.Column("model_version", sa.String(64), primary_key=True),
         sa.Column("day", sa.DateTime(timezone=True), primary_key=True),
@@ -33,10 +29,8 @@ def upgrade() -> None:
         sa.Column("day_events", sa.Integer, nullable=False),
         sa.Column("profile", sa.LargeBinary, nullable=False),
     )
-    _store_version(revision)
 
 
 def downgrade() -> None:
     """Drop `event_profiles`."""
-    op.drop_table("event_profiles")
-    _store_version(down_revision or "")
+    drop_table(down_revision, "event_profiles")
