@@ -196,8 +196,8 @@ bench-drift: $(STAMP) $(EVIDENTLY)/.installed ## Benchmark drift vs Evidently 0.
 bench-guards: $(STAMP) ## Drift guards from power: false alarms and detection, shipped defaults -> bench/README.md
 	PYTHONPATH=src $(BIN)/python bench/guards.py
 
-bench-monitor: $(STAMP) ## Benchmark kaizen monitor: 100k events (SQLite), 1M (PostgreSQL) -> bench/README.md
-	$(BIN)/python bench/monitor.py
+bench-monitor: $(STAMP) $(EVIDENTLY)/.installed ## Benchmark kaizen monitor: 100k events (SQLite), 1M (PostgreSQL), vs Evidently -> bench/README.md
+	$(BIN)/python bench/monitor.py --evidently $(EVIDENTLY)/bin/python
 
 bench-sweep: $(STAMP) ## Benchmark an 8-experiment sweep, -j 1 vs -j 2 -> bench/README.md
 	$(BIN)/python bench/sweep.py

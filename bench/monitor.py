@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
+import statistics
 import shlex
 import shutil
 import sys
@@ -52,6 +54,8 @@ UNTIL = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 BATCH = 10_000
 RSS_TARGET_GB = 1.0
 READ_TARGET_S = 0.4  # the 100k-event SQLite window read (issue 24)
+EVIDENTLY_RATIO_TARGET = 0.3  # kaizen monitor's whole process / Evidently's (issue 24)
+PAIRED_ROUNDS = 3
 READERS = {
     "column-wise (events/windows.py)": windows,
     "SQL extraction per field (before)": old_window,
@@ -117,11 +121,11 @@ def fill(db: str, model: scoring.Model, rows: int) -> float:
     return time.perf_counter() - started
 
 
-def monitor_run(db: str, output: Path, log: Path):
-    """One `kaizen monitor --window 7d` in a fresh process, on the checkout's own code."""
+def monitor_run(db: str, output: Path, log: Path, window: str = "--window 7d"):
+    """One `kaizen monitor` (default `--window 7d`) in a fresh process, on the checkout's code."""
     command = (
         f"PYTHONPATH={shlex.quote(str(ROOT / 'src'))} {shlex.quote(sys.executable)} -m kaizen "
-        f"monitor --window 7d --until {UNTIL.isoformat()} "
+        f"monitor {window} --until {UNTIL.isoformat()} "
         f"--output {shlex.quote(str(output))} --db {shlex.quote(db)}"
     )
     run = measure(command, ROOT, log)
@@ -153,13 +157,56 @@ def read_times(db: str, model: scoring.Model) -> dict[str, tuple[float, float, i
     return found
 
 
+def evidently_job(db: str, model: scoring.Model, last: int) -> Path:
+    """Evidently's job file: the `--last` window's inputs and the reference part (the bundle's
+    reference), as Parquet, every feature; Evidently's own default tests and thresholds."""
+    schema = model.schema
+    engine = create_engine(db)
+    try:
+        window = windows.read_window(
+            engine, schema.numeric, schema.categorical, since=None, until=UNTIL, last=last
+        )
+    finally:
+        engine.dispose()
+    reference = files.read_parquet(ROOT / "data" / "ingest" / "reference.parquet")
+    paths = {"reference": WORK / "reference.parquet", "current": WORK / "current.parquet"}
+    reference[schema.features].to_parquet(paths["reference"])
+    window[schema.features].to_parquet(paths["current"])
+    job = {"name": "window", "numeric": schema.numeric, "categorical": schema.categorical}
+    jobs = WORK / "evidently-jobs.json"
+    jobs.write_text(json.dumps([{**job, **{k: str(v) for k, v in paths.items()}}]), "utf-8")
+    return jobs
+
+
+def paired(db: str, model: scoring.Model, python: str, last: int, log: Path) -> dict:
+    """`kaizen monitor --last N` and Evidently's process, alternated; each one's runs."""
+    jobs = evidently_job(db, model, last)
+    out = WORK / "evidently-out.json"
+    command = f"{shlex.quote(python)} bench/evidently_driver.py {jobs} {out}"
+    runs: dict[str, list] = {"kaizen": [], "evidently": []}
+    for index in range(PAIRED_ROUNDS):
+        runs["kaizen"].append(monitor_run(db, WORK / f"last-{index}", log, f"--last {last}"))
+        run = measure(command, ROOT, log)
+        if run.code:
+            sys.exit(f"bench: Evidently exited {run.code}; see {log}")
+        runs["evidently"].append(run)
+    return runs
+
+
 def main() -> None:
     """Fill the stores, run the monitor, time the read, record the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows-sqlite", type=int, default=100_000)
     parser.add_argument("--rows-postgres", type=int, default=1_000_000)
+    parser.add_argument(
+        "--evidently",
+        default=str(ROOT / "bench" / ".work" / "evidently-venv" / "bin" / "python"),
+        help="Evidently's venv python (make bench-monitor builds it from bench/evidently.lock)",
+    )
     parser.add_argument("--no-readme", action="store_true")
     args = parser.parse_args()
+    if not Path(args.evidently).exists():
+        sys.exit(f"bench: {args.evidently}: no Evidently venv (`make bench-monitor` builds it)")
     model = scoring.load(ROOT / "models" / "model.joblib")
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
@@ -171,6 +218,7 @@ def main() -> None:
     runs = [monitor_run(sqlite, WORK / f"sqlite-{i}", log) for i in range(2)]
     rows.append(("SQLite", args.rows_sqlite, filled, runs))
     reads.append(("SQLite", read_times(sqlite, model)))
+    versus = paired(sqlite, model, args.evidently, args.rows_sqlite, log)
     with temporary_postgres(missing=lambda reason: sys.exit(f"bench: {reason}")) as url:
         filled = fill(url, model, args.rows_postgres)
         engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
@@ -180,7 +228,8 @@ def main() -> None:
         runs = [monitor_run(url, WORK / f"postgres-{i}", log) for i in range(2)]
         rows.append(("PostgreSQL 15", args.rows_postgres, filled, runs))
         reads.append(("PostgreSQL 15", read_times(url, model)))
-    section = "\n".join(report(rows, reads, size, args, load)) + "\n"
+    lines = report(rows, reads, size, args, load) + against_evidently(versus, args.rows_sqlite)
+    section = "\n".join(lines) + "\n"
     print(section)
     if not args.no_readme:
         record("monitor", section)
@@ -230,6 +279,41 @@ def report(rows: list, reads: list, size: int, args: argparse.Namespace, load: f
                 target = "met" if wall <= READ_TARGET_S else "NOT met"
             lines.append(f"| {name} | {count:,} | {reader} | {wall:.2f} | {cpu:.2f} | {target} |")
     return lines
+
+
+def against_evidently(runs: dict, last: int) -> list[str]:
+    """The paired table: medians of each whole process, and the ratio of wall times."""
+    medians = {
+        name: [statistics.median(getattr(run, field) for run in measured) for field in FIELDS]
+        for name, measured in runs.items()
+    }
+    ratio = medians["kaizen"][0] / medians["evidently"][0]
+    cpu_ratio = medians["kaizen"][1] / medians["evidently"][1]
+    verdict = "met" if ratio <= EVIDENTLY_RATIO_TARGET else "NOT met"
+    labels = {
+        "kaizen": f"`kaizen monitor --last {last:,}` (SQLite read, drift, estimated and realised "
+        "performance, four report files)",
+        "evidently": "Evidently 0.7: imports, the same inputs and the reference part from "
+        "Parquet, `Report.run(DataDriftPreset)`",
+    }
+    lines = [
+        "",
+        f"Whole processes, paired on the SQLite store: {PAIRED_ROUNDS} alternated rounds, "
+        f"medians. Target: kaizen's wall time <= {EVIDENTLY_RATIO_TARGET} x Evidently's.",
+        "",
+        "| process | wall (s) | CPU (s) | peak RSS (GB) |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, (wall, cpu, rss) in medians.items():
+        lines.append(f"| {labels[name]} | {wall:.2f} | {cpu:.2f} | {rss / 2**30:.2f} |")
+    lines += [
+        "",
+        f"kaizen / Evidently: **{ratio:.2f} x** wall ({verdict}), {cpu_ratio:.2f} x CPU.",
+    ]
+    return lines
+
+
+FIELDS = ("seconds", "cpu", "peak_rss")
 
 
 if __name__ == "__main__":
