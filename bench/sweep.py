@@ -5,7 +5,9 @@ data: `dvc repro` once (so upstream stages are cached), then the same 8 train.* 
 in two identical copies of that repository (separate run-caches: no experiment is restored from
 the other run) and run with 1 and with 2 workers, side by side. Stage outcomes per experiment come
 from `dvc queue logs`. Prints a markdown table and writes it into bench/README.md between the
-`<!-- sweep:start -->` / `<!-- sweep:end -->` markers.
+`<!-- sweep:start -->` / `<!-- sweep:end -->` markers. Where the time goes: bench/cpu.py samples
+/proc during each run (CPU seconds per program working in the repository, each stage process's
+lifetime, the machine's idle core-seconds).
 
     .venv/bin/python bench/sweep.py               # what `make bench-sweep` runs
     .venv/bin/python bench/sweep.py --no-readme   # print only
@@ -24,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from cpu import Sampler  # bench/cpu.py
 from results import record  # bench/results.py (scripts run as bench/<name>.py)
 
 from kaizen.experiments import selection as experiments
@@ -33,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
 # 8 experiments, none equal to params.yaml (C: 1.0, scaling: standard), train.* only.
 GRID = [["train.logreg.C=choice(0.01,0.1,0.3,3)", "train.scaling=choice(standard,robust)"]]
-RATIO_TARGET = 0.75
+RATIO_TARGET = 0.6  # issue 24 (the physical limit on 2 cores is 0.5)
 
 
 def environment() -> None:
@@ -75,16 +78,62 @@ def snapshot(target: Path) -> None:
     sh("git", "commit", "-q", "-m", "bench", cwd=target)
 
 
-def timed_sweep(repo: Path, jobs: int) -> tuple[float, dict[str, dict[str, str]], int]:
-    """Queue the grid, run it with `jobs` workers; wall seconds, stage outcomes, failures."""
+def timed_sweep(repo: Path, jobs: int) -> tuple[float, dict[str, dict[str, str]], int, Sampler]:
+    """Queue the grid, run it with `jobs` workers; wall seconds, stage outcomes, failures, and
+    where the CPU went."""
     os.chdir(repo)
     names = sweep.queue(GRID)
+    sampler = Sampler(repo)
+    sampler.start()
     started = time.perf_counter()
     states = sweep.wait(names, jobs, poll=1.0, echo=lambda line: print(f"  -j {jobs}: {line}"))
     seconds = time.perf_counter() - started
+    sampler.stop()
     outcomes = {name: experiments.stage_runs(sweep.logs(name)) for name in names}
     sweep.stop()  # workers still write under .dvc/tmp: the folder is removed after this
-    return seconds, outcomes, sum(state == "failed" for state in states.values())
+    return seconds, outcomes, sum(state == "failed" for state in states.values()), sampler
+
+
+def breakdown(runs: dict[int, tuple[float, Sampler]]) -> list[str]:
+    """Per program: CPU seconds in each run; per stage: wall seconds per execution and cores
+    used (CPU / wall); the machine's idle core-seconds (a core with nothing to run)."""
+    lines = [
+        "",
+        "Where the time goes (bench/cpu.py, /proc sampled every 0.25 s; CPU of processes "
+        "working in the repository):",
+        "",
+        "| | " + " | ".join(f"`-j {jobs}`" for jobs in runs) + " |",
+        "|---|" + "---:|" * len(runs),
+    ]
+    programs = sorted({name for _, sampled in runs.values() for name in sampled.cpu})
+    programs.sort(key=lambda name: -runs[1][1].cpu[name])
+    for name in programs:
+        if max(sampled.cpu[name] for _, sampled in runs.values()) >= 0.5:
+            cells = " | ".join(f"{sampled.cpu[name]:.0f} CPU s" for _, sampled in runs.values())
+            lines.append(f"| {name} | {cells} |")
+    for name in [name for name in programs if name.startswith("stage ")]:
+        cells = []
+        for _, sampled in runs.values():
+            count = max(sampled.runs[name], 1)
+            lived = sampled.lived[name]
+            cells.append(
+                f"{lived / count:.1f} s wall each ({sampled.runs[name]}), "
+                f"{sampled.cpu[name] / lived if lived else 0:.2f} cores"
+            )
+        lines.append(f"| {name}: per execution | {' | '.join(cells)} |")
+    lines.append(
+        "| CPU not attributed (short-lived processes, other users) | "
+        + " | ".join(f"{sampled.missed:.0f} CPU s" for _, sampled in runs.values())
+        + " |"
+    )
+    lines.append(
+        "| machine idle (core-seconds; 2 cores x wall) | "
+        + " | ".join(
+            f"{sampled.idle:.0f} of {2 * seconds:.0f}" for seconds, sampled in runs.values()
+        )
+        + " |"
+    )
+    return lines
 
 
 def stage_counts(outcomes: dict[str, dict[str, str]]) -> str:
@@ -98,7 +147,7 @@ def stage_counts(outcomes: dict[str, dict[str, str]]) -> str:
     return ", ".join(f"{stage} {ran[stage]}/{len(outcomes)}" for stage in stages)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # pylint: disable=too-many-locals  # linear
     """Run the benchmark, print the table, record it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-readme", action="store_true", help="print only")
@@ -116,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         second = Path(tmp) / "j2"
         shutil.copytree(first, second, symlinks=True)
         load = os.getloadavg()[0]
-        one, outcomes_one, failed_one = timed_sweep(first, 1)
-        two, outcomes_two, failed_two = timed_sweep(second, 2)
+        one, outcomes_one, failed_one, sampled_one = timed_sweep(first, 1)
+        two, outcomes_two, failed_two, sampled_two = timed_sweep(second, 2)
         os.chdir(ROOT)
     ratio = two / one
     verdict = "met" if ratio <= RATIO_TARGET else "missed"
@@ -138,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         f"`-j 2` / `-j 1` = **{ratio:.2f}** (target ≤ {RATIO_TARGET}: {verdict}). "
         "Wall time runs from `dvc queue start` to the last task finished (worker start-up "
         "included).",
+        *breakdown({1: (one, sampled_one), 2: (two, sampled_two)}),
     ]
     table = "\n".join(lines)
     print(table)

@@ -48,9 +48,9 @@ def queue(calls: list[list[str]]) -> list[str]:
 
 
 def statuses() -> tuple[dict[str, str], int]:
-    """Task statuses by experiment name, and the number of active workers."""
-    text = runner.dvc("queue", "status").stdout
-    return experiments.parse_queue_status(text), experiments.active_workers(text)
+    """Task statuses by experiment name, and the number of active workers (in this process: a
+    poll must not take the CPU the queue's workers need)."""
+    return dvc.queue_status()
 
 
 def wait(

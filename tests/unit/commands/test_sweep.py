@@ -10,6 +10,8 @@ import pytest
 
 from kaizen import KaizenError, cli
 from kaizen.commands import runner
+from kaizen.experiments import selection as experiments
+from kaizen.io import dvc as dvc_api
 from kaizen.io.dvc import expand
 from kaizen.commands import sweep as command
 from tests.unit.helpers import assert_one_line_error
@@ -138,13 +140,22 @@ class FakeDvc:
         """Whether this exact command ran."""
         return args in self.calls
 
+    def queue_status(self) -> tuple[dict[str, str], int]:
+        """`io.dvc.queue_status` on the canned `dvc queue status` text (recorded as that call)."""
+        self.calls.append(("dvc", "queue", "status"))
+        return experiments.parse_queue_status(self.status), experiments.active_workers(self.status)
+
+    def install(self, monkeypatch) -> FakeDvc:
+        """Answer for `runner.execute` and the in-process queue status."""
+        monkeypatch.setattr(runner, "execute", self)
+        monkeypatch.setattr(dvc_api, "queue_status", self.queue_status)
+        return self
+
 
 @pytest.fixture(name="dvc")
 def fixture_dvc(monkeypatch):
     """`runner.execute` replaced by FakeDvc."""
-    fake = FakeDvc()
-    monkeypatch.setattr(runner, "execute", fake)
-    return fake
+    return FakeDvc().install(monkeypatch)
 
 
 def test_cli_sweep_flow_with_fake_dvc(dvc, capsys):
@@ -170,8 +181,7 @@ def test_cli_sweep_flow_with_fake_dvc(dvc, capsys):
 
 def test_cli_sweep_guard_without_winner_still_reports(monkeypatch, capsys):
     """No experiment meets the guard: the sweep says so and succeeds when nothing failed."""
-    fake = FakeDvc(status=QUEUE_STATUS.replace("Failed", "Success"))
-    monkeypatch.setattr(runner, "execute", fake)
+    FakeDvc(status=QUEUE_STATUS.replace("Failed", "Success")).install(monkeypatch)
     code = cli.main(["sweep", "-S", "train.model=logreg", "--guard", "cv.roc_auc>=0.99"])
     out, _ = capsys.readouterr()
     assert code == 0

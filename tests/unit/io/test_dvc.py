@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from kaizen import KaizenError
@@ -28,3 +31,11 @@ def test_expand_rejects_bad_syntax(bad):
     """A malformed override fails before anything is queued."""
     with pytest.raises(KaizenError, match="-S"):
         dvc.expand([[bad]])
+
+
+def test_queue_status_reads_dvc_queue_in_process(tmp_path, monkeypatch):
+    """A real git + DVC repository with an empty queue: no task, no worker, as the CLI says."""
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
+    monkeypatch.chdir(tmp_path)
+    assert dvc.queue_status() == ({}, 0)
