@@ -162,11 +162,20 @@ def by_version(frame: pd.DataFrame, newest: str | None) -> list[tuple[str, pd.Da
     first, then the others by version."""
     if frame.empty:
         return []
-    versions = frame["model_version"].astype(str)
-    present = set(versions)
+    # By category code (the read gives categories), never a Python str per event; missing is
+    # "nan", as str() names it. One version: the frame itself, not a copy.
+    versions = frame["model_version"].astype("category")
+    codes = versions.cat.codes.to_numpy()
+    labels = [str(label) for label in versions.cat.categories] + ["nan"]  # code -1: the last
+    used = np.flatnonzero(np.bincount(codes.astype(np.int64) + 1, minlength=len(labels)))
+    present: dict[str, list[int]] = {}
+    for code in used - 1:
+        present.setdefault(labels[code], []).append(int(code))
     first = [newest] if newest in present else []
-    order = first + sorted(present - set(first))
-    return [(v, frame[(versions == v).to_numpy()].reset_index(drop=True)) for v in order]
+    order = first + sorted(set(present) - set(first))
+    if len(order) == 1:
+        return [(order[0], frame)]
+    return [(v, frame[np.isin(codes, present[v])].reset_index(drop=True)) for v in order]
 
 
 def version_history(past: list[dict], prefix: str) -> list[dict]:
