@@ -285,4 +285,7 @@ def test_columns_read_as_the_lines(tmp_path, monkeypatch):
     }
     assert list(frame["model_version"].cat.categories) == ["v1", "v2"]
     assert frame["outcome"].notna().sum() == 100
+    for wrong in (0, 7, 1000):  # events stored or removed since the count: grown, cut
+        monkeypatch.setattr(M, "_count", lambda *args, n=wrong: n)
+        pd.testing.assert_frame_equal(M.read_window(engine, [], [], since=None, until=NOW), frame)
     engine.dispose()
