@@ -158,22 +158,14 @@ def registered(
 
 
 def by_version(frame: pd.DataFrame, newest: str | None) -> list[tuple[str, pd.DataFrame]]:
-    """The window's events per model version, `newest` (the version of the newest event)
-    first, then the others by version."""
-    if frame.empty:
-        return []
-    # By category code (the read gives categories), never a Python str per event; missing is
-    # "nan", as str() names it. One version: the frame itself, not a copy.
-    versions = frame["model_version"].astype("category")
-    codes = versions.cat.codes.to_numpy()
-    labels = [str(label) for label in versions.cat.categories] + ["nan"]  # code -1: the last
-    used = np.flatnonzero(np.bincount(codes.astype(np.int64) + 1, minlength=len(labels)))
-    present: dict[str, list[int]] = {}
-    for code in used - 1:
-        present.setdefault(labels[code], []).append(int(code))
-    first = [newest] if newest in present else []
-    order = first + sorted(set(present) - set(first))
-    if len(order) == 1:
+    """Events per model version, the newest event's first (grouped by code: no str per event)."""
+    versions = frame["model_version"].astype("category")  # the read's categories: no copy
+    codes, labels = versions.cat.codes.to_numpy(), [*map(str, versions.cat.categories), "nan"]
+    present: dict[str, list[int]] = {}  # code -1 (missing) is "nan", as str() names it
+    for code in np.unique(codes).tolist():
+        present.setdefault(labels[code], []).append(code)
+    order = sorted(present, key=lambda version: (version != newest, version))
+    if len(order) == 1:  # the frame itself, not a copy
         return [(order[0], frame)]
     return [(v, frame[np.isin(codes, present[v])].reset_index(drop=True)) for v in order]
 
