@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from kaizen.cli import main
+from kaizen.events import windows
 from kaizen.events.engine import create_engine
 from tests.integration.test_monitor import (  # noqa: F401  # pylint: disable=unused-import
     Built,
@@ -91,3 +92,49 @@ def test_profiles_are_stored_reused_and_rebuilt(built, database, tmp_path, capsy
     assert result["report"]["window"]["events"] == len(built.current) + 10
     assert "profiled 1 day(s)" in capsys.readouterr().err
     engine.dispose()
+
+
+PER_EVENT = ("window", "model_versions", "estimated", "estimated_accepted", "realised")
+PER_EVENT_SIGNALS = ("score_psi", "decision_rate", "volume", "estimated_auc", "realised_auc")
+
+
+def test_per_event_figures_as_before(built, database, tmp_path, monkeypatch):
+    """Sketch mode's per-event part (scores, decisions, outcomes) read as typed columns: the
+    same report as through the JSON lines it replaced (inputs read, then dropped), and the
+    figures exact mode reads per event: the window, estimated and realised performance, the
+    score's drift, decisions; two model versions (one not registered: not judged)."""
+    for index, age in enumerate(AGES):
+        rows = built.current.iloc[index :: len(AGES)]
+        built.replay(database, rows, age_days=age, outcomes=index % 2 == 0)
+    built.replay(database, built.current.head(40), age_days=0.5, version="retired")
+    engine = create_engine(database)
+
+    def run(mode: str, name: str) -> dict:
+        params = built.params(mode=mode, outcome_window_days=0)
+        report = monitor(built, database, tmp_path / name, "--window", "7d", params=params)
+        with engine.begin() as conn:  # the next run sees no history: the same persistence
+            conn.exec_driver_sql("DELETE FROM monitor_signals")
+            conn.exec_driver_sql("DELETE FROM monitor_runs")
+        return {k: v for k, v in report["report"].items() if k != "generated_at"}
+
+    sketched, exact = run("sketch", "sketch"), run("exact", "exact")
+    read = windows.read_window
+
+    def through_lines(engine_, numeric, categorical, **window):
+        if numeric or categorical:
+            return read(engine_, numeric, categorical, **window)
+        frame = read(engine_, ["Income"], ["Home"], **window)  # the JSON lines, then dropped
+        return frame.drop(columns=["Income", "Home"])
+
+    monkeypatch.setattr(windows, "read_window", through_lines)
+    assert run("sketch", "before") == sketched
+    engine.dispose()
+    assert sketched["realised"] is not None and sketched["realised"]["rows"] > 0
+    assert [v["events"] for v in sketched["model_versions"]] == [len(built.current), 40]
+    for key in PER_EVENT:
+        assert sketched[key] == exact[key], key
+    for key in ("score_psi", "score_verdict", "rows_current", "target_rate_current"):
+        assert sketched["drift"][key] == exact["drift"][key], key
+    signals = [{s["name"]: s for s in report["signals"]} for report in (sketched, exact)]
+    for name in PER_EVENT_SIGNALS:
+        assert signals[0][name] == signals[1][name], name

@@ -11,6 +11,7 @@ import pytest
 from kaizen import KaizenError
 from kaizen.bundle import artifact
 from kaizen.cli import main
+from kaizen.io.tables import NA_VALUES
 from tests.extras import require
 from tests.unit.conftest import (  # noqa: F401  # pylint: disable=unused-import  # fixtures
     fixture_bundled,
@@ -92,3 +93,36 @@ def test_errors_are_one_line(spark, bundled, tmp_path, capfd):
     expected += " number"
     assert len(errors) == 1 and errors[0].endswith(f"error: {expected}"), errors
     assert not (tmp_path / "out").exists()
+
+
+def test_csv_missing_markers_as_the_pandas_engine(bundled, tmp_path):
+    """A CSV holding pandas' missing markers (NA, N/A, null, nan, "", with leading spaces too)
+    in a numeric and a categorical column: `--engine spark` reads them as missing, as
+    `kaizen predict` does, and gives its scores and decisions exactly."""
+    frame = applications().head(300)
+    markers = [*NA_VALUES, " NA", "  null"]
+    text = frame.astype(object).astype(str)
+    text.loc[::2, "Income"] = [markers[i % len(markers)] for i in range(len(text.loc[::2]))]
+    text.loc[1::3, "Home"] = [markers[-i % len(markers)] for i in range(len(text.loc[1::3]))]
+    spaced = {"Amount": text.index % 7 == 0, "Home": text.index % 3 == 2}
+    for name, rows in spaced.items():  # a leading space, dropped by both engines
+        text.loc[rows, name] = " " + text.loc[rows, name]
+    text.insert(0, "id", range(len(text)))
+    text.to_csv(tmp_path / "markers.csv", index=False)
+    blank = text.where(~text.isin(markers), "")
+    blank = blank.assign(**{name: blank[name].str.lstrip() for name in spaced})
+    blank.to_csv(tmp_path / "blank.csv", index=False)
+    argv = ["predict", "--bundle", str(bundled), "--input"]
+    for name in ("markers", "blank"):
+        out = tmp_path / f"{name}-pandas.csv"
+        assert main(argv + [str(tmp_path / f"{name}.csv"), "--output", str(out)]) == 0
+    expected = pd.read_csv(tmp_path / "markers-pandas.csv", keep_default_na=False)
+    blank_scores = pd.read_csv(tmp_path / "blank-pandas.csv", keep_default_na=False)
+    assert expected["score"].tolist() == blank_scores["score"].tolist()  # markers are missing
+    spark_argv = argv + [str(tmp_path / "markers.csv"), "--engine", "spark"]
+    assert main(spark_argv + ["--output", str(tmp_path / "out") + "/"]) == 0
+    result = pd.read_parquet(tmp_path / "out").astype({"id": int}).sort_values("id")
+    assert result["id"].tolist() == expected["id"].tolist()
+    assert result["score"].tolist() == expected["score"].tolist()
+    assert result["decision"].tolist() == expected["decision"].tolist()
+    assert result["unseen"].fillna("").tolist() == expected["unseen"].tolist()

@@ -158,15 +158,16 @@ def registered(
 
 
 def by_version(frame: pd.DataFrame, newest: str | None) -> list[tuple[str, pd.DataFrame]]:
-    """The window's events per model version, `newest` (the version of the newest event)
-    first, then the others by version."""
-    if frame.empty:
-        return []
-    versions = frame["model_version"].astype(str)
-    present = set(versions)
-    first = [newest] if newest in present else []
-    order = first + sorted(present - set(first))
-    return [(v, frame[(versions == v).to_numpy()].reset_index(drop=True)) for v in order]
+    """Events per model version, the newest event's first (grouped by code: no str per event)."""
+    versions = frame["model_version"].astype("category")  # the read's categories: no copy
+    codes, labels = versions.cat.codes.to_numpy(), [*map(str, versions.cat.categories), "nan"]
+    present: dict[str, list[int]] = {}  # code -1 (missing) is "nan", as str() names it
+    for code in np.unique(codes).tolist():
+        present.setdefault(labels[code], []).append(code)
+    order = sorted(present, key=lambda version: (version != newest, version))
+    if len(order) == 1:  # the frame itself, not a copy
+        return [(order[0], frame)]
+    return [(v, frame[np.isin(codes, present[v])].reset_index(drop=True)) for v in order]
 
 
 def version_history(past: list[dict], prefix: str) -> list[dict]:

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 from kaizen import KaizenError
 from kaizen.io import files
 from kaizen.io.batches import is_parquet
+from kaizen.io.tables import NA_VALUES
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)  # s3a://, abfss://, dbfs:/ ...
 
@@ -51,12 +52,26 @@ def session(master: str, threads: int) -> tuple[SparkSession, bool]:
 
 def read(spark: SparkSession, source: str, separator: str = ",") -> DataFrame:
     """Parquet (a file, a partitioned folder, a glob) or a CSV with a header split by
-    `separator`, every cell as text (an empty cell is missing), as `kaizen predict` types it."""
+    `separator`, every cell as text, as `kaizen predict` types it: leading spaces dropped and
+    pandas' missing markers (NA_VALUES: "", NA, N/A, null, nan...) missing, as in the pandas
+    and DuckDB engines' reads (Spark's own CSV reader takes one null marker only)."""
     if not REMOTE.match(source) and not is_parquet(source) and not Path(source).is_file():
         raise KaizenError(f"{source}: file not found")
     if is_parquet(source) or Path(source).suffix.lower() in (".parquet", ".pq"):
         return spark.read.parquet(source)
-    return spark.read.csv(source, header=True, inferSchema=False, sep=separator)
+    df = spark.read.csv(source, header=True, inferSchema=False, sep=separator)
+    return df.select([_missing_markers(name) for name in df.columns])
+
+
+def _missing_markers(name: str) -> Column:
+    """A text column as `kaizen.io.tables.read_raw` reads it: leading spaces stripped
+    (skipinitialspace), then a pandas missing marker as null."""
+    # pylint: disable-next=import-outside-toplevel  # the optional extra, loaded by `read`
+    from pyspark.sql import functions as F
+
+    quoted = "`" + name.replace("`", "``") + "`"  # a dot in a name is not a struct's field
+    text = F.ltrim(F.col(quoted))
+    return F.when(text.isin(NA_VALUES), F.lit(None)).otherwise(text).alias(name)
 
 
 def write(df: DataFrame, output: str) -> None:

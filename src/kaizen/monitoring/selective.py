@@ -60,7 +60,7 @@ def decided_threshold(frame: pd.DataFrame, threshold: float) -> float:
     score (refuse when score >= threshold)."""
     if frame.empty or "decision" not in frame:
         return threshold
-    refused = frame["decision"].astype(str).to_numpy() == "refuse"
+    refused = (frame["decision"] == "refuse").to_numpy(dtype=bool)
     score = frame["score"].to_numpy(dtype="float64")
     consistent = np.all(score[refused] >= threshold) and np.all(score[~refused] < threshold)
     if consistent or not refused.any():
@@ -73,7 +73,7 @@ def population(frame: pd.DataFrame, judged: pd.Series) -> str:
     EVERYONE (outcomes of refused applicants: a demo or a randomised accept sample)."""
     if "decision" not in frame:
         return EVERYONE
-    decisions = frame.loc[judged, "decision"].astype(str)
+    decisions = frame.loc[judged, "decision"]
     return EVERYONE if (decisions == "refuse").any() else ACCEPTED
 
 

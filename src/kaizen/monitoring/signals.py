@@ -107,21 +107,21 @@ def _estimates(
     recal = reference.recalibration
     caveat = P.estimate_support(recal, scores, min_defaults)
     checked = evidence if recal is None else None
-    accept = (
-        frame["decision"].astype(str).to_numpy() == "accept"
+    accept = (  # compared by category code: no Python str per event
+        (frame["decision"] == "accept").to_numpy(dtype=bool)
         if "decision" in frame
         else np.zeros(len(frame), dtype=bool)
     )
     return tuple(  # type: ignore[return-value]
         P.estimate(
-            reference.probabilities(scores[mask]),
+            reference.probabilities(some),
             reference.threshold,
             costs,
             checked,
-            raw=scores[mask],
+            raw=some,
             caveat=caveat,
         )
-        for mask in (np.ones(scores.size, dtype=bool), accept)
+        for some in (scores, scores[accept])  # every event (not copied), the accepted ones
     )
 
 

@@ -96,6 +96,19 @@ def test_by_version_puts_the_newest_events_version_first():
     assert monitor.by_version(frame.iloc[0:0], "a") == []
 
 
+def test_by_version_on_categories():
+    """The read's categories (an unused one, a missing version named "nan", as str() names
+    it) group as text does; one version: the frame itself, not a copy."""
+    versions = pd.Categorical(["b", None, "a", "b"], categories=["a", "b", "z"])
+    frame = pd.DataFrame({"model_version": versions, "score": [0.1, 0.2, 0.3, 0.4]})
+    groups = monitor.by_version(frame, "b")
+    assert [version for version, _ in groups] == ["b", "a", "nan"]
+    assert [rows["score"].tolist() for _, rows in groups] == [[0.1, 0.4], [0.3], [0.2]]
+    assert groups[0][1].index.tolist() == [0, 1]
+    alone = frame.iloc[[0, 3]].reset_index(drop=True)
+    assert monitor.by_version(alone, None)[0][1] is alone
+
+
 def test_version_history_keeps_only_that_versions_signals():
     """A section sees its own past signals, without the prefix."""
     past = [

@@ -253,3 +253,39 @@ def test_read_window_without_inputs(db):
     assert "inputs" not in str(
         M.window_query("sqlite", since=None, until=NOW, last=None, outcome_days=1, inputs=False)
     )
+
+
+def test_columns_read_as_the_lines(tmp_path, monkeypatch):
+    """Without inputs the typed columns are read (no JSON line): the frame the lines give, inputs
+    left out, on every window (two model versions, outcomes on a third), one chunk or many."""
+    db = str(tmp_path / "varied.db")
+    fill(db, varied_events(300))
+    engine = create_engine(db)
+    lines = []
+    decode = M._decode  # pylint: disable=protected-access
+    monkeypatch.setattr(M, "_decode", lambda *args: lines.append(1) or decode(*args))
+    for rows in (M.CHUNK_ROWS, 64):
+        monkeypatch.setattr(M, "CHUNK_ROWS", rows)
+        for window in WINDOWS:
+            for outcome_days in (365, 0):
+                bounds = {**window, "outcome_days": outcome_days}
+                full = M.read_window(engine, NUMERIC, CATEGORICAL, **bounds)
+                lines.clear()
+                bare = M.read_window(engine, [], [], **bounds)
+                assert not lines
+                pd.testing.assert_frame_equal(bare, full.drop(columns=NUMERIC + CATEGORICAL))
+                assert bare.attrs.get("unreadable", {"events": 0})["events"] == 0
+    frame = M.read_window(engine, [], [], since=None, until=NOW)
+    assert frame.dtypes.astype(str).to_dict() == {
+        "score": "float64",
+        "outcome": "float64",
+        "matured": "bool",
+        "decision": "category",
+        "model_version": "category",
+    }
+    assert list(frame["model_version"].cat.categories) == ["v1", "v2"]
+    assert frame["outcome"].notna().sum() == 100
+    for wrong in (0, 7, 1000):  # events stored or removed since the count: grown, cut
+        monkeypatch.setattr(M, "_count", lambda *args, n=wrong: n)
+        pd.testing.assert_frame_equal(M.read_window(engine, [], [], since=None, until=NOW), frame)
+    engine.dispose()
