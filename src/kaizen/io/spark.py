@@ -36,7 +36,7 @@ def session(master: str, threads: int) -> tuple[SparkSession, bool]:
     builder = builder.appName("kaizen predict")
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         builder = builder.config(f"spark.executorEnv.{name}", str(threads))
-    if "OPENBLAS_CORETYPE" in os.environ:  # the kernels the kaizen CLI chose (cli.same_blas_kernels)
+    if "OPENBLAS_CORETYPE" in os.environ:  # chosen by the CLI (cli.same_blas_kernels)
         builder = builder.config(
             "spark.executorEnv.OPENBLAS_CORETYPE", os.environ["OPENBLAS_CORETYPE"]
         )
