@@ -8,7 +8,6 @@ import contextlib
 import json
 import logging
 import os
-import platform
 import sys
 import threading
 from importlib import import_module
@@ -141,29 +140,6 @@ def main(argv: list[str] | None = None) -> int:
     return int(result.get("exit_code", 0)) if isinstance(result, dict) else 0
 
 
-# OpenBLAS (numpy's and SciPy's) picks its kernels by CPU, and AVX-512 kernels round otherwise
-# than AVX2 ones: a model refitted on another x86-64 machine got other floats, and a fresh clone's
-# `make repro` rewrote dvc.lock (issue 24). Every x86-64 CPU with AVX2 and FMA (Intel since 2013,
-# AMD since 2015) gets the same kernels. Other CPUs (arm64, older x86-64) keep OpenBLAS's choice.
-BLAS_CORETYPE = "Haswell"
-
-
-def same_blas_kernels(cpuinfo: str = "/proc/cpuinfo") -> None:
-    """Set OPENBLAS_CORETYPE (unless the user did) on an x86-64 CPU with AVX2 and FMA, before
-    numpy loads: the process computes the same floats on every such machine."""
-    if "OPENBLAS_CORETYPE" in os.environ or platform.machine() not in ("x86_64", "AMD64"):
-        return
-    try:
-        with open(cpuinfo, encoding="ascii", errors="replace") as lines:
-            flags = next(
-                (line.split(":", 1)[-1].split() for line in lines if line.startswith("flags")), []
-            )
-    except OSError:  # not Linux: OpenBLAS chooses
-        return
-    if "avx2" in flags and "fma" in flags:
-        os.environ["OPENBLAS_CORETYPE"] = BLAS_CORETYPE
-
-
 def run() -> None:
     """The `kaizen` console script and `python -m kaizen`: `main`, then an exit that skips the
     interpreter's teardown. That teardown frees every module and object one at a time, 0.3 s
@@ -171,7 +147,7 @@ def run() -> None:
     the process still needs: exit handlers run and the output streams are flushed first. While
     another thread is still running, the interpreter exits as usual (it waits for it). The
     BLAS kernels are chosen first, before any command loads numpy."""
-    same_blas_kernels()
+    runtime.same_blas_kernels()
     code = main()
     if threading.active_count() > 1:
         sys.exit(code)

@@ -1,5 +1,6 @@
-"""Runtime settings: every `KAIZEN_*` environment variable, and MLflow's own
-`MLFLOW_TRACKING_URI`, is read here and nowhere else (a test on the source keeps it so).
+"""Runtime settings: every `KAIZEN_*` environment variable, MLflow's own
+`MLFLOW_TRACKING_URI` and OpenBLAS's `OPENBLAS_CORETYPE`, is read here and nowhere else (a test
+on the source keeps it so).
 
 Each command loads only the section it needs, so that a bad `KAIZEN_MAX_BATCH` stops
 `kaizen serve` but not `kaizen ingest`. A flag given on the command line wins over the
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import platform
 import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -260,3 +262,32 @@ class Predict(Section):
     threads: int = Field(1, ge=1, description="OpenMP/BLAS threads of each scoring worker")
     workers: int = Field(2, ge=1, description="batches scored at once (DuckDB, Parquet)")
     master: str = Field("local[*]", description="Spark master (local mode by default)")
+
+
+# OpenBLAS (numpy's and SciPy's) picks its kernels by CPU, and AVX-512 kernels round otherwise
+# than AVX2 ones: a model refitted on another x86-64 machine got other floats, and a fresh clone's
+# `make repro` rewrote dvc.lock (issue 24). Every x86-64 CPU with AVX2 and FMA (Intel since 2013,
+# AMD since 2015) gets the same kernels. Other CPUs (arm64, older x86-64) keep OpenBLAS's choice.
+BLAS_CORETYPE = "Haswell"
+
+
+def same_blas_kernels(cpuinfo: str = "/proc/cpuinfo") -> None:
+    """Set OPENBLAS_CORETYPE (unless the user did) on an x86-64 CPU with AVX2 and FMA, before
+    numpy loads: the process computes the same floats on every such machine."""
+    if "OPENBLAS_CORETYPE" in os.environ or platform.machine() not in ("x86_64", "AMD64"):
+        return
+    try:
+        with open(cpuinfo, encoding="ascii", errors="replace") as lines:
+            flags = next(
+                (line.split(":", 1)[-1].split() for line in lines if line.startswith("flags")), []
+            )
+    except OSError:  # not Linux: OpenBLAS chooses
+        return
+    if "avx2" in flags and "fma" in flags:
+        os.environ["OPENBLAS_CORETYPE"] = BLAS_CORETYPE
+
+
+def blas_coretype() -> str | None:
+    """The OpenBLAS kernels this process runs with (`same_blas_kernels`' or the user's), for
+    processes it starts elsewhere (Spark's Python workers)."""
+    return os.environ.get("OPENBLAS_CORETYPE")

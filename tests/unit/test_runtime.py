@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -326,3 +329,54 @@ def test_only_runtime_reads_the_environment():
     runner = (SRC / "commands" / "runner.py").read_text(encoding="utf-8")
     assert "dict(os.environ" in runner  # the allowed copy is still seen (the rule is not vacuous)
     assert environment_reads((SRC / "runtime.py").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("x86_64", "fpu sse2 avx fma avx2 avx512f", None, runtime.BLAS_CORETYPE),
+        ("x86_64", "fpu sse2 avx", None, None),  # no AVX2: OpenBLAS chooses
+        ("x86_64", "fpu sse2 avx fma avx2", "Zen", "Zen"),  # the user's choice wins
+        ("aarch64", "fp asimd", None, None),
+    ],
+)
+def test_same_blas_kernels_on_every_avx2_machine(tmp_path, monkeypatch, case):
+    """x86-64 with AVX2 and FMA gets one OpenBLAS kernel set (dvc.lock must not depend on the
+    CPU); other CPUs and a user's OPENBLAS_CORETYPE are left alone."""
+    machine, flags, preset, expected = case
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n\nprocessor\t: 1\n", "ascii")
+    monkeypatch.setattr(runtime.platform, "machine", lambda: machine)
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    if preset:
+        monkeypatch.setenv("OPENBLAS_CORETYPE", preset)
+    runtime.same_blas_kernels(str(cpuinfo))
+    assert os.environ.get("OPENBLAS_CORETYPE") == expected
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    runtime.same_blas_kernels(str(tmp_path / "absent"))  # not Linux: nothing set
+    assert "OPENBLAS_CORETYPE" not in os.environ
+
+
+KERNELS = """
+import sys
+from kaizen import cli, runtime
+assert "numpy" not in sys.modules, "the CLI loaded numpy before choosing the BLAS kernels"
+runtime.same_blas_kernels()
+import scipy.linalg, threadpoolctl
+print(sorted({i["architecture"] for i in threadpoolctl.threadpool_info() if "architecture" in i}))
+"""
+
+
+def test_kaizen_processes_load_the_same_blas_kernels():
+    """In a process started like `kaizen`, numpy's and SciPy's OpenBLAS both run the pinned
+    kernels: the floats a stage computes do not depend on which x86-64 CPU runs it."""
+    cpuinfo = Path("/proc/cpuinfo")
+    text = cpuinfo.read_text("ascii", errors="replace") if cpuinfo.exists() else ""
+    flags = next((line.split() for line in text.splitlines() if line.startswith("flags")), [])
+    if "avx2" not in flags or "fma" not in flags:
+        pytest.skip("this CPU lacks AVX2/FMA: OpenBLAS keeps its own choice")
+    environment = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    done = subprocess.run(
+        [sys.executable, "-c", KERNELS], capture_output=True, text=True, check=True, env=environment
+    )
+    assert done.stdout.strip() == f"['{runtime.BLAS_CORETYPE}']"

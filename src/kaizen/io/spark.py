@@ -4,12 +4,11 @@ the scored DataFrame written as a folder of Parquet parts (atomically for a loca
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kaizen import KaizenError
+from kaizen import KaizenError, runtime
 from kaizen.io import files
 from kaizen.io.batches import is_parquet
 from kaizen.io.tables import NA_VALUES
@@ -36,10 +35,8 @@ def session(master: str, threads: int) -> tuple[SparkSession, bool]:
     builder = builder.appName("kaizen predict")
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         builder = builder.config(f"spark.executorEnv.{name}", str(threads))
-    if "OPENBLAS_CORETYPE" in os.environ:  # chosen by the CLI (cli.same_blas_kernels)
-        builder = builder.config(
-            "spark.executorEnv.OPENBLAS_CORETYPE", os.environ["OPENBLAS_CORETYPE"]
-        )
+    if coretype := runtime.blas_coretype():  # runtime.same_blas_kernels: the same floats
+        builder = builder.config("spark.executorEnv.OPENBLAS_CORETYPE", coretype)
     builder = builder.config("spark.ui.enabled", "false")
     builder = builder.config("spark.ui.showConsoleProgress", "false")
     builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
