@@ -147,7 +147,7 @@ def run() -> None:
     the process still needs: exit handlers run and the output streams are flushed first. While
     another thread is still running, the interpreter exits as usual (it waits for it). The
     BLAS kernels are chosen first, before any command loads numpy."""
-    runtime.same_blas_kernels()
+    runtime.blas_defaults()
     code = main()
     if threading.active_count() > 1:
         sys.exit(code)

@@ -1,5 +1,5 @@
 """Runtime settings: every `KAIZEN_*` environment variable, MLflow's own
-`MLFLOW_TRACKING_URI` and OpenBLAS's `OPENBLAS_CORETYPE`, is read here and nowhere else (a test
+`MLFLOW_TRACKING_URI` and OpenBLAS's `OPENBLAS_*`, is read here and nowhere else (a test
 on the source keeps it so).
 
 Each command loads only the section it needs, so that a bad `KAIZEN_MAX_BATCH` stops
@@ -268,12 +268,19 @@ class Predict(Section):
 # than AVX2 ones: a model refitted on another x86-64 machine got other floats, and a fresh clone's
 # `make repro` rewrote dvc.lock (issue 24). Every x86-64 CPU with AVX2 and FMA (Intel since 2013,
 # AMD since 2015) gets the same kernels. Other CPUs (arm64, older x86-64) keep OpenBLAS's choice.
+# One OpenBLAS thread: Kaizen's matrices are small (a logistic regression on thousands of rows,
+# 100,000-row scoring chunks already spread over workers), and OpenBLAS's extra threads mostly
+# spin: the fairness stage took 5.0-7.2 s wall and 7.6-9.6 CPU s with them, 4.5-5.8 s and 4.5-5.8
+# CPU s without; two of them per sweep worker made `-j 2` slower than `-j 1` (bench/README.md).
 BLAS_CORETYPE = "Haswell"
+BLAS_THREADS = "1"
 
 
-def same_blas_kernels(cpuinfo: str = "/proc/cpuinfo") -> None:
-    """Set OPENBLAS_CORETYPE (unless the user did) on an x86-64 CPU with AVX2 and FMA, before
-    numpy loads: the process computes the same floats on every such machine."""
+def blas_defaults(cpuinfo: str = "/proc/cpuinfo") -> None:
+    """Before numpy loads, unless the user set them: OPENBLAS_NUM_THREADS=1, and
+    OPENBLAS_CORETYPE on an x86-64 CPU with AVX2 and FMA, so that the process computes the same
+    floats on every such machine."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", BLAS_THREADS)
     if "OPENBLAS_CORETYPE" in os.environ or platform.machine() not in ("x86_64", "AMD64"):
         return
     try:
@@ -288,6 +295,6 @@ def same_blas_kernels(cpuinfo: str = "/proc/cpuinfo") -> None:
 
 
 def blas_coretype() -> str | None:
-    """The OpenBLAS kernels this process runs with (`same_blas_kernels`' or the user's), for
+    """The OpenBLAS kernels this process runs with (`blas_defaults`' or the user's), for
     processes it starts elsewhere (Spark's Python workers)."""
     return os.environ.get("OPENBLAS_CORETYPE")

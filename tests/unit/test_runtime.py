@@ -340,7 +340,7 @@ def test_only_runtime_reads_the_environment():
         ("aarch64", "fp asimd", None, None),
     ],
 )
-def test_same_blas_kernels_on_every_avx2_machine(tmp_path, monkeypatch, case):
+def test_blas_defaults_same_kernels_on_every_avx2_machine(tmp_path, monkeypatch, case):
     """x86-64 with AVX2 and FMA gets one OpenBLAS kernel set (dvc.lock must not depend on the
     CPU); other CPUs and a user's OPENBLAS_CORETYPE are left alone."""
     machine, flags, preset, expected = case
@@ -348,35 +348,42 @@ def test_same_blas_kernels_on_every_avx2_machine(tmp_path, monkeypatch, case):
     cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n\nprocessor\t: 1\n", "ascii")
     monkeypatch.setattr(runtime.platform, "machine", lambda: machine)
     monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     if preset:
         monkeypatch.setenv("OPENBLAS_CORETYPE", preset)
-    runtime.same_blas_kernels(str(cpuinfo))
+    runtime.blas_defaults(str(cpuinfo))
     assert os.environ.get("OPENBLAS_CORETYPE") == expected
+    assert os.environ["OPENBLAS_NUM_THREADS"] == runtime.BLAS_THREADS
     monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
-    runtime.same_blas_kernels(str(tmp_path / "absent"))  # not Linux: nothing set
+    runtime.blas_defaults(str(tmp_path / "absent"))  # not Linux: nothing set
     assert "OPENBLAS_CORETYPE" not in os.environ
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    runtime.blas_defaults(str(cpuinfo))
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"  # the user's threads win too
 
 
 KERNELS = """
 import sys
 from kaizen import cli, runtime
 assert "numpy" not in sys.modules, "the CLI loaded numpy before choosing the BLAS kernels"
-runtime.same_blas_kernels()
+runtime.blas_defaults()
 import scipy.linalg, threadpoolctl
-print(sorted({i["architecture"] for i in threadpoolctl.threadpool_info() if "architecture" in i}))
+blas = [i for i in threadpoolctl.threadpool_info() if i["internal_api"] == "openblas"]
+print(sorted({i["architecture"] for i in blas}), sorted({i["num_threads"] for i in blas}))
 """
 
 
 def test_kaizen_processes_load_the_same_blas_kernels():
     """In a process started like `kaizen`, numpy's and SciPy's OpenBLAS both run the pinned
-    kernels: the floats a stage computes do not depend on which x86-64 CPU runs it."""
+    kernels (the floats a stage computes do not depend on which x86-64 CPU runs it), one
+    thread each."""
     cpuinfo = Path("/proc/cpuinfo")
     text = cpuinfo.read_text("ascii", errors="replace") if cpuinfo.exists() else ""
     flags = next((line.split() for line in text.splitlines() if line.startswith("flags")), [])
     if "avx2" not in flags or "fma" not in flags:
         pytest.skip("this CPU lacks AVX2/FMA: OpenBLAS keeps its own choice")
-    environment = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS_")}
     done = subprocess.run(
         [sys.executable, "-c", KERNELS], capture_output=True, text=True, check=True, env=environment
     )
-    assert done.stdout.strip() == f"['{runtime.BLAS_CORETYPE}']"
+    assert done.stdout.strip() == f"['{runtime.BLAS_CORETYPE}'] [1]"

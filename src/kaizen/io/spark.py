@@ -35,7 +35,7 @@ def session(master: str, threads: int) -> tuple[SparkSession, bool]:
     builder = builder.appName("kaizen predict")
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         builder = builder.config(f"spark.executorEnv.{name}", str(threads))
-    if coretype := runtime.blas_coretype():  # runtime.same_blas_kernels: the same floats
+    if coretype := runtime.blas_coretype():  # runtime.blas_defaults: the same floats
         builder = builder.config("spark.executorEnv.OPENBLAS_CORETYPE", coretype)
     builder = builder.config("spark.ui.enabled", "false")
     builder = builder.config("spark.ui.showConsoleProgress", "false")
