@@ -6,6 +6,7 @@ profiles are stored once per complete day, reused, and rebuilt when their day ch
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pandas as pd
@@ -108,10 +109,14 @@ def test_per_event_figures_as_before(built, database, tmp_path, monkeypatch):
         built.replay(database, rows, age_days=age, outcomes=index % 2 == 0)
     built.replay(database, built.current.head(40), age_days=0.5, version="retired")
     engine = create_engine(database)
+    # One window for every run: "7d before now" moved by a second between runs (CI: a
+    # different `since`, and a different `at` in the trend chart).
+    until = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
     def run(mode: str, name: str) -> dict:
         params = built.params(mode=mode, outcome_window_days=0)
-        report = monitor(built, database, tmp_path / name, "--window", "7d", params=params)
+        window = ("--window", "7d", "--until", until)
+        report = monitor(built, database, tmp_path / name, *window, params=params)
         with engine.begin() as conn:  # the next run sees no history: the same persistence
             conn.exec_driver_sql("DELETE FROM monitor_signals")
             conn.exec_driver_sql("DELETE FROM monitor_runs")

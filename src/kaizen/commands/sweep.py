@@ -48,9 +48,10 @@ def queue(calls: list[list[str]]) -> list[str]:
 
 
 def statuses() -> tuple[dict[str, str], int]:
-    """Task statuses by experiment name, and the number of active workers (in this process: a
-    poll must not take the CPU the queue's workers need)."""
-    return dvc.queue_status()
+    """Task statuses by experiment name, and the number of active workers, from a `dvc queue
+    status` process (what a Ctrl-C or a clean-up reads once: the CLI's own view)."""
+    text = runner.dvc("queue", "status").stdout
+    return experiments.parse_queue_status(text), experiments.active_workers(text)
 
 
 def wait(
@@ -66,7 +67,7 @@ def wait(
     restarted = False
     last = None
     while True:
-        states, workers = statuses()
+        states, workers = dvc.queue_status()  # in this process: a poll takes no worker's CPU
         counts = experiments.progress(states, names)
         line = (
             f"{counts['done']} done, {counts['failed']} failed, "

@@ -60,7 +60,7 @@ def test_wait_ends_when_every_task_finished(monkeypatch):
         ]
     )
     monkeypatch.setattr(runner, "execute", lambda *args, **kwargs: None)
-    monkeypatch.setattr(command, "statuses", lambda: next(polls))
+    monkeypatch.setattr(dvc_api, "queue_status", lambda: next(polls))
     lines: list[str] = []
     final = command.wait(["a", "b"], 2, poll=0, echo=lines.append)
     assert final == {"a": "success", "b": "failed"}
@@ -72,7 +72,7 @@ def test_wait_fails_when_no_worker_runs(monkeypatch):
     """Pending tasks with no worker, even after a restart: an error, not a hang."""
     started = []
     monkeypatch.setattr(runner, "execute", lambda *args, **kwargs: started.append(args))
-    monkeypatch.setattr(command, "statuses", lambda: ({"a": "queued"}, 0))
+    monkeypatch.setattr(dvc_api, "queue_status", lambda: ({"a": "queued"}, 0))
     with pytest.raises(KaizenError, match="no worker"):
         command.wait(["a"], 1, poll=0, stall=2, echo=lambda line: None)
     assert len(started) == 2  # the first start, then one restart
