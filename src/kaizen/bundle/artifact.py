@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,7 +30,8 @@ from kaizen.bundle.recalibration import Recalibration
 from kaizen.bundle.recalibration import fit as fit_recalibration
 from kaizen.config import MonitorParams
 from kaizen.io import files
-from kaizen.pipeline.metrics import delong_se
+from kaizen.pipeline.data import Schema
+from kaizen.pipeline.ratios import Ratio, ratios_of
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -91,15 +93,35 @@ class BundleInfo(Frozen):
     files: dict[str, str]  # every other file of the bundle -> its SHA-256
     # scores -> probabilities, fitted on the test split (None: a bundle built before it existed)
     recalibration: Recalibration | None = None
+    # the model's engineered ratios (name, numerator, denominator), so that the monitor needs
+    # no unpickling (None: a bundle built before they were recorded: read from the model)
+    ratios: list[tuple[str, str, str]] | None = None
 
 
 @dataclass(frozen=True)
 class Bundle:
-    """A verified, loaded bundle."""
+    """A verified bundle; its model unpickled by `load`, or on first use with `model=False`."""
 
     path: Path
     info: BundleInfo
-    model: scoring.Model
+
+    @cached_property
+    def model(self) -> scoring.Model:
+        """The fitted pipeline with its schema, categories and explainer."""
+        return scoring.unpickle(self.path / MODEL, self.info.model)
+
+    @property
+    def schema(self) -> Schema:
+        """The model's input schema (from bundle.json: no unpickling)."""
+        return Schema.from_dict(self.info.model["schema"])
+
+    @property
+    def ratios(self) -> tuple[Ratio, ...]:
+        """The model's engineered ratios: bundle.json's, or the pipeline's for a bundle built
+        before they were recorded."""
+        if self.info.ratios is None:
+            return ratios_of(self.model.pipeline)
+        return tuple((name, top, bottom) for name, top, bottom in self.info.ratios)
 
     @property
     def version(self) -> str:
@@ -114,6 +136,11 @@ class Bundle:
     def threshold(self) -> float:
         """The decision threshold the bundle was evaluated with."""
         return self.info.threshold.value
+
+    def decision_threshold(self, override: float | None) -> float:
+        """KAIZEN_THRESHOLD (`override`, validated with the settings), or the threshold the
+        bundle was evaluated with: the one threshold rule of serve, monitor and events."""
+        return self.threshold if override is None else override
 
     def test_scores(self) -> pd.DataFrame:
         """The test split's row, score and label (checked at load)."""
@@ -137,6 +164,9 @@ def evaluated_figures(
     threshold: float,
 ) -> Evaluated:
     """What production compares against, from evaluate's metrics and the test scores."""
+    # pylint: disable-next=import-outside-toplevel  # scikit-learn: bundling only, not loading
+    from kaizen.pipeline.metrics import delong_se
+
     scores, labels = test["score"].to_numpy(), test["label"].to_numpy()
     return Evaluated(
         test=metrics["test"],
@@ -175,6 +205,7 @@ def describe(  # pylint: disable=too-many-arguments
         "train_sha256": metadata["train_sha256"],
         "monitoring": monitoring,
         "recalibration": fit_recalibration(test["score"].to_numpy(), test["label"].to_numpy()),
+        "ratios": list(ratios_of(model.pipeline)),
     }
 
 
@@ -243,13 +274,17 @@ def verify(folder: str | Path) -> BundleInfo:
 
 def unpack(folder: str | Path, info: BundleInfo) -> Bundle:
     """The bundle whose `bundle.json` `verify` returned, with its pipeline unpickled."""
-    folder = Path(folder)
-    return Bundle(folder, info, scoring.unpickle(folder / MODEL, info.model))
+    bundle = Bundle(Path(folder), info)
+    _ = bundle.model  # unpickled now: a corrupt model fails at start, not at the first request
+    return bundle
 
 
-def load(folder: str | Path) -> Bundle:
-    """Verify every hash of the bundle in `folder`, then load it; one-line errors."""
-    return unpack(folder, verify(folder))
+def load(folder: str | Path, *, model: bool = True) -> Bundle:
+    """Verify every hash of the bundle in `folder`, then load it (the pipeline unpickled on
+    first use when not `model`: the monitor reads the rest and imports no scikit-learn);
+    one-line errors."""
+    info = verify(folder)
+    return unpack(folder, info) if model else Bundle(Path(folder), info)
 
 
 def pipeline_of(bundle: Bundle) -> Pipeline:

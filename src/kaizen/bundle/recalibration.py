@@ -15,7 +15,6 @@ from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from sklearn.isotonic import IsotonicRegression
 
 
 class Recalibration(BaseModel):
@@ -47,6 +46,9 @@ class Recalibration(BaseModel):
 
 def fit(score: np.ndarray, label: np.ndarray) -> Recalibration:
     """The isotonic map of `label` (0/1) on `score`; needs both classes."""
+    # pylint: disable-next=import-outside-toplevel  # scikit-learn: bundling only, not applying
+    from sklearn.isotonic import IsotonicRegression
+
     s = np.asarray(score, dtype="float64")
     y = np.asarray(label, dtype="float64")
     if s.size == 0 or y.min() == y.max():

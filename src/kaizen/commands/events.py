@@ -26,7 +26,6 @@ from kaizen.io import files
 from kaizen.io.params import load_params
 from kaizen.runtime import Monitor as MonitorSettings
 from kaizen.runtime import Store, bundle_folder
-from kaizen.serving.service import decision_threshold
 from kaizen.serving.pii import PREFIX
 
 JSON_FIELDS = ("reasons", "unseen", "pii_fields")  # exported as JSON text
@@ -264,7 +263,7 @@ def profile(args: argparse.Namespace) -> dict:
     bundle = artifact.load(settings.bundle)
     params = load_params(args.params) if Path(args.params).is_file() else bundle.monitoring()
     skipped = tuple(unmonitored(bundle, settings.pii_fields))
-    threshold = decision_threshold(settings, bundle)
+    threshold = bundle.decision_threshold(settings.threshold)
     reference = load_reference(bundle.info, bundle.test_scores(), skipped, threshold)
     engine = create_engine(settings.db.get_secret_value())
     try:

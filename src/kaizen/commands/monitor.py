@@ -33,7 +33,7 @@ from kaizen.events.engine import create_engine
 from kaizen.events.schema import utc
 from kaizen.io import files, net
 from kaizen.io.params import load_params
-from kaizen.pipeline.model import engineered
+from kaizen.pipeline.ratios import with_ratios
 from kaizen.format import flagged
 from kaizen.monitoring import alerts, html, render
 from kaizen.monitoring import signals as S
@@ -42,8 +42,6 @@ from kaizen.monitoring.levels import Signal, overall
 from kaizen.monitoring.window import Reference, Window, outcome_masks, window_facts
 from kaizen.monitoring.report import ModelVersion, MonitorReport
 from kaizen.runtime import Monitor
-from kaizen.serving.pii import ratios
-from kaizen.serving.service import decision_threshold
 
 WINDOW = re.compile(r"^(\d+)([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -117,7 +115,7 @@ def unmonitored(bundle: artifact.Bundle, pii: tuple[str, ...]) -> dict[str, str]
     not at all, and the training reference is not hashed (drift on the hashes would need it
     hashed with the API's salt, which the monitor does not hold)."""
     out = {name: "personal data (KAIZEN_PII_FIELDS)" for name in pii}
-    for name, top, bottom in ratios(bundle.model.pipeline):
+    for name, top, bottom in bundle.ratios:
         sources = [column for column in (top, bottom) if column in pii]
         if sources:
             out[name] = f"computed from personal data ({', '.join(dict.fromkeys(sources))})"
@@ -244,16 +242,14 @@ def monitor(args: argparse.Namespace) -> dict:  # pylint: disable=too-many-local
     span = None if args.window is None else parse_window(args.window)
     until = parse_until(args.until, now)
     settings = Monitor.load(db=args.db, bundle=args.bundle)
-    bundle = artifact.load(settings.bundle)
+    bundle = artifact.load(settings.bundle, model=False)  # no scikit-learn: ratios and schema
     # A checkout's params.yaml (thresholds tuned since the bundle was built) wins; a deployment
     # holding only the bundle uses the settings the bundle was built with.
     params = load_params(args.params) if Path(args.params).is_file() else bundle.monitoring()
     engine = create_engine(settings.db.get_secret_value())
     migrate.require_head(engine)  # the monitor reads and appends: it never creates tables
-    raw_numeric = [name for name in bundle.model.schema.numeric if name not in settings.pii_fields]
-    categorical = [
-        name for name in bundle.model.schema.categorical if name not in settings.pii_fields
-    ]
+    raw_numeric = [name for name in bundle.schema.numeric if name not in settings.pii_fields]
+    categorical = [name for name in bundle.schema.categorical if name not in settings.pii_fields]
     since = None if span is None else until - span
     sketched = sketch_mode(params.monitor, since)
     frame = windows.read_window(
@@ -312,7 +308,7 @@ def judge(  # pylint: disable=too-many-arguments,too-many-locals,too-many-positi
     of the newest event at the top level. Never a version against another's bundle."""
     since, until, by_time = span
     skipped = unmonitored(bundle, settings.pii_fields)
-    absent = [name for name in settings.pii_fields if name in bundle.model.schema.numeric]
+    absent = [name for name in settings.pii_fields if name in bundle.schema.numeric]
     groups = by_version(frame, bundles.latest_version(engine, until)) or [(bundle.version, frame)]
     found = registered(engine, [version for version, _ in groups])
     if isinstance(found.get(bundle.version), str):  # the workspace bundle, verified at load
@@ -328,14 +324,14 @@ def judge(  # pylint: disable=too-many-arguments,too-many-locals,too-many-positi
                 engine,
                 bundle,
                 reference,
-                [name for name in bundle.model.schema.numeric if name not in settings.pii_fields],
+                [name for name in bundle.schema.numeric if name not in settings.pii_fields],
                 params.monitor.outcome_window_days,
                 params.monitor.sketch_k,
             )
             summary = sketched_inputs(source, since, until, now, len(events))
         elif not sketched:  # sketch mode reads no inputs per event: another version's drift is
-            events, _ = engineered(  # judged on its scores only
-                bundle.model.pipeline, events.assign(**dict.fromkeys(absent, np.nan))
+            events, _ = with_ratios(  # judged on its scores only
+                events.assign(**dict.fromkeys(absent, np.nan)), bundle.ratios
             )
         window = Window(events, since, until, by_time=by_time and not prefix, profile=summary)
         history = past if not prefix else version_history(past, prefix)
@@ -355,7 +351,7 @@ def judge(  # pylint: disable=too-many-arguments,too-many-locals,too-many-positi
             continue
         info, test = entry
         threshold = (
-            decision_threshold(settings, bundle)
+            bundle.decision_threshold(settings.threshold)
             if version == bundle.version
             else info.threshold.value
         )
@@ -365,7 +361,7 @@ def judge(  # pylint: disable=too-many-arguments,too-many-locals,too-many-positi
             ModelVersion(version, len(events), True, "judged against its registered bundle")
         )
     if not sections:  # nothing judgeable: the workspace bundle's report of no events
-        threshold = decision_threshold(settings, bundle)
+        threshold = bundle.decision_threshold(settings.threshold)
         sections.append(section(frame.iloc[0:0], bundle.info, bundle.test_scores(), threshold, ""))
     main, others = sections[0], sections[1:]
     whole = Window(frame, since, until, by_time)

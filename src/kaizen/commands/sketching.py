@@ -22,7 +22,7 @@ from kaizen.events import profiles, windows
 from kaizen.events.engine import EventEngine
 from kaizen.events.profiles import DAY
 from kaizen.monitoring.window import Reference
-from kaizen.pipeline.model import engineered
+from kaizen.pipeline.ratios import with_ratios
 from kaizen.sketches import profile as sketch
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def profile_part(source: Source, since: dt.datetime, until: dt.datetime) -> sket
         outcome_days=source.outcome_days,
     )
     frame = frame[(frame["model_version"].astype(str) == source.bundle.version).to_numpy()]
-    frame, _ = engineered(source.bundle.model.pipeline, frame.reset_index(drop=True))
+    frame, _ = with_ratios(frame.reset_index(drop=True), source.bundle.ratios)
     return sketch.build(frame, source.reference.numeric, source.reference.categorical, source.k)
 
 

@@ -14,11 +14,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,10 +24,16 @@ from kaizen import KaizenError
 from kaizen.events.engine import create_sqlite_file, first_line, sqlite_path, writing
 from kaizen.events.schema import HEAD, INFO
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
 SCRIPTS = "kaizen.events:migrations"  # Alembic's script location, as a package resource
 LEGACY = "1"  # kaizen_store.store_version of a store made before migrations (= revision 1)
 LOCK = 0x4B41495A454E  # PostgreSQL advisory lock: one upgrade at a time
+# Alembic's version table, read with SQLAlchemy: `require_head` (the API, the monitor, events
+# export|purge|check) imports no Alembic, a quarter of a second of the monitor's start-up.
+VERSION = sa.table("alembic_version", sa.column("version_num"))
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ class Upgrade:
 
 def config(conn: Connection | None = None) -> Config:
     """Alembic's configuration, without a file: the scripts, and the connection to migrate."""
+    # pylint: disable-next=import-outside-toplevel  # migrating only (see VERSION)
+    from alembic.config import Config
+
     settings = Config()
     settings.set_main_option("script_location", SCRIPTS)
     if conn is not None:
@@ -56,14 +63,27 @@ def config(conn: Connection | None = None) -> Config:
 
 def revisions() -> list[str]:
     """Every revision this Kaizen knows, oldest first."""
+    # pylint: disable-next=import-outside-toplevel  # migrating only (see VERSION)
+    from alembic.script import ScriptDirectory
+
     scripts = ScriptDirectory.from_config(config())
     return [script.revision for script in reversed(list(scripts.walk_revisions()))]
+
+
+def stamped(conn: Connection) -> str | None:
+    """The revision in Alembic's version table (None: no table, or no row)."""
+    if not sa.inspect(conn).has_table(VERSION.name):
+        return None
+    found = conn.execute(sa.select(VERSION.c.version_num)).scalars().all()
+    if len(found) > 1:
+        raise KaizenError(f"KAIZEN_DB: event store at several revisions ({', '.join(found)})")
+    return found[0] if found else None
 
 
 def current(conn: Connection) -> str | None:
     """The store's revision: Alembic's, else `kaizen_store`'s version for a store made before
     migrations; None when it has neither (no tables)."""
-    revision = MigrationContext.configure(conn).get_current_revision()
+    revision = stamped(conn)
     if revision is not None or not sa.inspect(conn).has_table(INFO.name):
         return revision
     version = conn.execute(sa.select(INFO.c.value).where(INFO.c.key == "store_version"))
@@ -73,7 +93,10 @@ def current(conn: Connection) -> str | None:
 def upgrade(engine: Engine) -> Upgrade:
     """Migrate the store to HEAD (idempotent), in one transaction; a one-line error for a store
     this Kaizen does not know (written by a newer one) or a failure (then nothing changed)."""
-    stamped = False
+    # pylint: disable-next=import-outside-toplevel  # migrating only (see VERSION)
+    from alembic import command
+
+    legacy = False
     path = sqlite_path(engine)
     if path is not None:
         create_sqlite_file(path)  # 0600; every connection opens it read-write, never creates
@@ -85,16 +108,13 @@ def upgrade(engine: Engine) -> Upgrade:
             if before is not None and before not in revisions():
                 raise KaizenError(f"KAIZEN_DB: event store at revision {before}, {_unknown()}")
             settings = config(conn)
-            if (
-                before is not None
-                and MigrationContext.configure(conn).get_current_revision() is None
-            ):
-                stamped = True
+            if before is not None and stamped(conn) is None:
+                legacy = True
                 command.upgrade(settings, LEGACY)  # its missing tables, then the stamp
             command.upgrade(settings, "head")
     except SQLAlchemyError as exc:
         raise KaizenError(f"KAIZEN_DB: event store not upgraded ({first_line(exc)})") from None
-    if stamped:  # said once committed: a failed upgrade is its one error line (nothing changed)
+    if legacy:  # said once committed: a failed upgrade is its one error line (nothing changed)
         log.info("event store made before migrations: stamped at revision %s", LEGACY)
     return Upgrade(before, HEAD)
 
@@ -113,7 +133,7 @@ def require_head(engine: Engine) -> None:
         raise KaizenError(
             "KAIZEN_DB: the event store has no tables: run `kaizen events init` first"
         )
-    if found not in revisions():
+    if found != HEAD and found not in revisions():
         raise KaizenError(f"KAIZEN_DB: event store at revision {found}, {_unknown()}")
     if found != HEAD:
         raise KaizenError(

@@ -25,7 +25,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-import joblib
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -282,6 +281,9 @@ def write_rows(frames: pd.DataFrame | Iterable[pd.DataFrame], path: str | Path) 
 
 def save_model(model: Any, path: str | Path) -> None:
     """Pickle a fitted pipeline with joblib, atomically."""
+    # pylint: disable-next=import-outside-toplevel  # models only: the monitor never loads one
+    import joblib
+
     with atomic_path(path) as tmp:
         joblib.dump(model, tmp)
 
@@ -291,6 +293,9 @@ def load_model(path: str | Path) -> Any:
     path = Path(path)
     if not path.is_file():
         raise KaizenError(f"{path}: model file not found (run `dvc repro train` first)")
+    # pylint: disable-next=import-outside-toplevel  # models only: the monitor never loads one
+    import joblib
+
     return joblib.load(path)
 
 

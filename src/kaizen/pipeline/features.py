@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from kaizen import KaizenError
 from kaizen.config import OutliersConfig
+from kaizen.pipeline.ratios import append_ratios
 from kaizen.pipeline.data import Schema
 
 
@@ -32,18 +33,7 @@ class RatioFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Return a copy of X with one column per ratio."""
         check_is_fitted(self)
-        added = {}
-        for name in X.columns[X.dtypes == object]:
-            values = X[name].to_numpy()
-            missing = pd.isna(values)
-            if missing.any():
-                cleaned = np.where(missing, np.nan, values)
-                added[name] = pd.Series(cleaned, index=X.index, dtype=object)
-        for name, numerator, denominator in self.ratios:
-            num, den = _floats(X[numerator]), _floats(X[denominator])
-            with np.errstate(divide="ignore", invalid="ignore"):
-                added[name] = np.where(den != 0, num / den, np.nan)
-        return X.assign(**added)  # numpy columns: pandas' arithmetic costs more than it does
+        return append_ratios(X, self.ratios)
 
     def get_feature_names_out(self, input_features=None):  # pylint: disable=unused-argument
         """Input names plus the ratio names."""
@@ -74,13 +64,6 @@ class QuantileClipper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, ["low_", "high_"])
         values = np.asarray(X, dtype="float64")
         return np.clip(values, self.low_, self.high_)
-
-
-def _floats(values: pd.Series) -> np.ndarray:
-    """A column as float64 (text that does not parse as NaN)."""
-    if pd.api.types.is_numeric_dtype(values):
-        return values.to_numpy(dtype="float64", na_value=np.nan)
-    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def outlier_rows(frame: pd.DataFrame, columns: list[str], lower: float, upper: float) -> pd.Series:

@@ -8,20 +8,20 @@ from typing import Any
 
 import numpy as np
 from scipy.stats import ks_2samp, rankdata
-from sklearn.metrics import (
-    average_precision_score,
-    brier_score_loss,
-    confusion_matrix,
-    f1_score,
-    log_loss,
-    precision_score,
-    recall_score,
-)
 
 from kaizen import KaizenError, progress
 from kaizen.config import EvaluateConfig
 
 PARTS = {"current": "current, out-of-time", "test": "test, in-time"}  # evaluate's parts, labelled
+
+
+def _sk():
+    """scikit-learn's metrics, imported on first use: the monitor imports this module and uses
+    none of them (scikit-learn is most of a second of its start-up)."""
+    # pylint: disable-next=import-outside-toplevel
+    from sklearn import metrics
+
+    return metrics
 
 
 def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
@@ -194,11 +194,12 @@ def at_threshold(y_true: np.ndarray, score: np.ndarray, threshold: float) -> dic
     """Precision, recall, F1 and confusion counts when refusing scores >= threshold."""
     y_true = np.asarray(y_true).astype(int)
     y_pred = (np.asarray(score) >= threshold).astype(int)
-    tn, fp, fn, tp = confusion_matrix(y_true, y_pred, labels=[0, 1]).ravel()
+    sk = _sk()
+    tn, fp, fn, tp = sk.confusion_matrix(y_true, y_pred, labels=[0, 1]).ravel()
     return {
-        "precision": float(precision_score(y_true, y_pred, zero_division=0)),
-        "recall": float(recall_score(y_true, y_pred, zero_division=0)),
-        "f1": float(f1_score(y_true, y_pred, zero_division=0)),
+        "precision": float(sk.precision_score(y_true, y_pred, zero_division=0)),
+        "recall": float(sk.recall_score(y_true, y_pred, zero_division=0)),
+        "f1": float(sk.f1_score(y_true, y_pred, zero_division=0)),
         "tp": int(tp),
         "fp": int(fp),
         "tn": int(tn),
@@ -212,6 +213,7 @@ def score_metrics(y_true: np.ndarray, score: np.ndarray, n_resamples: int, seed:
     score = np.clip(np.asarray(score, dtype="float64"), 0.0, 1.0)
     auc = roc_auc(y_true, score)
     low, high = bootstrap_auc(y_true, score, n_resamples, seed)
+    sk = _sk()
     return {
         "rows": int(len(y_true)),
         "positive_rate": float(y_true.mean()),
@@ -220,9 +222,9 @@ def score_metrics(y_true: np.ndarray, score: np.ndarray, n_resamples: int, seed:
         "roc_auc_high": high,
         "gini": 2 * auc - 1,
         "ks": ks_statistic(y_true, score),
-        "average_precision": float(average_precision_score(y_true, score)),
-        "brier": float(brier_score_loss(y_true, score)),
-        "log_loss": float(log_loss(y_true, score, labels=[0, 1])),
+        "average_precision": float(sk.average_precision_score(y_true, score)),
+        "brier": float(sk.brier_score_loss(y_true, score)),
+        "log_loss": float(sk.log_loss(y_true, score, labels=[0, 1])),
     }
 
 
@@ -361,16 +363,17 @@ def cv_metrics(y_true, score, fold, config: EvaluateConfig) -> dict:
     """
     y_true, score, fold = np.asarray(y_true).astype(int), np.asarray(score), np.asarray(fold)
     per_fold: dict[str, list[float]] = {}
+    sk = _sk()
     for k in np.unique(fold):
         held, rest = fold == k, fold != k
         y, s = y_true[held], np.clip(score[held], 0.0, 1.0)
         threshold = fold_threshold(y_true[rest], score[rest], config)
         fold_values = {
             "roc_auc": roc_auc(y, s),
-            "average_precision": float(average_precision_score(y, s)),
+            "average_precision": float(sk.average_precision_score(y, s)),
             "ks": ks_statistic(y, s),
-            "brier": float(brier_score_loss(y, s)),
-            "log_loss": float(log_loss(y, s, labels=[0, 1])),
+            "brier": float(sk.brier_score_loss(y, s)),
+            "log_loss": float(sk.log_loss(y, s, labels=[0, 1])),
             "cost": expected_cost(y, s, threshold, config.cost_fn, config.cost_fp),
             "bayes_cost": expected_cost(
                 y, s, bayes_threshold(config), config.cost_fn, config.cost_fp

@@ -26,6 +26,7 @@ from kaizen.config import TrainConfig
 from kaizen.pipeline.data import Schema
 from kaizen.pipeline.features import QuantileClipper, RatioFeatures, remove_outliers
 from kaizen.pipeline import scorecard, scoring
+from kaizen.pipeline.ratios import ratios_of, with_ratios
 
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "scipy", "pyarrow")
 CALIBRATION_FOLDS = 5  # inner folds whose out-of-fold predictions fit `train.calibration`
@@ -293,13 +294,9 @@ def predict_scores(pipeline: Pipeline, features: pd.DataFrame) -> pd.Series:
 
 
 def engineered(pipeline: Pipeline, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """`frame` with the model's engineered ratio columns appended, and their names (monitored
-    like any numeric input: a ratio can drift while both its columns look stable)."""
-    step = dict(pipeline.steps).get("features")
-    ratios = list(getattr(step, "ratios", ()))
-    if step is None or not ratios:
-        return frame, []
-    return step.transform(frame), [name for name, _, _ in ratios]
+    """`frame` with the fitted pipeline's engineered ratio columns appended, and their names
+    (`ratios.with_ratios`)."""
+    return with_ratios(frame, ratios_of(pipeline))
 
 
 def library_versions() -> dict[str, str]:

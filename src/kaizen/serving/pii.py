@@ -84,9 +84,3 @@ class Scrubber:
             for r in reasons
             if r["feature"] not in self.fields and r["feature"] not in self.derived
         ]
-
-
-def ratios(pipeline: Any) -> tuple[tuple[str, str, str], ...]:
-    """The engineered ratio features of a fitted pipeline: (name, numerator, denominator)."""
-    step = dict(getattr(pipeline, "steps", ())).get("features")
-    return tuple(getattr(step, "ratios", ()))

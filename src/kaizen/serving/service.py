@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from kaizen.bundle import artifact, scoring
 from kaizen.events import bundles, migrate
 from kaizen.events.engine import EventEngine, create_engine
-from kaizen.runtime import Monitor, Serving
+from kaizen.runtime import Serving
 from kaizen.serving.metrics import Metrics
-from kaizen.serving.pii import Scrubber, ratios
+from kaizen.serving.pii import Scrubber
 
 
 @dataclass
@@ -36,14 +36,14 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
             settings.pii_mode,
             settings.pii_salt.get_secret_value() if settings.pii_salt else None,
             model.schema.features,
-            ratios(model.pipeline),
+            bundle.ratios,
         )
         engine = create_engine(settings.db.get_secret_value())
         try:
             migrate.require_head(engine)
             # every served bundle is recorded in the event store with its test scores (idempotent)
             bundles.register(engine, bundle.info.model_dump(mode="json"), bundle.test_scores())
-            threshold = decision_threshold(settings, bundle)
+            threshold = bundle.decision_threshold(settings.threshold)
         except BaseException:
             engine.dispose()
             raise
@@ -52,9 +52,3 @@ class Service:  # pylint: disable=too-many-instance-attributes  # what every rou
     def close(self) -> None:
         """Release the store's connections."""
         self.engine.dispose()
-
-
-def decision_threshold(settings: Serving | Monitor, bundle: artifact.Bundle) -> float:
-    """KAIZEN_THRESHOLD (validated with the settings), or the threshold the bundle was
-    evaluated with (validated with bundle.json): the one threshold rule of serve and monitor."""
-    return settings.threshold if settings.threshold is not None else bundle.threshold

@@ -36,6 +36,29 @@ def test_load_checks_and_exposes_the_bundle(bundled):
     assert set(loaded.info.profile) >= set(loaded.model.schema.features)
 
 
+def test_without_the_model_nothing_is_unpickled(bundled, tmp_path):
+    """`model=False` verifies every hash and gives the schema, ratios, threshold and test
+    scores from bundle.json; the model is unpickled only when asked for. A bundle from before
+    the ratios were recorded reads them from its model."""
+    light = artifact.load(bundled, model=False)
+    assert "model" not in vars(light)  # not unpickled
+    loaded = artifact.load(bundled)
+    assert "model" in vars(loaded)
+    assert light.schema == loaded.model.schema and light.ratios == loaded.ratios
+    assert light.decision_threshold(None) == loaded.threshold
+    assert light.decision_threshold(0.31) == 0.31
+    assert light.model.version == loaded.version  # unpickled on first use
+    older = copy(bundled, tmp_path)
+    document = json.loads((older / "bundle.json").read_text(encoding="utf-8"))
+    del document["ratios"]
+    (older / "bundle.json").write_text(json.dumps(document), encoding="utf-8")
+    assert artifact.load(older, model=False).ratios == loaded.ratios
+    broken = copy(bundled, tmp_path / "broken")
+    (broken / "model.joblib").write_bytes(b"not a pickle")
+    with pytest.raises(KaizenError, match="model.joblib: SHA-256 differs"):
+        artifact.load(broken, model=False)  # every hash checked, the model's too
+
+
 def test_the_recalibration_map_is_fitted_on_the_test_split(bundled):
     """bundle.json carries the isotonic map of the test split: its probabilities average to the
     test split's default rate."""

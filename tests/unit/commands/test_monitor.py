@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -84,6 +86,31 @@ def test_a_failing_alert_never_loses_the_run(bundled, db, tmp_path, monkeypatch,
     assert (output / "report.json").is_file()
     assert "alerting failed (ValueError)" in err
     assert "secret-path" not in err
+
+
+def test_the_monitor_imports_neither_scikit_learn_nor_alembic(bundled, db, tmp_path, monkeypatch):
+    """A monitor run reads the ratios and schema from bundle.json and the store's revision with
+    SQLAlchemy: no unpickling, no scikit-learn, no Alembic (most of a second of start-up)."""
+    for name in ("KAIZEN_PII_FIELDS", "KAIZEN_PII_SALT", "KAIZEN_ALERT_WEBHOOK"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Serving.load(bundle=bundled, db=db, threshold=0.5)
+    with TestClient(create_app(settings)) as client:
+        batch = [application(Debt=20.0 + i % 7) for i in range(60)]
+        assert client.post("/predict", json={"applications": batch}).status_code == 200
+    argv = ["--params", str(tmp_path / "none.yaml"), "monitor", "--last", "60"]
+    argv += ["--output", str(tmp_path / "report"), "--db", db, "--bundle", str(bundled)]
+    code = (
+        "import json, sys; from kaizen import cli; code = cli.main(sys.argv[1:]); "
+        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(done.stdout.splitlines()[-1]))
+    assert {"kaizen", "pandas", "sqlalchemy"} <= loaded  # the check sees the run's imports
+    assert not {"sklearn", "alembic", "joblib"} & loaded
+    assert (tmp_path / "report" / "report.json").is_file()
 
 
 def test_by_version_puts_the_newest_events_version_first():

@@ -17,7 +17,6 @@ from kaizen.events import bundles, predictions
 from kaizen.events.engine import create_engine
 from kaizen.runtime import Serving
 from kaizen.serving.app import create_app
-from kaizen.serving.service import decision_threshold
 from tests.unit.events.legacy import make_main_store
 from tests.unit.serving.conftest import THRESHOLD, TOKEN, application
 
@@ -236,8 +235,9 @@ def test_the_threshold_is_the_bundles_unless_set(bundled):
     """Without KAIZEN_THRESHOLD the decision threshold is the one the bundle was evaluated
     with (the rule `kaizen monitor` uses too)."""
     loaded = artifact.load(bundled)
-    assert decision_threshold(Serving.load(bundle=bundled), loaded) == loaded.threshold
-    assert decision_threshold(Serving.load(bundle=bundled, threshold=0.31), loaded) == 0.31
+    threshold = Serving.load(bundle=bundled).threshold
+    assert loaded.decision_threshold(threshold) == loaded.threshold
+    assert loaded.decision_threshold(Serving.load(bundle=bundled, threshold=0.31).threshold) == 0.31
 
 
 def test_the_served_bundle_is_registered(bundled, db):

@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kaizen.bundle import artifact
 from kaizen.events import predictions
 from kaizen.events.engine import create_engine
 from kaizen.runtime import Serving
 from kaizen.serving.app import create_app
-from kaizen.serving.pii import Scrubber, ratios
+from kaizen.serving.pii import Scrubber
 from tests.unit.serving.conftest import application
 
 SALT = "pepper-" + "0" * 25  # 32 bytes
@@ -62,13 +61,6 @@ def test_stored_reasons_leave_out_pii_and_what_is_derived_from_it():
     ]
     assert [r["feature"] for r in scrub.reasons(reasons)] == ["Debt", "x"]
     assert Scrubber().reasons(reasons) == reasons
-
-
-def test_ratios_of_the_fitted_pipeline(bundled):
-    """The bundle's pipeline names its ratios with their columns."""
-    found = ratios(artifact.load(bundled).model.pipeline)
-    assert ("debt_to_income", "Debt", "Income") in found
-    assert not ratios(object())
 
 
 @pytest.mark.parametrize("mode", ["hash", "drop"])
