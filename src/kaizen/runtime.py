@@ -294,6 +294,17 @@ def blas_defaults(cpuinfo: str = "/proc/cpuinfo") -> None:
         os.environ["OPENBLAS_CORETYPE"] = BLAS_CORETYPE
 
 
+def worker_threads(jobs: int) -> dict[str, str]:
+    """OMP_NUM_THREADS for `jobs` processes sharing this machine's cores (at least one thread
+    each), unless the user set it: OpenMP's default, a thread per core in every process, spins
+    against the other workers (histogram gradient boosting fitted 10 times slower beside a busy
+    process on 2 cores; its results do not depend on the thread count)."""
+    if "OMP_NUM_THREADS" in os.environ:
+        return {}
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"OMP_NUM_THREADS": str(max(1, (cores or 1) // max(1, jobs)))}
+
+
 def blas_coretype() -> str | None:
     """The OpenBLAS kernels this process runs with (`blas_defaults`' or the user's), for
     processes it starts elsewhere (Spark's Python workers)."""

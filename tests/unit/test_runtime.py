@@ -14,6 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from kaizen import KaizenError, cli, runtime
+from kaizen.commands import runner
 from kaizen.events.engine import database_url
 from tests.unit.helpers import assert_one_line_error
 
@@ -387,3 +388,30 @@ def test_kaizen_processes_load_the_same_blas_kernels():
         [sys.executable, "-c", KERNELS], capture_output=True, text=True, check=True, env=environment
     )
     assert done.stdout.strip() == f"['{runtime.BLAS_CORETYPE}'] [1]"
+
+
+@pytest.mark.parametrize(
+    "cores, jobs, expected", [(2, 2, "1"), (2, 1, "2"), (8, 3, "2"), (2, 5, "1")]
+)
+def test_worker_threads_share_the_cores(monkeypatch, cores, jobs, expected):
+    """Queue workers get OpenMP threads = cores // jobs, at least one; a user's
+    OMP_NUM_THREADS is left alone (nothing added)."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: set(range(cores)))
+    assert runtime.worker_threads(jobs) == {"OMP_NUM_THREADS": expected}
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert not runtime.worker_threads(jobs)
+
+
+def test_worker_threads_reach_the_child(monkeypatch):
+    """`runner.dvc(..., env=)` adds the variables to the child's environment (ours kept)."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("KAIZEN_TEST_KEPT", "yes")
+    done = runner.execute(
+        sys.executable,
+        "-c",
+        "import os; print(os.environ['OMP_NUM_THREADS'], os.environ['KAIZEN_TEST_KEPT'])",
+        env=runtime.worker_threads(2),
+    )
+    cores = len(os.sched_getaffinity(0))
+    assert done.stdout.split() == [str(max(1, cores // 2)), "yes"]

@@ -23,15 +23,18 @@ def git(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return execute("git", *args, check=check)
 
 
-def dvc(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """`dvc ARGS` in the current folder, with this interpreter's dvc."""
-    return execute("dvc", *args, check=check)
+def dvc(*args: str, check: bool = True, env: dict[str, str] | None = None):
+    """`dvc ARGS` in the current folder, with this interpreter's dvc (`env`: more variables)."""
+    return execute("dvc", *args, check=check, env=env)
 
 
-def execute(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run `git …` or `dvc …`; with `check`, a failure raises a one-line error."""
+def execute(
+    *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run `git …` or `dvc …` (with our environment and `env`); with `check`, a failure raises
+    a one-line error."""
     command = [sys.executable, "-m", "dvc", *args[1:]] if args[0] == "dvc" else list(args)
-    env = dict(os.environ, DVC_NO_ANALYTICS="1")  # the child's environment: ours, copied
+    env = dict(os.environ, DVC_NO_ANALYTICS="1", **(env or {}))  # ours, copied
     log.debug("run: %s", " ".join(args))
     with tempfile.TemporaryFile("w+b") as out, tempfile.TemporaryFile("w+b") as err:
         try:

@@ -10,7 +10,7 @@ import re
 import time
 from typing import Callable, NamedTuple
 
-from kaizen import KaizenError
+from kaizen import KaizenError, runtime
 from kaizen.experiments import selection as experiments
 from kaizen.commands import runner
 from kaizen.commands.pipeline import optional_stage_option
@@ -61,8 +61,10 @@ def wait(
     stall: int = 10,
     echo: Callable[[str], None] = log.info,
 ) -> dict[str, str]:
-    """Start `jobs` workers, report progress until every named task succeeded or failed."""
-    runner.dvc("queue", "start", "-j", str(jobs))
+    """Start `jobs` workers (OpenMP's threads shared out between them:
+    `runtime.worker_threads`), report progress until every named task succeeded or failed."""
+    threads = runtime.worker_threads(jobs)
+    runner.dvc("queue", "start", "-j", str(jobs), env=threads)
     idle = 0
     restarted = False
     last = None
@@ -85,7 +87,7 @@ def wait(
                     "dvc queue: no worker is running but tasks are pending; "
                     "see .dvc/tmp/exps/celery/dvc-exp-worker-*.out"
                 )
-            runner.dvc("queue", "start", "-j", str(jobs))
+            runner.dvc("queue", "start", "-j", str(jobs), env=threads)
             restarted, idle = True, 0
         time.sleep(poll)
 

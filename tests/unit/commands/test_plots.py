@@ -14,7 +14,7 @@ from tests.unit.reporting.test_plots import document
 def fake_dvc(monkeypatch, stdout: str, calls: list) -> None:
     """runner.execute answering every call with `stdout`."""
 
-    def fake(*args, check=True):  # pylint: disable=unused-argument
+    def fake(*args, **_options):
         calls.append(args)
         return subprocess.CompletedProcess(args, 0, stdout, "")
 

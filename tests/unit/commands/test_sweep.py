@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kaizen import KaizenError, cli
+from kaizen import KaizenError, cli, runtime
 from kaizen.commands import runner
 from kaizen.experiments import selection as experiments
 from kaizen.io import dvc as dvc_api
@@ -117,9 +117,11 @@ class FakeDvc:
     def __init__(self, status: str = QUEUE_STATUS):
         self.calls: list[tuple[str, ...]] = []
         self.status = status
+        self.env: dict[tuple[str, ...], dict | None] = {}  # each command's added variables
 
-    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def __call__(self, *args: str, check: bool = True, env: dict | None = None):
         self.calls.append(args)
+        self.env[args] = env
         out = ""
         if args[:3] == ("dvc", "exp", "run"):
             out = "Queued experiment 'mopey-hulk' for future execution.\n"
@@ -165,6 +167,7 @@ def test_cli_sweep_flow_with_fake_dvc(dvc, capsys):
     assert code == 1
     assert ("dvc", "exp", "run", "--queue", "-S", "train.logreg.C=choice(0.1,1)") in dvc.calls
     assert dvc.ran("dvc", "queue", "start", "-j", "2")
+    assert dvc.env[("dvc", "queue", "start", "-j", "2")] == runtime.worker_threads(2)
     assert "kaizen sweep: queueing 2 experiment(s)\n" in err
     assert "kaizen sweep: 1 done, 1 failed, 0 pending of 2\n" in err
     assert "kaizen sweep: failed: bad: kaizen train: error: params.yaml: train.model" in err
@@ -246,7 +249,7 @@ def test_stop_waits_until_no_worker_is_left(monkeypatch):
     answers = iter(["Worker status: 1 active, 1 idle", "Worker status: 0 active, 1 idle", ""])
     calls = []
 
-    def fake(*args, check=True):  # pylint: disable=unused-argument
+    def fake(*args, **_options):
         calls.append(args)
         out = next(answers) if args[1:3] == ("queue", "status") else ""
         return subprocess.CompletedProcess(args, 0, out, "")
@@ -260,7 +263,7 @@ def test_stop_waits_until_no_worker_is_left(monkeypatch):
 def test_stop_gives_up_with_a_one_line_error(monkeypatch):
     """A worker that never leaves: an error naming the wait, not a hang."""
     status = subprocess.CompletedProcess([], 0, "Worker status: 1 active, 0 idle", "")
-    monkeypatch.setattr(runner, "execute", lambda *args, check=True: status)
+    monkeypatch.setattr(runner, "execute", lambda *args, **_options: status)
     with pytest.raises(KaizenError, match="workers still running after 0 s"):
         command.stop(timeout=0, poll=0)
 
@@ -275,7 +278,7 @@ def test_ctrl_c_kills_the_sweeps_tasks_and_stops_the_workers(monkeypatch, capsys
         ]
     )
 
-    def fake(*args, check=True):  # pylint: disable=unused-argument
+    def fake(*args, **_options):
         calls.append(args)
         return subprocess.CompletedProcess(args, 0, "Worker status: 0 active, 0 idle", "")
 
