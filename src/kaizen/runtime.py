@@ -283,15 +283,21 @@ def blas_defaults(cpuinfo: str = "/proc/cpuinfo") -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", BLAS_THREADS)
     if "OPENBLAS_CORETYPE" in os.environ or platform.machine() not in ("x86_64", "AMD64"):
         return
+    if avx2_fma(cpuinfo):
+        os.environ["OPENBLAS_CORETYPE"] = BLAS_CORETYPE
+
+
+def avx2_fma(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether the CPU has AVX2 and FMA, by `cpuinfo`'s first flags line (False when there
+    is no such file: not Linux, OpenBLAS chooses)."""
     try:
         with open(cpuinfo, encoding="ascii", errors="replace") as lines:
             flags = next(
                 (line.split(":", 1)[-1].split() for line in lines if line.startswith("flags")), []
             )
-    except OSError:  # not Linux: OpenBLAS chooses
-        return
-    if "avx2" in flags and "fma" in flags:
-        os.environ["OPENBLAS_CORETYPE"] = BLAS_CORETYPE
+    except OSError:
+        return False
+    return "avx2" in flags and "fma" in flags
 
 
 def worker_threads(jobs: int) -> dict[str, str]:

@@ -327,8 +327,8 @@ def test_only_runtime_reads_the_environment():
         if (lines := environment_reads(path.read_text(encoding="utf-8")))
     }
     assert not found, f"read the environment through kaizen.runtime: {found}"
-    runner = (SRC / "commands" / "runner.py").read_text(encoding="utf-8")
-    assert "dict(os.environ" in runner  # the allowed copy is still seen (the rule is not vacuous)
+    copier = (SRC / "commands" / "runner.py").read_text(encoding="utf-8")
+    assert "dict(os.environ" in copier  # the allowed copy is still seen (the rule is not vacuous)
     assert environment_reads((SRC / "runtime.py").read_text(encoding="utf-8"))
 
 
@@ -378,10 +378,7 @@ def test_kaizen_processes_load_the_same_blas_kernels():
     """In a process started like `kaizen`, numpy's and SciPy's OpenBLAS both run the pinned
     kernels (the floats a stage computes do not depend on which x86-64 CPU runs it), one
     thread each."""
-    cpuinfo = Path("/proc/cpuinfo")
-    text = cpuinfo.read_text("ascii", errors="replace") if cpuinfo.exists() else ""
-    flags = next((line.split() for line in text.splitlines() if line.startswith("flags")), [])
-    if "avx2" not in flags or "fma" not in flags:
+    if not runtime.avx2_fma():
         pytest.skip("this CPU lacks AVX2/FMA: OpenBLAS keeps its own choice")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS_")}
     done = subprocess.run(
