@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kaizen import progress
 from kaizen.pipeline.metrics import (
     ResampledAuc,
     batches,
@@ -74,7 +75,8 @@ def paired_auc_difference(
     rng = np.random.default_rng(seed)
     auc_head, auc_base = ResampledAuc(y, head), ResampledAuc(y, base)
     values = []
-    for size in batches(len(y), n_resamples):
+    sizes = batches(len(y), n_resamples)
+    for size in progress.steps(sizes, len(sizes), "paired ROC AUC bootstrap (batches)"):
         counts = resample_counts(rng, len(y), size)
         values.extend(auc_head(counts) - auc_base(counts))
     return percentile_interval(values, LEVEL)

@@ -8,7 +8,9 @@ import pytest
 
 from kaizen.reporting import report
 from kaizen.reporting import significance as R
+from kaizen.pipeline import metrics
 from kaizen.pipeline.metrics import roc_auc
+from tests.unit.helpers import log_every_step
 from tests.unit.reporting.samples import scores
 
 
@@ -32,6 +34,19 @@ def test_paired_interval_is_seeded():
     base, head = scores(0, noise=1.0), scores(0, noise=0.9)
     first = R.paired_auc_difference(base["y"], base["score"], head["score"], 100, seed=7)
     assert first == R.paired_auc_difference(base["y"], base["score"], head["score"], 100, seed=7)
+
+
+def test_paired_interval_shows_progress_by_batch(monkeypatch, caplog):
+    """Each batch of resamples is a progress step; the interval is the same as without."""
+    base, head = scores(0, noise=1.0), scores(0, noise=0.9)
+    args = (base["y"], base["score"], head["score"], 50)
+    expected = R.paired_auc_difference(*args, seed=3)
+    monkeypatch.setattr(metrics, "BATCH_CELLS", len(base) * 20)  # batches of 20, 20 and 10
+    log_every_step(monkeypatch, caplog)
+    assert R.paired_auc_difference(*args, seed=3) == expected
+    assert caplog.messages == [
+        f"paired ROC AUC bootstrap (batches): {done}/3 ({100 * done // 3} %)" for done in (1, 2, 3)
+    ]
 
 
 def test_compare_scores_pairs_on_row():
