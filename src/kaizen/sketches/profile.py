@@ -99,8 +99,8 @@ def weighted(sketch: kll_doubles_sketch) -> Distinct:
     item of a merged sketch (tested)."""
     if sketch.is_empty():
         return Distinct(np.empty(0), np.empty(0, dtype="int64"))
-    values = np.unique(np.fromiter((item for item, _ in sketch), dtype="float64"))
-    ranks = np.asarray(sketch.get_cdf(values.tolist(), True), dtype="float64")[:-1]
+    values = np.unique(np.asarray([item for item, _ in sketch], dtype="float64"))
+    ranks = np.asarray(sketch.get_cdf(values, True), dtype="float64")[:-1]
     cumulative = np.round(ranks * sketch.n).astype("int64")
     cumulative[-1] = sketch.n  # the largest item closes the sample
     return Distinct(values, np.diff(np.r_[0, cumulative]))
