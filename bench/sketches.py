@@ -9,7 +9,7 @@ the API's own column formats: 10M events through the API's write path would take
 Each measured command is a fresh process on the checkout's code; wall time, CPU time and peak
 RSS from wait4. Per store: the exact monitor; `kaizen events profile` (the one-off build of the
 30 daily profiles, which a nightly job does one day at a time); the sketch monitor merging them.
-Also the merge of the window's 30 stored daily profiles alone, in a fresh measured process.
+Also the join of the window's 30 stored daily profiles alone, in a fresh measured process.
 Needs `make repro` first.
 
     .venv/bin/python bench/sketches.py [--sizes 1000000 10000000] [--no-readme]
@@ -141,7 +141,7 @@ def params_file(mode: str) -> str:
 
 
 def merge_alone(path: str) -> None:
-    """Merge the window's stored daily profiles (run in its own measured process)."""
+    """Join the window's stored daily profiles (run in its own measured process)."""
     engine = create_engine(path)
     bundle = artifact.load(ROOT / "models" / "bundle")
     params = bundle.monitoring()
@@ -155,8 +155,8 @@ def merge_alone(path: str) -> None:
         params.monitor.sketch_k,
     )
     days = sketching.complete_days(UNTIL - dt.timedelta(days=DAYS), UNTIL, UNTIL)
-    merged = sketching.window_profile(source, days[0], days[-1] + dt.timedelta(days=1), UNTIL)
-    print(merged.events, len(merged.summary().columns))
+    joined = sketching.window_summary(source, days[0], days[-1] + dt.timedelta(days=1), UNTIL)
+    print(joined.rows, len(joined.columns))
     engine.dispose()
 
 
@@ -232,7 +232,7 @@ def report(rows: list, load: float) -> list[str]:
             )
     lines += [
         "",
-        "The merge of the window's 30 stored daily profiles alone (`window_profile`, a fresh "
+        "The join of the window's 30 stored daily profiles alone (`window_summary`, a fresh "
         "process: imports and the loaded bundle included):",
         "",
         "| events | wall (s) | peak RSS (GB) |",

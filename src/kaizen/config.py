@@ -303,7 +303,7 @@ class MonitorConfig(_Section):
     webhook_retries: int = Field(3, ge=0, le=10)
     webhook_backoff: float = Field(1.0, ge=0)  # seconds before the first retry, doubled each time
     webhook_timeout: float = Field(5.0, gt=0)
-    # Monitoring at scale (kaizen.sketches): `sketch` judges input drift on the merged daily
+    # Monitoring at scale (kaizen.sketches): `sketch` judges input drift on the daily
     # profiles stored in the event database instead of every event's inputs; `exact` reads
     # them all. sketch_k: the KLL sketches' size (rank error at 99 %: 0.14 % at 2000, 0.28 % at
     # 1000), DataSketches' bounds 8-65535.

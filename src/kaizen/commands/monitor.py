@@ -8,8 +8,8 @@ DIR/report.json, report.md, metrics.prom and report.html (each atomically, befor
 can fail), announces new breaches (log, and KAIZEN_ALERT_WEBHOOK when set), stores the run in
 the same database and exits 0 for ok / warning / insufficient data, 2 for critical. Thresholds:
 `monitor` (and `drift`, `evaluate` costs) of params.yaml when there is one, else the bundle's.
-With `monitor.mode: sketch`, a --window's input drift is judged on the merged daily profiles of
-the store (`kaizen.commands.sketching`, docs/sketches.md) instead of every event's inputs.
+With `monitor.mode: sketch`, a --window's input drift is judged on the store's daily profiles
+(`kaizen.commands.sketching`, docs/sketches.md: same store, same figures) instead of every input.
 """
 
 from __future__ import annotations
@@ -432,14 +432,15 @@ def sketch_mode(config, since: dt.datetime | None) -> bool:
 
 
 def sketched_inputs(source, since: dt.datetime, until: dt.datetime, now, events: int):
-    """The window's inputs as merged daily profiles (built where missing); a warning when they
-    count other events than the per-event read (events stored meanwhile)."""
-    merged = sketching.window_profile(source, since, until, now)
-    if merged.events != events:
+    """The window's inputs from its daily profiles (built where missing) and exact partial
+    days; a warning when they count other events than the per-event read (events stored
+    meanwhile)."""
+    summary = sketching.window_summary(source, since, until, now)
+    if summary.rows != events:
         log.warning(
             "the window's profiles hold %s events, its scores %s: events were stored during "
             "the run",
-            f"{merged.events:,}",
+            f"{summary.rows:,}",
             f"{events:,}",
         )
-    return merged.summary()
+    return summary

@@ -76,9 +76,9 @@ class Distinct:
 class Summarised:
     """A current column known by a mergeable summary instead of its values (kaizen.sketches):
     numeric, `values` is a weighted sorted sample whose ranks are a quantile sketch's (its
-    retained items, counts = weights, total exact); categorical, `levels` counts each level.
-    `rows` counts every value, missing ones included; `rank_error` is the sketch's bound on
-    any rank (0 for exact counts)."""
+    retained items, counts = weights, total exact), or such samples and exact ones joined;
+    categorical, `levels` counts each level. `rows` counts every value, missing ones included;
+    `rank_error` is the sketches' bound on any rank (0 for exact counts)."""
 
     rows: int
     values: Distinct | None = None

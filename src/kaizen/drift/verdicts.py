@@ -87,8 +87,8 @@ def measure_numeric(
     name: str, reference: pd.Series, current: pd.Series | Summarised, config: DriftConfig
 ):
     """PSI and the chosen test (and distance) of a numeric feature, before any verdict; the
-    current side may be a summary (a merged sketch: its counts per bin are estimates within
-    the sketch's rank error, its KS p-value from the asymptotic law)."""
+    current side may be a summary (sketched daily profiles: its counts per bin are estimates
+    within the sketches' rank error, its KS p-value from the asymptotic law)."""
     ref = reference.to_numpy(dtype="float64")
     ref_ok = ref[~np.isnan(ref)]
     cur_ok, rows = _present(current)
@@ -369,7 +369,7 @@ def analyse(
 
     `scores` are (reference, current) model scores; the reference ones should come from rows
     the model did not train on (test split or out-of-fold). `current` may be a Summary
-    (kaizen.sketches: merged daily profiles) instead of the rows, as may the current scores.
+    (kaizen.sketches: the window's daily profiles) instead of the rows, as may the current scores.
     """
     measured = [measure_numeric(name, reference[name], current[name], config) for name in numeric]
     measured += [

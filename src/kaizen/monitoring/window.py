@@ -51,7 +51,7 @@ class Window:
     since: dt.datetime | None
     until: dt.datetime
     by_time: bool = True  # a time window (volume is judged) or the last N events (it is not)
-    # monitor.mode sketch: the inputs' merged daily profiles (then `frame` has no inputs)
+    # monitor.mode sketch: the inputs' summarised daily profiles (then `frame` has no inputs)
     profile: Summary | None = None
 
 

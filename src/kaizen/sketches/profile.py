@@ -1,14 +1,18 @@
 """A profile: one day's (or one partition's) events summarised so that profiles merge, and a
-monitor window reads the merged profiles of its days instead of every event.
+monitor window reads the stored profiles of its days instead of every event.
 
 Per numeric column (inputs and engineered ratios) and for the score: a KLL quantile sketch
 (Apache DataSketches) of the non-missing values, plus the missing count; per categorical
 column: exact level counts plus the missing count (a credit application's categories have a
 handful of levels; past MAX_LEVELS the rarest are pooled under OTHER, which the drift code
-counts as unseen); the decisions' counts and the event count. Counts merge exactly; merged
-KLL sketches keep the sketch's guarantee: any rank (hence any share below a value, any bin
-share, the KS distance) is off by at most `rank_error(k)` with 99 % confidence (k = 1000:
-0.28 %; k = 200: 1.33 %), whatever the number of events and of merges.
+counts as unseen); the decisions' counts and the event count. Any rank of a sketch (hence any
+share below a value, any bin share, the KS distance) is off by at most `rank_error(k)` with
+99 % confidence (k = 1000: 0.28 %; k = 200: 1.33 %), whatever the number of events.
+
+Building a sketch (`build`, `merge`) compacts at random (an unseedable random bit in the C++
+library); reading a built one (`weighted`, `summary`) is deterministic. So a window is never
+merged: `mixture` joins its parts' summaries exactly (the count-weighted mixture of their
+CDFs), and a window judged on the same stored profiles gives the same figures every run.
 
 Profiles travel as bytes (`dumps` / `loads`): a JSON document holding each sketch's own
 serialisation, so that a profile built by Spark executors, by `kaizen events profile` or by
@@ -40,6 +44,11 @@ def rank_error(k: int) -> float:
     return float(kll_doubles_sketch.get_normalized_rank_error(k, False))
 
 
+def _error(sketch: kll_doubles_sketch) -> float:
+    """A sketch's rank error: 0 while it holds every value (not yet compacted)."""
+    return rank_error(sketch.k) if sketch.is_estimation_mode() else 0.0
+
+
 def _sketch(values: np.ndarray, k: int) -> kll_doubles_sketch:
     """A KLL sketch of the non-missing values."""
     sketch = kll_doubles_sketch(k)
@@ -68,7 +77,7 @@ class Profile:  # pylint: disable=too-many-instance-attributes
             name: Summarised(
                 rows=self.events,
                 values=weighted(sketch),
-                rank_error=rank_error(sketch.k),
+                rank_error=_error(sketch),
             )
             for name, sketch in self.numeric.items()
         }
@@ -80,7 +89,7 @@ class Profile:  # pylint: disable=too-many-instance-attributes
         """The score as a summarised sample (None when the profile has no score)."""
         if self.score is None:
             return None
-        return Summarised(self.events, weighted(self.score), rank_error=rank_error(self.score.k))
+        return Summarised(self.events, weighted(self.score), rank_error=_error(self.score))
 
 
 def weighted(sketch: kll_doubles_sketch) -> Distinct:
@@ -90,8 +99,8 @@ def weighted(sketch: kll_doubles_sketch) -> Distinct:
     item of a merged sketch (tested)."""
     if sketch.is_empty():
         return Distinct(np.empty(0), np.empty(0, dtype="int64"))
-    values = np.unique(np.fromiter((item for item, _ in sketch), dtype="float64"))
-    ranks = np.asarray(sketch.get_cdf(values.tolist(), True), dtype="float64")[:-1]
+    values = np.unique(np.asarray([item for item, _ in sketch], dtype="float64"))
+    ranks = np.asarray(sketch.get_cdf(values, True), dtype="float64")[:-1]
     cumulative = np.round(ranks * sketch.n).astype("int64")
     cumulative[-1] = sketch.n  # the largest item closes the sample
     return Distinct(values, np.diff(np.r_[0, cumulative]))
@@ -136,7 +145,9 @@ def _add(total: dict[str, int], more: Mapping[str, int]) -> None:
 
 def merge(profiles: Iterable[Profile], k: int) -> Profile:
     """One profile of every profile's events (columns missing from a profile count as absent
-    from it; a sketch of another k merges at the smaller k, as KLL does)."""
+    from it; a sketch of another k merges at the smaller k, as KLL does). A merged sketch keeps
+    the rank error bound whatever the number of merges, but its compactions are random: two
+    merges of the same profiles differ (a window uses `mixture`)."""
     out = Profile(k=k)
     for item in profiles:
         out.events += item.events
@@ -152,6 +163,56 @@ def merge(profiles: Iterable[Profile], k: int) -> Profile:
         _add(out.decisions, item.decisions)
     out.categorical = {name: _pool(levels) for name, levels in out.categorical.items()}
     return out
+
+
+def exact(frame: pd.DataFrame, numeric: Iterable[str], categorical: Iterable[str]) -> Summary:
+    """A frame's columns as a summary without a sketch: each numeric column's distinct values
+    and counts, each categorical column's level counts (pooled as `build` pools them)."""
+    columns = {}
+    for name in numeric:
+        values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64")
+        columns[name] = Summarised(rows=len(frame), values=Distinct.of(values))
+    for name in categorical:
+        levels, _ = _levels(frame[name])
+        columns[name] = Summarised(rows=len(frame), levels=levels)
+    return Summary(columns, len(frame))
+
+
+def mixture(parts: Iterable[Summary]) -> Summary:
+    """One summary of several parts' events, deterministically (no sketch is merged): a numeric
+    column's CDF is the count-weighted mixture of the parts' CDFs, F = sum(n_d F_d) / sum(n_d),
+    read exactly from their weighted samples joined (distinct values, summed weights); level
+    counts add up. A column missing from a part counts that part's rows as missing. The
+    mixture's rank error is the count-weighted mean of its parts' (an exact part's is 0), hence
+    at most the largest part's: within `rank_error(k)` when every part is (99 % confidence
+    each; the parts' errors are independent and unbiased, so their mean spreads less)."""
+    rows = 0
+    samples: dict[str, list[Distinct]] = {}
+    levels: dict[str, dict[str, int]] = {}
+    errors: dict[str, float] = {}
+    for part in parts:
+        rows += part.rows
+        for name in part.columns:
+            column = part[name]
+            errors[name] = max(errors.get(name, 0.0), column.rank_error)
+            if column.values is not None:
+                samples.setdefault(name, []).append(column.values)
+            else:
+                _add(levels.setdefault(name, {}), column.levels or {})
+    columns = {
+        name: Summarised(rows=rows, values=_join(found), rank_error=errors[name])
+        for name, found in samples.items()
+    }
+    for name, counts in levels.items():
+        columns[name] = Summarised(rows=rows, levels=_pool(counts), rank_error=errors[name])
+    return Summary(columns, rows)
+
+
+def _join(samples: list[Distinct]) -> Distinct:
+    """Weighted samples as one: their distinct values, sorted, with the weights summed."""
+    values, where = np.unique(np.concatenate([s.values for s in samples]), return_inverse=True)
+    weights = np.concatenate([s.counts for s in samples]).astype("int64")
+    return Distinct(values, np.bincount(where, weights, values.size).astype("int64"))
 
 
 def _pool(levels: dict[str, int]) -> dict[str, int]:

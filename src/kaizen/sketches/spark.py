@@ -7,7 +7,10 @@ pipeline once; each partition's Arrow batches are typed by the bundle's schema, 
 model's engineered ratios (as the monitor does), sketched and merged into one profile per
 partition, which travels to the driver as bytes (a few hundred kilobytes whatever the number of
 rows). The result is a `kaizen.sketches.profile.Profile`: merge it with others, store it, or
-judge it with the drift functions (`Profile.summary()`). PySpark is the optional extra
+judge it with the drift functions (`Profile.summary()`). Its sketches compact at random (KLL's
+updates and merges: two builds of the same rows differ within the rank error); a built profile
+judges the same every time, so store it (`dumps`) to judge the same figures again, and join
+several with `profile.mixture` rather than merging them. PySpark is the optional extra
 `.[spark]`; executors need the `kaizen` package installed.
 """
 

@@ -1,5 +1,6 @@
-"""Profiles: built, merged and read back; counts exact, sketched ranks within the documented
-error; drift from merged daily profiles agrees with drift from the events (seeded)."""
+"""Profiles: built, merged, joined and read back; counts exact, sketched ranks within the
+documented error; a window's join is deterministic; drift from joined daily profiles agrees with
+drift from the events (seeded)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from kaizen import KaizenError
 from kaizen.drift import verdicts
-from kaizen.drift.statistics import Distinct, ks_statistic
+from kaizen.drift.statistics import Distinct, Summary, ks_statistic
 from kaizen.monitoring import signals as S
 from kaizen.monitoring.window import Window
 from kaizen.sketches import profile as P
@@ -36,9 +37,69 @@ def events(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
 
 def daily(frame: pd.DataFrame, days: int = 30) -> P.Profile:
     """The frame profiled in `days` parts, merged after a round trip through bytes."""
+    return P.merge([P.loads(data, "test") for data in stored(frame, days)], K)
+
+
+def stored(frame: pd.DataFrame, days: int) -> list[bytes]:
+    """The frame profiled in `days` parts, as stored."""
     parts = [frame.iloc[day::days] for day in range(days)]
-    stored = [P.dumps(P.build(part, ["Income"], ["Home"], K)) for part in parts]
-    return P.merge([P.loads(data, "test") for data in stored], K)
+    return [P.dumps(P.build(part, ["Income"], ["Home"], K)) for part in parts]
+
+
+def joined(frame: pd.DataFrame, days: int = 30, edge: int = 0) -> Summary:
+    """The frame as a monitor window sees it: `days` stored daily profiles joined, and its
+    first `edge` rows read exactly (a partial day)."""
+    parts = [P.loads(data, "test").summary() for data in stored(frame.iloc[edge:], days)]
+    return P.mixture([*parts, P.exact(frame.iloc[:edge], ["Income"], ["Home"])])
+
+
+def test_a_join_is_the_same_every_time():
+    """Two joins of the same stored profiles (compacted: 15,000 events a day, k = 2000) are
+    equal to the last weight, whereas a merge compacts at random."""
+    days = stored(events(60_000, seed=8), 4)
+    one, two = (P.mixture([P.loads(d, "test").summary() for d in days]) for _ in range(2))
+    for name in ("Income", "Home"):
+        assert one[name].rows == two[name].rows == 60_000
+        assert one[name].levels == two[name].levels
+    first, second = one["Income"].values, two["Income"].values
+    assert np.array_equal(first.values, second.values)
+    assert np.array_equal(first.counts, second.counts)
+    assert one["Income"].rank_error == P.rank_error(K)
+
+
+def test_a_join_of_exact_parts_is_the_exact_sample():
+    """Parts summarised exactly join into the whole frame's exact summary (values, counts,
+    levels, missing; rank error 0); a column missing from a part counts its rows as missing."""
+    frame = events(3_000, seed=2)
+    whole = P.exact(frame, ["Income"], ["Home"])
+    parts = [P.exact(frame.iloc[day::3], ["Income"], ["Home"]) for day in range(3)]
+    found = P.mixture(parts)
+    assert found.rows == whole.rows == 3_000 and found["Income"].rank_error == 0
+    assert np.array_equal(found["Income"].values.values, whole["Income"].values.values)
+    assert np.array_equal(found["Income"].values.counts, whole["Income"].values.counts)
+    assert found["Income"].present == int(frame["Income"].notna().sum())
+    assert found["Home"].levels == whole["Home"].levels == frame["Home"].value_counts().to_dict()
+    without = P.mixture([*parts, P.exact(frame.iloc[:10], [], ["Home"])])
+    assert without["Income"].rows == 3_010 and without["Income"].present == found["Income"].present
+
+
+def test_joined_ranks_are_within_the_rank_error():
+    """Four compacted days (k = 2000) and an exact partial day joined: the total is exact and
+    every rank within the sketch's rank error of the events' ranks."""
+    frame = events(90_000, seed=6)
+    sample = joined(frame, days=4, edge=5_000)["Income"].values
+    exact = np.sort(frame["Income"].dropna().to_numpy())
+    assert sample.size == exact.size and sample.values.size < exact.size // 2
+    ranks = np.cumsum(sample.counts) / sample.size
+    truth = np.searchsorted(exact, sample.values, side="right") / exact.size
+    assert np.max(np.abs(ranks - truth)) <= P.rank_error(K)
+
+
+def test_a_sketch_holding_every_value_has_no_rank_error():
+    """Fewer values than the sketch keeps: its summary is exact (rank error 0)."""
+    small = P.build(events(500, seed=1), ["Income"], ["Home"], K).summary()["Income"]
+    large = P.build(events(20_000, seed=1), ["Income"], ["Home"], K).summary()["Income"]
+    assert small.rank_error == 0 and large.rank_error == P.rank_error(K)
 
 
 def test_counts_merge_exactly():
@@ -77,7 +138,9 @@ def test_sketched_ks_statistic_within_the_rank_error():
     for shift in (0.0, 0.05, 0.3):
         frame = events(100_000, seed=4, shift=shift)
         exact = ks_statistic(reference, Distinct.of(frame["Income"].dropna()))
-        sketched = ks_statistic(reference, P.weighted(daily(frame, 4).numeric["Income"]))
+        merged = ks_statistic(reference, P.weighted(daily(frame, 4).numeric["Income"]))
+        assert abs(exact - merged) <= P.rank_error(K), (shift, exact, merged)
+        sketched = ks_statistic(reference, joined(frame, 4, edge=2_000)["Income"].values)
         assert abs(exact - sketched) <= P.rank_error(K), (shift, exact, sketched)
 
 
@@ -91,26 +154,28 @@ def test_drift_from_merged_profiles_agrees_with_the_events(method):
         frame = events(60_000, seed=5, shift=shift)
         frame.loc[frame.index[:50], "Home"] = "unknown-level"
         merged = daily(frame, days=4)  # 15,000 events a day: compacted sketches
+        seen = joined(frame, days=4, edge=2_000)  # the monitor's: joined, a partial day
         scores = reference["score"].to_numpy()
         exact = verdicts.analyse(
             reference, frame, ["Income"], ["Home"], config, scores=(scores, frame["score"])
         )
-        sketched = verdicts.analyse(
-            reference,
-            merged.summary(),
-            ["Income"],
-            ["Home"],
-            config,
-            scores=(scores, merged.score_sample()),
-        )
-        assert sketched.verdict == exact.verdict and sketched.rows_current == len(frame)
-        assert sketched.score_verdict == exact.score_verdict
-        assert abs(sketched.score_psi - exact.score_psi) <= 0.005
-        for one, two in zip(exact.features, sketched.features):
-            assert (one.feature, one.verdict) == (two.feature, two.verdict)
-            assert abs(one.psi - two.psi) <= 0.005, (method, shift, one.feature)
-            assert one.missing_current == two.missing_current
-            assert one.unseen == two.unseen and one.unseen_share == two.unseen_share
+        for summary in (merged.summary(), seen):
+            sketched = verdicts.analyse(
+                reference,
+                summary,
+                ["Income"],
+                ["Home"],
+                config,
+                scores=(scores, merged.score_sample()),
+            )
+            assert sketched.verdict == exact.verdict and sketched.rows_current == len(frame)
+            assert sketched.score_verdict == exact.score_verdict
+            assert abs(sketched.score_psi - exact.score_psi) <= 0.005
+            for one, two in zip(exact.features, sketched.features):
+                assert (one.feature, one.verdict) == (two.feature, two.verdict)
+                assert abs(one.psi - two.psi) <= 0.005, (method, shift, one.feature)
+                assert one.missing_current == two.missing_current
+                assert one.unseen == two.unseen and one.unseen_share == two.unseen_share
         assert exact.verdict == ("drift" if shift else "stable")
 
 
@@ -138,9 +203,8 @@ def test_monitor_signals_from_a_window_profile(reference):
     its frame) gives the levels the events give, undrifted and shifted."""
     for shift in (0.0, 0.3):
         exact = window(3000, seed=9, shift=shift)
-        merged = daily(exact.frame)
         frame = exact.frame.drop(columns=["Income", "Home"])
-        sketched = Window(frame, exact.since, exact.until, profile=merged.summary())
+        sketched = Window(frame, exact.since, exact.until, profile=joined(exact.frame, 30, 100))
         one = S.analyse(exact, reference, params(), [], NOW)
         two = S.analyse(sketched, reference, params(), [], NOW)
         assert [(s.name, s.level) for s in one.signals] == [(s.name, s.level) for s in two.signals]
