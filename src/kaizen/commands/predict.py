@@ -74,7 +74,7 @@ def score_file(  # pylint: disable=too-many-arguments
     value to quote in the output) it is read whole, which gives the same output or names the
     problem as it always has."""
     check_arguments(source, output, threshold, reasons)
-    batches = stream_raw(source, separator)
+    batches = stream_raw(source, separator, CHUNK)
     if batches is not None:
         try:
             return score_blocks(bundle, batches, source, output, threshold, reasons, threads)
@@ -101,7 +101,7 @@ def score_file(  # pylint: disable=too-many-arguments
 
 def score_blocks(  # pylint: disable=too-many-arguments
     bundle: str,
-    batches: Iterator[pa.RecordBatch],
+    batches: Iterator[pa.Table],
     source: str,
     output: str,
     threshold: float | None,

@@ -38,8 +38,8 @@ def score_batches(  # pylint: disable=too-many-arguments
 
 
 def in_order(
-    batches: Iterable[pa.RecordBatch],
-    to_frame: Callable[[pa.RecordBatch, int], pd.DataFrame],
+    batches: Iterable[pa.RecordBatch | pa.Table],
+    to_frame: Callable[[pa.RecordBatch | pa.Table, int], pd.DataFrame],
     task: Callable[[pd.DataFrame], pd.DataFrame],
     write: Callable[[pd.DataFrame], None],
     workers: int,

@@ -116,8 +116,8 @@ def duckdb_batches(
         raise KaizenError(f"{_short(source)}: DuckDB cannot read it ({_detail(exc)})") from None
 
 
-def to_frame(batch: pa.RecordBatch, first_row: int) -> pd.DataFrame:
-    """A batch as pandas (text as pandas' `str` dtype), indexed by 1-based row number."""
+def to_frame(batch: pa.RecordBatch | pa.Table, first_row: int) -> pd.DataFrame:
+    """A batch (or table) as pandas (text as pandas' `str` dtype), indexed by 1-based row number."""
     frame = batch.to_pandas(types_mapper={pa.string(): TEXT, pa.large_string(): TEXT}.get)
     frame.index = pd.RangeIndex(first_row, first_row + len(frame), name="row")
     return frame

@@ -156,15 +156,15 @@ def _skip_initial_space(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chu
 
 
 def stream_raw(
-    path: str | Path, separator: str = ",", block_bytes: int = BLOCK_BYTES
-) -> Iterator[pa.RecordBatch] | None:
-    """The rows `read_raw` reads, as batches of text columns named by the header, parsed block
-    by block (about `block_bytes` each) by pyarrow's streaming reader: memory bounded by the
-    block size, and each block can be scored while the next is parsed. None where `read_raw`
-    might read the file otherwise (not UTF-8 at the start, a quoted header, a header it would
-    refuse...); a parse error (a ragged row, bytes that are not UTF-8) raises pa.ArrowInvalid
-    while iterating. Either way the caller reads the file whole with `read_raw`, which reads it
-    or names the problem."""
+    path: str | Path, separator: str = ",", rows: int = 100_000, block_bytes: int = BLOCK_BYTES
+) -> Iterator[pa.Table] | None:
+    """The rows `read_raw` reads, as tables of text columns named by the header, `rows` rows
+    each (the last one fewer), parsed block by block (about `block_bytes` each) by pyarrow's
+    streaming reader: memory bounded by the block size, and each table can be scored while the
+    next is parsed. None where `read_raw` might read the file otherwise (not UTF-8 at the start,
+    a quoted header, a header it would refuse...); a parse error (a ragged row, bytes that are
+    not UTF-8) raises pa.ArrowInvalid while iterating. Either way the caller reads the file whole
+    with `read_raw`, which reads it or names the problem."""
     path = Path(path)
     if len(separator) != 1 or not path.is_file():
         return None
@@ -180,19 +180,37 @@ def stream_raw(
     header = [name.strip() for name in next(csv.reader([line], delimiter=separator), [])]
     if len(header) < 2 or "" in header or len(set(header)) < len(header):
         return None
-    return _batches(path, separator, header, block_bytes)
+    return _tables(_batches(path, separator, header, block_bytes), rows)
 
 
 def _batches(
     path: Path, separator: str, header: list[str], block_bytes: int
 ) -> Iterator[pa.RecordBatch]:
-    """The non-empty batches of `stream_raw`."""
+    """The non-empty batches of `stream_raw`, as pyarrow's blocks cut them."""
     names = [f"c{i}" for i in range(len(header))]
     with pcsv.open_csv(str(path), **_arrow_options(names, separator, block_bytes)) as reader:
         for batch in reader:
             if batch.num_rows:
                 columns = [_skip_initial_space(values) for values in batch.columns]
                 yield pa.RecordBatch.from_arrays(columns, names=header)
+
+
+def _tables(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
+    """The rows of `batches` cut into tables of `rows` rows (no copy), whatever the blocks: a
+    score's last bits can depend on the row's place in its batch (vectorised loops), so the
+    same rows must be cut as the whole-file path cuts them."""
+    held: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        held.append(batch)
+        count += batch.num_rows
+        while count >= rows:
+            table = pa.Table.from_batches(held)
+            yield table.slice(0, rows)
+            held = table.slice(rows).to_batches()
+            count -= rows
+    if count:
+        yield pa.Table.from_batches(held)
 
 
 def read_snapshot(path: Path, separator: str) -> tuple[bytes, str]:
