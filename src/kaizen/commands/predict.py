@@ -1,8 +1,8 @@
 """predict: batch scoring with the bundle's pipeline; decisions at the bundle's threshold (the
 API's) unless --threshold says otherwise. Input and output formats go by name: CSV, Parquet
 (`.parquet`/`.pq`), a folder or glob of Parquet files; `--output DIR/` writes Parquet parts.
-Engines (docs/scale.md): pandas reads a CSV whole (the fastest on one machine) and streams
-Parquet in Arrow batches; duckdb streams any input (a SQL query too) under a memory limit;
+Engines (docs/scale.md): pandas streams a CSV in 100,000-row tables (read whole where that
+could differ or fails, see `score_file`) and Parquet in Arrow batches; duckdb streams any input (a SQL query too) under a memory limit;
 spark scores a Spark DataFrame on a cluster (local mode by default)."""
 
 from __future__ import annotations
@@ -77,7 +77,15 @@ def score_file(  # pylint: disable=too-many-arguments
     batches = stream_raw(source, separator, CHUNK)
     if batches is not None:
         try:
-            return score_blocks(bundle, batches, source, output, threshold, reasons, threads)
+            return score_blocks(
+                bundle,
+                batches,
+                source,
+                output,
+                threshold=threshold,
+                reasons=reasons,
+                threads=threads,
+            )
         except (KaizenError, pa.ArrowInvalid):
             pass  # read whole below
     raw, features, loaded = read_while_loading(source, separator, bundle)
@@ -104,6 +112,7 @@ def score_blocks(  # pylint: disable=too-many-arguments
     batches: Iterator[pa.Table],
     source: str,
     output: str,
+    *,
     threshold: float | None,
     reasons: int,
     threads: int,
