@@ -3,7 +3,8 @@ API's) unless --threshold says otherwise. Input and output formats go by name: C
 (`.parquet`/`.pq`), a folder or glob of Parquet files; `--output DIR/` writes Parquet parts.
 Engines (docs/scale.md): pandas streams a CSV in 100,000-row tables (read whole where that
 could differ or fails, see `score_file`) and Parquet in Arrow batches; duckdb streams any input
-(a SQL query too) under a memory limit; spark scores a Spark DataFrame on a cluster (local mode by default)."""
+(a SQL query too) under a memory limit; spark scores a Spark DataFrame on a cluster (local
+mode by default)."""
 
 from __future__ import annotations
 
