@@ -357,18 +357,21 @@ def _arrow_numbers(values: pd.Series) -> np.ndarray | None:
 
 
 def _arrow_categories(values: pd.Series) -> pd.Series | None:
-    """The stripped text as a categorical, from pyarrow's dictionary of the distinct values (the
-    strings are built once per value, not once per row); None when not pyarrow text."""
+    """The stripped text as a categorical, from pyarrow's dictionary of the distinct values:
+    only those are stripped and made Python strings, not every row; None when not pyarrow
+    text."""
     if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
         return None
     text = pa.array(values)
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
-    encoded = pc.utf8_trim_whitespace(text).dictionary_encode()
-    codes = encoded.indices.fill_null(-1).to_numpy()
-    labels = pd.Categorical.from_codes(codes, encoded.dictionary.to_pylist())
-    labels = labels.reorder_categories(sorted(labels.categories))  # as pandas orders them
-    return pd.Series(labels, index=values.index)
+    encoded = text.dictionary_encode()
+    stripped = pc.utf8_trim_whitespace(encoded.dictionary).to_pylist()
+    categories = sorted(set(stripped))  # as pandas orders them
+    code = {value: number for number, value in enumerate(categories)}
+    recode = np.array([code[value] for value in stripped] + [-1])  # the last: missing
+    codes = recode[encoded.indices.fill_null(len(stripped)).to_numpy()]
+    return pd.Series(pd.Categorical.from_codes(codes, categories), index=values.index)
 
 
 def as_object(values: pd.Series) -> pd.Series:
