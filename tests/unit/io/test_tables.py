@@ -200,6 +200,14 @@ def test_stream_cuts_tables_of_rows_whatever_the_blocks(csv):
     pd.testing.assert_frame_equal(streamed(path, rows=3, block_bytes=40), T.read_raw(path))
 
 
+def test_stream_drops_a_bom_and_reads_crlf_blank_lines_and_quotes(csv):
+    """A UTF-8 BOM, CRLF line ends, a blank line, a quoted separator: read_raw's frame."""
+    path = csv(b'\xef\xbb\xbfStatus;Ville\r\nbad;Z\xc3\xbcrich\r\ngood; NA\r\n\r\nok;"a;b"\r\n')
+    frame = streamed(path, ";")
+    assert list(frame.columns) == ["Status", "Ville"] and frame.loc[3, "Ville"] == "a;b"
+    pd.testing.assert_frame_equal(frame, T.read_raw(path, ";"))
+
+
 @pytest.mark.parametrize(
     ("content", "separator"),
     [
