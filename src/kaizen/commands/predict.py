@@ -1,27 +1,31 @@
 """predict: batch scoring with the bundle's pipeline; decisions at the bundle's threshold (the
 API's) unless --threshold says otherwise. Input and output formats go by name: CSV, Parquet
 (`.parquet`/`.pq`), a folder or glob of Parquet files; `--output DIR/` writes Parquet parts.
-Engines (docs/scale.md): pandas reads a CSV whole (the fastest on one machine) and streams
-Parquet in Arrow batches; duckdb streams any input (a SQL query too) under a memory limit;
-spark scores a Spark DataFrame on a cluster (local mode by default)."""
+Engines (docs/scale.md): pandas streams a CSV in 100,000-row tables (read whole where that
+could differ or fails, see `score_file`) and Parquet in Arrow batches; duckdb streams any input
+(a SQL query too) under a memory limit; spark scores a Spark DataFrame on a cluster (local
+mode by default)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
+import pyarrow as pa
 
 from kaizen import KaizenError
 from kaizen.io import batches as io_batches, files
 from kaizen.bundle import artifact
 from kaizen.engines.batch import native_threads, score_batch, unseen_text
-from kaizen.engines.stream import score_batches
-from kaizen.io.tables import read_raw
+from kaizen.engines.stream import in_order, score_batches
+from kaizen.io.tables import read_raw, stream_raw
 from kaizen.pipeline.data import Schema, coerce_features
 from kaizen.runtime import Predict, bundle_folder
 
@@ -64,10 +68,27 @@ def score_file(  # pylint: disable=too-many-arguments
     reasons: int = 0,
     threads: int = 1,
 ) -> int:
-    """Score every row of `source` (a CSV split by `separator`, read whole) with the bundle in
-    folder `bundle`, adding `score`, `decision` (at `threshold`, default the bundle's), `unseen`
-    (and `reason_1`…`reason_<reasons>`); written as CSV or Parquet by `output`'s name."""
+    """Score every row of `source` (a CSV split by `separator`) with the bundle in folder
+    `bundle`, adding `score`, `decision` (at `threshold`, default the bundle's), `unseen` (and
+    `reason_1`…`reason_<reasons>`); written as CSV or Parquet by `output`'s name. The CSV is
+    streamed block by block (`score_blocks`); where that fails (a parse error, a bad value, a
+    value to quote in the output) it is read whole, which gives the same output or names the
+    problem as it always has."""
     check_arguments(source, output, threshold, reasons)
+    batches = stream_raw(source, separator, CHUNK)
+    if batches is not None:
+        try:
+            return score_blocks(
+                bundle,
+                batches,
+                source,
+                output,
+                threshold=threshold,
+                reasons=reasons,
+                threads=threads,
+            )
+        except (KaizenError, pa.ArrowInvalid):
+            pass  # read whole below
     raw, features, loaded = read_while_loading(source, separator, bundle)
     if threshold is None:
         threshold = loaded.threshold
@@ -85,6 +106,46 @@ def score_file(  # pylint: disable=too-many-arguments
                 for part in parts:
                     sink.write(part)
     return len(raw)
+
+
+def score_blocks(  # pylint: disable=too-many-arguments
+    bundle: str,
+    batches: Iterator[pa.Table],
+    source: str,
+    output: str,
+    *,
+    threshold: float | None,
+    reasons: int,
+    threads: int,
+) -> int:
+    """Score the text batches of `stream_raw(source)`, each typed and scored on WORKERS threads
+    while the next is parsed, written in order as it is done. The model unpickles on a thread
+    meanwhile (the first batches are typed before it is loaded). A bad value, a parse error or an
+    output value that needs quotes raises: `score_file` then reads the file whole."""
+    info = artifact.verify(bundle)
+    schema = Schema.from_dict(info.model["schema"])
+    with contextlib.ExitStack() as limits, ThreadPoolExecutor(1) as loader:
+
+        def load() -> artifact.Bundle:
+            loaded = artifact.unpack(bundle, info)
+            limits.enter_context(native_threads(threads))  # the libraries the model loaded too
+            return loaded
+
+        model = loader.submit(load)
+
+        def task(frame: pd.DataFrame) -> pd.DataFrame:
+            features = coerce_features(frame, schema, source)
+            loaded = model.result()
+            cut = loaded.threshold if threshold is None else threshold
+            return frame.assign(
+                **score_batch(loaded.model, features, threshold=cut, reasons=reasons)
+            )
+
+        with io_batches.frame_sink(output, requote=False) as sink:
+            rows = in_order(batches, io_batches.to_frame, task, sink.write, WORKERS)
+            if not rows:
+                raise KaizenError(f"{source}: no data rows below the header")
+    return rows
 
 
 def score_stream(  # pylint: disable=too-many-arguments

@@ -29,13 +29,27 @@ def score_batches(  # pylint: disable=too-many-arguments
 ) -> int:
     """Score every batch on `workers` threads (OpenMP/BLAS limited to `threads` each), passing
     the scored frames to `write` in input order; the number of rows."""
-    rows = 0
-    pending: deque[Future[pd.DataFrame]] = deque()
 
     def task(frame: pd.DataFrame) -> pd.DataFrame:
         return scored(model, frame, source, threshold=threshold, reasons=reasons)
 
-    with native_threads(threads), ThreadPoolExecutor(workers) as pool:
+    with native_threads(threads):
+        return in_order(batches, to_frame, task, write, workers)
+
+
+def in_order(
+    batches: Iterable[pa.RecordBatch | pa.Table],
+    to_frame: Callable[[pa.RecordBatch | pa.Table, int], pd.DataFrame],
+    task: Callable[[pd.DataFrame], pd.DataFrame],
+    write: Callable[[pd.DataFrame], None],
+    workers: int,
+) -> int:
+    """`task` on every batch (as `to_frame` makes it, numbered from row 1) on `workers` threads,
+    at most `workers` + 1 at once, its results passed to `write` in input order; the number of
+    rows."""
+    rows = 0
+    pending: deque[Future[pd.DataFrame]] = deque()
+    with ThreadPoolExecutor(workers) as pool:
         for batch in batches:
             frame = to_frame(batch, rows + 1)
             rows += len(frame)

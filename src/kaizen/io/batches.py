@@ -116,8 +116,8 @@ def duckdb_batches(
         raise KaizenError(f"{_short(source)}: DuckDB cannot read it ({_detail(exc)})") from None
 
 
-def to_frame(batch: pa.RecordBatch, first_row: int) -> pd.DataFrame:
-    """A batch as pandas (text as pandas' `str` dtype), indexed by 1-based row number."""
+def to_frame(batch: pa.RecordBatch | pa.Table, first_row: int) -> pd.DataFrame:
+    """A batch (or table) as pandas (text as pandas' `str` dtype), indexed by 1-based row number."""
     frame = batch.to_pandas(types_mapper={pa.string(): TEXT, pa.large_string(): TEXT}.get)
     frame.index = pd.RangeIndex(first_row, first_row + len(frame), name="row")
     return frame
@@ -132,9 +132,11 @@ def output_kind(output: str) -> str:
 
 
 @contextlib.contextmanager
-def frame_sink(output: str) -> Iterator[_Sink]:
+def frame_sink(output: str, requote: bool = True) -> Iterator[_Sink]:
     """A writer of successive frames (same columns) to `output`, in the format its name says
-    (`output_kind`); the output appears, atomically, only if the block succeeds."""
+    (`output_kind`); the output appears, atomically, only if the block succeeds. Without
+    `requote`, a CSV value that needs quotes raises pa.ArrowInvalid (the caller starts over)
+    instead of the CSV being rewritten quoted from a copy of its rows."""
     kind = output_kind(output)
     if kind == "folder":
         with files.atomic_dir(output.rstrip("/\\")) as tmp:
@@ -142,7 +144,7 @@ def frame_sink(output: str) -> Iterator[_Sink]:
                 yield sink
     else:
         with files.atomic_path(output) as tmp:
-            with _Sink(tmp, kind) as sink:
+            with _Sink(tmp, kind, requote) as sink:
                 yield sink
 
 
@@ -151,8 +153,8 @@ class _Sink:  # pylint: disable=too-many-instance-attributes  # one per output k
     is rewritten with every text value quoted, as `files.write_rows` does, from a Parquet copy
     spilled beside it (memory stays bounded)."""
 
-    def __init__(self, path: Path, kind: str):
-        self.path, self.kind = path, kind
+    def __init__(self, path: Path, kind: str, requote: bool = True):
+        self.path, self.kind, self.requote = path, kind, requote
         self.writer: pq.ParquetWriter | None = None
         self.spill: pq.ParquetWriter | None = None
         self.csv: pa.NativeFile | None = None
@@ -201,13 +203,15 @@ class _Sink:  # pylint: disable=too-many-instance-attributes  # one per output k
             self.header = text.getvalue().encode("utf-8")
             self.csv = pa.OSFile(str(self.path), "wb")
             self.csv.write(self.header)
-        if self.quoting.quoting_style == "none":  # still unquoted: keep a copy
+        if self.quoting.quoting_style == "none" and self.requote:  # still unquoted: keep a copy
             if self.spill is None:
                 self.spill = pq.ParquetWriter(self._spill_path(), self.schema)
             self.spill.write_table(table)
         try:
             pcsv.write_csv(table, self.csv, self.quoting)
         except pa.ArrowInvalid:  # a value needs quotes: start over, quoting all text
+            if not self.requote:
+                raise
             self.quoting = pcsv.WriteOptions(include_header=False)
             assert self.spill is not None
             self.spill.close()

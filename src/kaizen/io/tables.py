@@ -28,6 +28,8 @@ NA_VALUES = sorted(
     | {"<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
 )
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3's default `str` dtype
+BLOCK_BYTES = 8 << 20  # bytes per block of `stream_raw`: about 100,000 rows of applications
+HEAD_BYTES = 1 << 16  # the bytes `stream_raw` reads first, for the header
 
 
 def read_raw(path: str | Path, separator: str = ",") -> pd.DataFrame:
@@ -121,26 +123,94 @@ def _read_arrow(data: bytes, separator: str, width: int) -> pd.DataFrame | None:
         return None
     names = [f"c{i}" for i in range(width)]
     try:
-        table = pcsv.read_csv(
-            pa.BufferReader(data),
-            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pcsv.ParseOptions(delimiter=separator, newlines_in_values=True),
-            convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.large_string()),
-                null_values=NA_VALUES,
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
-        )
+        table = pcsv.read_csv(pa.BufferReader(data), **_arrow_options(names, separator))
     except pa.ArrowInvalid:
         return None
-    columns = {}
-    for name, values in zip(names, table.columns):
-        if pc.any(pc.starts_with(values, " ")).as_py():  # skipinitialspace, then NA again
-            values = pc.utf8_ltrim(values, " ")
-            values = pc.if_else(pc.is_in(values, pa.array(NA_VALUES)), None, values)
-        columns[name] = values
+    columns = {name: _skip_initial_space(values) for name, values in zip(names, table.columns)}
     return pa.table(columns).to_pandas(types_mapper={pa.large_string(): TEXT}.get)
+
+
+def _arrow_options(names: list[str], separator: str, block_bytes: int | None = None) -> dict:
+    """pyarrow's CSV options that read every cell as text with pandas' missing markers."""
+    read = pcsv.ReadOptions(column_names=names, skip_rows=1)
+    if block_bytes is not None:
+        read.block_size = block_bytes
+    return {
+        "read_options": read,
+        "parse_options": pcsv.ParseOptions(delimiter=separator, newlines_in_values=True),
+        "convert_options": pcsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.large_string()),
+            null_values=NA_VALUES,
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    }
+
+
+def _skip_initial_space(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """pandas' `skipinitialspace`: leading spaces dropped, then the missing markers again."""
+    if pc.any(pc.starts_with(values, " ")).as_py():
+        values = pc.utf8_ltrim(values, " ")
+        values = pc.if_else(pc.is_in(values, pa.array(NA_VALUES)), None, values)
+    return values
+
+
+def stream_raw(
+    path: str | Path, separator: str = ",", rows: int = 100_000, block_bytes: int = BLOCK_BYTES
+) -> Iterator[pa.Table] | None:
+    """The rows `read_raw` reads, as tables of text columns named by the header, `rows` rows
+    each (the last one fewer), parsed block by block (about `block_bytes` each) by pyarrow's
+    streaming reader: memory bounded by the block size, and each table can be scored while the
+    next is parsed. None where `read_raw` might read the file otherwise (not UTF-8 at the start,
+    a quoted header, a header it would refuse...); a parse error (a ragged row, bytes that are
+    not UTF-8) raises pa.ArrowInvalid while iterating. Either way the caller reads the file whole
+    with `read_raw`, which reads it or names the problem."""
+    path = Path(path)
+    if len(separator) != 1 or not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    first = head[: head.find(b"\n")]
+    if b"\n" not in head or b"\x00" in head[:8192] or b'"' in first or not first.strip():
+        return None
+    try:
+        line = first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    header = [name.strip() for name in next(csv.reader([line], delimiter=separator), [])]
+    if len(header) < 2 or "" in header or len(set(header)) < len(header):
+        return None
+    return _tables(_batches(path, separator, header, block_bytes), rows)
+
+
+def _batches(
+    path: Path, separator: str, header: list[str], block_bytes: int
+) -> Iterator[pa.RecordBatch]:
+    """The non-empty batches of `stream_raw`, as pyarrow's blocks cut them."""
+    names = [f"c{i}" for i in range(len(header))]
+    with pcsv.open_csv(str(path), **_arrow_options(names, separator, block_bytes)) as reader:
+        for batch in reader:
+            if batch.num_rows:
+                columns = [_skip_initial_space(values) for values in batch.columns]
+                yield pa.RecordBatch.from_arrays(columns, names=header)
+
+
+def _tables(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
+    """The rows of `batches` cut into tables of `rows` rows (no copy), whatever the blocks: a
+    score's last bits can depend on the row's place in its batch (vectorised loops), so the
+    same rows must be cut as the whole-file path cuts them."""
+    held: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        held.append(batch)
+        count += batch.num_rows
+        while count >= rows:
+            table = pa.Table.from_batches(held)
+            yield table.slice(0, rows)
+            held = table.slice(rows).to_batches()
+            count -= rows
+    if count:
+        yield pa.Table.from_batches(held)
 
 
 def read_snapshot(path: Path, separator: str) -> tuple[bytes, str]:

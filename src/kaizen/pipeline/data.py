@@ -320,7 +320,7 @@ def coerce_features(frame: pd.DataFrame, schema: Schema, source: str) -> pd.Data
     """Select and type the model's input columns from raw (string) data for scoring: numbers as
     float64, categories (stripped text) as pandas categoricals, missing values as NaN."""
     check_columns(frame, schema, source)
-    out = pd.DataFrame(index=frame.index)
+    columns: dict[str, np.ndarray | pd.Series] = {}
     for name in schema.numeric:
         values = frame[name]
         # pandas >= 3 reads text as the `str` dtype, not object: parse anything non-numeric.
@@ -328,20 +328,21 @@ def coerce_features(frame: pd.DataFrame, schema: Schema, source: str) -> pd.Data
         parsed = values if numeric else _arrow_numbers(values)
         if parsed is None:
             parsed = _to_numeric(values.astype("string"))
-        bad = values.notna() & pd.Series(parsed, index=values.index).isna()
+        numbers = np.asarray(parsed, dtype="float64")
+        bad = np.isnan(numbers) & values.notna().to_numpy()
         if bad.any():
-            first = bad[bad].index[0]
+            first = values.index[bad.argmax()]
             raise KaizenError(
                 f"{source}: column {name!r} holds text {values[first]!r} at data row {first}, "
                 "the model expects a number"
             )
-        out[name] = np.asarray(parsed, dtype="float64")
+        columns[name] = numbers
     for name in schema.categorical:
         text = _arrow_categories(frame[name])
         if text is None:
             text = as_object(frame[name].astype("string").str.strip()).astype("category")
-        out[name] = text
-    return out
+        columns[name] = text
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def _arrow_numbers(values: pd.Series) -> np.ndarray | None:
@@ -356,18 +357,21 @@ def _arrow_numbers(values: pd.Series) -> np.ndarray | None:
 
 
 def _arrow_categories(values: pd.Series) -> pd.Series | None:
-    """The stripped text as a categorical, from pyarrow's dictionary of the distinct values (the
-    strings are built once per value, not once per row); None when not pyarrow text."""
+    """The stripped text as a categorical, from pyarrow's dictionary of the distinct values:
+    only those are stripped and made Python strings, not every row; None when not pyarrow
+    text."""
     if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
         return None
     text = pa.array(values)
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
-    encoded = pc.utf8_trim_whitespace(text).dictionary_encode()
-    codes = encoded.indices.fill_null(-1).to_numpy()
-    labels = pd.Categorical.from_codes(codes, encoded.dictionary.to_pylist())
-    labels = labels.reorder_categories(sorted(labels.categories))  # as pandas orders them
-    return pd.Series(labels, index=values.index)
+    encoded = text.dictionary_encode()
+    stripped = pc.utf8_trim_whitespace(encoded.dictionary).to_pylist()
+    categories = sorted(set(stripped))  # as pandas orders them
+    code = {value: number for number, value in enumerate(categories)}
+    recode = np.array([code[value] for value in stripped] + [-1])  # the last: missing
+    codes = recode[encoded.indices.fill_null(len(stripped)).to_numpy()]
+    return pd.Series(pd.Categorical.from_codes(codes, categories), index=values.index)
 
 
 def as_object(values: pd.Series) -> pd.Series:

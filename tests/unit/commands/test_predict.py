@@ -245,3 +245,79 @@ def test_folder_output_never_replaces_other_files(bundled, tmp_path):
     assert [path.name for path in (tmp_path / "out").iterdir()] == ["part-00000.parquet"]
     with pytest.raises(KaizenError, match=r"refusing to replace a folder that holds other files"):
         predict.score_stream(str(bundled), query, str(tmp_path), settings=settings)
+
+
+def whole_and_streamed(bundled, tmp_path, monkeypatch, source, **options) -> tuple[list, list]:
+    """Score `source` read whole (streaming off) and streamed in 7-row tables; the outcome of
+    each, output bytes or error message, and how often the streamed run read the file whole."""
+    monkeypatch.setattr(predict, "CHUNK", 7)
+    real, calls = predict.read_while_loading, []
+
+    def spy(*args):
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(predict, "read_while_loading", spy)
+    outcomes, wholes = [], []
+    for stream in (False, True):
+        before = len(calls)
+        with monkeypatch.context() as patch:
+            if not stream:
+                patch.setattr(predict, "stream_raw", lambda *_: None)
+            output = tmp_path / f"out-{stream}.csv"
+            try:
+                predict.score_file(str(bundled), str(source), str(output), **options)
+                outcomes.append(output.read_bytes())
+            except KaizenError as error:
+                outcomes.append(str(error))
+                assert not output.exists()
+        wholes.append(len(calls) - before)
+    return outcomes, wholes
+
+
+def test_streamed_file_is_the_whole_file_path_byte_for_byte(bundled, tmp_path, monkeypatch):
+    """Streamed, a file with missing markers, spaces, unseen categories and reasons gives the
+    bytes of the whole-file path, without reading the file whole."""
+    frame = credit_frame(50, seed=3)[FEATURES].astype(str)
+    frame.loc[4, "Home"] = "castle"
+    frame.loc[9, "Income"] = "NA"
+    frame.loc[12, "Home"] = " rent"
+    frame.loc[20, "Debt"] = ""
+    source = new_applications(tmp_path, frame)
+    outcomes, wholes = whole_and_streamed(
+        bundled, tmp_path, monkeypatch, source, threshold=0.3, reasons=2
+    )
+    assert outcomes[1] == outcomes[0]
+    assert b"Home=castle" in outcomes[0]
+    assert wholes == [1, 0]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (30, "Home", "rent, city centre"),  # the output must quote it: written again, whole
+        (40, "Income", "lots"),  # a bad value in a later table, another column earlier
+        (45, "Amount", "1"),  # a ragged row: a parse error
+    ],
+)
+def test_streaming_falls_back_to_the_whole_file(bundled, tmp_path, monkeypatch, case):
+    """A value to quote, a bad value or a parse error in a later table: the file is read whole,
+    giving the whole-file output or its error message (here: the first bad column in schema
+    order, Income at row 41, not the earlier Debt at row 3)."""
+    row, column, value = case
+    frame = credit_frame(50, seed=3)[FEATURES].astype(str)
+    frame.loc[2, "Debt"] = "plenty" if column == "Income" else frame.loc[2, "Debt"]
+    frame.loc[row, column] = value
+    source = new_applications(tmp_path, frame)
+    if column == "Amount":  # drop the row's last two fields
+        lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+        lines[row + 1] = ",".join(lines[row + 1].split(",")[:-2]) + "\n"
+        source.write_text("".join(lines), encoding="utf-8")
+    outcomes, wholes = whole_and_streamed(bundled, tmp_path, monkeypatch, source)
+    assert outcomes[1] == outcomes[0]
+    assert wholes == [1, 1]
+    if column == "Income":
+        problem = "column 'Income' holds text 'lots' at data row 41, the model expects a number"
+        assert outcomes[0].endswith(problem)
+    if column == "Home":
+        assert b'"rent, city centre"' in outcomes[0]

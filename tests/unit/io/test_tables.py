@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kaizen import KaizenError
 from kaizen.io import tables as T
+from kaizen.io.batches import to_frame
 
 TEXT = "Status,Age,Home,Income\nbad,30,rent,100\ngood, 41 ,owner,\ngood,52,rent,250\n"
 
@@ -144,6 +146,95 @@ def test_arrow_reader_used_on_clean_files_and_defers_on_ragged_rows():
     assert T._read_arrow(b"a,b\n1\n2,y\n", ",", 2) is None
     assert T._read_arrow(b'"a",b\n1,x\n', ",", 2) is None
     assert T._read_arrow(b"a||b\n1||x\n", "||", 2) is None
+
+
+def streamed(path, separator=",", rows=3, block_bytes=64) -> pd.DataFrame | None:
+    """`stream_raw`'s tables as one frame indexed like `read_raw`'s, or None (not streamed)."""
+    tables = T.stream_raw(path, separator, rows, block_bytes)
+    if tables is None:
+        return None
+    frames, first = [], 1
+    for table in tables:
+        assert table.num_rows <= rows
+        frames.append(to_frame(table, first))
+        first += table.num_rows
+    return pd.concat(frames)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    width=st.integers(2, 4),
+    cells=st.lists(st.sampled_from(CELLS), min_size=1, max_size=24),
+    separator=st.sampled_from([",", ";"]),
+    newline=st.sampled_from(["\n", "\r\n"]),
+)
+def test_stream_reads_what_read_raw_reads(tmp_path_factory, width, cells, separator, newline):
+    """Streamed in small blocks and cut into 3-row tables, a file gives read_raw's frame, or
+    defers (None, or a parse error that sends the caller to read_raw)."""
+    rows = [cells[i : i + width] for i in range(0, len(cells), width)]
+    rows = [row + ["1"] * (width - len(row)) for row in rows]
+    header = separator.join(f"h{i}" for i in range(width))
+    text = newline.join([header] + [separator.join(row) for row in rows]) + newline
+    path = tmp_path_factory.mktemp("stream") / "d.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    try:
+        expected = T.read_raw(path, separator)
+    except KaizenError:
+        expected = None
+    try:
+        fast = streamed(path, separator)
+    except pa.ArrowInvalid:
+        return
+    if fast is None or expected is None:  # no row: the caller reads whole and reports it
+        return
+    pd.testing.assert_frame_equal(fast, expected)
+    assert fast.isna().equals(expected.isna())
+
+
+def test_stream_cuts_tables_of_rows_whatever_the_blocks(csv):
+    """10 rows in 3-row tables from 40-byte blocks: 3, 3, 3, 1, the frame read_raw reads."""
+    path = csv("a,b\n" + "".join(f"{i}, x{i}\n" for i in range(10)))
+    tables = list(T.stream_raw(path, ",", 3, 40))
+    assert [table.num_rows for table in tables] == [3, 3, 3, 1]
+    assert tables[0].column_names == ["a", "b"]
+    pd.testing.assert_frame_equal(streamed(path, rows=3, block_bytes=40), T.read_raw(path))
+
+
+def test_stream_drops_a_bom_and_reads_crlf_blank_lines_and_quotes(csv):
+    """A UTF-8 BOM, CRLF line ends, a blank line, a quoted separator: read_raw's frame."""
+    path = csv(b'\xef\xbb\xbfStatus;Ville\r\nbad;Z\xc3\xbcrich\r\ngood; NA\r\n\r\nok;"a;b"\r\n')
+    frame = streamed(path, ";")
+    assert list(frame.columns) == ["Status", "Ville"] and frame.loc[3, "Ville"] == "a;b"
+    pd.testing.assert_frame_equal(frame, T.read_raw(path, ";"))
+
+
+@pytest.mark.parametrize(
+    ("content", "separator"),
+    [
+        ("", ","),
+        ("  \n\n", ","),
+        (b"PK\x03\x04\x00\x00binary\n1,2\n", ","),
+        ('"a",b\n1,2\n', ","),  # a quoted header: read_raw goes to pandas
+        ("a||b\n1||2\n", "||"),
+        ("a\n1\n", ","),
+        ("a,,b\n1,2,3\n", ","),
+        ("a,b,a\n1,2,3\n", ","),
+        (b"St\xe4tus,b\n1,2\n", ","),  # Latin-1: read_raw decodes the whole file so
+        ("a,b", ","),  # no line break in the first 64 KiB
+    ],
+)
+def test_stream_defers_where_read_raw_could_differ(csv, content, separator):
+    """Where read_raw would read otherwise or refuse the file, stream_raw gives None."""
+    assert T.stream_raw(csv(content), separator) is None
+
+
+def test_stream_raises_on_a_ragged_row_or_bytes_not_utf8(csv, tmp_path):
+    """A parse error surfaces while iterating (the caller then reads whole)."""
+    with pytest.raises(pa.ArrowInvalid):
+        list(T.stream_raw(csv("a,b\n1,2\n3\n"), ","))
+    with pytest.raises(pa.ArrowInvalid):
+        list(T.stream_raw(csv(b"a,b\n1,Z\xfcrich\n"), ","))
+    assert T.stream_raw(tmp_path / "nope.csv") is None
 
 
 def test_read_snapshot(tmp_path):
