@@ -119,9 +119,10 @@ class Bundle:
     def ratios(self) -> tuple[Ratio, ...]:
         """The model's engineered ratios: bundle.json's, or the pipeline's for a bundle built
         before they were recorded."""
-        if self.info.ratios is None:
+        recorded = self.info.ratios
+        if recorded is None:
             return ratios_of(self.model.pipeline)
-        return tuple((name, top, bottom) for name, top, bottom in self.info.ratios)
+        return tuple((name, top, bottom) for name, top, bottom in list(recorded))
 
     @property
     def version(self) -> str:
