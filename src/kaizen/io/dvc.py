@@ -4,6 +4,9 @@ revision (cache or remote)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from kaizen import KaizenError
 from kaizen.experiments.selection import PARAMS_FILE
 
@@ -51,7 +54,25 @@ def queue_status() -> tuple[dict[str, str], int]:
 
     with Repo(".") as repo:  # opened per call: a fresh view of the queue and the refs
         queue = repo.experiments.celery_queue
-        tasks = queue.status()
-        workers = queue.worker_status()  # waits up to 1 s for the workers' replies, no CPU
+        tasks, workers = _asked(lambda: (queue.status(), queue.worker_status()))
     states = {task["name"]: str(task["status"]).lower() for task in tasks if task.get("name")}
     return states, sum(1 for active in workers.values() if active)
+
+
+BROKER_TRIES = 3
+T = TypeVar("T")
+
+
+def _asked(ask: Callable[[], T]) -> T:
+    """`ask()`, asked again (BROKER_TRIES in all) when it fails with a ValueError: kombu's
+    filesystem broker, under DVC's queue, moves a worker's reply file away before the worker
+    has finished writing it, then fails to decode the empty file (a JSONDecodeError, seen in
+    CI); that reply is lost, the next broadcast gets fresh ones. `worker_status` waits up to
+    1 s for the replies, so a retry costs no CPU."""
+    for attempt in range(BROKER_TRIES):
+        try:
+            return ask()
+        except ValueError:
+            if attempt == BROKER_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")

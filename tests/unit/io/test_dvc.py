@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -39,3 +40,23 @@ def test_queue_status_reads_dvc_queue_in_process(tmp_path, monkeypatch):
     subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
     monkeypatch.chdir(tmp_path)
     assert dvc.queue_status() == ({}, 0)
+
+
+def test_a_torn_broker_reply_is_asked_again():
+    """kombu's filesystem broker can read a reply file a worker is still writing (an empty
+    file: JSONDecodeError): the question is asked again; a failure that lasts is raised."""
+    answers = iter([json.JSONDecodeError("Expecting value", "", 0), ({}, {"w1": True})])
+
+    def ask():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert dvc._asked(ask) == ({}, {"w1": True})  # pylint: disable=protected-access
+
+    def torn():
+        raise json.JSONDecodeError("Expecting value", "", 0)
+
+    with pytest.raises(json.JSONDecodeError):
+        dvc._asked(torn)  # pylint: disable=protected-access
