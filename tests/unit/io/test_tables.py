@@ -117,13 +117,19 @@ CELLS = [
 ]
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
-@given(
-    width=st.integers(2, 4),
-    cells=st.lists(st.sampled_from(CELLS), min_size=1, max_size=24),
-    separator=st.sampled_from([",", ";"]),
-    newline=st.sampled_from(["\n", "\r\n"]),
-)
+def generated_tables(test):
+    """300 derandomized tables of CELLS: 2 to 4 columns, either separator, either line end."""
+    return settings(max_examples=300, deadline=None, derandomize=True)(
+        given(
+            width=st.integers(2, 4),
+            cells=st.lists(st.sampled_from(CELLS), min_size=1, max_size=24),
+            separator=st.sampled_from([",", ";"]),
+            newline=st.sampled_from(["\n", "\r\n"]),
+        )(test)
+    )
+
+
+@generated_tables
 def test_arrow_reader_reads_what_pandas_reads(width, cells, separator, newline):
     """pyarrow's fast path gives exactly pandas' frame (same cells, same missing), or defers."""
     rows = [cells[i : i + width] for i in range(0, len(cells), width)]
@@ -161,13 +167,7 @@ def streamed(path, separator=",", rows=3, block_bytes=64) -> pd.DataFrame | None
     return pd.concat(frames)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
-@given(
-    width=st.integers(2, 4),
-    cells=st.lists(st.sampled_from(CELLS), min_size=1, max_size=24),
-    separator=st.sampled_from([",", ";"]),
-    newline=st.sampled_from(["\n", "\r\n"]),
-)
+@generated_tables
 def test_stream_reads_what_read_raw_reads(tmp_path_factory, width, cells, separator, newline):
     """Streamed in small blocks and cut into 3-row tables, a file gives read_raw's frame, or
     defers (None, or a parse error that sends the caller to read_raw)."""

@@ -83,16 +83,22 @@ def test_a_join_of_exact_parts_is_the_exact_sample():
     assert without["Income"].rows == 3_010 and without["Income"].present == found["Income"].present
 
 
+def assert_ranks_within_the_error(sample, values: pd.Series, thinned: int) -> None:
+    """`sample` totals every value, keeps fewer than 1/`thinned` of them, and each of its ranks
+    is within the sketch's rank error of the values' ranks."""
+    exact = np.sort(values.dropna().to_numpy())
+    assert sample.size == exact.size and sample.values.size < exact.size // thinned
+    ranks = np.cumsum(sample.counts) / sample.size
+    truth = np.searchsorted(exact, sample.values, side="right") / exact.size
+    assert np.max(np.abs(ranks - truth)) <= P.rank_error(K)
+
+
 def test_joined_ranks_are_within_the_rank_error():
     """Four compacted days (k = 2000) and an exact partial day joined: the total is exact and
     every rank within the sketch's rank error of the events' ranks."""
     frame = events(90_000, seed=6)
     sample = joined(frame, days=4, edge=5_000)["Income"].values
-    exact = np.sort(frame["Income"].dropna().to_numpy())
-    assert sample.size == exact.size and sample.values.size < exact.size // 2
-    ranks = np.cumsum(sample.counts) / sample.size
-    truth = np.searchsorted(exact, sample.values, side="right") / exact.size
-    assert np.max(np.abs(ranks - truth)) <= P.rank_error(K)
+    assert_ranks_within_the_error(sample, frame["Income"], thinned=2)
 
 
 def test_a_sketch_holding_every_value_has_no_rank_error():
@@ -124,11 +130,7 @@ def test_merged_sketches_weigh_every_event():
     frame = events(90_000, seed=6)
     merged = daily(frame, days=3)
     sample = P.weighted(merged.numeric["Income"])
-    exact = np.sort(frame["Income"].dropna().to_numpy())
-    assert sample.size == exact.size and sample.values.size < exact.size // 10
-    ranks = np.cumsum(sample.counts) / sample.size
-    truth = np.searchsorted(exact, sample.values, side="right") / exact.size
-    assert np.max(np.abs(ranks - truth)) <= P.rank_error(K)
+    assert_ranks_within_the_error(sample, frame["Income"], thinned=10)
 
 
 def test_sketched_ks_statistic_within_the_rank_error():
